@@ -45,9 +45,18 @@ tail -> null                     {% () => null %}
       | %ws %dashdash            {% () => null %}
       | %ws %dashdash %rest      {% ([, , rest]) => rest %}
 
-# --- json: what Go's encoding/json accepts, whole input ----------------------
+# --- json: what Go's json.Decoder.Decode accepts ---------------------------
+# Docker decodes the first JSON value and ignores whatever follows it, so
+# `CMD ["a"] tail` is exec form ["a"]. The trailing text is any tokens at all
+# (the lexer's `invalid` token covers what JSON cannot).
 
-json -> _ value _                {% ([, v]) => v %}
+json -> _ value trailing         {% ([, v]) => v %}
+
+trailing -> null                 {% () => null %}
+          | trailing any         {% () => null %}
+
+any -> %jws | %lbracket | %rbracket | %lbrace | %rbrace | %comma | %colon
+     | %string | %number | %literal | %invalid
 
 value -> %string                 {% (d): JsonValue => ({ type: 'string', token: tok(d) }) %}
        | %number                 {% (d): JsonValue => ({ type: 'other', token: tok(d) }) %}

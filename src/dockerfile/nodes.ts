@@ -14,6 +14,7 @@
 import { DockerfileError, type Span } from '../errors.js';
 import type { EscapeToken, NodeArgs, Node, RawFlag, RawPair, Word } from './ast.js';
 import { toArray, type JsonValue, type QuotedPart } from './grammar-types.js';
+import { goLower } from './instructions/gocase.js';
 import { GO_SPACE, type LineReader, type LogicalLine } from './lines.js';
 import { parseHead, parseJsonValue, parseQuotedWords, parseWords } from './parse-args.js';
 
@@ -55,9 +56,26 @@ export function nodeFromLine(
 ): Node {
   const { text, lead } = trimSpace(line.text.slice(start, end));
   const whole: Slice = { reader, line, escape, text, offset: start + lead };
+  if (text === '') {
+    // Only escape characters and blanks: Docker makes a node with an empty
+    // keyword, which then fails as an unknown instruction.
+    const span = spanOf(whole, 0, 0);
+    return {
+      keyword: '',
+      command: '',
+      keywordSpan: span,
+      flags: [],
+      args: { kind: 'empty' },
+      heredocs: [],
+      original: '',
+      span,
+      comments: line.comments,
+    };
+  }
   const head = parseHead(text);
   const keyword = head.keyword.value;
-  const command = keyword.toUpperCase();
+  // Docker dispatches on the keyword lower-cased the Go way (`İ` → `i`).
+  const command = goLower(keyword).toUpperCase();
   const flags: RawFlag[] = [];
   let restStart = head.rest ? head.rest.offset : text.length;
   for (const token of toArray(head.flags)) {
@@ -84,7 +102,8 @@ export function nodeFromLine(
     flags,
     args: parser ? parser(args, command) : { kind: 'empty' },
     heredocs: [],
-    original: line.text,
+    // For an ONBUILD trigger this is the trigger's own text, not the whole line.
+    original: text,
     span: spanOf(whole, 0, text.length),
     comments: line.comments,
   };
@@ -139,7 +158,10 @@ function jsonStrings(s: Slice): string[] | undefined {
 /** Decode a JSON string token as Go does: lone surrogates become U+FFFD. */
 function decodeJsonString(v: JsonValue): string {
   const value = JSON.parse((v as { token: { value: string } }).token.value) as string;
-  return value.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd');
+  return value.replace(
+    /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g,
+    '\ufffd',
+  );
 }
 
 const words: LineParser = (s) => {
@@ -193,13 +215,22 @@ const pairs: LineParser = (s, command) => {
   if (!list[0]!.value.includes('=')) {
     const m = RE_WHITESPACE.exec(s.text);
     if (!m) {
-      throw new DockerfileError('ARG_COUNT', `${command} must have two arguments`, spanOf(s, 0, s.text.length), {
-        hint: `write ${command} ${s.text}=value`,
-      });
+      throw new DockerfileError(
+        'ARG_COUNT',
+        `${command} must have two arguments`,
+        spanOf(s, 0, s.text.length),
+        {
+          hint: `write ${command} ${s.text}=value`,
+        },
+      );
     }
     const key = s.text.slice(0, m.index);
     const valueStart = m.index + m[0].length;
-    const pair: RawPair = { key, value: s.text.slice(valueStart), span: spanOf(s, 0, s.text.length) };
+    const pair: RawPair = {
+      key,
+      value: s.text.slice(valueStart),
+      span: spanOf(s, 0, s.text.length),
+    };
     return { kind: 'pairs', legacy: true, pairs: [pair] };
   }
   const out: RawPair[] = list.map((w) => {
@@ -217,7 +248,9 @@ const pairs: LineParser = (s, command) => {
 };
 
 const rest: LineParser = (s) =>
-  s.text === '' ? { kind: 'empty' } : { kind: 'string', text: s.text, span: spanOf(s, 0, s.text.length) };
+  s.text === ''
+    ? { kind: 'empty' }
+    : { kind: 'string', text: s.text, span: spanOf(s, 0, s.text.length) };
 
 /** HEALTHCHECK: the first word is the type (CMD, NONE), the rest is JSON or shell. */
 const health: LineParser = (s) => {
@@ -225,14 +258,20 @@ const health: LineParser = (s) => {
   const sep = s.text.search(new RegExp(`[${GO_SPACE}]`));
   const typeEnd = sep < 0 ? s.text.length : sep;
   const after = trimSpace(s.text.slice(typeEnd));
-  const command = maybeJson({ ...s, text: after.text, offset: s.offset + typeEnd + after.lead }, 'HEALTHCHECK');
+  const command = maybeJson(
+    { ...s, text: after.text, offset: s.offset + typeEnd + after.lead },
+    'HEALTHCHECK',
+  );
   const type = { value: s.text.slice(0, typeEnd), span: spanOf(s, 0, typeEnd) };
   return { kind: 'health', type, command };
 };
 
 const sub: LineParser = (s) => {
   if (s.text === '') return { kind: 'empty' };
-  return { kind: 'sub', node: nodeFromLine(s.reader, s.line, s.escape, s.offset, s.offset + s.text.length) };
+  return {
+    kind: 'sub',
+    node: nodeFromLine(s.reader, s.line, s.escape, s.offset, s.offset + s.text.length),
+  };
 };
 
 const LINE_PARSERS: Record<string, LineParser> = {

@@ -8,7 +8,13 @@ import nearley from 'nearley';
 import type { Token } from 'moo';
 import compiled from './dockerfile.gen.js';
 import type { EscapeToken } from './ast.js';
-import { toArray, type HeadParse, type JsonValue, type List, type QuotedPart } from './grammar-types.js';
+import {
+  toArray,
+  type HeadParse,
+  type JsonValue,
+  type List,
+  type QuotedPart,
+} from './grammar-types.js';
 import { StateLexer, type LexerState } from './lexer.js';
 
 type Start = 'head' | 'json' | 'words' | 'qwords';
@@ -41,7 +47,9 @@ function run<T>(start: Start, state: LexerState, escape: EscapeToken, text: stri
   }
   const results = parser.results as T[];
   if (results.length > 1) {
-    throw new Error(`internal: ambiguous ${start} parse (${results.length}) of ${JSON.stringify(text)}`);
+    throw new Error(
+      `internal: ambiguous ${start} parse (${results.length}) of ${JSON.stringify(text)}`,
+    );
   }
   return results[0];
 }
@@ -68,6 +76,7 @@ export function parseWords(text: string): Token[] {
 /** Quote-aware words (Docker's parseWords), from a trimmed non-empty text. */
 export function parseQuotedWords(text: string, escape: EscapeToken): QuotedPart[][] {
   const words = run<List<List<QuotedPart>>>('qwords', 'qwords', escape, text);
-  if (words === undefined) throw new Error(`internal: no quoted-words parse of ${JSON.stringify(text)}`);
+  if (words === undefined)
+    throw new Error(`internal: no quoted-words parse of ${JSON.stringify(text)}`);
   return toArray(words).map(toArray);
 }

@@ -1,0 +1,20 @@
+/**
+ * Go's strings.ToLower and ToUpper, which map rune by rune with Unicode's
+ * simple mappings, where JavaScript uses the full ones:
+ *   goLower('İ') → 'i'   (JavaScript: 'i̇', with a combining dot)
+ *   goUpper('ß') → 'ß'   (JavaScript: 'SS')
+ * Docker lower-cases keywords and stage names, and upper-cases HEALTHCHECK's
+ * type and ONBUILD's trigger, this way.
+ */
+export function goLower(s: string): string {
+  return Array.from(s, (c) => (c === '\u0130' ? 'i' : simple(c.toLowerCase(), c))).join('');
+}
+
+export function goUpper(s: string): string {
+  return Array.from(s, (c) => simple(c.toUpperCase(), c)).join('');
+}
+
+/** A mapping to more than one character is a full mapping only: Go leaves the rune as it is. */
+function simple(mapped: string, rune: string): string {
+  return Array.from(mapped).length === 1 ? mapped : rune;
+}

@@ -1,0 +1,366 @@
+/**
+ * Typed instructions to stages, with every word expanded in its scope, and
+ * the graph of which stage needs which:
+ *
+ *   FROM busybox AS base          stage 0, base: image
+ *   FROM base AS build            stage 1, base: stage 0
+ *   COPY --from=base /a /a        edge 1 → 0
+ *   FROM scratch                  stage 2 (the default target)
+ *   COPY --from=build /a /a       edge 2 → 1; stages needed: 0, 1, 2
+ *
+ * A name refers to a stage defined earlier; anything else is an image.
+ * `--target` picks the stage; stages it does not need are listed as skipped
+ * with the reason.
+ */
+import { DockerfileError, TsbuildError, type Span } from '../errors.js';
+import type { ArgInstruction, FromInstruction, Instruction, Warning } from './ast.js';
+import { expanderFor, expandInstruction } from './expand-instruction.js';
+import type { ParsedDockerfile } from './parse.js';
+import { hostPlatform, platformArgs, PROXY_ARGS, Scope, type Platform } from './scope.js';
+
+export type StageBase =
+  { kind: 'scratch' } | { kind: 'stage'; index: number } | { kind: 'image'; ref: string };
+
+export interface Step {
+  /** The instruction with its words expanded in the stage's scope. */
+  instruction: Instruction;
+  /**
+   * For RUN: the build args in its environment (declared, set, not shadowed by
+   * ENV). For ARG: the value each name it declares has from here on.
+   */
+  args?: Record<string, string>;
+  /** True for a trigger of the base stage's ONBUILD, run right after FROM. */
+  onbuild?: boolean;
+}
+
+export interface Stage {
+  index: number;
+  name: string | undefined;
+  from: FromInstruction;
+  base: StageBase;
+  /** `FROM --platform=…`, expanded; undefined when not given. */
+  platform: string | undefined;
+  steps: Step[];
+  /** Stages this one reads from (its base, COPY --from, RUN --mount from=), ascending. */
+  dependsOn: number[];
+  /** Images (not stages) named by COPY --from or RUN --mount from=. */
+  images: string[];
+}
+
+export interface StageGraph {
+  /** ARGs declared before the first FROM, with their values (null: declared, unset). */
+  metaArgs: Record<string, string | null>;
+  stages: Stage[];
+  target: number;
+  /** The stages the target needs, each after the ones it depends on. */
+  order: number[];
+  skipped: { index: number; name: string | undefined; reason: string }[];
+  /** `--build-arg`s no ARG consumed (Docker warns about them). */
+  unusedBuildArgs: string[];
+  warnings: Warning[];
+}
+
+export interface StageGraphOptions {
+  buildArgs?: Record<string, string>;
+  /** A stage name or index; default: the last stage. */
+  target?: string;
+  platform?: Platform;
+  /**
+   * The ENV of a base image (`KEY=value` list as in its config), when known.
+   * Without it, references the stage cannot resolve are not warned about.
+   */
+  imageEnv?: (ref: string) => string[] | undefined;
+}
+
+/**
+ * Lower a parsed Dockerfile to expanded stages and the graph between them.
+ * @example
+ *   const g = buildStageGraph(parseDockerfile(text), { buildArgs: { V: '2' }, target: 'build' });
+ *   g.order.map((i) => g.stages[i].name); // ['base', 'build']
+ */
+export function buildStageGraph(df: ParsedDockerfile, opts: StageGraphOptions = {}): StageGraph {
+  try {
+    return lower(df, opts);
+  } catch (e) {
+    if (e instanceof DockerfileError) e.attachSource(df.lines);
+    throw e;
+  }
+}
+
+function lower(df: ParsedDockerfile, opts: StageGraphOptions): StageGraph {
+  const buildArgs = new Map(Object.entries(opts.buildArgs ?? {}));
+  const consumed = new Set<string>();
+  const warnings: Warning[] = [];
+  const global = new Scope(platformArgs(opts.platform ?? hostPlatform()), true);
+  const metaArgs: Record<string, string | null> = {};
+  const stages: Stage[] = [];
+  /** Each stage's scope, by index; a stage built FROM another starts from its final ENV. */
+  const scopes: Scope[] = [];
+  let current: { stage: Stage; scope: Scope } | undefined;
+
+  const ctx: Context = { df, buildArgs, consumed, warnings, global, stages };
+  for (const ins of df.instructions) {
+    if (ins.kind === 'FROM') {
+      current = openStage(ins, stages, scopes, global, df, opts, warnings);
+      stages.push(current.stage);
+      scopes.push(current.scope);
+      if (current.stage.base.kind === 'stage')
+        runTriggers(current, stages[current.stage.base.index]!, ctx);
+    } else if (!current) {
+      if (ins.kind !== 'ARG') {
+        throw new DockerfileError(
+          'NO_FROM',
+          `no FROM before ${ins.kind}: only ARG may come before the first FROM`,
+          ins.span,
+          { data: { docker: 'no build stage in current context' } },
+        );
+      }
+      declareArgs(ins, global, ctx);
+      for (const a of ins.args) metaArgs[a.key] = global.args.get(a.key) ?? null;
+    } else {
+      apply(ins, current, ctx);
+    }
+  }
+  const unusedBuildArgs = [...buildArgs.keys()].filter(
+    (k) => !consumed.has(k) && !PROXY_ARGS.has(k),
+  );
+  const target = findTarget(stages, opts.target);
+  const order = buildOrder(stages, target);
+  const needed = new Set(order);
+  const targetName = stages[target]!.name ?? String(target);
+  const skipped = stages
+    .filter((s) => !needed.has(s.index))
+    .map((s) => ({ index: s.index, name: s.name, reason: `not needed by target ${targetName}` }));
+  return { metaArgs, stages, target, order, skipped, unusedBuildArgs, warnings };
+}
+
+/** What every step of the lowering reads or adds to. */
+interface Context {
+  df: ParsedDockerfile;
+  buildArgs: Map<string, string>;
+  consumed: Set<string>;
+  warnings: Warning[];
+  global: Scope;
+  stages: Stage[];
+}
+
+/** One instruction in a stage: expanded in the stage's scope, then recorded. */
+function apply(
+  ins: Instruction,
+  current: { stage: Stage; scope: Scope },
+  ctx: Context,
+  onbuild = false,
+): void {
+  const { stage, scope } = current;
+  if (ins.kind === 'ARG') {
+    const declared = declareArgs(ins, scope, ctx);
+    const values: Record<string, string> = {};
+    for (const a of ins.args) {
+      const v = scope.args.get(a.key);
+      if (v !== undefined) values[a.key] = v;
+    }
+    stage.steps.push({ instruction: declared, args: values, ...(onbuild ? { onbuild } : {}) });
+    return;
+  }
+  const x = expanderFor(scope, ctx.df.escape, ins);
+  const expanded = expandInstruction(ins, x);
+  if (scope.envKnown) undefinedVars(x.unmatched, ins.span, ctx.warnings);
+  if (expanded.kind === 'ENV') for (const p of expanded.pairs) scope.env.set(p.key, p.value);
+  const step: Step = { instruction: expanded };
+  if (expanded.kind === 'RUN') step.args = scope.runArgs();
+  if (onbuild) step.onbuild = true;
+  stage.steps.push(step);
+  linkDependencies(stage, expanded, ctx.stages);
+}
+
+/**
+ * `FROM parent` where the parent stage declared `ONBUILD …`: the triggers run
+ * first in the child, in order, as if written right after its FROM. They are
+ * not passed on: a grandchild does not run them again.
+ */
+function runTriggers(current: { stage: Stage; scope: Scope }, parent: Stage, ctx: Context): void {
+  for (const step of parent.steps) {
+    const ins = step.instruction;
+    if (ins.kind !== 'ONBUILD') continue;
+    if (!ins.trigger) {
+      throw new DockerfileError(
+        'BAD_ONBUILD_TRIGGER',
+        `the ONBUILD trigger "${ins.expression}" of stage ${parent.name ?? parent.index} is not a valid instruction`,
+        ins.span,
+      );
+    }
+    apply(ins.trigger, current, ctx, true);
+  }
+}
+
+function openStage(
+  ins: FromInstruction,
+  stages: Stage[],
+  scopes: Scope[],
+  global: Scope,
+  df: ParsedDockerfile,
+  opts: StageGraphOptions,
+  warnings: Warning[],
+): { stage: Stage; scope: Scope } {
+  const x = expanderFor(global, df.escape, ins);
+  const image = x.word(ins.image, ins.imageSpan);
+  const platform = ins.platform === undefined ? undefined : x.word(ins.platform, ins.span);
+  for (const name of x.unmatched) {
+    warnings.push({
+      rule: 'UndefinedArgInFrom',
+      message: `FROM argument '${name}' is not declared`,
+      span: ins.span,
+    });
+  }
+  if (image === '') {
+    throw new DockerfileError(
+      'EMPTY_BASE',
+      `base name (${ins.image}) should not be blank`,
+      ins.imageSpan,
+    );
+  }
+  if (ins.stageName !== undefined && stages.some((s) => s.name === ins.stageName)) {
+    throw new DockerfileError(
+      'DUPLICATE_STAGE',
+      `duplicate stage name ${JSON.stringify(ins.stageName)}`,
+      ins.span,
+      {
+        data: { docker: `${ins.stageName} stage name already used` },
+      },
+    );
+  }
+  const earlier = stages.find((s) => s.name === image.toLowerCase());
+  let base: StageBase;
+  let scope: Scope;
+  if (earlier) {
+    base = { kind: 'stage', index: earlier.index };
+    const parent = scopes[earlier.index]!;
+    scope = new Scope(new Map(parent.env), parent.envKnown);
+  } else if (image === 'scratch') {
+    base = { kind: 'scratch' };
+    scope = new Scope(new Map(), true);
+  } else {
+    base = { kind: 'image', ref: image };
+    const env = opts.imageEnv?.(image);
+    scope = new Scope(new Map(env?.map(splitEnv) ?? []), env !== undefined);
+  }
+  const stage: Stage = {
+    index: stages.length,
+    name: ins.stageName,
+    from: { ...ins, image, platform },
+    base,
+    platform,
+    steps: [],
+    dependsOn: base.kind === 'stage' ? [base.index] : [],
+    images: [],
+  };
+  return { stage, scope };
+}
+
+function splitEnv(kv: string): [string, string] {
+  const eq = kv.indexOf('=');
+  return eq < 0 ? [kv, ''] : [kv.slice(0, eq), kv.slice(eq + 1)];
+}
+
+/**
+ * ARG in a stage (or before the first FROM): a build arg wins; else the
+ * default, expanded now; else, in a stage, the global value of that name.
+ */
+function declareArgs(ins: ArgInstruction, scope: Scope, ctx: Context): ArgInstruction {
+  const { buildArgs, consumed, df, warnings, global } = ctx;
+  const args = ins.args.map((a) => {
+    consumed.add(a.key);
+    let value: string | undefined;
+    let shown = a.value;
+    if (buildArgs.has(a.key)) value = buildArgs.get(a.key);
+    else if (a.value !== undefined) {
+      const x = expanderFor(scope, df.escape, ins);
+      value = shown = x.word(a.value, a.span);
+      if (scope.envKnown) undefinedVars(x.unmatched, a.span, warnings);
+    } else if (scope !== global) value = global.args.get(a.key) ?? global.env.get(a.key);
+    scope.args.set(a.key, value);
+    return { ...a, value: shown };
+  });
+  return { ...ins, args };
+}
+
+function undefinedVars(names: Set<string>, span: Span, warnings: Warning[]): void {
+  for (const name of names) {
+    warnings.push({
+      rule: 'UndefinedVar',
+      message: `Usage of undefined variable '$${name}'`,
+      span,
+    });
+  }
+}
+
+/** Record what a step reads from other stages or images. */
+function linkDependencies(stage: Stage, ins: Instruction, stages: Stage[]): void {
+  const refs: { ref: string; span: Span }[] = [];
+  if (ins.kind === 'COPY' && ins.from !== undefined) refs.push({ ref: ins.from, span: ins.span });
+  if (ins.kind === 'RUN') {
+    for (const m of ins.mounts) {
+      const from = /(?:^|,)from=([^,]*)/.exec(m)?.[1];
+      if (from) refs.push({ ref: from.replace(/^"(.*)"$/, '$1'), span: ins.span });
+    }
+  }
+  for (const { ref, span } of refs) {
+    const dep = resolveStageRef(ref, stage.index, stages, span);
+    if (dep === undefined) {
+      if (!stage.images.includes(ref)) stage.images.push(ref);
+    } else if (!stage.dependsOn.includes(dep)) {
+      stage.dependsOn.push(dep);
+      stage.dependsOn.sort((a, b) => a - b);
+    }
+  }
+}
+
+/** A stage name or index defined before `current`, or undefined for an image. */
+function resolveStageRef(
+  ref: string,
+  current: number,
+  stages: Stage[],
+  span: Span,
+): number | undefined {
+  if (/^[0-9]+$/.test(ref)) {
+    const index = Number(ref);
+    if (index >= current) {
+      throw new DockerfileError(
+        'STAGE_INDEX',
+        `--from=${ref} refers to stage ${index}, but only stages 0 to ${current - 1} come before this one`,
+        span,
+      );
+    }
+    return index;
+  }
+  return stages.find((s) => s.index < current && s.name === ref.toLowerCase())?.index;
+}
+
+function findTarget(stages: Stage[], target: string | undefined): number {
+  if (stages.length === 0)
+    throw new TsbuildError('NO_STAGES', 'the Dockerfile has no FROM: nothing to build');
+  if (target === undefined) return stages.length - 1;
+  const found = stages.find((s) => s.name === target.toLowerCase());
+  if (found) return found.index;
+  const names = stages.flatMap((s) => (s.name ? [s.name] : []));
+  throw new TsbuildError(
+    'UNKNOWN_TARGET',
+    `target stage "${target}" could not be found` +
+      (names.length ? ` (stages: ${names.join(', ')})` : ' (no stage has a name)'),
+    { target, stages: names, docker: `target stage ${target} could not be found` },
+  );
+}
+
+/** Depth-first from the target: every stage after the stages it depends on. */
+function buildOrder(stages: Stage[], target: number): number[] {
+  const order: number[] = [];
+  const seen = new Set<number>();
+  const visit = (i: number) => {
+    if (seen.has(i)) return;
+    seen.add(i);
+    for (const d of stages[i]!.dependsOn) visit(d);
+    order.push(i);
+  };
+  visit(target);
+  return order;
+}

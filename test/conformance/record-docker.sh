@@ -294,4 +294,6 @@ for c in "${cases[@]}"; do
   record_case "$c"
   node -e 'const r=require(process.argv[1]);console.error(["classic","buildkit"].map(b=>b+"="+(r[b].ok?"ok":"fail")).join(" "))' "$FIX/$c/expected.json"
 done
+d container prune -f >/dev/null 2>&1 || true
+d image prune -f >/dev/null 2>&1 || true
 d builder prune -af >/dev/null 2>&1 || true

@@ -11,7 +11,7 @@
  * What RE2 does that a shell would not, and we copy:
  * - `*` and `?` never match a newline (`.` without the `s` flag):
  *   `${v#*x}` with v="a\nbx" removes nothing.
- * - `[...]` is not a bracket expression, just two literal characters.
+ * - There are no bracket expressions: `[ab]` is four literal characters.
  * - `${v%p}` reverses the pattern and the value and searches from the left,
  *   so an error names the reversed pattern: `${v%a\x}` → "invalid pattern (\xa)".
  * - `${v//p/r}` goes through Go's ReplaceAllString, which expands `$0` / `${0}`

@@ -31,15 +31,19 @@ interface Slice {
 
 type LineParser = (s: Slice, command: string) => NodeArgs;
 
-const EDGE_SPACE = new RegExp(`^[${GO_SPACE}]*([^]*?)[${GO_SPACE}]*$`);
+const IS_SPACE = new RegExp(`[${GO_SPACE}]`);
 const RE_WHITESPACE = /[\t\v\f\r ]+/;
 const NOT_STRING_ARRAY = 'when using JSON array syntax, arrays must be comprised of strings only';
 
 /** `s` trimmed with Go's strings.TrimSpace, and how many characters were cut in front. */
 function trimSpace(text: string): { text: string; lead: number } {
-  const m = EDGE_SPACE.exec(text)!;
-  const inner = m[1]!;
-  return { text: inner, lead: inner === '' ? 0 : text.indexOf(inner) };
+  // Index scans, not a regex: `^\s*(.*?)\s*$` backtracks quadratically over
+  // a long run of blanks inside the line.
+  let start = 0;
+  let end = text.length;
+  while (start < end && IS_SPACE.test(text[start]!)) start++;
+  while (end > start && IS_SPACE.test(text[end - 1]!)) end--;
+  return { text: text.slice(start, end), lead: start };
 }
 
 function spanOf(s: Slice, start: number, end: number): Span {

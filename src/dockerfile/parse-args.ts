@@ -40,6 +40,10 @@ function grammar(start: Start, state: LexerState, escape: EscapeToken): nearley.
  */
 function run<T>(start: Start, state: LexerState, escape: EscapeToken, text: string): T | undefined {
   const parser = new nearley.Parser(grammar(start, state, escape));
+  // A failed parse is an answer here (not JSON: shell form), never shown to
+  // anyone; nearley's own message renders the whole parse state, which cost
+  // more than all the parsing in a Dockerfile with many shell-form arrays.
+  Object.assign(parser, { reportError: quietError, reportLexerError: quietError });
   try {
     parser.feed(text);
   } catch {
@@ -53,6 +57,8 @@ function run<T>(start: Start, state: LexerState, escape: EscapeToken, text: stri
   }
   return results[0];
 }
+
+const quietError = (): string => 'no parse';
 
 /** KEYWORD, its flags and the rest, from a line trimmed of surrounding space. */
 export function parseHead(text: string): HeadParse {

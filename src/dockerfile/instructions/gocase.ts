@@ -6,11 +6,17 @@
  * Docker lower-cases keywords and stage names, and upper-cases HEALTHCHECK's
  * type and ONBUILD's trigger, this way.
  */
+// eslint-disable-next-line no-control-regex -- all of ASCII, control characters included
+const ASCII = /^[\x00-\x7f]*$/;
+
 export function goLower(s: string): string {
+  // Keywords are ASCII nearly always; there the two mappings agree.
+  if (ASCII.test(s)) return s.toLowerCase();
   return Array.from(s, (c) => (c === '\u0130' ? 'i' : simple(c.toLowerCase(), c))).join('');
 }
 
 export function goUpper(s: string): string {
+  if (ASCII.test(s)) return s.toUpperCase();
   return Array.from(s, (c) => simple(c.toUpperCase(), c)).join('');
 }
 

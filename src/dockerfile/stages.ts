@@ -29,6 +29,12 @@ export interface Step {
    * ENV). For ARG: the value each name it declares has from here on.
    */
   args?: Record<string, string>;
+  /**
+   * For RUN: the predefined proxy args (HTTP_PROXY, …) given as build args
+   * and not declared. Docker puts them in the RUN's environment but keeps
+   * them out of the history and the cache key.
+   */
+  proxy?: Record<string, string>;
   /** True for a trigger of the base stage's ONBUILD, run right after FROM. */
   onbuild?: boolean;
 }
@@ -167,7 +173,11 @@ function apply(
   if (scope.envKnown) undefinedVars(x.unmatched, ins.span, ctx.warnings);
   if (expanded.kind === 'ENV') for (const p of expanded.pairs) scope.env.set(p.key, p.value);
   const step: Step = { instruction: expanded };
-  if (expanded.kind === 'RUN') step.args = scope.runArgs();
+  if (expanded.kind === 'RUN') {
+    step.args = scope.runArgs();
+    const proxy = proxyArgs(ctx.buildArgs, scope);
+    if (proxy) step.proxy = proxy;
+  }
   if (onbuild) step.onbuild = true;
   stage.steps.push(step);
   linkDependencies(stage, expanded, ctx.stages);
@@ -282,6 +292,17 @@ function declareArgs(ins: ArgInstruction, scope: Scope, ctx: Context): ArgInstru
     return { ...a, value: shown };
   });
   return { ...ins, args };
+}
+
+function proxyArgs(
+  buildArgs: Map<string, string>,
+  scope: Scope,
+): Record<string, string> | undefined {
+  let out: Record<string, string> | undefined;
+  for (const [k, v] of buildArgs) {
+    if (PROXY_ARGS.has(k) && !scope.args.has(k) && !scope.env.has(k)) (out ??= {})[k] = v;
+  }
+  return out;
 }
 
 function undefinedVars(names: Set<string>, span: Span, warnings: Warning[]): void {

@@ -6,6 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
+import { caught } from '../helpers/caught.js';
 import { describe, expect, it } from 'vitest';
 import {
   processWord,
@@ -75,16 +76,6 @@ const asFunction =
   (n) =>
     env.get(n);
 
-function thrown(fn: () => unknown): ExpansionError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof ExpansionError) return e;
-    throw e;
-  }
-  throw new Error('expected an ExpansionError, got a result');
-}
-
 /** `error @N reason` in a table, or undefined for a value. */
 function wantedError(s: string): { offset: number; reason: string } | undefined {
   const m = /^error @(\d+) (.*)$/s.exec(s);
@@ -92,7 +83,7 @@ function wantedError(s: string): { offset: number; reason: string } | undefined 
 }
 
 function expectError(fn: () => unknown, want: { offset: number; reason: string }): void {
-  const e = thrown(fn);
+  const e = caught(fn, ExpansionError);
   expect({ offset: e.offset, reason: e.reason }).toEqual(want);
 }
 
@@ -216,7 +207,7 @@ describe('what a table row cannot hold (checked against BuildKit lex.go too)', (
   });
 
   it('throws an ExpansionError with code EXPANSION', () => {
-    const e = thrown(() => processWord('${x:?is required}', env({})));
+    const e = caught(() => processWord('${x:?is required}', env({})), ExpansionError);
     expect([e.code, e.message, e.offset]).toEqual(['EXPANSION', 'x: is required', 0]);
   });
 

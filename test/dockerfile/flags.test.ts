@@ -1,3 +1,4 @@
+import { caught } from '../helpers/caught.js';
 import { describe, expect, it } from 'vitest';
 import { DockerfileError } from '../../src/errors.js';
 import { FLAGS, parseFlags } from '../../src/dockerfile/flags.js';
@@ -5,16 +6,6 @@ import { DurationError, parseDuration } from '../../src/dockerfile/instructions/
 import { levenshtein, suggest } from '../../src/dockerfile/instructions/suggest.js';
 import { goQuote } from '../../src/dockerfile/instructions/quote.js';
 import { n } from './node-builder.js';
-
-function caught(fn: () => unknown): DockerfileError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof DockerfileError) return e;
-    throw e;
-  }
-  throw new Error('expected a DockerfileError');
-}
 
 describe('FLAGS table', () => {
   it('declares each instruction once, with BuildKit’s flag names', () => {
@@ -97,7 +88,7 @@ describe('parseFlags: errors', () => {
     ['COPY --from --bogus a b', 'COPY', 'FLAG_VALUE_REQUIRED', 'COPY --from requires a value', 6, 'missing a value on flag: from'],
   ];
   it.each(cases)('%s', (text, command, code, reason, col, docker) => {
-    const e = caught(() => parseFlags(n(text), command));
+    const e = caught(() => parseFlags(n(text), command), DockerfileError);
     expect(e.code).toBe(code);
     expect(e.reason).toBe(reason);
     expect(e.span.col).toBe(col);

@@ -1,19 +1,10 @@
+import { caught } from '../helpers/caught.js';
 import { describe, expect, it } from 'vitest';
 import { DockerfileError } from '../../src/errors.js';
 import { INSTRUCTION_KINDS, type Instruction } from '../../src/dockerfile/ast.js';
 import { parseDockerfile } from '../../src/dockerfile/parse.js';
 import { toInstruction } from '../../src/dockerfile/instructions.js';
 import { n, type NodeOptions } from './node-builder.js';
-
-function caught(fn: () => unknown): DockerfileError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof DockerfileError) return e;
-    throw e;
-  }
-  throw new Error('expected a DockerfileError');
-}
 
 const S = 1_000_000_000;
 const word = (value: string, col: number) => ({
@@ -221,7 +212,7 @@ const invalid: Invalid[] = [
 
 describe('toInstruction: refused', () => {
   it.each(invalid)('%s', (text, code, reason, col, docker) => {
-    const e = caught(() => toInstruction(n(text, { line: 7 })));
+    const e = caught(() => toInstruction(n(text, { line: 7 })), DockerfileError);
     expect(e.code).toBe(code);
     expect(e.reason).toBe(reason);
     expect(e.span).toMatchObject({ line: 7, col });
@@ -230,8 +221,10 @@ describe('toInstruction: refused', () => {
   });
 
   it('names the suggestion in data, for the hint the caller adds', () => {
-    expect(caught(() => toInstruction(n('FORM a'))).data.suggestion).toBe('FROM');
-    expect(caught(() => toInstruction(n('&& make'))).data.suggestion).toBeUndefined();
+    expect(caught(() => toInstruction(n('FORM a')), DockerfileError).data.suggestion).toBe('FROM');
+    expect(
+      caught(() => toInstruction(n('&& make')), DockerfileError).data.suggestion,
+    ).toBeUndefined();
   });
 });
 
@@ -301,7 +294,7 @@ describe('end to end, through the real line parser', () => {
       'HEALTHCHECK --retries=x CMD true',
     ],
   ])('%j fails at the spot', (text, code, line, col, sourceLine) => {
-    const e = caught(() => parseDockerfile(text, { file: 'Dockerfile' }));
+    const e = caught(() => parseDockerfile(text, { file: 'Dockerfile' }), DockerfileError);
     expect(e.code).toBe(code);
     expect(e.span).toMatchObject({ line, col });
     expect(e.sourceLine).toBe(sourceLine);

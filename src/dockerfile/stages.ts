@@ -12,59 +12,15 @@
  * `--target` picks the stage; stages it does not need are listed as skipped
  * with the reason.
  */
-import { DockerfileError, TsbuildError, type Span } from '../errors.js';
+import { DockerfileError, type Span } from '../errors.js';
 import type { ArgInstruction, FromInstruction, Instruction, Warning } from './ast.js';
 import { expanderFor, expandInstruction } from './expand-instruction.js';
 import type { ParsedDockerfile } from './parse.js';
+import { buildOrder, findTarget, linkDependencies } from './stage-refs.js';
+import type { Stage, StageBase, StageGraph, Step } from './stage.js';
 import { hostPlatform, platformArgs, PROXY_ARGS, Scope, type Platform } from './scope.js';
 
-export type StageBase =
-  { kind: 'scratch' } | { kind: 'stage'; index: number } | { kind: 'image'; ref: string };
-
-export interface Step {
-  /** The instruction with its words expanded in the stage's scope. */
-  instruction: Instruction;
-  /**
-   * For RUN: the build args in its environment (declared, set, not shadowed by
-   * ENV). For ARG: the value each name it declares has from here on.
-   */
-  args?: Record<string, string>;
-  /**
-   * For RUN: the predefined proxy args (HTTP_PROXY, …) given as build args
-   * and not declared. Docker puts them in the RUN's environment but keeps
-   * them out of the history and the cache key.
-   */
-  proxy?: Record<string, string>;
-  /** True for a trigger of the base stage's ONBUILD, run right after FROM. */
-  onbuild?: boolean;
-}
-
-export interface Stage {
-  index: number;
-  name: string | undefined;
-  from: FromInstruction;
-  base: StageBase;
-  /** `FROM --platform=…`, expanded; undefined when not given. */
-  platform: string | undefined;
-  steps: Step[];
-  /** Stages this one reads from (its base, COPY --from, RUN --mount from=), ascending. */
-  dependsOn: number[];
-  /** Images (not stages) named by COPY --from or RUN --mount from=. */
-  images: string[];
-}
-
-export interface StageGraph {
-  /** ARGs declared before the first FROM, with their values (null: declared, unset). */
-  metaArgs: Record<string, string | null>;
-  stages: Stage[];
-  target: number;
-  /** The stages the target needs, each after the ones it depends on. */
-  order: number[];
-  skipped: { index: number; name: string | undefined; reason: string }[];
-  /** `--build-arg`s no ARG consumed (Docker warns about them). */
-  unusedBuildArgs: string[];
-  warnings: Warning[];
-}
+export type { Stage, StageBase, StageGraph, Step };
 
 export interface StageGraphOptions {
   buildArgs?: Record<string, string>;
@@ -313,75 +269,4 @@ function undefinedVars(names: Set<string>, span: Span, warnings: Warning[]): voi
       span,
     });
   }
-}
-
-/** Record what a step reads from other stages or images. */
-function linkDependencies(stage: Stage, ins: Instruction, stages: Stage[]): void {
-  const refs: { ref: string; span: Span }[] = [];
-  if (ins.kind === 'COPY' && ins.from !== undefined) refs.push({ ref: ins.from, span: ins.span });
-  if (ins.kind === 'RUN') {
-    for (const m of ins.mounts) {
-      const from = /(?:^|,)from=([^,]*)/.exec(m)?.[1];
-      if (from) refs.push({ ref: from.replace(/^"(.*)"$/, '$1'), span: ins.span });
-    }
-  }
-  for (const { ref, span } of refs) {
-    const dep = resolveStageRef(ref, stage.index, stages, span);
-    if (dep === undefined) {
-      if (!stage.images.includes(ref)) stage.images.push(ref);
-    } else if (!stage.dependsOn.includes(dep)) {
-      stage.dependsOn.push(dep);
-      stage.dependsOn.sort((a, b) => a - b);
-    }
-  }
-}
-
-/** A stage name or index defined before `current`, or undefined for an image. */
-function resolveStageRef(
-  ref: string,
-  current: number,
-  stages: Stage[],
-  span: Span,
-): number | undefined {
-  if (/^[0-9]+$/.test(ref)) {
-    const index = Number(ref);
-    if (index >= current) {
-      throw new DockerfileError(
-        'STAGE_INDEX',
-        `--from=${ref} refers to stage ${index}, but only stages 0 to ${current - 1} come before this one`,
-        span,
-      );
-    }
-    return index;
-  }
-  return stages.find((s) => s.index < current && s.name === ref.toLowerCase())?.index;
-}
-
-function findTarget(stages: Stage[], target: string | undefined): number {
-  if (stages.length === 0)
-    throw new TsbuildError('NO_STAGES', 'the Dockerfile has no FROM: nothing to build');
-  if (target === undefined) return stages.length - 1;
-  const found = stages.find((s) => s.name === target.toLowerCase());
-  if (found) return found.index;
-  const names = stages.flatMap((s) => (s.name ? [s.name] : []));
-  throw new TsbuildError(
-    'UNKNOWN_TARGET',
-    `target stage "${target}" could not be found` +
-      (names.length ? ` (stages: ${names.join(', ')})` : ' (no stage has a name)'),
-    { target, stages: names, docker: `target stage ${target} could not be found` },
-  );
-}
-
-/** Depth-first from the target: every stage after the stages it depends on. */
-function buildOrder(stages: Stage[], target: number): number[] {
-  const order: number[] = [];
-  const seen = new Set<number>();
-  const visit = (i: number) => {
-    if (seen.has(i)) return;
-    seen.add(i);
-    for (const d of stages[i]!.dependsOn) visit(d);
-    order.push(i);
-  };
-  visit(target);
-  return order;
 }

@@ -94,6 +94,19 @@ export class DockerfileError extends TsbuildError {
   }
 }
 
+/**
+ * Run `fn`; a DockerfileError leaving it gets its offending line from
+ * `lines`. The places that raise errors know spans, not the file's text.
+ */
+export function withSourceLines<T>(lines: readonly string[], fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof DockerfileError) e.attachSource(lines);
+    throw e;
+  }
+}
+
 /** A variable expansion that cannot be carried out, e.g. `${x:?x is required}`. */
 export class ExpansionError extends TsbuildError {
   /** Offset in the word being expanded where the problem is. */

@@ -4,10 +4,11 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { Directive, EscapeToken, Instruction, Warning } from '../dockerfile/ast.js';
+import { applyChecks } from '../dockerfile/checks.js';
 import { parseDockerfile } from '../dockerfile/parse.js';
 import { buildStageGraph, type StageGraph, type StageGraphOptions } from '../dockerfile/stages.js';
 import { lintInstructions } from '../dockerfile/warnings.js';
-import { TsbuildError } from '../errors.js';
+import { TsbuildError, withSourceLines } from '../errors.js';
 
 export interface ParseRequest extends StageGraphOptions {
   /** The Dockerfile's text; when absent, `path` is read. */
@@ -38,8 +39,9 @@ export async function parse(req: ParseRequest): Promise<ParseResult> {
   const text = req.text ?? (await readDockerfile(file));
   const df = parseDockerfile(text, { file });
   const graph = buildStageGraph(df, req);
-  const warnings = [...df.warnings, ...lintInstructions(df.instructions), ...graph.warnings];
-  warnings.sort((a, b) => a.span.line - b.span.line || a.span.col - b.span.col);
+  const all = [...df.warnings, ...lintInstructions(df.instructions), ...graph.warnings];
+  all.sort((a, b) => a.span.line - b.span.line || a.span.col - b.span.col);
+  const warnings = withSourceLines(df.lines, () => applyChecks(df.directives, all));
   return {
     version: 1,
     file,

@@ -4,8 +4,10 @@
  *   ENV LABEL          keys and values, one word each (quotes removed)
  *   EXPOSE             each word, split again into words (`EXPOSE $PORTS`)
  *   VOLUME WORKDIR USER STOPSIGNAL       one word each
- *   COPY ADD           sources, destination, --chown, --chmod, --from,
- *                      --checksum; heredoc bodies with quotes left alone
+ *   COPY ADD           sources, destination, --chown, --chmod, --checksum;
+ *                      heredoc bodies with quotes left alone, always with `\`
+ *                      as the escape (BuildKit's ExpandRaw); never --from,
+ *                      which stage-refs.ts refuses to expand as BuildKit does
  *   ARG                defaults (see stages.ts: scoping needs the stage)
  *   RUN CMD ENTRYPOINT SHELL HEALTHCHECK MAINTAINER ONBUILD  never: the shell
  *                      (or the child build) sees `$VAR` as written
@@ -49,7 +51,9 @@ export function expanderFor(
         ins,
         span,
         text,
-        () => track(processWord(text, scope.lookup, { escape, skipProcessQuotes: true })).word,
+        // BuildKit expands heredoc bodies with a `\` lexer whatever the file's escape is.
+        () =>
+          track(processWord(text, scope.lookup, { escape: '\\', skipProcessQuotes: true })).word,
       ),
   };
 }
@@ -141,13 +145,7 @@ export function expandInstruction(ins: Instruction, x: Expander): Instruction {
           s.expand ? { ...s, content: x.body(s.content, ins.span) } : s,
         ),
       };
-      if (ins.kind === 'COPY') {
-        return {
-          ...ins,
-          ...common,
-          from: ins.from === undefined ? undefined : x.word(ins.from, ins.span),
-        };
-      }
+      if (ins.kind === 'COPY') return { ...ins, ...common };
       return {
         ...ins,
         ...common,

@@ -9,7 +9,7 @@
  * Every mistake comes out as one DockerfileError with the file, line and
  * column and the offending line attached.
  */
-import { DockerfileError, ExpansionError } from '../errors.js';
+import { DockerfileError, ExpansionError, withSourceLines } from '../errors.js';
 import type { Directive, EscapeToken, Heredoc, Instruction, Node, Warning } from './ast.js';
 import { canContainHeredoc, heredocOpeners } from './heredoc.js';
 import { toInstruction } from './instructions.js';
@@ -42,7 +42,7 @@ export interface ParsedDockerfile extends ParsedNodes {
  */
 export function parseDockerfile(text: string, opts: ParseOptions = {}): ParsedDockerfile {
   const parsed = parseNodes(text, opts);
-  return withSource(parsed.lines, () => ({
+  return withSourceLines(parsed.lines, () => ({
     ...parsed,
     instructions: parsed.nodes.map((node) => instructionOf(node, parsed.lines, parsed.escape)),
   }));
@@ -56,7 +56,7 @@ export function parseNodes(text: string, opts: ParseOptions = {}): ParsedNodes {
     throw new DockerfileError('EMPTY_DOCKERFILE', 'the Dockerfile cannot be empty', span);
   }
   const reader = new LineReader(text, file);
-  return withSource(reader.lines, () => {
+  return withSourceLines(reader.lines, () => {
     const nodes: Node[] = [];
     const warnings: Warning[] = [];
     let line: LogicalLine | undefined;
@@ -64,10 +64,12 @@ export function parseNodes(text: string, opts: ParseOptions = {}): ParsedNodes {
       const node = nodeFromLine(reader, line, reader.escape);
       attachHeredocs(reader, line, node);
       nodes.push(node);
-      for (const at of line.emptyContinuationLines) {
+      if (line.emptyContinuationLines.length > 0) {
+        // BuildKit reports it once per instruction, at its last line.
+        const at = line.endLine;
         warnings.push({
           rule: 'NoEmptyContinuation',
-          message: `Empty continuation line found in: ${line.text}`,
+          message: `Empty continuation line (line ${line.emptyContinuationLines.join(', ')}); empty continuation lines will become errors in a future release`,
           span: { file: reader.file, line: at, col: 1, endLine: at, endCol: 1 },
         });
       }
@@ -139,16 +141,6 @@ function instructionOf(node: Node, lines: readonly string[], escape: EscapeToken
         e.hint = `line ${prevNo} does not end with ${escape === '\\' ? 'a backslash' : 'a backtick'}: if "${node.keyword}" continues it, add ${escape} at the end of line ${prevNo}`;
       }
     }
-    throw e;
-  }
-}
-
-/** Run `fn`; a DockerfileError leaving it gets its source line attached. */
-function withSource<T>(lines: readonly string[], fn: () => T): T {
-  try {
-    return fn();
-  } catch (e) {
-    if (e instanceof DockerfileError) e.attachSource(lines);
     throw e;
   }
 }

@@ -12,7 +12,6 @@
  * without a build arg is declared but unset. The platform args (TARGETOS, …)
  * are globals that always exist.
  */
-import type { EnvLookup } from './expand.js';
 
 export interface Platform {
   os: string;
@@ -64,27 +63,68 @@ export const PROXY_ARGS: ReadonlySet<string> = new Set(
   ]),
 );
 
-/** One stage's variables: ENV from the base and the stage, ARGs declared in the stage. */
+/**
+ * One stage's variables. BuildKit keeps ENV and valued ARGs in one
+ * environment where the latest definition wins, and records only ENV in the
+ * image config:
+ *
+ *   ENV A=env
+ *   ARG A=arg      # from here on $A is "arg", and a RUN sees A=arg,
+ *                  # but the image's Env still says A=env
+ *
+ * A stage built FROM another stage starts with that stage's variables, its
+ * ARGs included.
+ */
 export class Scope {
-  /** ENV, in order of first definition (the image config keeps that order). */
+  /** ENV as the image config records it, in order of first definition. */
   readonly env: Map<string, string>;
-  /** Declared ARGs; undefined value = declared without a value. */
-  readonly args = new Map<string, string | undefined>();
+  /** Declared ARGs; undefined value = declared without one. */
+  readonly args: Map<string, string | undefined>;
   /** False when the base is an image whose ENV is not known (parse without a store). */
   readonly envKnown: boolean;
+  /** What `$NAME` means right now: ENV and valued ARGs, latest first. */
+  private readonly vars: Map<string, string>;
+  /** Names whose current value was set by an ARG, not an ENV. */
+  private readonly fromArg: Set<string>;
 
-  constructor(env: Map<string, string>, envKnown: boolean) {
+  constructor(env: Map<string, string>, envKnown: boolean, parent?: Scope) {
     this.env = env;
     this.envKnown = envKnown;
+    this.args = new Map(parent?.args);
+    this.vars = new Map(parent?.vars ?? env);
+    this.fromArg = new Set(parent?.fromArg);
   }
 
-  /** ENV first, then ARG: what `$NAME` means in this stage right now. */
-  readonly lookup: EnvLookup = (name: string) => this.env.get(name) ?? this.args.get(name);
+  /** A stage built FROM `parent`: its ENV, ARGs and variables, as they ended. */
+  static child(parent: Scope): Scope {
+    return new Scope(new Map(parent.env), parent.envKnown, parent);
+  }
 
-  /** The ARGs a RUN sees in its environment: declared, set, and not shadowed by ENV. */
+  setEnv(key: string, value: string): void {
+    this.env.set(key, value);
+    this.vars.set(key, value);
+    this.fromArg.delete(key);
+  }
+
+  /** Declare an ARG; a value makes it visible to `$NAME` and to RUN, over an earlier ENV. */
+  setArg(key: string, value: string | undefined): void {
+    this.args.set(key, value);
+    if (value === undefined) return;
+    this.vars.set(key, value);
+    this.fromArg.add(key);
+  }
+
+  readonly lookup = (name: string): string | undefined => this.vars.get(name);
+
+  /** Every name `$NAME` can resolve, for "did you mean" hints. */
+  names(): string[] {
+    return [...this.vars.keys()];
+  }
+
+  /** The ARG values a RUN gets in its environment on top of the image's ENV. */
   runArgs(): Record<string, string> {
     const out: Record<string, string> = {};
-    for (const [k, v] of this.args) if (v !== undefined && !this.env.has(k)) out[k] = v;
+    for (const k of this.fromArg) out[k] = this.vars.get(k)!;
     return out;
   }
 }

@@ -7,18 +7,39 @@ import { DockerfileError, TsbuildError, type Span } from '../errors.js';
 import type { Instruction } from './ast.js';
 import type { Stage } from './stage.js';
 
-/** Record what a step reads from other stages or images. */
-export function linkDependencies(stage: Stage, ins: Instruction, stages: Stage[]): void {
-  const refs: { ref: string; span: Span }[] = [];
-  if (ins.kind === 'COPY' && ins.from !== undefined) refs.push({ ref: ins.from, span: ins.span });
+type Use = 'copy' | 'mount';
+
+/**
+ * BuildKit resolves `--from` before any variable is known, and says so
+ * rather than guessing: `COPY --from=$IMG` is an error, not an expansion.
+ */
+const NO_EXPANSION: Record<Use, string> = {
+  copy: 'variable expansion is not supported for --from, define a new stage with FROM using ARG from global scope as a workaround',
+  mount: "'from' doesn't support variable expansion, define alias stage instead",
+};
+
+/**
+ * Record what a step reads from other stages or images.
+ * @param names every stage name in the file, with its index, so a name used
+ *   before its stage is defined is an error and not an image.
+ */
+export function linkDependencies(
+  stage: Stage,
+  ins: Instruction,
+  names: ReadonlyMap<string, number>,
+): void {
+  const refs: { ref: string; span: Span; use: Use }[] = [];
+  if (ins.kind === 'COPY' && ins.from !== undefined)
+    refs.push({ ref: ins.from, span: ins.span, use: 'copy' });
   if (ins.kind === 'RUN') {
     for (const m of ins.mounts) {
       const from = /(?:^|,)from=([^,]*)/.exec(m)?.[1];
-      if (from) refs.push({ ref: from.replace(/^"(.*)"$/, '$1'), span: ins.span });
+      if (from) refs.push({ ref: from.replace(/^"(.*)"$/, '$1'), span: ins.span, use: 'mount' });
     }
   }
-  for (const { ref, span } of refs) {
-    const dep = resolveStageRef(ref, stage.index, stages, span);
+  for (const { ref, span, use } of refs) {
+    if (ref.includes('$')) throw new DockerfileError('FROM_EXPANSION', NO_EXPANSION[use], span);
+    const dep = resolveStageRef(ref, stage, names, span, use);
     if (dep === undefined) {
       if (!stage.images.includes(ref)) stage.images.push(ref);
     } else if (!stage.dependsOn.includes(dep)) {
@@ -28,13 +49,15 @@ export function linkDependencies(stage: Stage, ins: Instruction, stages: Stage[]
   }
 }
 
-/** A stage name or index defined before `current`, or undefined for an image. */
+/** A stage name or index defined before `stage`, or undefined for an image. */
 function resolveStageRef(
   ref: string,
-  current: number,
-  stages: Stage[],
+  stage: Stage,
+  names: ReadonlyMap<string, number>,
   span: Span,
+  use: Use,
 ): number | undefined {
+  const current = stage.index;
   if (/^[0-9]+$/.test(ref)) {
     const index = Number(ref);
     if (index >= current) {
@@ -46,7 +69,16 @@ function resolveStageRef(
     }
     return index;
   }
-  return stages.find((s) => s.index < current && s.name === ref.toLowerCase())?.index;
+  const index = names.get(ref.toLowerCase());
+  if (index !== undefined && index >= current) {
+    const verb = use === 'copy' ? 'copy' : 'mount';
+    throw new DockerfileError(
+      'STAGE_ORDER',
+      `cannot ${verb} from stage "${ref}", it needs to be defined before current stage "${stage.name ?? current}"`,
+      span,
+    );
+  }
+  return index;
 }
 
 export function findTarget(stages: Stage[], target: string | undefined): number {

@@ -12,10 +12,11 @@
  * `--target` picks the stage; stages it does not need are listed as skipped
  * with the reason.
  */
-import { DockerfileError, type Span } from '../errors.js';
+import { DockerfileError, withSourceLines, type Span } from '../errors.js';
 import type { ArgInstruction, FromInstruction, Instruction, Warning } from './ast.js';
 import { expanderFor, expandInstruction } from './expand-instruction.js';
 import type { ParsedDockerfile } from './parse.js';
+import { suggest } from './instructions/suggest.js';
 import { buildOrder, findTarget, linkDependencies } from './stage-refs.js';
 import type { Stage, StageBase, StageGraph, Step } from './stage.js';
 import { hostPlatform, platformArgs, PROXY_ARGS, Scope, type Platform } from './scope.js';
@@ -41,26 +42,29 @@ export interface StageGraphOptions {
  *   g.order.map((i) => g.stages[i].name); // ['base', 'build']
  */
 export function buildStageGraph(df: ParsedDockerfile, opts: StageGraphOptions = {}): StageGraph {
-  try {
-    return lower(df, opts);
-  } catch (e) {
-    if (e instanceof DockerfileError) e.attachSource(df.lines);
-    throw e;
-  }
+  return withSourceLines(df.lines, () => lower(df, opts));
 }
 
 function lower(df: ParsedDockerfile, opts: StageGraphOptions): StageGraph {
   const buildArgs = new Map(Object.entries(opts.buildArgs ?? {}));
   const consumed = new Set<string>();
   const warnings: Warning[] = [];
-  const global = new Scope(platformArgs(opts.platform ?? hostPlatform()), true);
+  const global = new Scope(new Map(), true);
+  for (const [k, v] of platformArgs(opts.platform ?? hostPlatform())) global.setArg(k, v);
   const metaArgs: Record<string, string | null> = {};
   const stages: Stage[] = [];
   /** Each stage's scope, by index; a stage built FROM another starts from its final ENV. */
   const scopes: Scope[] = [];
   let current: { stage: Stage; scope: Scope } | undefined;
 
-  const ctx: Context = { df, buildArgs, consumed, warnings, global, stages };
+  const names = new Map<string, number>();
+  let index = 0;
+  for (const ins of df.instructions) {
+    if (ins.kind !== 'FROM') continue;
+    if (ins.stageName !== undefined && !names.has(ins.stageName)) names.set(ins.stageName, index);
+    index++;
+  }
+  const ctx: Context = { df, buildArgs, consumed, warnings, global, stages, names };
   for (const ins of df.instructions) {
     if (ins.kind === 'FROM') {
       current = openStage(ins, stages, scopes, global, df, opts, warnings);
@@ -104,6 +108,8 @@ interface Context {
   warnings: Warning[];
   global: Scope;
   stages: Stage[];
+  /** Every stage name in the file and its index. */
+  names: ReadonlyMap<string, number>;
 }
 
 /** One instruction in a stage: expanded in the stage's scope, then recorded. */
@@ -126,8 +132,8 @@ function apply(
   }
   const x = expanderFor(scope, ctx.df.escape, ins);
   const expanded = expandInstruction(ins, x);
-  if (scope.envKnown) undefinedVars(x.unmatched, ins.span, ctx.warnings);
-  if (expanded.kind === 'ENV') for (const p of expanded.pairs) scope.env.set(p.key, p.value);
+  if (scope.envKnown) undefinedVars(x.unmatched, scope, ins.span, ctx.warnings);
+  if (expanded.kind === 'ENV') for (const p of expanded.pairs) scope.setEnv(p.key, p.value);
   const step: Step = { instruction: expanded };
   if (expanded.kind === 'RUN') {
     step.args = scope.runArgs();
@@ -136,7 +142,7 @@ function apply(
   }
   if (onbuild) step.onbuild = true;
   stage.steps.push(step);
-  linkDependencies(stage, expanded, ctx.stages);
+  linkDependencies(stage, expanded, ctx.names);
 }
 
 /**
@@ -172,11 +178,9 @@ function openStage(
   const image = x.word(ins.image, ins.imageSpan);
   const platform = ins.platform === undefined ? undefined : x.word(ins.platform, ins.span);
   for (const name of x.unmatched) {
-    warnings.push({
-      rule: 'UndefinedArgInFrom',
-      message: `FROM argument '${name}' is not declared`,
-      span: ins.span,
-    });
+    const like = suggest(name, global.names(), true);
+    const message = `FROM argument '${name}' is not declared${like ? ` (did you mean ${like}?)` : ''}`;
+    warnings.push({ rule: 'UndefinedArgInFrom', message, span: ins.span });
   }
   if (image === '') {
     throw new DockerfileError(
@@ -201,7 +205,7 @@ function openStage(
   if (earlier) {
     base = { kind: 'stage', index: earlier.index };
     const parent = scopes[earlier.index]!;
-    scope = new Scope(new Map(parent.env), parent.envKnown);
+    scope = Scope.child(parent);
   } else if (image === 'scratch') {
     base = { kind: 'scratch' };
     scope = new Scope(new Map(), true);
@@ -242,9 +246,9 @@ function declareArgs(ins: ArgInstruction, scope: Scope, ctx: Context): ArgInstru
     else if (a.value !== undefined) {
       const x = expanderFor(scope, df.escape, ins);
       value = shown = x.word(a.value, a.span);
-      if (scope.envKnown) undefinedVars(x.unmatched, a.span, warnings);
-    } else if (scope !== global) value = global.args.get(a.key) ?? global.env.get(a.key);
-    scope.args.set(a.key, value);
+      if (scope.envKnown) undefinedVars(x.unmatched, scope, a.span, warnings);
+    } else if (scope !== global) value = global.lookup(a.key);
+    scope.setArg(a.key, value);
     return { ...a, value: shown };
   });
   return { ...ins, args };
@@ -256,17 +260,15 @@ function proxyArgs(
 ): Record<string, string> | undefined {
   let out: Record<string, string> | undefined;
   for (const [k, v] of buildArgs) {
-    if (PROXY_ARGS.has(k) && !scope.args.has(k) && !scope.env.has(k)) (out ??= {})[k] = v;
+    if (PROXY_ARGS.has(k) && scope.lookup(k) === undefined) (out ??= {})[k] = v;
   }
   return out;
 }
 
-function undefinedVars(names: Set<string>, span: Span, warnings: Warning[]): void {
+function undefinedVars(names: Set<string>, scope: Scope, span: Span, warnings: Warning[]): void {
   for (const name of names) {
-    warnings.push({
-      rule: 'UndefinedVar',
-      message: `Usage of undefined variable '$${name}'`,
-      span,
-    });
+    const like = suggest(name, scope.names(), true);
+    const message = `Usage of undefined variable '$${name}'${like ? ` (did you mean $${like}?)` : ''}`;
+    warnings.push({ rule: 'UndefinedVar', message, span });
   }
 }

@@ -19,6 +19,7 @@ import type { ParsedDockerfile } from './parse.js';
 import { suggest } from './instructions/suggest.js';
 import { buildOrder, findTarget, linkDependencies } from './stage-refs.js';
 import type { Stage, StageBase, StageGraph, Step } from './stage.js';
+import { validateStage } from './validate.js';
 import { hostPlatform, platformArgs, PROXY_ARGS, Scope, type Platform } from './scope.js';
 
 export type { Stage, StageBase, StageGraph, Step };
@@ -92,6 +93,7 @@ function lower(df: ParsedDockerfile, opts: StageGraphOptions): StageGraph {
   );
   const target = findTarget(stages, opts.target);
   const order = buildOrder(stages, target);
+  for (const i of order) validateStage(stages[i]!);
   const needed = new Set(order);
   const targetName = stages[target]!.name ?? String(target);
   const skipped = stages

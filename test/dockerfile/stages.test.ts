@@ -115,9 +115,9 @@ describe('warnings that need the scope', () => {
   });
 
   it('warns about an undeclared FROM argument', () => {
-    const g = graph('ARG MY_ARCH=amd64\nFROM --platform=linux/${MYARCH} scratch\n');
+    const g = graph('ARG MY_VER=1\nFROM busybox${MYVER:+:}${MYVER}\n');
     expect(g.warnings.map((w) => [w.rule, w.message])).toEqual([
-      ['UndefinedArgInFrom', "FROM argument 'MYARCH' is not declared (did you mean MY_ARCH?)"],
+      ['UndefinedArgInFrom', "FROM argument 'MYVER' is not declared (did you mean MY_VER?)"],
     ]);
   });
 });
@@ -202,5 +202,36 @@ describe('heredoc bodies of COPY', () => {
     const g = graph("FROM busybox\nENV X=v\nCOPY <<'EOF' /a\n$X\nEOF\n");
     const copy = g.stages[0]!.steps[1]!.instruction;
     expect(copy.kind === 'COPY' && copy.inline[0]!.content).toBe('$X\n');
+  });
+});
+
+describe('values BuildKit rejects in the stages it builds', () => {
+  const reason = (text: string, opts: StageGraphOptions = {}) =>
+    caught(() => graph(text, opts), DockerfileError).reason;
+
+  it('a platform that does not parse', () => {
+    expect(reason('ARG A\nFROM --platform=linux/${A} busybox\n')).toBe(
+      'failed to parse platform linux/: "" is an invalid component of "linux/": platform specifier component must match "^[A-Za-z0-9_-]+$"',
+    );
+  });
+
+  it('EXPOSE ports and protocols', () => {
+    expect(reason('FROM busybox\nEXPOSE 80/xyz\n')).toBe('invalid proto: xyz');
+    expect(reason('FROM busybox\nEXPOSE abc\n')).toBe('invalid containerPort: abc');
+    expect(reason('FROM busybox\nEXPOSE 70000\n')).toBe('invalid containerPort: 70000');
+    expect(graph('FROM busybox\nEXPOSE 80 443/udp 8000-8010/tcp 53/SCTP\n').stages).toHaveLength(1);
+  });
+
+  it('STOPSIGNAL names and numbers', () => {
+    expect(reason('FROM busybox\nSTOPSIGNAL FOO\n')).toBe('Invalid signal: FOO');
+    expect(reason('FROM busybox\nSTOPSIGNAL 0\n')).toBe('Invalid signal: 0');
+    for (const ok of ['SIGTERM', 'term', 'SIGRTMIN+3', '9']) {
+      expect(graph(`FROM busybox\nSTOPSIGNAL ${ok}\n`).stages).toHaveLength(1);
+    }
+  });
+
+  it('but not in a stage the target skips', () => {
+    const g = graph('FROM busybox AS broken\nEXPOSE abc\nFROM busybox\n');
+    expect(g.skipped.map((s) => s.name)).toEqual(['broken']);
   });
 });

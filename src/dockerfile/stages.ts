@@ -54,8 +54,6 @@ function lower(df: ParsedDockerfile, opts: StageGraphOptions): StageGraph {
   for (const [k, v] of platformArgs(opts.platform ?? hostPlatform())) global.setArg(k, v);
   const metaArgs: Record<string, string | null> = {};
   const stages: Stage[] = [];
-  /** Each stage's scope, by index; a stage built FROM another starts from its final ENV. */
-  const scopes: Scope[] = [];
   let current: { stage: Stage; scope: Scope } | undefined;
 
   const names = new Map<string, number>();
@@ -65,12 +63,22 @@ function lower(df: ParsedDockerfile, opts: StageGraphOptions): StageGraph {
     if (ins.stageName !== undefined && !names.has(ins.stageName)) names.set(ins.stageName, index);
     index++;
   }
-  const ctx: Context = { df, buildArgs, consumed, warnings, global, stages, names };
+  const ctx: Context = {
+    df,
+    opts,
+    buildArgs,
+    consumed,
+    warnings,
+    global,
+    stages,
+    scopes: [],
+    names,
+  };
   for (const ins of df.instructions) {
     if (ins.kind === 'FROM') {
-      current = openStage(ins, stages, scopes, global, df, opts, warnings);
+      current = openStage(ins, ctx);
       stages.push(current.stage);
-      scopes.push(current.scope);
+      ctx.scopes.push(current.scope);
       if (current.stage.base.kind === 'stage')
         runTriggers(current, stages[current.stage.base.index]!, ctx);
     } else if (!current) {
@@ -105,11 +113,14 @@ function lower(df: ParsedDockerfile, opts: StageGraphOptions): StageGraph {
 /** What every step of the lowering reads or adds to. */
 interface Context {
   df: ParsedDockerfile;
+  opts: StageGraphOptions;
   buildArgs: Map<string, string>;
   consumed: Set<string>;
   warnings: Warning[];
   global: Scope;
   stages: Stage[];
+  /** Each stage's scope, by index: a stage built FROM another starts where it ended. */
+  scopes: Scope[];
   /** Every stage name in the file and its index. */
   names: ReadonlyMap<string, number>;
 }
@@ -129,7 +140,9 @@ function apply(
       const v = scope.args.get(a.key);
       if (v !== undefined) values[a.key] = v;
     }
-    stage.steps.push({ instruction: declared, args: values, ...(onbuild ? { onbuild } : {}) });
+    const step: Step = { instruction: declared, args: values };
+    if (onbuild) step.onbuild = true;
+    stage.steps.push(step);
     return;
   }
   const x = expanderFor(scope, ctx.df.escape, ins);
@@ -167,15 +180,8 @@ function runTriggers(current: { stage: Stage; scope: Scope }, parent: Stage, ctx
   }
 }
 
-function openStage(
-  ins: FromInstruction,
-  stages: Stage[],
-  scopes: Scope[],
-  global: Scope,
-  df: ParsedDockerfile,
-  opts: StageGraphOptions,
-  warnings: Warning[],
-): { stage: Stage; scope: Scope } {
+function openStage(ins: FromInstruction, ctx: Context): { stage: Stage; scope: Scope } {
+  const { stages, scopes, global, df, opts, warnings } = ctx;
   const x = expanderFor(global, df.escape, ins);
   const image = x.word(ins.image, ins.imageSpan);
   const platform = ins.platform === undefined ? undefined : x.word(ins.platform, ins.span);

@@ -131,6 +131,15 @@ function attachHeredocs(reader: LineReader, line: LogicalLine, node: Node): void
  * escape character is most likely that line's missing continuation.
  */
 function instructionOf(node: Node, lines: readonly string[], escape: EscapeToken): Instruction {
+  if (node.keyword === '') {
+    // Only escape characters, continued into the end of the file.
+    throw new DockerfileError(
+      'EMPTY_INSTRUCTION',
+      `expected an instruction, but the line ends with ${escape} and continues into the end of the file`,
+      node.span,
+      { data: { docker: 'unknown instruction: ' } },
+    );
+  }
   try {
     return toInstruction(node);
   } catch (e) {

@@ -17,8 +17,8 @@ import type { Instruction, Span, Warning, Word } from './ast.js';
 interface Stage {
   /** A SHELL in this stage or the stage it is built on: CMD/ENTRYPOINT in shell form then use it knowingly. */
   shell: boolean;
-  /** The last CMD, ENTRYPOINT and HEALTHCHECK seen, for MultipleInstructionsDisallowed. */
-  last: Partial<Record<'CMD' | 'ENTRYPOINT' | 'HEALTHCHECK', Span>>;
+  /** The last CMD, ENTRYPOINT and HEALTHCHECK seen, as written, for MultipleInstructionsDisallowed. */
+  last: Partial<Record<'CMD' | 'ENTRYPOINT' | 'HEALTHCHECK', { span: Span; written: string }>>;
 }
 
 /**
@@ -132,10 +132,11 @@ function usedOnce(
 ): void {
   const previous = stage.last[kind];
   if (previous) {
-    const message = `Multiple ${written} instructions should not be used in the same stage because only the last one will be used`;
-    warn('MultipleInstructionsDisallowed', message, previous);
+    // Reported at the earlier instruction and in its spelling, as BuildKit does.
+    const message = `Multiple ${previous.written} instructions should not be used in the same stage because only the last one will be used`;
+    warn('MultipleInstructionsDisallowed', message, previous.span);
   }
-  stage.last[kind] = span;
+  stage.last[kind] = { span, written };
 }
 
 /**

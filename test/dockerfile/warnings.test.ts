@@ -39,7 +39,7 @@ const cases: Array<[string, string[]]> = [
   ['FROM a AS base\nSHELL ["bash", "-c"]\nFROM other\nCMD app', [`JSONArgsRecommended@4: JSON arguments recommended for CMD ${JSON_ARGS}`]],
   ['FROM a\nRUN make', []],
   ['FROM a\nCMD ["a"]\nCMD ["b"]\nCMD ["c"]', [`MultipleInstructionsDisallowed@2: Multiple CMD ${MULTIPLE}`, `MultipleInstructionsDisallowed@3: Multiple CMD ${MULTIPLE}`]],
-  ['FROM a\nENTRYPOINT ["a"]\nHEALTHCHECK NONE\nentrypoint ["b"]\nHEALTHCHECK CMD ["x"]', [`MultipleInstructionsDisallowed@2: Multiple entrypoint ${MULTIPLE}`, `MultipleInstructionsDisallowed@3: Multiple HEALTHCHECK ${MULTIPLE}`]],
+  ['FROM a\nENTRYPOINT ["a"]\nHEALTHCHECK NONE\nentrypoint ["b"]\nHEALTHCHECK CMD ["x"]', [`MultipleInstructionsDisallowed@2: Multiple ENTRYPOINT ${MULTIPLE}`, `MultipleInstructionsDisallowed@3: Multiple HEALTHCHECK ${MULTIPLE}`]],
   // Counted per stage.
   ['FROM a\nCMD ["a"]\nFROM b\nCMD ["b"]', []],
   ['FROM a\nCMD ["app", \'x\']', [`JSONArgsRecommended@2: JSON arguments recommended for CMD ${JSON_ARGS}`, 'InvalidJSONArgs@2: CMD arguments start with "[" but are not a JSON array of strings, so they run as a shell command']],

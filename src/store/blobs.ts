@@ -1,0 +1,147 @@
+/**
+ * Content-addressed blobs under `blobs/sha256/<hex>`, the OCI image layout's own
+ * place for them. A blob is streamed into `tmp/`, hashed on the way, fsynced,
+ * checked against the digest the caller expects, and only then renamed to its
+ * name: nothing half-written or wrong is ever visible under a digest.
+ */
+import { randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { DIGEST_RE, DigestStream, digestHex, sha256 } from '../util/digest.js';
+import { fsyncDir } from '../util/atomic.js';
+import { StoreError } from './errors.js';
+
+export interface BlobInfo {
+  digest: string;
+  size: number;
+  /** This call published the blob: it was not in the store before. */
+  created: boolean;
+}
+
+export interface PutOptions {
+  /** The digest the content must have; a mismatch deletes the temp file and throws. */
+  expected?: string;
+  /** Named in a mismatch error, e.g. the archive entry the blob came from. */
+  source?: string;
+}
+
+export class BlobStore {
+  constructor(
+    readonly dir: string,
+    private readonly tmpDir: string,
+  ) {}
+
+  path(digest: string): string {
+    if (!DIGEST_RE.test(digest))
+      throw new StoreError('BAD_DIGEST', `not a sha256 digest: ${JSON.stringify(digest)}`);
+    return join(this.dir, digestHex(digest));
+  }
+
+  async has(digest: string): Promise<boolean> {
+    try {
+      await stat(this.path(digest));
+      return true;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      throw e;
+    }
+  }
+
+  async size(digest: string): Promise<number> {
+    return (await stat(this.path(digest))).size;
+  }
+
+  open(digest: string): Readable {
+    return createReadStream(this.path(digest));
+  }
+
+  async readJson<T>(digest: string): Promise<T> {
+    return JSON.parse(await this.read(digest).then((b) => b.toString('utf8'))) as T;
+  }
+
+  async read(digest: string): Promise<Buffer> {
+    try {
+      return await readFile(this.path(digest));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT')
+        throw new StoreError('BLOB_MISSING', `blob ${digest} is missing from the store`, {
+          digest,
+        });
+      throw e;
+    }
+  }
+
+  /** Store small bytes (a config, a manifest); returns their digest. */
+  async putBytes(data: Uint8Array, opts: PutOptions = {}): Promise<BlobInfo> {
+    const digest = sha256(data);
+    checkExpected(digest, opts);
+    const created = !(await this.has(digest));
+    if (created) {
+      const tmp = await this.tempPath();
+      try {
+        const fh = await open(tmp, 'wx', 0o644);
+        try {
+          await fh.writeFile(data);
+          await fh.sync();
+        } finally {
+          await fh.close();
+        }
+        await this.publish(tmp, digest);
+      } finally {
+        await rm(tmp, { force: true });
+      }
+    }
+    return { digest, size: data.length, created };
+  }
+
+  /** Stream a blob in; memory stays flat whatever its size. */
+  async put(input: Readable, opts: PutOptions = {}): Promise<BlobInfo> {
+    const tmp = await this.tempPath();
+    const hasher = new DigestStream();
+    try {
+      const out = createWriteStream(tmp, { flags: 'wx', mode: 0o644 });
+      await pipeline(input, hasher, out);
+      const digest = hasher.digest;
+      checkExpected(digest, opts);
+      const fh = await open(tmp, 'r');
+      try {
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+      const created = !(await this.has(digest));
+      if (created) await this.publish(tmp, digest);
+      return { digest, size: hasher.size, created };
+    } finally {
+      await rm(tmp, { force: true });
+    }
+  }
+
+  async delete(digest: string): Promise<void> {
+    await rm(this.path(digest), { force: true });
+  }
+
+  async tempPath(): Promise<string> {
+    await mkdir(this.tmpDir, { recursive: true });
+    return join(this.tmpDir, `blob-${randomBytes(8).toString('hex')}`);
+  }
+
+  private async publish(tmp: string, digest: string): Promise<void> {
+    await rename(tmp, this.path(digest));
+    await fsyncDir(this.dir);
+  }
+}
+
+function checkExpected(digest: string, opts: PutOptions): void {
+  if (opts.expected !== undefined && opts.expected !== digest) {
+    const from = opts.source ? ` in ${opts.source}` : '';
+    throw new StoreError(
+      'DIGEST_MISMATCH',
+      `digest mismatch${from}: expected ${opts.expected}, got ${digest}`,
+      { expected: opts.expected, actual: digest, source: opts.source },
+    );
+  }
+}

@@ -1,0 +1,70 @@
+/**
+ * Build cache records: one small JSON file per cache key under `cache/`, written
+ * atomically. A record keeps the key's input beside the result (STYLE.md #5), so
+ * a miss can be explained as a diff of two inputs. The store only keeps records;
+ * what a key is made of is build/'s business.
+ */
+import { readdir, readFile, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Descriptor } from '../image/types.js';
+import { writeFileAtomic } from '../util/atomic.js';
+import { DIGEST_RE, digestHex } from '../util/digest.js';
+import { StoreError } from './errors.js';
+
+export interface CacheRecord {
+  /** `sha256:<hex>` of the canonical key input. */
+  key: string;
+  /** The key's input, as it was hashed. */
+  input: unknown;
+  /** The layer the step added, if it added one. */
+  layer?: Descriptor;
+  /** The image config the step produced (an image ID). */
+  config?: string;
+  created: string;
+  lastUsed: string;
+}
+
+export class CacheStore {
+  constructor(readonly dir: string) {}
+
+  private path(key: string): string {
+    if (!DIGEST_RE.test(key))
+      throw new StoreError('BAD_DIGEST', `not a cache key: ${JSON.stringify(key)}`);
+    return join(this.dir, `${digestHex(key)}.json`);
+  }
+
+  async get(key: string): Promise<CacheRecord | undefined> {
+    try {
+      return JSON.parse(await readFile(this.path(key), 'utf8')) as CacheRecord;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw e;
+    }
+  }
+
+  async put(record: CacheRecord): Promise<void> {
+    await writeFileAtomic(this.path(record.key), JSON.stringify(record));
+  }
+
+  async delete(key: string): Promise<void> {
+    await rm(this.path(key), { force: true });
+  }
+
+  /** Every record with the bytes its own file takes. */
+  async list(): Promise<{ record: CacheRecord; metaSize: number }[]> {
+    let names: string[];
+    try {
+      names = await readdir(this.dir);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw e;
+    }
+    const out = [];
+    for (const name of names.filter((n) => /^[a-f0-9]{64}\.json$/.test(n)).sort()) {
+      const path = join(this.dir, name);
+      const [text, st] = await Promise.all([readFile(path, 'utf8'), stat(path)]);
+      out.push({ record: JSON.parse(text) as CacheRecord, metaSize: st.size });
+    }
+    return out;
+  }
+}

@@ -1,0 +1,162 @@
+/**
+ * JavaScript values seen through Go's eyes, for data that came from JSON:
+ * a plain object is a map[string]interface{}, an array a slice, an integral
+ * number an int (Docker's structs hold sizes as int64), any other number a
+ * float64, null a nil, and undefined Go's "invalid" value (a missing map key).
+ */
+
+const STRUCTS = new WeakMap<object, string>();
+
+/**
+ * Marks an object as a Go struct of the named type, as Docker's typed values
+ * are: a missing field is then an error (`can't evaluate field Foo in type
+ * T`) rather than `<no value>`, it prints as `{v1 v2}` in field order, is
+ * always true, and cannot be ranged over, indexed or measured with len.
+ *
+ * @example
+ * goStruct({ ID: 'sha256:…', Size: 5 }, '*formatter.imageContext')
+ */
+export function goStruct<T extends object>(value: T, typeName: string): T {
+  STRUCTS.set(value, typeName);
+  return value;
+}
+
+const NILS = new WeakSet<object>();
+
+/**
+ * Go's nil slice, as in a typed value whose JSON has null there: it prints
+ * `[]` (where null prints `<nil>`), has length 0 and is false, and `json`
+ * encodes it as null. Docker prints `{{.Config.Env}}` of an image without
+ * environment as `[]`.
+ */
+export function nilSlice(): readonly unknown[] {
+  const v: unknown[] = [];
+  NILS.add(v);
+  return Object.freeze(v);
+}
+
+/** Go's nil map: prints `map[]`, encodes as null; see nilSlice. */
+export function nilMap(): Readonly<Record<string, unknown>> {
+  const v = {};
+  NILS.add(v);
+  return Object.freeze(v);
+}
+
+export function isGoNil(v: unknown): boolean {
+  return typeof v === 'object' && v !== null && NILS.has(v);
+}
+
+export function isStruct(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && STRUCTS.has(v);
+}
+
+/** A map in Go's sense: any object that is not an array, a function or a goStruct. */
+export function isMap(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && !STRUCTS.has(v);
+}
+
+/** A field of a map or struct: own, or from the object's class but not Object.prototype. */
+export function fieldOf(
+  obj: Record<string, unknown>,
+  name: string,
+): { found: boolean; value: unknown } {
+  if (Object.hasOwn(obj, name)) return { found: true, value: obj[name] };
+  const proto: unknown = Object.getPrototypeOf(obj);
+  if (proto && proto !== Object.prototype && name in obj && !(name in Object.prototype)) {
+    return { found: true, value: obj[name] };
+  }
+  return { found: false, value: undefined };
+}
+
+/** Integral and within int64: printed and compared as a Go int. */
+export function isGoInt(v: unknown): v is number | bigint {
+  return typeof v === 'bigint' || (Number.isInteger(v) && Math.abs(v as number) < 2 ** 63);
+}
+
+/** The zero value of a map's element type, guessed from its values ("" for none). */
+export function zeroElement(m: Record<string, unknown>): unknown {
+  const values = Object.values(m);
+  if (values.every((v) => typeof v === 'string')) return '';
+  if (values.every((v) => typeof v === 'number')) return 0;
+  if (values.every((v) => typeof v === 'boolean')) return false;
+  return undefined;
+}
+
+/** Keys in Go's map order: sorted by bytes, which is code point order. */
+export function sortedKeys(m: Record<string, unknown>): string[] {
+  return Object.keys(m).sort(compareStrings);
+}
+
+export function compareStrings(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a), Buffer.from(b));
+}
+
+/** The Go type name used in error messages, e.g. "string", "[]interface {}". */
+export function goTypeName(v: unknown): string {
+  if (v === undefined || v === null) return '<nil>';
+  if (typeof v === 'string') return 'string';
+  if (typeof v === 'boolean') return 'bool';
+  if (typeof v === 'number' || typeof v === 'bigint') return isGoInt(v) ? 'int' : 'float64';
+  if (typeof v === 'function') return 'func(...interface {}) interface {}';
+  if (isStruct(v)) return STRUCTS.get(v) as string;
+  if (Array.isArray(v)) {
+    return v.length > 0 && v.every((e) => typeof e === 'string') ? '[]string' : '[]interface {}';
+  }
+  const values = Object.values(v as object);
+  const allStrings = values.length > 0 && values.every((e) => typeof e === 'string');
+  return allStrings ? 'map[string]string' : 'map[string]interface {}';
+}
+
+/** Go's truth for if, with, and, or, not: the zero value and empty things are false. */
+export function isTrue(v: unknown): boolean {
+  if (v === undefined || v === null) return false;
+  if (typeof v === 'boolean') return v;
+  if (typeof v === 'number') return v !== 0;
+  if (typeof v === 'bigint') return v !== 0n;
+  if (typeof v === 'string' || Array.isArray(v)) return v.length > 0;
+  if (isMap(v)) return Object.keys(v).length > 0;
+  return true;
+}
+
+/** A byte-length string operation works on UTF-8, as Go strings are bytes. */
+export function utf8Length(s: string): number {
+  return Buffer.byteLength(s);
+}
+
+/** `%e` layout: mantissa digits, then e±dd (at least two exponent digits). */
+function goExponent(s: string): string {
+  return s.replace(/e([+-])(\d)$/, 'e$10$2');
+}
+
+/** `%v` of a float64: shortest digits, exponent form below 1e-4 or from 1e6. */
+export function formatFloat(f: number): string {
+  if (Number.isNaN(f)) return 'NaN';
+  if (!Number.isFinite(f)) return f > 0 ? '+Inf' : '-Inf';
+  if (f === 0) return Object.is(f, -0) ? '-0' : '0';
+  const shortest = f.toExponential();
+  const exp = Number(shortest.slice(shortest.indexOf('e') + 1));
+  return exp < -4 || exp >= 6 ? goExponent(shortest) : String(f);
+}
+
+function formatInt(v: number | bigint): string {
+  return BigInt(v).toString();
+}
+
+/** fmt's `%v` for the shapes JSON gives: `[a b]`, `map[k:v]`, `<nil>`. */
+export function formatValue(v: unknown): string {
+  if (v === undefined || v === null) return '<nil>';
+  if (typeof v === 'string') return v;
+  if (typeof v === 'boolean') return String(v);
+  if (typeof v === 'number' || typeof v === 'bigint') {
+    return isGoInt(v) ? formatInt(v) : formatFloat(Number(v));
+  }
+  if (typeof v === 'function') return '<func>';
+  if (Array.isArray(v)) return `[${v.map(formatValue).join(' ')}]`;
+  if (isStruct(v)) return `{${Object.values(v).map(formatValue).join(' ')}}`;
+  if (isMap(v)) {
+    return `map[${sortedKeys(v)
+      .map((k) => `${k}:${formatValue(v[k])}`)
+      .join(' ')}]`;
+  }
+  return String(v);
+}

@@ -5,7 +5,13 @@
  */
 import { DockerfileError, TsbuildError, UsageError } from '../errors.js';
 import type { Io } from './io.js';
+import { importCommand, loadCommand, saveCommand } from './archive.js';
+import { historyCommand } from './history.js';
+import { imagesCommand } from './images.js';
+import { inspectCommand } from './inspect.js';
 import { parseCommand } from './parse.js';
+import { cacheCommand, pruneCommand } from './prune.js';
+import { rmiCommand, tagCommand } from './tag.js';
 
 export type { Io };
 
@@ -16,6 +22,16 @@ const COMMANDS: Record<string, { run: Command; summary: string }> = {
     run: parseCommand,
     summary: 'Parse a Dockerfile; print its instructions and stage graph',
   },
+  images: { run: imagesCommand, summary: 'List images' },
+  inspect: { run: inspectCommand, summary: 'Display detailed information on images' },
+  history: { run: historyCommand, summary: 'Show the history of an image' },
+  tag: { run: tagCommand, summary: 'Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE' },
+  rmi: { run: rmiCommand, summary: 'Remove one or more images' },
+  save: { run: saveCommand, summary: 'Save images to a tar archive (OCI layout + docker-archive)' },
+  load: { run: loadCommand, summary: 'Load images from a tar archive or an OCI layout' },
+  import: { run: importCommand, summary: 'Create a base image from a rootfs tarball' },
+  prune: { run: pruneCommand, summary: 'Remove dangling images, unused cache and blobs' },
+  cache: { run: cacheCommand, summary: 'Build cache: "cache du" shows its disk usage' },
 };
 
 const USAGE = `Usage: tsbuild COMMAND [OPTIONS]

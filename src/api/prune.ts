@@ -1,0 +1,98 @@
+/** `prune` and `cache du`: what the store can give back, and giving it back. */
+import { prune as pruneStore, type PruneResult } from '../store/prune.js';
+import { familiarReference, parseReference } from '../image/reference.js';
+import { UsageError } from '../errors.js';
+import { openStore, type StoreOptions } from './store.js';
+
+export interface PruneRequest extends StoreOptions {
+  /** Remove every build cache record, not only those whose layer no image holds. */
+  all?: boolean;
+  /** `until=<timestamp|duration>`: only what is older than that. */
+  filters?: string[];
+}
+
+/**
+ * Remove dangling images, unused cache records and unreferenced blobs.
+ * @example
+ *   const { reclaimed } = await prune({ filters: ['until=24h'] });
+ */
+export async function prune(req: PruneRequest = {}): Promise<PruneResult> {
+  const store = await openStore(req);
+  let until: number | undefined;
+  for (const f of req.filters ?? []) {
+    const [key, value] = [f.slice(0, f.indexOf('=')), f.slice(f.indexOf('=') + 1)];
+    if (key !== 'until' || f.indexOf('=') < 0)
+      throw new UsageError(`invalid filter '${f}' (prune takes until=)`);
+    until = parseUntil(value);
+  }
+  const result = await pruneStore(store, { all: req.all, until });
+  return {
+    ...result,
+    images: result.images.map((e) =>
+      'untagged' in e ? { untagged: familiarReference(parseReference(e.untagged)) } : e,
+    ),
+  };
+}
+
+/** Docker's `until`: a Go duration (`24h`, `1h30m`, `10m`) back from now, or a timestamp. */
+export function parseUntil(value: string, now = Date.now()): number {
+  const units: Record<string, number> = {
+    h: 3_600_000,
+    m: 60_000,
+    s: 1000,
+    ms: 1,
+    us: 1e-3,
+    µs: 1e-3,
+    ns: 1e-6,
+  };
+  if (/^(\d+(\.\d+)?(h|ms|m|s|us|µs|ns))+$/.test(value)) {
+    let ms = 0;
+    for (const [, n, unit] of value.matchAll(/(\d+(?:\.\d+)?)(h|ms|m|s|us|µs|ns)/g))
+      ms += Number(n) * units[unit!]!;
+    return now - ms;
+  }
+  if (/^\d+(\.\d+)?$/.test(value)) return Number(value) * 1000;
+  const t = Date.parse(value);
+  if (Number.isNaN(t))
+    throw new UsageError(
+      `invalid until value ${JSON.stringify(value)}: not a duration or timestamp`,
+    );
+  return t;
+}
+
+export interface CacheUsage {
+  key: string;
+  reclaimable: boolean;
+  /** Layer bytes (when only this record holds the layer) plus the record's own file. */
+  size: number;
+  lastUsed: string;
+  /** The layer the record points at. */
+  layer: string | undefined;
+}
+
+/**
+ * The build cache, record by record, as `docker builder du` shows it.
+ * @example
+ *   const usage = await cacheUsage(); usage.filter((u) => u.reclaimable);
+ */
+export async function cacheUsage(req: StoreOptions = {}): Promise<CacheUsage[]> {
+  const store = await openStore(req);
+  const held = new Set<string>();
+  for (const image of await store.images())
+    for (const l of (await store.manifest(image)).layers) held.add(l.digest);
+  const out: CacheUsage[] = [];
+  for (const { record, metaSize } of await store.cache.list()) {
+    const layer = record.layer?.digest;
+    const inImage = layer !== undefined && held.has(layer);
+    const layerSize =
+      layer && !inImage && (await store.blobs.has(layer)) ? await store.blobs.size(layer) : 0;
+    out.push({
+      key: record.key,
+      reclaimable: !inImage,
+      size: layerSize + metaSize,
+      lastUsed: record.lastUsed,
+      layer,
+    });
+  }
+  return out.sort((a, b) => (a.lastUsed < b.lastUsed ? 1 : -1));
+}

@@ -1,0 +1,167 @@
+/**
+ * `save`: one tarball that is at once an OCI image layout (`oci-layout`,
+ * `index.json`, `blobs/sha256/…`) and a docker-archive (`manifest.json` and
+ * `repositories` pointing into the same blobs) — the layout Docker 25 writes —
+ * so `docker load` old and new, skopeo (`docker-archive:` and `oci-archive:`),
+ * podman and umoci all read it.
+ *
+ * Layers go out as the store keeps them, uncompressed, as `docker save` does;
+ * blobs stream from the store into the tar, never held in memory.
+ */
+import { pipeline } from 'node:stream/promises';
+import tar from 'tar-stream';
+import { familiarReference, parseReference } from '../image/reference.js';
+import {
+  IMAGE_NAME_ANNOTATION,
+  MediaType,
+  REF_NAME_ANNOTATION,
+  type Descriptor,
+  type Manifest,
+} from '../image/types.js';
+import { digestHex } from '../util/digest.js';
+import type { ImageRecord, Store } from '../store/store.js';
+import { openStore, type StoreOptions } from './store.js';
+
+export interface SaveRequest extends StoreOptions {
+  /** Names (tags are kept in the archive), IDs or ID prefixes. */
+  images: string[];
+  /** Where the tar goes. */
+  output: NodeJS.WritableStream;
+}
+
+interface Saved {
+  image: ImageRecord;
+  manifest: Manifest;
+  /** Canonical tags named on the command line (Docker saves only those). */
+  tags: string[];
+}
+
+/**
+ * Write `images` as one archive to `output`.
+ * @example
+ *   await save({ images: ['app:1'], output: createWriteStream('app.tar') });
+ */
+export async function save(req: SaveRequest): Promise<void> {
+  const store = await openStore(req);
+  const saved = await collect(store, req.images);
+  const pack = tar.pack();
+  const done = pipeline(pack, req.output);
+  try {
+    await writeArchive(store, saved, pack);
+    pack.finalize();
+  } catch (e) {
+    pack.destroy(e as Error);
+    await done.catch(() => undefined);
+    throw e;
+  }
+  await done;
+}
+
+async function collect(store: Store, names: string[]): Promise<Saved[]> {
+  const out: Saved[] = [];
+  for (const name of names) {
+    const image = await store.resolve(name);
+    const tag = namedTag(name, image);
+    const prev = out.find((s) => s.image.id === image.id);
+    if (prev) {
+      if (tag && !prev.tags.includes(tag)) prev.tags.push(tag);
+      continue;
+    }
+    out.push({ image, manifest: await store.manifest(image), tags: tag ? [tag] : [] });
+  }
+  return out;
+}
+
+/** The canonical tag `name` refers to, unless it was given as an ID. */
+function namedTag(name: string, image: ImageRecord): string | undefined {
+  try {
+    const ref = parseReference(name);
+    if (ref.digest !== undefined) return undefined;
+    const full = `${ref.domain}/${ref.path}:${ref.tag}`;
+    return image.tags.includes(full) ? full : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const MTIME = new Date(0);
+
+async function writeArchive(store: Store, saved: Saved[], pack: tar.Pack): Promise<void> {
+  await addBytes(pack, 'blobs/', undefined);
+  await addBytes(pack, 'blobs/sha256/', undefined);
+  const written = new Set<string>();
+  for (const s of saved) {
+    for (const d of [s.image.manifest, s.manifest.config, ...s.manifest.layers]) {
+      if (written.has(d.digest)) continue;
+      written.add(d.digest);
+      await addBlob(store, pack, d);
+    }
+  }
+  await addBytes(pack, 'index.json', JSON.stringify(ociIndex(saved)));
+  await addBytes(pack, 'manifest.json', JSON.stringify(dockerManifest(saved)));
+  await addBytes(pack, 'oci-layout', '{"imageLayoutVersion":"1.0.0"}');
+  await addBytes(pack, 'repositories', JSON.stringify(repositories(saved)));
+}
+
+function ociIndex(saved: Saved[]) {
+  const manifests: Descriptor[] = [];
+  for (const s of saved) {
+    const d = s.image.manifest;
+    if (s.tags.length === 0)
+      manifests.push({ mediaType: d.mediaType, digest: d.digest, size: d.size });
+    for (const t of s.tags)
+      manifests.push({
+        mediaType: d.mediaType,
+        digest: d.digest,
+        size: d.size,
+        annotations: {
+          [IMAGE_NAME_ANNOTATION]: t,
+          [REF_NAME_ANNOTATION]: t.slice(t.lastIndexOf(':') + 1),
+        },
+      });
+  }
+  return { schemaVersion: 2, mediaType: MediaType.ociIndex, manifests };
+}
+
+function dockerManifest(saved: Saved[]) {
+  return saved.map((s) => ({
+    Config: `blobs/sha256/${digestHex(s.manifest.config.digest)}`,
+    RepoTags: s.tags.length ? s.tags.map((t) => familiarReference(parseReference(t))) : null,
+    Layers: s.manifest.layers.map((l) => `blobs/sha256/${digestHex(l.digest)}`),
+  }));
+}
+
+/** The legacy `repositories` file: repository → tag → top layer. */
+function repositories(saved: Saved[]) {
+  const out: Record<string, Record<string, string>> = {};
+  for (const s of saved) {
+    const top = s.manifest.layers[s.manifest.layers.length - 1];
+    if (!top) continue;
+    for (const t of s.tags) {
+      const familiar = familiarReference(parseReference(t));
+      const colon = familiar.lastIndexOf(':');
+      (out[familiar.slice(0, colon)] ??= {})[familiar.slice(colon + 1)] = digestHex(top.digest);
+    }
+  }
+  return out;
+}
+
+async function addBytes(pack: tar.Pack, name: string, text: string | undefined): Promise<void> {
+  const dir = text === undefined;
+  await new Promise<void>((resolve, reject) => {
+    pack.entry(
+      { name, type: dir ? 'directory' : 'file', mode: dir ? 0o755 : 0o644, mtime: MTIME },
+      Buffer.from(text ?? ''),
+      (err) => (err ? reject(err) : resolve()),
+    );
+  });
+}
+
+async function addBlob(store: Store, pack: tar.Pack, d: Descriptor): Promise<void> {
+  const size = await store.blobs.size(d.digest);
+  await new Promise<void>((resolve, reject) => {
+    const header = { name: `blobs/sha256/${digestHex(d.digest)}`, mode: 0o644, size, mtime: MTIME };
+    const entry = pack.entry(header, (err) => (err ? reject(err) : resolve()));
+    pipeline(store.blobs.open(d.digest), entry).catch(reject);
+  });
+}

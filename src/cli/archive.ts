@@ -1,0 +1,123 @@
+/** `tsbuild save`, `tsbuild load` and `tsbuild import`: images in and out of tarballs. */
+import { randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { rename, rm } from 'node:fs/promises';
+import { dirname, join, basename } from 'node:path';
+import type { Readable } from 'node:stream';
+import { importImage } from '../api/import.js';
+import { load } from '../api/load.js';
+import { save } from '../api/save.js';
+import { UsageError } from '../errors.js';
+import type { Io } from './io.js';
+import { STORE_HELP, STORE_OPTIONS, parseOptions, requireArgs } from './options.js';
+
+const SAVE_HELP = `Usage:  tsbuild save [OPTIONS] IMAGE [IMAGE...]
+
+Save one or more images to a tar archive (streamed to STDOUT by default)
+
+Options:
+  -o, --output string      Write to a file, instead of STDOUT
+${STORE_HELP}`;
+
+export async function saveCommand(argv: string[], io: Io): Promise<number> {
+  const { values, positionals } = parseOptions(
+    argv,
+    { ...STORE_OPTIONS, output: { type: 'string', short: 'o' } },
+    SAVE_HELP,
+  );
+  if (values.help) return usage(io, SAVE_HELP);
+  requireArgs(positionals, 1, Infinity, SAVE_HELP);
+  const common = { root: values.root, env: io.env, images: positionals };
+  if (values.output === undefined || values.output === '-') {
+    if ((io.stdout as NodeJS.WriteStream).isTTY)
+      throw new UsageError('cowardly refusing to save to a terminal. Use the -o flag or redirect');
+    await save({ ...common, output: io.stdout });
+    return 0;
+  }
+  // Written beside the target and renamed: a failed save leaves no half archive.
+  const tmp = join(
+    dirname(values.output),
+    `.${basename(values.output)}.${randomBytes(4).toString('hex')}`,
+  );
+  try {
+    await save({ ...common, output: createWriteStream(tmp, { flags: 'wx' }) });
+    await rename(tmp, values.output);
+  } finally {
+    await rm(tmp, { force: true });
+  }
+  return 0;
+}
+
+const LOAD_HELP = `Usage:  tsbuild load [OPTIONS]
+
+Load an image from a tar archive or STDIN (docker-archive or OCI layout; plain, gzip, bzip2 or xz)
+
+Options:
+  -i, --input string       Read from tar archive file (or an OCI layout directory), instead of STDIN
+  -q, --quiet              Suppress the load output
+${STORE_HELP}`;
+
+export async function loadCommand(argv: string[], io: Io): Promise<number> {
+  const { values, positionals } = parseOptions(
+    argv,
+    {
+      ...STORE_OPTIONS,
+      input: { type: 'string', short: 'i' },
+      quiet: { type: 'boolean', short: 'q' },
+    },
+    LOAD_HELP,
+  );
+  if (values.help) return usage(io, LOAD_HELP);
+  requireArgs(positionals, 0, 0, LOAD_HELP);
+  const fromStdin = values.input === undefined || values.input === '-';
+  if (fromStdin && (io.stdin as NodeJS.ReadStream).isTTY)
+    throw new UsageError('requested load from stdin, but stdin is empty');
+  const events = await load({
+    root: values.root,
+    env: io.env,
+    ...(fromStdin ? { input: io.stdin as Readable } : { path: values.input }),
+  });
+  if (values.quiet) return 0;
+  for (const e of events) {
+    if ('loaded' in e) io.stdout.write(`Loaded image: ${e.loaded}\n`);
+    else if ('loadedId' in e) io.stdout.write(`Loaded image ID: ${e.loadedId}\n`);
+    else
+      io.stdout.write(
+        `The image ${e.renamed.name} already exists, renaming the old one with ID ${e.renamed.oldId} to empty string\n`,
+      );
+  }
+  return 0;
+}
+
+const IMPORT_HELP = `Usage:  tsbuild import [OPTIONS] file|- [REPOSITORY[:TAG]]
+
+Import the contents from a tarball to create a filesystem image
+
+Options:
+  -m, --message string     Set commit message for imported image
+${STORE_HELP}`;
+
+export async function importCommand(argv: string[], io: Io): Promise<number> {
+  const { values, positionals } = parseOptions(
+    argv,
+    { ...STORE_OPTIONS, message: { type: 'string', short: 'm' } },
+    IMPORT_HELP,
+  );
+  if (values.help) return usage(io, IMPORT_HELP);
+  requireArgs(positionals, 1, 2, IMPORT_HELP);
+  const [source, tag] = positionals as [string, string | undefined];
+  const id = await importImage({
+    root: values.root,
+    env: io.env,
+    ...(source === '-' ? { input: io.stdin as Readable } : { path: source }),
+    tag,
+    message: values.message,
+  });
+  io.stdout.write(`${id}\n`);
+  return 0;
+}
+
+function usage(io: Io, help: string): number {
+  io.stdout.write(help);
+  return 0;
+}

@@ -1,0 +1,44 @@
+/** `tsbuild inspect [-f FORMAT] IMAGE…`, printed as `docker image inspect` prints. */
+import { inspect, type ImageInspect } from '../api/inspect.js';
+import { TsbuildError } from '../errors.js';
+import type { Io } from './io.js';
+import { STORE_HELP, STORE_OPTIONS, parseOptions, requireArgs } from './options.js';
+import { parseTemplate } from './template/index.js';
+
+const HELP = `Usage:  tsbuild inspect [OPTIONS] IMAGE [IMAGE...]
+
+Display detailed information on one or more images
+
+Options:
+  -f, --format string      Format the output using the given Go template
+${STORE_HELP}`;
+
+export async function inspectCommand(argv: string[], io: Io): Promise<number> {
+  const { values, positionals } = parseOptions(
+    argv,
+    { ...STORE_OPTIONS, format: { type: 'string', short: 'f' } },
+    HELP,
+  );
+  if (values.help) {
+    io.stdout.write(HELP);
+    return 0;
+  }
+  requireArgs(positionals, 1, Infinity, HELP);
+  const template = values.format ? parseTemplate(values.format) : undefined;
+  // Like docker: print what was found, then name what was not, and fail.
+  const found: ImageInspect[] = [];
+  const missing: string[] = [];
+  for (const name of positionals) {
+    try {
+      found.push(...(await inspect({ root: values.root, env: io.env, images: [name] })));
+    } catch (e) {
+      if (e instanceof TsbuildError && e.code === 'NO_SUCH_IMAGE') missing.push(name);
+      else throw e;
+    }
+  }
+  if (template) for (const img of found) io.stdout.write(`${template.execute(img)}\n`);
+  else io.stdout.write(`${JSON.stringify(found, null, 4)}\n`);
+  if (missing.length === 0) return 0;
+  for (const name of missing) io.stderr.write(`Error: No such image: ${name}\n`);
+  return 1;
+}

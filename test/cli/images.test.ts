@@ -1,0 +1,312 @@
+/**
+ * The image commands end to end through the CLI, on a real busybox rootfs
+ * imported into a temp store: what a person sees, and the exit codes.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { Store } from '../../src/store/store.js';
+import { sha256 } from '../../src/util/digest.js';
+import { busyboxRootfsTar } from '../helpers/busybox.js';
+import { cli } from '../helpers/cli.js';
+import { addTestImage } from '../helpers/images.js';
+import { tempRoot } from '../helpers/tmp.js';
+
+let rootfs: string;
+beforeAll(async () => {
+  rootfs = await busyboxRootfsTar();
+});
+
+const lines = (s: string) => s.trimEnd().split('\n');
+
+describe('tsbuild import / images / inspect / history', () => {
+  it('imports a rootfs tarball as a one-layer image whose diff ID is the tar digest', async () => {
+    const root = tempRoot();
+    const r = await cli(['import', '--root', root, rootfs, 'bb:1']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const id = r.stdout.trim();
+    expect(id).toMatch(/^sha256:[a-f0-9]{64}$/);
+    const [img] = JSON.parse((await cli(['inspect', '--root', root, 'bb:1'])).stdout);
+    expect(img.Id).toBe(id);
+    expect(img.RepoTags).toEqual(['bb:1']);
+    expect(img.Comment).toBe('Imported from -');
+    expect(img.RootFS).toEqual({ Type: 'layers', Layers: [sha256(readFileSync(rootfs))] });
+    expect(img.Config).toMatchObject({ Env: null, Cmd: null, User: '', Labels: null });
+    expect(img.Os).toBe('linux');
+  });
+
+  it('lists images as docker does, one row per tag, newest first', async () => {
+    const root = tempRoot();
+    const store = await Store.open(root);
+    const old = await addTestImage(store, {
+      layers: [{ a: 'x'.repeat(1500) }],
+      tags: ['localhost:5000/team/old:v1'],
+      created: new Date(Date.now() - 3 * 86_400_000).toISOString(),
+    });
+    const fresh = await addTestImage(store, { layers: [{ b: '1' }], tags: ['fresh', 'fresh:2'] });
+    const r = await cli(['images', '--root', root]);
+    expect(r.code).toBe(0);
+    const out = lines(r.stdout);
+    expect(out[0]).toMatch(/^REPOSITORY\s{3,}TAG\s{3,}IMAGE ID\s{3,}CREATED\s{3,}SIZE$/);
+    expect(out.slice(1).map((l) => l.split(/\s{3,}/))).toEqual([
+      ['fresh', 'latest', fresh.id.slice(7, 19), expect.stringMatching(/ago$/), '1B'],
+      ['fresh', '2', fresh.id.slice(7, 19), expect.stringMatching(/ago$/), '1B'],
+      ['localhost:5000/team/old', 'v1', old.id.slice(7, 19), '3 days ago', '1.5kB'],
+    ]);
+    // Columns line up: every row starts its TAG column where the header does.
+    const col = out[0]!.indexOf('TAG');
+    for (const l of out.slice(1)) expect(l[col - 1]).toBe(' ');
+  });
+
+  it('supports -q, --no-trunc, --digests, --format and filters', async () => {
+    const root = tempRoot();
+    const store = await Store.open(root);
+    const base = await addTestImage(store, {
+      layers: [{ a: '1' }],
+      tags: ['base:1'],
+      created: '2024-01-01T00:00:00Z',
+      config: { Labels: { team: 'core' } },
+    });
+    const mid = await addTestImage(store, {
+      parent: base,
+      layers: [{ m: '1' }],
+      created: '2024-01-02T00:00:00Z',
+    });
+    const app = await addTestImage(store, {
+      parent: mid,
+      layers: [{ b: '1' }],
+      tags: ['app:2'],
+      created: '2024-01-03T00:00:00Z',
+    });
+    const dangling = await addTestImage(store, {
+      layers: [{ d: '1' }],
+      created: '2024-01-04T00:00:00Z',
+    });
+    const q = async (...args: string[]) =>
+      lines((await cli(['images', '--root', root, ...args])).stdout);
+    const short = (i: { id: string }) => i.id.slice(7, 19);
+
+    expect(await q('-q')).toEqual([short(dangling), short(app), short(base)]);
+    expect(await q('-q', '-a')).toEqual([short(dangling), short(app), short(mid), short(base)]);
+    expect(await q('-q', '--no-trunc', '--filter', 'dangling=true')).toEqual([dangling.id]);
+    expect(await q('-q', '--filter', 'dangling=false')).toEqual([short(app), short(base)]);
+    // app inherits base's labels, as a built image does.
+    expect(await q('-q', '--filter', 'label=team=core')).toEqual([short(app), short(base)]);
+    expect(await q('-q', '--filter', 'label=team')).toEqual([short(app), short(base)]);
+    expect(await q('-q', '--filter', 'label=team=other')).toEqual(['']);
+    expect(await q('-q', '--filter', 'before=app:2')).toEqual([short(base)]);
+    expect(await q('-q', '--filter', 'since=base:1')).toEqual([short(dangling), short(app)]);
+    expect(await q('-q', '--filter', 'reference=ap*')).toEqual([short(app)]);
+    expect(await q('-q', 'base')).toEqual([short(base)]);
+    expect(await q('--format', '{{.Repository}}:{{.Tag}} {{.ID}} {{.CreatedAt}}')).toEqual([
+      `<none>:<none> ${short(dangling)} 2024-01-04 00:00:00 +0000 UTC`,
+      `app:2 ${short(app)} 2024-01-03 00:00:00 +0000 UTC`,
+      `base:1 ${short(base)} 2024-01-01 00:00:00 +0000 UTC`,
+    ]);
+    const json = JSON.parse((await q('--format', '{{json .}}', 'app'))[0]!);
+    expect(Object.keys(json)).toEqual([
+      'Containers',
+      'CreatedAt',
+      'CreatedSince',
+      'Digest',
+      'ID',
+      'Repository',
+      'SharedSize',
+      'Size',
+      'Tag',
+      'UniqueSize',
+      'VirtualSize',
+    ]);
+    expect(json).toMatchObject({ Repository: 'app', Tag: '2', Digest: '<none>', ID: short(app) });
+    const digests = await q('--digests');
+    expect(digests[0]).toMatch(/^REPOSITORY\s+TAG\s+DIGEST\s+IMAGE ID\s+CREATED\s+SIZE$/);
+    const bad = await cli(['images', '--root', root, '--filter', 'color=red']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("invalid filter 'color'");
+  });
+
+  it('inspects with Go templates and fails for a missing image after printing the rest', async () => {
+    const root = tempRoot();
+    const store = await Store.open(root);
+    const img = await addTestImage(store, {
+      layers: [{ a: '1' }, { b: '2' }],
+      tags: ['app'],
+      config: { Env: ['A=1', 'B=2'], Cmd: ['sh', '-c', 'echo hi'], Labels: { 'a.b': 'c' } },
+    });
+    const f = async (fmt: string) =>
+      (await cli(['inspect', '--root', root, '-f', fmt, 'app'])).stdout;
+    expect(await f('{{.Config.Env}}')).toBe('[A=1 B=2]\n');
+    expect(await f('{{json .RootFS.Layers}}')).toBe(
+      `${JSON.stringify(img ? (await store.config(img)).rootfs.diff_ids : [])}\n`,
+    );
+    expect(await f('{{range .Config.Env}}{{println .}}{{end}}')).toBe('A=1\nB=2\n\n');
+    expect(await f('{{index .Config.Labels "a.b"}} {{join .Config.Cmd " "}}')).toBe(
+      'c sh -c echo hi\n',
+    );
+    const r = await cli(['inspect', '--root', root, '-f', '{{.Id}}', 'app', 'nope']);
+    expect(r.stdout).toBe(`${img.id}\n`);
+    expect(r.stderr).toBe('Error: No such image: nope\n');
+    expect(r.code).toBe(1);
+  });
+
+  it('shows history newest first with parent IDs and <missing> beyond them', async () => {
+    const root = tempRoot();
+    const store = await Store.open(root);
+    const base = await addTestImage(store, {
+      layers: [{ a: 'x'.repeat(2000) }],
+      history: [
+        { created: '2024-01-01T00:00:00Z', created_by: '/bin/sh -c #(nop) ADD file:abc in / ' },
+        {
+          created: '2024-01-01T00:00:00Z',
+          created_by: '/bin/sh -c #(nop)  CMD ["sh"]',
+          empty_layer: true,
+        },
+      ],
+      tags: ['base'],
+    });
+    const app = await addTestImage(store, {
+      parent: base,
+      layers: [{ b: '1' }],
+      history: [
+        {
+          created: '2024-01-02T00:00:00Z',
+          created_by:
+            '/bin/sh -c echo a very long command line that docker truncates at forty-five characters',
+          comment: 'note',
+        },
+      ],
+      tags: ['app'],
+    });
+    const r = await cli(['history', '--root', root, 'app']);
+    expect(r.code).toBe(0);
+    // Like docker's, a row with an empty last column keeps its padding: trim it.
+    const out = lines(r.stdout).map((l) => l.trimEnd().split(/\s{3,}/));
+    expect(out[0]).toEqual(['IMAGE', 'CREATED', 'CREATED BY', 'SIZE', 'COMMENT']);
+    expect(out[1]).toEqual([
+      app.id.slice(7, 19),
+      expect.stringMatching(/ago$/),
+      '/bin/sh -c echo a very long command line tha…',
+      '1B',
+      'note',
+    ]);
+    expect(out[2]).toEqual([
+      base.id.slice(7, 19),
+      expect.stringMatching(/ago$/),
+      '/bin/sh -c #(nop)  CMD ["sh"]',
+      '0B',
+    ]);
+    expect(out[3]).toEqual([
+      '<missing>',
+      expect.stringMatching(/ago$/),
+      '/bin/sh -c #(nop) ADD file:abc in /',
+      '2kB',
+    ]);
+    const q = await cli(['history', '--root', root, '-q', '--no-trunc', 'app']);
+    expect(lines(q.stdout)).toEqual([app.id, base.id, '<missing>']);
+  });
+});
+
+describe('tsbuild tag / rmi / prune / cache du', () => {
+  it("tags, untags and deletes with docker's messages", async () => {
+    const root = tempRoot();
+    const store = await Store.open(root);
+    const img = await addTestImage(store, { layers: [{ a: '1' }], tags: ['app'] });
+    expect((await cli(['tag', '--root', root, 'app', 'localhost:5000/app:v1'])).code).toBe(0);
+    expect((await store.resolve('localhost:5000/app:v1')).id).toBe(img.id);
+    const bad = await cli(['tag', '--root', root, 'app', 'Bad:Name']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/invalid reference format: repository name .*must be lowercase/);
+    let r = await cli(['rmi', '--root', root, 'app']);
+    expect(r.stdout).toBe('Untagged: app:latest\n');
+    const layer = (await store.manifest(img)).layers[0]!;
+    r = await cli(['rmi', '--root', root, 'localhost:5000/app:v1', 'nope']);
+    expect(lines(r.stdout)).toEqual([
+      'Untagged: localhost:5000/app:v1',
+      `Deleted: ${img.id}`,
+      `Deleted: ${layer.digest}`,
+    ]);
+    expect(r.stderr).toBe('Error: No such image: nope\n');
+    expect(r.code).toBe(1);
+    expect((await cli(['images', '--root', root, '-qa'])).stdout).toBe('');
+  });
+
+  it('prunes dangling images and orphan records, and reports the space', async () => {
+    const root = tempRoot();
+    const store = await Store.open(root);
+    const kept = await addTestImage(store, { layers: [{ a: '1' }], tags: ['keep'] });
+    const dangling = await addTestImage(store, { layers: [{ d: 'x'.repeat(5000) }] });
+    const r = await cli(['prune', '--root', root]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(new RegExp(`^Deleted Images:\\ndeleted: ${dangling.id}\\n`));
+    expect(r.stdout).toMatch(/Total reclaimed space: \d+(\.\d+)?kB\n$/);
+    expect((await store.images()).map((i) => i.id)).toEqual([kept.id]);
+  });
+
+  it('reports cache records and their reclaimable space', async () => {
+    const root = tempRoot();
+    const store = await Store.open(root);
+    const img = await addTestImage(store, { layers: [{ a: '1' }], tags: ['keep'] });
+    const layer = (await store.manifest(img)).layers[0]!;
+    const now = new Date().toISOString();
+    await store.cache.put({
+      key: `sha256:${'a'.repeat(64)}`,
+      input: { step: 1 },
+      layer,
+      created: now,
+      lastUsed: now,
+    });
+    await store.cache.put({
+      key: `sha256:${'b'.repeat(64)}`,
+      input: { step: 2 },
+      created: now,
+      lastUsed: now,
+    });
+    const r = await cli(['cache', 'du', '--root', root]);
+    expect(r.code).toBe(0);
+    const out = lines(r.stdout);
+    expect(out[0]).toMatch(/^ID\s+RECLAIMABLE\s+SIZE\s+LAST ACCESSED$/);
+    expect(
+      out
+        .slice(1, 3)
+        .map((l) => l.split(/\s{3,}/)[1])
+        .sort(),
+    ).toEqual(['false', 'true']);
+    expect(out.at(-1)).toMatch(/^Total:\s+\d+B$/);
+    const pruned = await cli(['prune', '--root', root, '--all']);
+    expect(pruned.stdout).toContain('Deleted build cache objects:');
+    expect((await store.cache.list()).length).toBe(0);
+    expect((await store.images()).length).toBe(1);
+  });
+});
+
+describe('tsbuild save / load', () => {
+  it('round-trips images through an archive file into another store', async () => {
+    const a = tempRoot();
+    const b = tempRoot();
+    expect((await cli(['import', '--root', a, rootfs, 'bb:1'])).code).toBe(0);
+    const out = join(tempRoot(), 'bb.tar');
+    const s = await cli(['save', '--root', a, '-o', out, 'bb:1']);
+    expect(s.stderr).toBe('');
+    expect(existsSync(out)).toBe(true);
+    const l = await cli(['load', '--root', b, '-i', out]);
+    expect(l.stdout).toBe('Loaded image: bb:1\n');
+    const ia = JSON.parse((await cli(['inspect', '--root', a, 'bb:1'])).stdout)[0];
+    const ib = JSON.parse((await cli(['inspect', '--root', b, 'bb:1'])).stdout)[0];
+    expect(ib.Id).toBe(ia.Id);
+    expect(ib.RootFS).toEqual(ia.RootFS);
+  });
+
+  it('loads from standard input, and writes to standard output', async () => {
+    const a = tempRoot();
+    const b = tempRoot();
+    await cli(['import', '--root', a, rootfs, 'bb:2']);
+    const s = await cli(['save', '--root', a, 'bb:2']);
+    expect(s.code).toBe(0);
+    const l = await cli(['load', '--root', b], { stdin: s.raw });
+    expect(l.stdout).toBe('Loaded image: bb:2\n');
+    expect(
+      (await cli(['images', '--root', b, '--format', '{{.Repository}}:{{.Tag}}'])).stdout,
+    ).toBe('bb:2\n');
+  });
+});

@@ -1,0 +1,28 @@
+/** `tsbuild …` run in-process through the CLI entry, with its output captured. */
+import { PassThrough, Readable } from 'node:stream';
+import { main } from '../../src/cli/main.js';
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+  /** stdout as bytes (for `save` to standard output). */
+  raw: Buffer;
+}
+
+export async function cli(
+  argv: string[],
+  opts: { stdin?: string | Buffer | Readable; env?: NodeJS.ProcessEnv } = {},
+): Promise<CliResult> {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  stdout.on('data', (c: Buffer) => out.push(c));
+  stderr.on('data', (c: Buffer) => err.push(c));
+  const stdin =
+    opts.stdin instanceof Readable ? opts.stdin : Readable.from([opts.stdin ?? Buffer.alloc(0)]);
+  const code = await main(argv, { stdout, stderr, stdin, env: opts.env ?? {} });
+  const raw = Buffer.concat(out);
+  return { code, stdout: raw.toString(), stderr: Buffer.concat(err).toString(), raw };
+}

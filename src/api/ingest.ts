@@ -58,6 +58,8 @@ export class IngestSession {
     // pipe() to two streams waits for the slower one: memory stays bounded.
     input.pipe(toBlob);
     input.pipe(toScan);
+    // Their failures reach us through the two promises below.
+    for (const s of [toBlob, toScan]) s.on('error', () => undefined);
     input.on('error', (e) => {
       toBlob.destroy(e);
       toScan.destroy(e);
@@ -83,13 +85,8 @@ export class IngestSession {
   async rollback(): Promise<void> {
     if (this.created.size === 0) return;
     await this.store.withLock(async () => {
-      const used = new Set<string>();
-      for (const image of await this.store.images()) {
-        used.add(image.manifest.digest);
-        used.add(image.id);
-        for (const l of (await this.store.manifest(image)).layers) used.add(l.digest);
-      }
-      for (const d of this.created) if (!used.has(d)) await this.store.blobs.delete(d);
+      const used = await this.store.held();
+      for (const d of this.created) if (!used.has(d)) await this.store.deleteBlob(d);
     });
   }
 

@@ -17,17 +17,21 @@ Save one or more images to a tar archive (streamed to STDOUT by default)
 
 Options:
   -o, --output string      Write to a file, instead of STDOUT
+      --compress string    Layer compression in the archive: none (as docker save) or gzip (default "none")
 ${STORE_HELP}`;
 
 export async function saveCommand(argv: string[], io: Io): Promise<number> {
   const { values, positionals } = parseOptions(
     argv,
-    { ...STORE_OPTIONS, output: { type: 'string', short: 'o' } },
+    { ...STORE_OPTIONS, output: { type: 'string', short: 'o' }, compress: { type: 'string' } },
     SAVE_HELP,
   );
   if (values.help) return usage(io, SAVE_HELP);
   requireArgs(positionals, 1, Infinity, SAVE_HELP);
-  const common = { root: values.root, env: io.env, images: positionals };
+  const compress = values.compress ?? 'none';
+  if (compress !== 'none' && compress !== 'gzip')
+    throw new UsageError(`invalid --compress "${compress}": none or gzip\n\n${SAVE_HELP}`);
+  const common = { root: values.root, env: io.env, images: positionals, compress } as const;
   if (values.output === undefined || values.output === '-') {
     if ((io.stdout as NodeJS.WriteStream).isTTY)
       throw new UsageError('cowardly refusing to save to a terminal. Use the -o flag or redirect');

@@ -3,7 +3,7 @@ import { inspect, type ImageInspect } from '../api/inspect.js';
 import { TsbuildError } from '../errors.js';
 import type { Io } from './io.js';
 import { STORE_HELP, STORE_OPTIONS, parseOptions, requireArgs } from './options.js';
-import { parseTemplate } from './template/index.js';
+import { nilMap, nilSlice, parseTemplate } from './template/index.js';
 
 const HELP = `Usage:  tsbuild inspect [OPTIONS] IMAGE [IMAGE...]
 
@@ -24,7 +24,10 @@ export async function inspectCommand(argv: string[], io: Io): Promise<number> {
     return 0;
   }
   requireArgs(positionals, 1, Infinity, HELP);
-  const template = values.format ? parseTemplate(values.format) : undefined;
+  // Docker's inspect errors on an unknown field ("map has no entry for key").
+  const template = values.format
+    ? parseTemplate(values.format, { missingKey: 'error' })
+    : undefined;
   // Like docker: print what was found, then name what was not, and fail.
   const found: ImageInspect[] = [];
   const missing: string[] = [];
@@ -36,9 +39,36 @@ export async function inspectCommand(argv: string[], io: Io): Promise<number> {
       else throw e;
     }
   }
-  if (template) for (const img of found) io.stdout.write(`${template.execute(img)}\n`);
+  if (template) for (const img of found) io.stdout.write(`${template.execute(goView(img))}\n`);
   else io.stdout.write(`${JSON.stringify(found, null, 4)}\n`);
   if (missing.length === 0) return 0;
   for (const name of missing) io.stderr.write(`Error: No such image: ${name}\n`);
   return 1;
+}
+
+const SLICES = ['Env', 'Cmd', 'Entrypoint', 'OnBuild', 'Shell'];
+const MAPS = ['ExposedPorts', 'Volumes', 'Labels'];
+
+/**
+ * The inspect object as the Go struct the docker CLI runs templates on: a field
+ * JSON leaves out or sets to null is still there, so `{{.Config.Env}}` of an
+ * image without environment prints `[]`, `{{.Config.Labels}}` `map[]`,
+ * `{{.Config.StopSignal}}` nothing — not `<no value>` or an error.
+ */
+function goView(img: ImageInspect): unknown {
+  const config = (c: Record<string, unknown>) => {
+    const out: Record<string, unknown> = { ...c, Healthcheck: c.Healthcheck ?? null };
+    for (const k of SLICES) out[k] = c[k] ?? nilSlice();
+    for (const k of MAPS) out[k] = c[k] ?? nilMap();
+    out.ArgsEscaped ??= false;
+    out.StopSignal ??= '';
+    return out;
+  };
+  return {
+    ...img,
+    Variant: img.Variant ?? '',
+    OsVersion: img.OsVersion ?? '',
+    Config: config(img.Config),
+    ContainerConfig: config(img.ContainerConfig),
+  };
 }

@@ -1,17 +1,22 @@
 /**
- * What the store knows about a layer beyond its blob: its unpacked size, which
- * is what Docker reports as an image's Size (overlay2 counts file bytes, not
- * tar bytes). One small file per diff ID under `layers/`, written when the
- * layer enters the store; a layer without one counts its tar size.
+ * What the store knows about a layer beyond its uncompressed blob: its
+ * unpacked size, which is what Docker reports as an image's Size (overlay2
+ * counts file bytes, not tar bytes), and its gzip-compressed twin once a save
+ * or push has made one — compressing is slow (~35 MB/s), so it is done once
+ * and kept. One small file per diff ID under `layers/`; a layer without one
+ * counts its tar size.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../util/atomic.js';
 import { digestHex } from '../util/digest.js';
+import type { Descriptor } from '../image/types.js';
 
 export interface LayerInfo {
   diffID: string;
-  unpackedSize: number;
+  unpackedSize?: number;
+  /** The layer gzip-compressed (deterministically), stored as its own blob. */
+  gzip?: Descriptor;
 }
 
 export class LayerInfoStore {
@@ -28,7 +33,13 @@ export class LayerInfoStore {
     }
   }
 
+  /** Record `info`, keeping what an earlier record knew and `info` does not say. */
   async put(info: LayerInfo): Promise<void> {
+    info = { ...(await this.get(info.diffID)), ...info };
     await writeFileAtomic(join(this.dir, `${digestHex(info.diffID)}.json`), JSON.stringify(info));
+  }
+
+  async delete(diffID: string): Promise<void> {
+    await rm(join(this.dir, `${digestHex(diffID)}.json`), { force: true });
   }
 }

@@ -45,7 +45,7 @@ export async function prune(store: Store, opts: PruneOptions = {}): Promise<Prun
   }
   const cache = await store.withLock(async () => {
     const removed: string[] = [];
-    const held = await heldBlobs(store);
+    const held = await store.held();
     for (const { record } of await store.cache.list()) {
       if (Date.parse(record.lastUsed) >= until) continue;
       const dangling = record.layer !== undefined && !held.has(record.layer.digest);
@@ -77,22 +77,12 @@ async function findVictim(
   return undefined;
 }
 
-async function heldBlobs(store: Store): Promise<Set<string>> {
-  const held = new Set<string>();
-  for (const image of await store.images()) {
-    held.add(image.manifest.digest);
-    held.add(image.id);
-    for (const l of (await store.manifest(image)).layers) held.add(l.digest);
-  }
-  return held;
-}
-
 async function removeOrphans(store: Store, held: Set<string>, olderThan: number): Promise<void> {
   for (const hex of await readdir(store.blobs.dir)) {
     const digest = `sha256:${hex}`;
     if (held.has(digest)) continue;
     const st = await stat(join(store.blobs.dir, hex));
-    if (st.mtimeMs < olderThan) await store.blobs.delete(digest);
+    if (st.mtimeMs < olderThan) await store.deleteBlob(digest);
   }
 }
 

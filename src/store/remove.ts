@@ -72,14 +72,15 @@ export async function removeImage(
 
     const live = images.filter((i) => entries.some((d) => d.digest === i.manifest.digest));
     const kept = new Set<string>();
-    for (const i of live) for (const b of await blobsOf(store, i)) kept.add(b);
+    for (const i of live) for (const b of await store.heldBy(i)) kept.add(b);
     for (const d of deleted) {
       events.push({ deleted: d.id });
-      for (const b of await blobsOf(store, d)) {
+      const layers = (await store.manifest(d)).layers.map((l) => l.digest);
+      for (const b of [d.manifest.digest, d.id, ...layers]) {
         if (kept.has(b)) continue;
         kept.add(b);
-        await store.blobs.delete(b);
-        if (isLayer(b, await manifestLayers(store, d))) events.push({ deleted: b });
+        await store.deleteBlob(b);
+        if (layers.includes(b)) events.push({ deleted: b });
       }
     }
     return events;
@@ -132,24 +133,4 @@ function untaggedEntry(entries: Descriptor[], image: ImageRecord): Descriptor {
     if (!k.startsWith('dev.tsbuild.image.')) delete annotations[k];
   delete annotations['dev.tsbuild.image.tagged'];
   return { ...image.manifest, annotations };
-}
-
-const layerCache = new WeakMap<ImageRecord, string[]>();
-
-async function manifestLayers(store: Store, image: ImageRecord): Promise<string[]> {
-  let layers = layerCache.get(image);
-  if (!layers) {
-    layers = (await store.manifest(image)).layers.map((l) => l.digest);
-    layerCache.set(image, layers);
-  }
-  return layers;
-}
-
-function isLayer(digest: string, layers: string[]): boolean {
-  return layers.includes(digest);
-}
-
-/** The blobs an image holds: manifest, config, layers. */
-async function blobsOf(store: Store, image: ImageRecord): Promise<string[]> {
-  return [image.manifest.digest, image.id, ...(await manifestLayers(store, image))];
 }

@@ -6,6 +6,8 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
+import { gzipStream } from '../layer/compress.js';
 import { join } from 'node:path';
 import {
   IMAGE_NAME_ANNOTATION,
@@ -19,6 +21,7 @@ import { formatReference, parseReference } from '../image/reference.js';
 import { BlobStore } from './blobs.js';
 import { CacheStore } from './cache.js';
 import { LayerInfoStore } from './layers.js';
+import { SnapshotStore } from './snapshots.js';
 import { StoreError } from './errors.js';
 import { withLock } from './lock.js';
 import {
@@ -57,11 +60,13 @@ export class Store {
   readonly blobs: BlobStore;
   readonly cache: CacheStore;
   readonly layers: LayerInfoStore;
+  readonly snapshots: SnapshotStore;
 
   private constructor(readonly root: string) {
     this.blobs = new BlobStore(join(root, 'blobs', 'sha256'), join(root, 'tmp'));
     this.cache = new CacheStore(join(root, 'cache'));
     this.layers = new LayerInfoStore(join(root, 'layers'));
+    this.snapshots = new SnapshotStore(join(root, 'snapshots'), join(root, 'tmp'), this.blobs);
   }
 
   /** Open (creating on first use) the store at `root`. */
@@ -74,6 +79,55 @@ export class Store {
     // An empty store is already a valid image layout for other tools.
     if (!existsSync(join(root, 'index.json'))) await writeIndex(root, []);
     return new Store(root);
+  }
+
+  /**
+   * Remove a blob and what the store derived from it (a layer's record and
+   * snapshot). Callers hold the lock and have checked nothing uses it.
+   */
+  async deleteBlob(digest: string): Promise<void> {
+    await this.snapshots.delete(digest);
+    const gzip = (await this.layers.get(digest))?.gzip;
+    if (gzip) await this.blobs.delete(gzip.digest);
+    await this.layers.delete(digest);
+    await this.blobs.delete(digest);
+  }
+
+  /**
+   * The blobs an image keeps alive: its manifest, config and layers, and the
+   * compressed twins of those layers. What rmi, prune and a failed load
+   * must not delete while the image is listed.
+   */
+  async heldBy(image: ImageRecord): Promise<string[]> {
+    const held = [image.manifest.digest, image.id];
+    for (const l of (await this.manifest(image)).layers) {
+      held.push(l.digest);
+      const gzip = (await this.layers.get(l.digest))?.gzip;
+      if (gzip) held.push(gzip.digest);
+    }
+    return held;
+  }
+
+  /** Every blob some listed image holds. */
+  async held(): Promise<Set<string>> {
+    const out = new Set<string>();
+    for (const image of await this.images()) for (const d of await this.heldBy(image)) out.add(d);
+    return out;
+  }
+
+  /**
+   * A layer gzip-compressed, made the first time it is asked for and kept: the
+   * same layer then always goes out as the same blob with the same digest.
+   */
+  async gzipLayer(diffID: string): Promise<Descriptor> {
+    const known = (await this.layers.get(diffID))?.gzip;
+    if (known && (await this.blobs.has(known.digest))) return known;
+    const gz = gzipStream();
+    const compressing = pipeline(this.blobs.open(diffID), gz);
+    const [info] = await Promise.all([this.blobs.put(gz), compressing]);
+    const desc = { mediaType: MediaType.ociLayerGzip, digest: info.digest, size: info.size };
+    await this.layers.put({ diffID, gzip: desc });
+    return desc;
   }
 
   withLock<T>(fn: () => Promise<T>): Promise<T> {

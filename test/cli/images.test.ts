@@ -2,7 +2,7 @@
  * The image commands end to end through the CLI, on a real busybox rootfs
  * imported into a temp store: what a person sees, and the exit codes.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Store } from '../../src/store/store.js';
@@ -144,6 +144,15 @@ describe('tsbuild import / images / inspect / history', () => {
     expect(await f('{{index .Config.Labels "a.b"}} {{join .Config.Cmd " "}}')).toBe(
       'c sh -c echo hi\n',
     );
+    const bare = await addTestImage(store, { layers: [{ c: '1' }], tags: ['bare'] });
+    const g = async (fmt: string) =>
+      (await cli(['inspect', '--root', root, '-f', fmt, bare.id])).stdout;
+    expect(
+      await g('{{.Config.Env}}|{{.Config.Labels}}|{{.Config.StopSignal}}|{{json .Config.Cmd}}'),
+    ).toBe('[]|map[]||null\n');
+    const unknown = await cli(['inspect', '--root', root, '-f', '{{.Nope}}', 'app']);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain('map has no entry for key "Nope"');
     const r = await cli(['inspect', '--root', root, '-f', '{{.Id}}', 'app', 'nope']);
     expect(r.stdout).toBe(`${img.id}\n`);
     expect(r.stderr).toBe('Error: No such image: nope\n');
@@ -295,6 +304,38 @@ describe('tsbuild save / load', () => {
     const ib = JSON.parse((await cli(['inspect', '--root', b, 'bb:1'])).stdout)[0];
     expect(ib.Id).toBe(ia.Id);
     expect(ib.RootFS).toEqual(ia.RootFS);
+  });
+
+  it('saves gzip layers on request, compressing each layer once and identically', async () => {
+    const a = tempRoot();
+    await cli(['import', '--root', a, rootfs, 'bb:gz']);
+    const dir = tempRoot();
+    const one = join(dir, 'one.tar');
+    const two = join(dir, 'two.tar');
+    expect((await cli(['save', '--root', a, '--compress', 'gzip', '-o', one, 'bb:gz'])).code).toBe(
+      0,
+    );
+    const store = await Store.open(a);
+    const diffID = sha256(readFileSync(rootfs));
+    const gz = (await store.layers.get(diffID))?.gzip;
+    expect(gz?.mediaType).toBe('application/vnd.oci.image.layer.v1.tar+gzip');
+    const blob = join(a, 'blobs', 'sha256', gz!.digest.slice(7));
+    expect(readFileSync(blob).subarray(0, 2)).toEqual(Buffer.from([0x1f, 0x8b]));
+    const made = statSync(blob).mtimeMs;
+    expect((await cli(['save', '--root', a, '--compress', 'gzip', '-o', two, 'bb:gz'])).code).toBe(
+      0,
+    );
+    expect(statSync(blob).mtimeMs).toBe(made);
+    expect(sha256(readFileSync(two))).toBe(sha256(readFileSync(one)));
+    expect(readFileSync(one).length).toBeLessThan(statSync(rootfs).size);
+    const b = tempRoot();
+    expect((await cli(['load', '--root', b, '-i', one])).stdout).toBe('Loaded image: bb:gz\n');
+    const id = (r: string) =>
+      cli(['inspect', '--root', r, '-f', '{{.Id}} {{.RootFS.Layers}}', 'bb:gz']);
+    expect((await id(b)).stdout).toBe((await id(a)).stdout);
+    // The compressed twin goes with its layer.
+    await cli(['rmi', '--root', a, 'bb:gz']);
+    expect(existsSync(blob)).toBe(false);
   });
 
   it('loads from standard input, and writes to standard output', async () => {

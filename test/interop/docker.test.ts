@@ -103,25 +103,40 @@ describe('docker interop', () => {
     const env = { DOCKER_BUILDKIT: '0' };
     await dockerOk(['build', '--network=none', '-q', '-t', 'dk/app:1', ctx], { env });
     const tar = join(tempRoot(), 'dk.tar');
-    await dockerOk(['save', '-o', tar, 'dk/app:1']);
+    // Two images sharing a layer: docker writes the second copy as a symlink.
+    await dockerOk(['save', '-o', tar, 'dk/app:1', 'dk/base:1']);
+    const listing = await dockerOk([
+      'run',
+      '--rm',
+      '-v',
+      `${tar}:/x.tar:ro`,
+      '--network=none',
+      'dk/base:1',
+      'tar',
+      '-tvf',
+      '/x.tar',
+    ]);
+    expect(listing.stdout).toMatch(/^l.* -> \.\.\/[a-f0-9]{64}\/layer\.tar$/m);
 
     const root = tempRoot();
     const l = await cli(['load', '--root', root, '-i', tar]);
     expect(l.stderr).toBe('');
-    expect(l.stdout).toBe('Loaded image: dk/app:1\n');
+    expect(l.stdout.split('\n').sort()).toEqual([
+      '',
+      'Loaded image: dk/app:1',
+      'Loaded image: dk/base:1',
+    ]);
     const images = await cli([
       'images',
       '--root',
       root,
-      '--format',
-      '{{.Repository}} {{.Tag}} {{.ID}} {{.Size}}',
+      ...['--filter', 'reference=dk/*', '--format', '{{.Repository}} {{.Tag}} {{.ID}} {{.Size}}'],
     ]);
     const dockerImages = await dockerOk([
       'images',
-      '--format',
-      '{{.Repository}} {{.Tag}} {{.ID}} {{.Size}}',
-      'dk/app:1',
+      ...['--filter', 'reference=dk/*', '--format', '{{.Repository}} {{.Tag}} {{.ID}} {{.Size}}'],
     ]);
+    expect(images.stdout.split('\n')).toHaveLength(3);
     expect(images.stdout).toBe(dockerImages.stdout);
 
     const ours = JSON.parse((await cli(['inspect', '--root', root, 'dk/app:1'])).stdout)[0];

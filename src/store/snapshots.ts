@@ -1,0 +1,57 @@
+/**
+ * Layers unpacked for overlayfs: `snapshots/<diffID hex>/` holds one layer as an
+ * overlay lower dir (whiteouts as 0/0 character devices, opaque dirs marked
+ * with trusted.overlay.opaque), so a RUN step mounts its parent's layers as
+ * they are instead of extracting them again. Each is made once, in tmp/, and
+ * renamed into place: a half-extracted snapshot is never visible.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { applyLayer } from '../layer/apply.js';
+import { digestHex } from '../util/digest.js';
+import type { BlobStore } from './blobs.js';
+
+export class SnapshotStore {
+  constructor(
+    readonly dir: string,
+    private readonly tmpDir: string,
+    private readonly blobs: BlobStore,
+  ) {}
+
+  path(diffID: string): string {
+    return join(this.dir, digestHex(diffID));
+  }
+
+  /** The unpacked layer's directory, extracting the layer the first time. */
+  async get(diffID: string): Promise<string> {
+    const dir = this.path(diffID);
+    if (await exists(dir)) return dir;
+    const tmp = join(this.tmpDir, `snapshot-${randomBytes(6).toString('hex')}`);
+    await mkdir(tmp, { recursive: true });
+    try {
+      await applyLayer(tmp, this.blobs.open(diffID), { whiteouts: 'overlay' });
+      await mkdir(this.dir, { recursive: true });
+      await rename(tmp, dir).catch(async (e: NodeJS.ErrnoException) => {
+        // Another process made it first: theirs is as good as ours.
+        if (e.code !== 'ENOTEMPTY' && e.code !== 'EEXIST') throw e;
+      });
+    } finally {
+      await rm(tmp, { recursive: true, force: true });
+    }
+    return dir;
+  }
+
+  async delete(diffID: string): Promise<void> {
+    await rm(this.path(diffID), { recursive: true, force: true });
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -22,5 +22,30 @@ export {
   type ShellLexOptions,
 } from './dockerfile/expand.js';
 export { hostPlatform, type Platform } from './dockerfile/scope.js';
+export { images, type ImageSummary, type ImagesRequest } from './api/images.js';
+export { inspect, type ImageInspect, type InspectRequest } from './api/inspect.js';
+export { history, type HistoryItem, type HistoryRequest } from './api/history.js';
+export { rmi, tag, type RemoveRequest, type TagRequest } from './api/tag.js';
+export { save, type SaveRequest } from './api/save.js';
+export { load, type LoadEvent, type LoadRequest } from './api/load.js';
+export { importImage, type ImportRequest } from './api/import.js';
+export { cacheUsage, prune, type CacheUsage, type PruneRequest } from './api/prune.js';
+export type { StoreOptions } from './api/store.js';
+export {
+  familiarReference,
+  formatReference,
+  parseReference,
+  ReferenceError,
+  type Reference,
+} from './image/reference.js';
+export {
+  MediaType,
+  type ContainerConfig,
+  type Descriptor,
+  type HistoryEntry,
+  type ImageConfig,
+  type ImageIndex,
+  type Manifest,
+} from './image/types.js';
 export type * from './dockerfile/ast.js';
 export { DockerfileError, ExpansionError, TsbuildError, UsageError, type Span } from './errors.js';

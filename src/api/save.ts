@@ -6,7 +6,7 @@
  * podman and umoci all read it.
  *
  * Layers go out as the store keeps them, uncompressed, as `docker save` does,
- * or gzip-compressed with `compress: 'gzip'` — compressed once, then kept in
+ * or compressed with `compress: 'gzip' | 'zstd'` — compressed once, then kept in
  * the store, so saving again is as fast as the first save was not. Blobs
  * stream from the store into the tar, never held in memory.
  */
@@ -17,6 +17,7 @@ import {
   IMAGE_NAME_ANNOTATION,
   MediaType,
   REF_NAME_ANNOTATION,
+  type Compression,
   type Descriptor,
   type Manifest,
 } from '../image/types.js';
@@ -31,7 +32,7 @@ export interface SaveRequest extends StoreOptions {
   /** Where the tar goes. */
   output: NodeJS.WritableStream;
   /** Layer compression in the archive; `none` (Docker's choice) by default. */
-  compress?: 'none' | 'gzip';
+  compress?: 'none' | 'gzip' | 'zstd';
 }
 
 interface Saved {
@@ -51,9 +52,12 @@ interface Saved {
  */
 export async function save(req: SaveRequest): Promise<void> {
   const store = await openStore(req);
-  if (req.compress && req.compress !== 'none' && req.compress !== 'gzip')
-    throw new UsageError(`unsupported compression ${JSON.stringify(req.compress)} (none or gzip)`);
-  const saved = await collect(store, req.images, req.compress === 'gzip');
+  const compress = req.compress ?? 'none';
+  if (!['none', 'gzip', 'zstd'].includes(compress))
+    throw new UsageError(
+      `unsupported compression ${JSON.stringify(compress)} (none, gzip or zstd)`,
+    );
+  const saved = await collect(store, req.images, compress);
   const pack = tar.pack();
   const done = pipeline(pack, req.output);
   try {
@@ -67,7 +71,7 @@ export async function save(req: SaveRequest): Promise<void> {
   await done;
 }
 
-async function collect(store: Store, names: string[], gzip: boolean): Promise<Saved[]> {
+async function collect(store: Store, names: string[], compress: Compression): Promise<Saved[]> {
   const out: Saved[] = [];
   for (const name of names) {
     const image = await store.resolve(name);
@@ -77,20 +81,20 @@ async function collect(store: Store, names: string[], gzip: boolean): Promise<Sa
       if (tag && !prev.tags.includes(tag)) prev.tags.push(tag);
       continue;
     }
-    out.push({ image, ...(await archiveManifest(store, image, gzip)), tags: tag ? [tag] : [] });
+    out.push({ image, ...(await archiveManifest(store, image, compress)), tags: tag ? [tag] : [] });
   }
   return out;
 }
 
-/** The store's manifest, or one naming the gzipped twins of its layers. */
-async function archiveManifest(store: Store, image: ImageRecord, gzip: boolean) {
+/** The store's manifest, or one naming the compressed twins of its layers. */
+async function archiveManifest(store: Store, image: ImageRecord, compress: Compression) {
   const stored = await store.manifest(image);
-  if (!gzip) {
+  if (compress === 'none') {
     const manifestBytes = await store.blobs.read(image.manifest.digest);
     return { manifest: stored, manifestBytes, manifestDesc: image.manifest };
   }
   const layers: Descriptor[] = [];
-  for (const l of stored.layers) layers.push(await store.gzipLayer(l.digest));
+  for (const l of stored.layers) layers.push(await store.compressedLayer(l.digest, compress));
   const manifest: Manifest = { ...stored, layers };
   const manifestBytes = Buffer.from(JSON.stringify(manifest));
   const manifestDesc = {

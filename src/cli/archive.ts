@@ -17,7 +17,7 @@ Save one or more images to a tar archive (streamed to STDOUT by default)
 
 Options:
   -o, --output string      Write to a file, instead of STDOUT
-      --compress string    Layer compression in the archive: none (as docker save) or gzip (default "none")
+      --compress string    Layer compression in the archive: none (as docker save), gzip or zstd (default "none")
 ${STORE_HELP}`;
 
 export async function saveCommand(argv: string[], io: Io): Promise<number> {
@@ -29,8 +29,8 @@ export async function saveCommand(argv: string[], io: Io): Promise<number> {
   if (values.help) return usage(io, SAVE_HELP);
   requireArgs(positionals, 1, Infinity, SAVE_HELP);
   const compress = values.compress ?? 'none';
-  if (compress !== 'none' && compress !== 'gzip')
-    throw new UsageError(`invalid --compress "${compress}": none or gzip\n\n${SAVE_HELP}`);
+  if (compress !== 'none' && compress !== 'gzip' && compress !== 'zstd')
+    throw new UsageError(`invalid --compress "${compress}": none, gzip or zstd\n\n${SAVE_HELP}`);
   const common = { root: values.root, env: io.env, images: positionals, compress } as const;
   if (values.output === undefined || values.output === '-') {
     if ((io.stdout as NodeJS.WriteStream).isTTY)

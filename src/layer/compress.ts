@@ -7,10 +7,10 @@
  * upgrade that changes zlib may change it, which is why the compressed blob is
  * kept once made.
  */
-import { PassThrough, Readable, type Transform } from 'node:stream';
+import { PassThrough, Readable, type Duplex, type Transform } from 'node:stream';
 import * as zlib from 'node:zlib';
 import type { Compression } from '../image/types.js';
-import { LayerError } from './errors.js';
+import { commandCodec } from './command-codec.js';
 
 export type SniffedCompression = 'gzip' | 'zstd' | 'bzip2' | 'xz' | 'none';
 
@@ -34,27 +34,48 @@ export function gzipStream(): Transform {
   });
 }
 
-type ZstdFactory = () => Transform;
+type ZstdFactory = (opts?: object) => Transform;
+const nodeZstd = zlib as unknown as {
+  createZstdCompress?: ZstdFactory;
+  createZstdDecompress?: ZstdFactory;
+};
+
+/** zstd's default level, as BuildKit's `compression=zstd` uses it. */
+export const ZSTD_LEVEL = 3;
 
 /**
- * Decompression by kind: 'none' (passthrough) | 'gzip' | 'zstd'. Node 20 has no zstd; a Node that
- * has zlib.createZstdDecompress (22.15 and later) is used when present.
+ * Deterministic zstd: Node's zlib when it has zstd (22.15 and later), else the
+ * `zstd` command (single-threaded, pinned level, no checksum) — Node 20 has no
+ * zstd of its own. Output is stable for one zstd build; the store keeps a
+ * compressed blob once made, as for gzip.
  */
-export function decompressStream(kind: Compression): Transform {
+export function zstdStream(): Duplex {
+  if (nodeZstd.createZstdCompress) {
+    const p = zlib.constants as unknown as Record<string, number>;
+    return nodeZstd.createZstdCompress({
+      params: { [p.ZSTD_c_compressionLevel!]: ZSTD_LEVEL, [p.ZSTD_c_checksumFlag!]: 0 },
+    });
+  }
+  return commandCodec(
+    'zstd',
+    [`-${ZSTD_LEVEL}`, '-T1', '--no-check', '-q', '-c'],
+    'zstd compression',
+  );
+}
+
+/**
+ * Decompression by kind: 'none' (passthrough) | 'gzip' | 'zstd'. zstd goes through Node's zlib when
+ * it has it (22.15 and later), else through the `zstd` command.
+ */
+export function decompressStream(kind: Compression): Duplex {
   switch (kind) {
     case 'none':
       return new PassThrough();
     case 'gzip':
       return zlib.createGunzip();
-    case 'zstd': {
-      const zstd = (zlib as unknown as { createZstdDecompress?: ZstdFactory }).createZstdDecompress;
-      if (zstd) return zstd();
-      throw new LayerError(
-        'LAYER_COMPRESSION',
-        `zstd-compressed layers need Node.js 22.15 or later; this is Node.js ${process.versions.node}, which has no zstd`,
-        { compression: 'zstd' },
-      );
-    }
+    case 'zstd':
+      if (nodeZstd.createZstdDecompress) return nodeZstd.createZstdDecompress();
+      return commandCodec('zstd', ['-d', '-q', '-c'], 'zstd decompression');
   }
 }
 

@@ -1,7 +1,7 @@
 /**
  * What the store knows about a layer beyond its uncompressed blob: its
  * unpacked size, which is what Docker reports as an image's Size (overlay2
- * counts file bytes, not tar bytes), and its gzip-compressed twin once a save
+ * counts file bytes, not tar bytes), and its compressed twins once a save
  * or push has made one — compressing is slow (~35 MB/s), so it is done once
  * and kept. One small file per diff ID under `layers/`; a layer without one
  * counts its tar size.
@@ -17,6 +17,8 @@ export interface LayerInfo {
   unpackedSize?: number;
   /** The layer gzip-compressed (deterministically), stored as its own blob. */
   gzip?: Descriptor;
+  /** The same for zstd. */
+  zstd?: Descriptor;
 }
 
 export class LayerInfoStore {

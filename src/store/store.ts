@@ -7,7 +7,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
-import { gzipStream } from '../layer/compress.js';
+import { gzipStream, zstdStream } from '../layer/compress.js';
 import { join } from 'node:path';
 import {
   IMAGE_NAME_ANNOTATION,
@@ -20,7 +20,7 @@ import {
 import { formatReference, parseReference } from '../image/reference.js';
 import { BlobStore } from './blobs.js';
 import { CacheStore } from './cache.js';
-import { LayerInfoStore } from './layers.js';
+import { LayerInfoStore, type LayerInfo } from './layers.js';
 import { SnapshotStore } from './snapshots.js';
 import { StoreError } from './errors.js';
 import { withLock } from './lock.js';
@@ -87,8 +87,7 @@ export class Store {
    */
   async deleteBlob(digest: string): Promise<void> {
     await this.snapshots.delete(digest);
-    const gzip = (await this.layers.get(digest))?.gzip;
-    if (gzip) await this.blobs.delete(gzip.digest);
+    for (const twin of twins(await this.layers.get(digest))) await this.blobs.delete(twin);
     await this.layers.delete(digest);
     await this.blobs.delete(digest);
   }
@@ -102,8 +101,7 @@ export class Store {
     const held = [image.manifest.digest, image.id];
     for (const l of (await this.manifest(image)).layers) {
       held.push(l.digest);
-      const gzip = (await this.layers.get(l.digest))?.gzip;
-      if (gzip) held.push(gzip.digest);
+      held.push(...twins(await this.layers.get(l.digest)));
     }
     return held;
   }
@@ -116,17 +114,18 @@ export class Store {
   }
 
   /**
-   * A layer gzip-compressed, made the first time it is asked for and kept: the
-   * same layer then always goes out as the same blob with the same digest.
+   * A layer compressed, made the first time it is asked for and kept: the same
+   * layer then always goes out as the same blob with the same digest.
    */
-  async gzipLayer(diffID: string): Promise<Descriptor> {
-    const known = (await this.layers.get(diffID))?.gzip;
+  async compressedLayer(diffID: string, kind: 'gzip' | 'zstd'): Promise<Descriptor> {
+    const known = (await this.layers.get(diffID))?.[kind];
     if (known && (await this.blobs.has(known.digest))) return known;
-    const gz = gzipStream();
-    const compressing = pipeline(this.blobs.open(diffID), gz);
-    const [info] = await Promise.all([this.blobs.put(gz), compressing]);
-    const desc = { mediaType: MediaType.ociLayerGzip, digest: info.digest, size: info.size };
-    await this.layers.put({ diffID, gzip: desc });
+    const codec = kind === 'gzip' ? gzipStream() : zstdStream();
+    const compressing = pipeline(this.blobs.open(diffID), codec);
+    const [info] = await Promise.all([this.blobs.put(codec), compressing]);
+    const mediaType = kind === 'gzip' ? MediaType.ociLayerGzip : MediaType.ociLayerZstd;
+    const desc = { mediaType, digest: info.digest, size: info.size };
+    await this.layers.put({ diffID, [kind]: desc });
     return desc;
   }
 
@@ -325,4 +324,9 @@ function findImage(images: ImageRecord[], name: string): ImageRecord | undefined
     return matches[0];
   }
   return undefined;
+}
+
+/** The compressed blobs kept for a layer. */
+function twins(info: LayerInfo | undefined): string[] {
+  return [info?.gzip?.digest, info?.zstd?.digest].filter((d): d is string => d !== undefined);
 }

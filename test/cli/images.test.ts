@@ -306,37 +306,41 @@ describe('tsbuild save / load', () => {
     expect(ib.RootFS).toEqual(ia.RootFS);
   });
 
-  it('saves gzip layers on request, compressing each layer once and identically', async () => {
-    const a = tempRoot();
-    await cli(['import', '--root', a, rootfs, 'bb:gz']);
-    const dir = tempRoot();
-    const one = join(dir, 'one.tar');
-    const two = join(dir, 'two.tar');
-    expect((await cli(['save', '--root', a, '--compress', 'gzip', '-o', one, 'bb:gz'])).code).toBe(
-      0,
-    );
-    const store = await Store.open(a);
-    const diffID = sha256(readFileSync(rootfs));
-    const gz = (await store.layers.get(diffID))?.gzip;
-    expect(gz?.mediaType).toBe('application/vnd.oci.image.layer.v1.tar+gzip');
-    const blob = join(a, 'blobs', 'sha256', gz!.digest.slice(7));
-    expect(readFileSync(blob).subarray(0, 2)).toEqual(Buffer.from([0x1f, 0x8b]));
-    const made = statSync(blob).mtimeMs;
-    expect((await cli(['save', '--root', a, '--compress', 'gzip', '-o', two, 'bb:gz'])).code).toBe(
-      0,
-    );
-    expect(statSync(blob).mtimeMs).toBe(made);
-    expect(sha256(readFileSync(two))).toBe(sha256(readFileSync(one)));
-    expect(readFileSync(one).length).toBeLessThan(statSync(rootfs).size);
-    const b = tempRoot();
-    expect((await cli(['load', '--root', b, '-i', one])).stdout).toBe('Loaded image: bb:gz\n');
-    const id = (r: string) =>
-      cli(['inspect', '--root', r, '-f', '{{.Id}} {{.RootFS.Layers}}', 'bb:gz']);
-    expect((await id(b)).stdout).toBe((await id(a)).stdout);
-    // The compressed twin goes with its layer.
-    await cli(['rmi', '--root', a, 'bb:gz']);
-    expect(existsSync(blob)).toBe(false);
-  });
+  for (const [kind, magic] of [
+    ['gzip', [0x1f, 0x8b]],
+    ['zstd', [0x28, 0xb5, 0x2f, 0xfd]],
+  ] as const) {
+    it(`saves ${kind} layers on request, compressing each layer once and identically`, async () => {
+      const a = tempRoot();
+      await cli(['import', '--root', a, rootfs, 'bb:c']);
+      const dir = tempRoot();
+      const one = join(dir, 'one.tar');
+      const two = join(dir, 'two.tar');
+      expect((await cli(['save', '--root', a, '--compress', kind, '-o', one, 'bb:c'])).code).toBe(
+        0,
+      );
+      const store = await Store.open(a);
+      const twin = (await store.layers.get(sha256(readFileSync(rootfs))))?.[kind];
+      expect(twin?.mediaType).toBe(`application/vnd.oci.image.layer.v1.tar+${kind}`);
+      const blob = join(a, 'blobs', 'sha256', twin!.digest.slice(7));
+      expect([...readFileSync(blob).subarray(0, magic.length)]).toEqual(magic);
+      const made = statSync(blob).mtimeMs;
+      expect((await cli(['save', '--root', a, '--compress', kind, '-o', two, 'bb:c'])).code).toBe(
+        0,
+      );
+      expect(statSync(blob).mtimeMs).toBe(made);
+      expect(sha256(readFileSync(two))).toBe(sha256(readFileSync(one)));
+      expect(readFileSync(one).length).toBeLessThan(statSync(rootfs).size);
+      const b = tempRoot();
+      expect((await cli(['load', '--root', b, '-i', one])).stdout).toBe('Loaded image: bb:c\n');
+      const id = (r: string) =>
+        cli(['inspect', '--root', r, '-f', '{{.Id}} {{.RootFS.Layers}}', 'bb:c']);
+      expect((await id(b)).stdout).toBe((await id(a)).stdout);
+      // The compressed twin goes with its layer.
+      await cli(['rmi', '--root', a, 'bb:c']);
+      expect(existsSync(blob)).toBe(false);
+    });
+  }
 
   it('loads from standard input, and writes to standard output', async () => {
     const a = tempRoot();

@@ -32,6 +32,7 @@ export { importImage, type ImportRequest } from './api/import.js';
 export { cacheUsage, prune, type CacheUsage, type PruneRequest } from './api/prune.js';
 export type { StoreOptions } from './api/store.js';
 export {
+  familiarName,
   familiarReference,
   formatReference,
   parseReference,

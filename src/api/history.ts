@@ -5,7 +5,7 @@
  * image's ID, the next its parent's, and so on while the parent chain is in the
  * store; every other entry is `<missing>` (layers of pulled images).
  */
-import { familiarReference, parseReference } from '../image/reference.js';
+import { familiarName } from '../image/reference.js';
 import type { ImageRecord } from '../store/store.js';
 import { layerSize } from './size.js';
 import { openStore, type StoreOptions } from './store.js';
@@ -55,7 +55,7 @@ export async function history(req: HistoryRequest): Promise<HistoryItem[]> {
   for (const item of items) {
     if (!current) break;
     item.id = current.id;
-    item.tags = current.tags.map((t) => familiarReference(parseReference(t)));
+    item.tags = current.tags.map(familiarName);
     const parent: string | undefined = current.parent;
     current = parent ? all.find((i) => i.id === parent) : undefined;
   }

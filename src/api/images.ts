@@ -3,7 +3,7 @@
  * the filters Docker's daemon applies (dangling, label, before, since,
  * reference). Rows per tag and the table are the CLI's business.
  */
-import { familiarReference, parseReference } from '../image/reference.js';
+import { familiarName } from '../image/reference.js';
 import { UsageError } from '../errors.js';
 import type { ImageRecord, Store } from '../store/store.js';
 import { openStore, type StoreOptions } from './store.js';
@@ -59,7 +59,7 @@ async function summarize(store: Store, r: ImageRecord, all: ImageRecord[]): Prom
   const untagged = r.tags.length === 0;
   return {
     id: r.id,
-    repoTags: r.tags.map((t) => familiarReference(parseReference(t))),
+    repoTags: r.tags.map(familiarName),
     repoDigests: r.repoDigests,
     parent: r.parent ?? '',
     created: config.created ?? '',

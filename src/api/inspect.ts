@@ -4,7 +4,7 @@
  * field even when the image leaves it out, so `{{.Config.User}}` prints '' and
  * `{{json .Config.Volumes}}` prints null rather than failing; tsbuild does too.
  */
-import { familiarReference, parseReference } from '../image/reference.js';
+import { familiarName } from '../image/reference.js';
 import type { ContainerConfig, ImageConfig } from '../image/types.js';
 import type { ImageRecord, Store } from '../store/store.js';
 import { imageSize } from './size.js';
@@ -56,7 +56,7 @@ export async function inspectOne(store: Store, r: ImageRecord): Promise<ImageIns
   const size = await imageSize(store, r);
   return {
     Id: r.id,
-    RepoTags: r.tags.map((t) => familiarReference(parseReference(t))),
+    RepoTags: r.tags.map(familiarName),
     RepoDigests: r.repoDigests,
     Parent: r.parent ?? '',
     Comment: config.comment ?? '',

@@ -1,6 +1,6 @@
 /** `prune` and `cache du`: what the store can give back, and giving it back. */
 import { prune as pruneStore, type PruneResult } from '../store/prune.js';
-import { familiarReference, parseReference } from '../image/reference.js';
+import { familiarName } from '../image/reference.js';
 import { UsageError } from '../errors.js';
 import { openStore, type StoreOptions } from './store.js';
 
@@ -29,7 +29,7 @@ export async function prune(req: PruneRequest = {}): Promise<PruneResult> {
   return {
     ...result,
     images: result.images.map((e) =>
-      'untagged' in e ? { untagged: familiarReference(parseReference(e.untagged)) } : e,
+      'untagged' in e ? { untagged: familiarName(e.untagged) } : e,
     ),
   };
 }

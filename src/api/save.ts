@@ -12,7 +12,7 @@
  */
 import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
-import { familiarReference, parseReference } from '../image/reference.js';
+import { familiarName, parseReference } from '../image/reference.js';
 import {
   IMAGE_NAME_ANNOTATION,
   MediaType,
@@ -163,7 +163,7 @@ function ociIndex(saved: Saved[]) {
 function dockerManifest(saved: Saved[]) {
   return saved.map((s) => ({
     Config: `blobs/sha256/${digestHex(s.manifest.config.digest)}`,
-    RepoTags: s.tags.length ? s.tags.map((t) => familiarReference(parseReference(t))) : null,
+    RepoTags: s.tags.length ? s.tags.map(familiarName) : null,
     Layers: s.manifest.layers.map((l) => `blobs/sha256/${digestHex(l.digest)}`),
   }));
 }
@@ -175,7 +175,7 @@ function repositories(saved: Saved[]) {
     const top = s.manifest.layers[s.manifest.layers.length - 1];
     if (!top) continue;
     for (const t of s.tags) {
-      const familiar = familiarReference(parseReference(t));
+      const familiar = familiarName(t);
       const colon = familiar.lastIndexOf(':');
       (out[familiar.slice(0, colon)] ??= {})[familiar.slice(colon + 1)] = digestHex(top.digest);
     }

@@ -1,6 +1,6 @@
 /** `tag SOURCE TARGET` and `rmi IMAGE…`: naming and deleting images in the store. */
 import { removeImage, type RemoveEvent, type RemoveOptions } from '../store/remove.js';
-import { familiarReference, parseReference } from '../image/reference.js';
+import { familiarName } from '../image/reference.js';
 import { openStore, type StoreOptions } from './store.js';
 
 export interface TagRequest extends StoreOptions {
@@ -31,7 +31,5 @@ export interface RemoveRequest extends StoreOptions, RemoveOptions {
 export async function rmi(req: RemoveRequest): Promise<RemoveEvent[]> {
   const store = await openStore(req);
   const events = await removeImage(store, req.image, req);
-  return events.map((e) =>
-    'untagged' in e ? { untagged: familiarReference(parseReference(e.untagged)) } : e,
-  );
+  return events.map((e) => ('untagged' in e ? { untagged: familiarName(e.untagged) } : e));
 }

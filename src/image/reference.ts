@@ -149,6 +149,14 @@ export function familiarReference(r: Reference): string {
 }
 
 /**
+ * The familiar form of a reference given as text, as Docker prints names:
+ * `docker.io/library/app:1` → `app:1`.
+ */
+export function familiarName(reference: string): string {
+  return familiarReference(parseReference(reference));
+}
+
+/**
  * The host that serves the registry API for a domain. Docker Hub's references say
  * docker.io, but its registry answers at registry-1.docker.io.
  *

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { DIGEST_RE, DigestStream, digestHex, sha256 } from '../util/digest.js';
-import { fsyncDir } from '../util/atomic.js';
+import { fsyncDir, writeNewFileSynced } from '../util/atomic.js';
 import { StoreError } from './errors.js';
 
 export interface BlobInfo {
@@ -82,13 +82,7 @@ export class BlobStore {
     if (created) {
       const tmp = await this.tempPath();
       try {
-        const fh = await open(tmp, 'wx', 0o644);
-        try {
-          await fh.writeFile(data);
-          await fh.sync();
-        } finally {
-          await fh.close();
-        }
+        await writeNewFileSynced(tmp, data);
         await this.publish(tmp, digest);
       } finally {
         await rm(tmp, { force: true });

@@ -10,19 +10,24 @@ import { dirname, join } from 'node:path';
 export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
   const tmp = join(dirname(path), `.tmp-${randomBytes(6).toString('hex')}`);
   try {
-    const fh = await open(tmp, 'wx', 0o644);
-    try {
-      await fh.writeFile(data);
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
+    await writeNewFileSynced(tmp, data);
     await rename(tmp, path);
   } catch (e) {
     await rm(tmp, { force: true });
     throw e;
   }
   await fsyncDir(dirname(path));
+}
+
+/** Create `path` (it must not exist), write `data`, and fsync it before returning. */
+export async function writeNewFileSynced(path: string, data: string | Uint8Array): Promise<void> {
+  const fh = await open(path, 'wx', 0o644);
+  try {
+    await fh.writeFile(data);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
 }
 
 export async function fsyncDir(dir: string): Promise<void> {

@@ -5,25 +5,11 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough, Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/main.js';
+import { cli } from '../helpers/cli.js';
 
-async function run(argv: string[], opts: { stdin?: string; env?: NodeJS.ProcessEnv } = {}) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  const out: Buffer[] = [];
-  const err: Buffer[] = [];
-  stdout.on('data', (c: Buffer) => out.push(c));
-  stderr.on('data', (c: Buffer) => err.push(c));
-  const code = await main(argv, {
-    stdout,
-    stderr,
-    stdin: Readable.from([opts.stdin ?? '']),
-    env: opts.env ?? {},
-  });
-  return { code, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() };
-}
+const run = (argv: string[], opts: { stdin?: string; env?: NodeJS.ProcessEnv } = {}) =>
+  cli(argv, opts);
 
 function context(dockerfile: string, name = 'Dockerfile'): string {
   const dir = mkdtempSync(join(tmpdir(), 'tsbuild-cli-'));

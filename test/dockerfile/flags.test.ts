@@ -4,7 +4,7 @@ import { DockerfileError } from '../../src/errors.js';
 import { FLAGS, parseFlags } from '../../src/dockerfile/flags.js';
 import { DurationError, parseDuration } from '../../src/dockerfile/instructions/duration.js';
 import { levenshtein, suggest } from '../../src/dockerfile/instructions/suggest.js';
-import { goQuote } from '../../src/dockerfile/instructions/quote.js';
+import { goQuote } from '../../src/util/go-quote.js';
 import { n } from './node-builder.js';
 
 describe('FLAGS table', () => {

@@ -8,3 +8,13 @@ export function caught<E extends Error>(fn: () => unknown, type: new (...args: n
   }
   throw new Error(`expected a ${type.name}, got a result`);
 }
+
+/** The error a promise rejects with; fails the test if it resolves. */
+export async function rejected(p: Promise<unknown>): Promise<Error & { code?: string }> {
+  try {
+    await p;
+  } catch (e) {
+    return e as Error & { code?: string };
+  }
+  throw new Error('expected a rejection, got a result');
+}

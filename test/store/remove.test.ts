@@ -4,20 +4,12 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { removeImage } from '../../src/store/remove.js';
 import { Store } from '../../src/store/store.js';
+import { rejected } from '../helpers/caught.js';
 import { tempRoot } from '../helpers/tmp.js';
 import { addTestImage } from '../helpers/images.js';
 
 const blobExists = (store: Store, digest: string) =>
   existsSync(join(store.root, 'blobs', 'sha256', digest.slice(7)));
-
-async function rejection(p: Promise<unknown>) {
-  try {
-    await p;
-  } catch (e) {
-    return e as { code: string; message: string };
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('removeImage', () => {
   it('only untags while another tag remains', async () => {
@@ -50,7 +42,7 @@ describe('removeImage', () => {
   it('by ID: refuses an image in several repositories unless forced', async () => {
     const store = await Store.open(tempRoot());
     const img = await addTestImage(store, { layers: [{ a: '1' }], tags: ['one', 'two'] });
-    const e = await rejection(removeImage(store, img.id.slice(7, 19)));
+    const e = await rejected(removeImage(store, img.id.slice(7, 19)));
     expect(e.code).toBe('IMAGE_CONFLICT');
     expect(e.message).toBe(
       `conflict: unable to delete ${img.id.slice(7, 19)} (must be forced) - image is referenced in multiple repositories`,
@@ -66,7 +58,7 @@ describe('removeImage', () => {
     const store = await Store.open(tempRoot());
     const base = await addTestImage(store, { layers: [{ base: '1' }], tags: ['base'] });
     const app = await addTestImage(store, { parent: base, layers: [{ app: '1' }], tags: ['app'] });
-    const e = await rejection(removeImage(store, base.id));
+    const e = await rejected(removeImage(store, base.id));
     expect(e.message).toContain('image has dependent child images');
     await removeImage(store, base.id, { force: true });
     expect((await store.images()).map((i) => i.id)).toEqual([app.id]);
@@ -101,7 +93,7 @@ describe('removeImage', () => {
 
   it('names a missing image', async () => {
     const store = await Store.open(tempRoot());
-    const e = await rejection(removeImage(store, 'nope:1'));
+    const e = await rejected(removeImage(store, 'nope:1'));
     expect(e).toMatchObject({ code: 'NO_SUCH_IMAGE', message: 'No such image: nope:1' });
   });
 });

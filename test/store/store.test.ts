@@ -9,21 +9,13 @@ import { describe, expect, it } from 'vitest';
 import { MediaType, type ImageIndex } from '../../src/image/types.js';
 import { Store } from '../../src/store/store.js';
 import { sha256 } from '../../src/util/digest.js';
+import { rejected } from '../helpers/caught.js';
 import { tempRoot } from '../helpers/tmp.js';
 import { addTestImage } from '../helpers/images.js';
 
 const index = (root: string) =>
   JSON.parse(readFileSync(join(root, 'index.json'), 'utf8')) as ImageIndex;
 const blobs = (root: string) => readdirSync(join(root, 'blobs', 'sha256')).sort();
-
-async function rejection(p: Promise<unknown>): Promise<{ code: string; message: string }> {
-  try {
-    await p;
-  } catch (e) {
-    return e as { code: string; message: string };
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('Store', () => {
   it('starts as a valid, empty OCI image layout', async () => {
@@ -61,7 +53,7 @@ describe('Store', () => {
     const root = tempRoot();
     const store = await Store.open(root);
     const wrong = `sha256:${'0'.repeat(64)}`;
-    const e = await rejection(
+    const e = await rejected(
       store.blobs.put(Readable.from([Buffer.from('hello')]), { expected: wrong, source: 'x.tar' }),
     );
     expect(e.code).toBe('DIGEST_MISMATCH');
@@ -76,7 +68,7 @@ describe('Store', () => {
     await addTestImage(store, { layers: [{ a: '1' }], tags: ['keep'] });
     const before = readFileSync(join(root, 'index.json'), 'utf8');
     const missing = { mediaType: MediaType.ociLayer, digest: `sha256:${'1'.repeat(64)}`, size: 1 };
-    const e = await rejection(
+    const e = await rejected(
       store.addImage({
         config: { architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] } },
         layers: [missing],
@@ -111,7 +103,7 @@ describe('Store', () => {
       `localhost:5000/x/app@${img.manifest.digest}`,
     ])
       expect((await store.resolve(name)).id, name).toBe(img.id);
-    const e = await rejection(store.resolve('localhost:5000/x/app'));
+    const e = await rejected(store.resolve('localhost:5000/x/app'));
     expect(e).toMatchObject({
       code: 'NO_SUCH_IMAGE',
       message: 'No such image: localhost:5000/x/app',
@@ -126,7 +118,7 @@ describe('Store', () => {
       ids.push((await addTestImage(store, { layers: [{ n: String(i) }] })).id);
     const first = ids.map((id) => id[7]!);
     const shared = first.find((c, i) => first.indexOf(c) !== i)!;
-    const e = await rejection(store.resolve(shared));
+    const e = await rejected(store.resolve(shared));
     expect(e.code).toBe('AMBIGUOUS_ID');
   });
 

@@ -5,7 +5,7 @@
  * "error calling NAME: ". A null stands for a typed nil slice or map (Docker's
  * structs), so `len` of it is 0 and `index` of it by a string key is "".
  */
-import { isPrint } from './quote.js';
+import { isPrint } from '../../util/go-quote.js';
 import { sprint, sprintf, sprintln } from './printf.js';
 import { CallError, type FuncMap } from './template-func.js';
 import {

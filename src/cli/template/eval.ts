@@ -19,7 +19,7 @@ import type {
   VariableNode,
 } from './ast.js';
 import { nodeString } from './ast.js';
-import { goQuote } from './quote.js';
+import { goQuote } from '../../util/go-quote.js';
 import { lineOf, TemplateError } from './template-error.js';
 import {
   CallError,

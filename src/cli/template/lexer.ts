@@ -5,7 +5,7 @@
  * the number -3, because the marker needs the space. Comments `{{/* … *\/}}`
  * vanish. Every token carries its offset in the input for error positions.
  */
-import { describeRune, goQuote } from './quote.js';
+import { describeRune, goQuote } from '../../util/go-quote.js';
 import { scanNumber } from './number.js';
 import { isAlphaNumeric, KEYWORDS, type Keyword, type Token, type TokenType } from './token.js';
 

@@ -4,7 +4,7 @@
  * `0x1p-2` and character constants such as 'a' (97). "089" is a float that
  * looks like an integer, which Go reports as "integer overflow".
  */
-import { goQuote, unquoteCharConstant } from './quote.js';
+import { goQuote, unquoteCharConstant } from '../../util/go-quote.js';
 import { isAlphaNumeric } from './token.js';
 
 export interface GoNumber {

@@ -20,7 +20,7 @@ import { lex } from './lexer.js';
 import { TokenStream } from './token-stream.js';
 import { tokenString, type Token } from './token.js';
 import { parseGoNumber } from './number.js';
-import { goQuote, unquote } from './quote.js';
+import { goQuote, unquote } from '../../util/go-quote.js';
 
 /** Parse `text` into a tree; `funcs` are the names `{{name …}}` may call. */
 export function parseTree(text: string, funcs: ReadonlySet<string>): ListNode {

@@ -7,7 +7,7 @@
  * int/float distinction). Arrays and maps apply the verb to each element.
  */
 import { toExponentialEven, toFixedEven, toGeneralEven } from './float-format.js';
-import { goQuote, goQuoteRune, isPrint } from './quote.js';
+import { goQuote, goQuoteRune, isPrint } from '../../util/go-quote.js';
 import {
   formatFloat,
   formatValue,

@@ -1,7 +1,7 @@
 /**
  * The tokens of the template scanner, named after Go's parse/lex.go items.
  */
-import { quoteShort } from './quote.js';
+import { quoteShort } from '../../util/go-quote.js';
 
 export type TokenType =
   | 'error'

@@ -8,7 +8,7 @@ import type {
 } from '../ast.js';
 import { oneOf, parseFlags } from '../flags.js';
 import { argWords, atLeastOne, base, commandLine } from './args.js';
-import { goQuote } from './quote.js';
+import { goQuote } from '../../util/go-quote.js';
 
 const NETWORK_MODES = ['default', 'none', 'host'] as const;
 const SECURITY_MODES = ['sandbox', 'insecure'] as const;

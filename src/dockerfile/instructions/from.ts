@@ -3,7 +3,7 @@ import type { FromInstruction, Node, Word } from '../ast.js';
 import { parseFlags } from '../flags.js';
 import { argWords, base } from './args.js';
 import { goLower } from './gocase.js';
-import { goQuote } from './quote.js';
+import { goQuote } from '../../util/go-quote.js';
 
 /** BuildKit's stage-name rule, applied to the lower-cased name. */
 const STAGE_NAME = /^[a-z][a-z0-9\-_.]*$/;

@@ -4,7 +4,7 @@ import { parseFlags } from '../flags.js';
 import { argWords, atLeastOne, base } from './args.js';
 import { DurationError, parseDuration } from './duration.js';
 import { goUpper } from './gocase.js';
-import { goQuote } from './quote.js';
+import { goQuote } from '../../util/go-quote.js';
 
 type Durations = 'interval' | 'timeout' | 'start-period' | 'start-interval';
 

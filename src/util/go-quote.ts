@@ -1,6 +1,7 @@
 /**
- * Go's strconv quoting as text/template and fmt use it: `%q`, the `"\"x\""` in
- * parse errors, and unquoting string and character literals in templates.
+ * Go's strconv quoting, so what tsbuild quotes reads exactly like Docker's
+ * messages (`%q` in a Dockerfile error) and Go templates (`%q`, parse errors,
+ * string and character literals).
  * Go strings are bytes; here a `\xff` escape becomes a byte of a UTF-8 buffer,
  * so `"\xc3\xa9"` is "é", and invalid sequences decode to U+FFFD.
  */

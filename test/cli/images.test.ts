@@ -342,6 +342,20 @@ describe('tsbuild save / load', () => {
     });
   }
 
+  it('refuses to write an archive to a terminal, or to read one from it', async () => {
+    const a = tempRoot();
+    await cli(['import', '--root', a, rootfs, 'bb:t']);
+    const s = await cli(['save', '--root', a, 'bb:t'], { tty: true });
+    expect(s.code).toBe(2);
+    expect(s.stderr).toContain(
+      'cowardly refusing to save to a terminal. Use the -o flag or redirect',
+    );
+    expect(s.raw.length).toBe(0);
+    const l = await cli(['load', '--root', a], { tty: true });
+    expect(l.code).toBe(2);
+    expect(l.stderr).toContain('requested load from stdin, but stdin is empty');
+  });
+
   it('loads from standard input, and writes to standard output', async () => {
     const a = tempRoot();
     const b = tempRoot();

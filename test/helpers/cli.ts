@@ -12,16 +12,19 @@ export interface CliResult {
 
 export async function cli(
   argv: string[],
-  opts: { stdin?: string | Buffer | Readable; env?: NodeJS.ProcessEnv } = {},
+  opts: { stdin?: string | Buffer | Readable; env?: NodeJS.ProcessEnv; tty?: boolean } = {},
 ): Promise<CliResult> {
   const stdout = new PassThrough();
   const stderr = new PassThrough();
+  // A terminal on both ends, as `tsbuild save` with nothing redirected sees it.
+  if (opts.tty) Object.assign(stdout, { isTTY: true });
   const out: Buffer[] = [];
   const err: Buffer[] = [];
   stdout.on('data', (c: Buffer) => out.push(c));
   stderr.on('data', (c: Buffer) => err.push(c));
   const stdin =
     opts.stdin instanceof Readable ? opts.stdin : Readable.from([opts.stdin ?? Buffer.alloc(0)]);
+  if (opts.tty) Object.assign(stdin, { isTTY: true });
   const code = await main(argv, { stdout, stderr, stdin, env: opts.env ?? {} });
   const raw = Buffer.concat(out);
   return { code, stdout: raw.toString(), stderr: Buffer.concat(err).toString(), raw };

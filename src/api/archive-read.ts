@@ -5,7 +5,7 @@
  * files, and one pointing outside must not expose a host file.
  */
 import { createReadStream } from 'node:fs';
-import { readFile, realpath } from 'node:fs/promises';
+import { readFile, realpath, stat } from 'node:fs/promises';
 import { isAbsolute, join, normalize, sep } from 'node:path';
 import { hostPlatform } from '../dockerfile/scope.js';
 import { TsbuildError } from '../errors.js';
@@ -62,8 +62,19 @@ async function readDockerArchive(
   if (!Array.isArray(items)) throw badArchive(files.name, 'manifest.json is not a list');
   const out: ArchiveImage[] = [];
   for (const [i, item] of items.entries()) {
-    if (typeof item?.Config !== 'string' || !Array.isArray(item.Layers))
-      throw badArchive(files.name, `manifest.json entry ${i} has no Config or Layers`);
+    if (
+      typeof item?.Config !== 'string' ||
+      !Array.isArray(item.Layers) ||
+      !item.Layers.every((l) => typeof l === 'string') ||
+      !(
+        item.RepoTags == null ||
+        (Array.isArray(item.RepoTags) && item.RepoTags.every((t) => typeof t === 'string'))
+      )
+    )
+      throw badArchive(
+        files.name,
+        `manifest.json entry ${i} is not {Config, RepoTags, Layers} as docker writes it`,
+      );
     const config = await files.bytes(item.Config, digestInName(item.Config));
     const parsed = parseConfig(config, `${files.name}: ${item.Config}`);
     const diffIDs = parsed.rootfs.diff_ids;
@@ -124,7 +135,9 @@ async function pickManifest(files: ArchiveFiles, d: Descriptor): Promise<Descrip
       files.name,
       `unknown media type ${JSON.stringify(d.mediaType)} for ${d.digest}`,
     );
-  const nested = JSON.parse((await files.blob(d)).toString('utf8')) as ImageIndex;
+  const nested = await files.blobJson<ImageIndex>(d);
+  if (!Array.isArray(nested?.manifests))
+    throw badArchive(files.name, `index ${d.digest} has no manifests`);
   const host = hostPlatform();
   const match = nested.manifests.find(
     (m) =>
@@ -146,7 +159,9 @@ async function readOciImage(
   desc: Descriptor,
   session: IngestSession,
 ): Promise<ArchiveImage> {
-  const manifest = JSON.parse((await files.blob(desc)).toString('utf8')) as Manifest;
+  const manifest = await files.blobJson<Manifest>(desc);
+  if (!manifest?.config || !Array.isArray(manifest.layers))
+    throw badArchive(files.name, `manifest ${desc.digest} has no config or layers`);
   const config = await files.blob(manifest.config);
   const parsed = parseConfig(config, `${files.name}: ${blobPath(manifest.config)}`);
   if (parsed.rootfs.diff_ids.length !== manifest.layers.length)
@@ -217,6 +232,8 @@ function digestInName(path: string): string | undefined {
 }
 
 function blobPath(d: Descriptor): string {
+  if (typeof d?.digest !== 'string')
+    throw new TsbuildError('BAD_ARCHIVE', `a descriptor without a digest: ${JSON.stringify(d)}`);
   const [alg, hex] = d.digest.split(':');
   if (alg !== 'sha256' || !hex || !/^[a-f0-9]{64}$/.test(hex))
     throw new TsbuildError('BAD_ARCHIVE', `unsupported digest ${JSON.stringify(d.digest)}`);
@@ -227,22 +244,24 @@ function badArchive(name: string, why: string): TsbuildError {
   return new TsbuildError('BAD_ARCHIVE', `${name}: ${why}`, { file: name });
 }
 
-/** Files of the unpacked archive, opened only inside it. */
+/** Files of the unpacked archive, opened only inside it, and only if they are regular files. */
 class ArchiveFiles {
   constructor(
     readonly root: string,
     readonly name: string,
   ) {}
 
-  async resolve(rel: string): Promise<string> {
+  /** The real path of `rel`, which must stay inside the archive; undefined when it does not exist. */
+  async find(rel: string): Promise<string | undefined> {
     const clean = normalize(rel);
     if (isAbsolute(rel) || clean === '..' || clean.startsWith(`..${sep}`))
       throw badArchive(this.name, `entry ${JSON.stringify(rel)} is outside the archive`);
     let real: string;
     try {
       real = await realpath(join(this.root, clean));
-    } catch {
-      throw badArchive(this.name, `${rel} is missing from the archive`);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw e;
     }
     if (real !== this.root && !real.startsWith(this.root + sep))
       throw badArchive(this.name, `entry ${JSON.stringify(rel)} points outside the archive`);
@@ -250,18 +269,23 @@ class ArchiveFiles {
   }
 
   async exists(rel: string): Promise<boolean> {
-    return this.resolve(rel).then(
-      () => true,
-      () => false,
-    );
+    return (await this.find(rel)) !== undefined;
+  }
+
+  /** The path of the regular file `rel`. */
+  private async file(rel: string): Promise<string> {
+    const real = await this.find(rel);
+    if (real === undefined) throw badArchive(this.name, `${rel} is missing from the archive`);
+    if (!(await stat(real)).isFile()) throw badArchive(this.name, `${rel} is not a regular file`);
+    return real;
   }
 
   async open(rel: string) {
-    return createReadStream(await this.resolve(rel));
+    return createReadStream(await this.file(rel));
   }
 
   async bytes(rel: string, expected?: string): Promise<Buffer> {
-    const data = await readFile(await this.resolve(rel));
+    const data = await readFile(await this.file(rel));
     if (expected && sha256(data) !== expected)
       throw new TsbuildError(
         'DIGEST_MISMATCH',
@@ -274,11 +298,15 @@ class ArchiveFiles {
     return this.bytes(blobPath(d), d.digest);
   }
 
-  async json<T>(rel: string): Promise<T> {
+  async blobJson<T>(d: Descriptor): Promise<T> {
+    return this.json<T>(blobPath(d), d.digest);
+  }
+
+  async json<T>(rel: string, expected?: string): Promise<T> {
+    const data = await this.bytes(rel, expected);
     try {
-      return JSON.parse((await this.bytes(rel)).toString('utf8')) as T;
+      return JSON.parse(data.toString('utf8')) as T;
     } catch (e) {
-      if (e instanceof TsbuildError) throw e;
       throw badArchive(this.name, `${rel} is not valid JSON: ${(e as Error).message}`);
     }
   }

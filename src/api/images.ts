@@ -48,9 +48,22 @@ export async function images(req: ImagesRequest = {}): Promise<ImageSummary[]> {
   const summaries = await Promise.all(records.map((r) => summarize(store, r, records)));
   const filters = parseFilters(req.filters ?? []);
   const keep = await filterPredicate(store, filters);
+  const refs = filters.get('reference');
   return summaries
     .filter((s) => (req.all || !s.intermediate) && keep(s))
-    .sort((a, b) => (a.created < b.created ? 1 : a.created > b.created ? -1 : 0));
+    .map((s) =>
+      // Docker lists only the tags the reference filter matched.
+      refs
+        ? { ...s, repoTags: s.repoTags.filter((t) => refs.some((p) => referenceMatches(t, p))) }
+        : s,
+    )
+    .sort((a, b) => time(b.created) - time(a.created));
+}
+
+/** An RFC 3339 time as a number to compare (Docker compares times, not strings). */
+function time(created: string): number {
+  const t = Date.parse(created);
+  return Number.isNaN(t) ? 0 : t;
 }
 
 async function summarize(store: Store, r: ImageRecord, all: ImageRecord[]): Promise<ImageSummary> {
@@ -90,9 +103,8 @@ async function filterPredicate(
   const dangling = filters.get('dangling');
   if (dangling) {
     const want = dangling.map((v) => {
-      if (!['true', 'false', '1', '0'].includes(v.toLowerCase()))
-        throw new UsageError(`invalid filter 'dangling=${v}'`);
-      return v === 'true' || v === '1';
+      if (v !== 'true' && v !== 'false') throw new UsageError(`invalid filter 'dangling=${v}'`);
+      return v === 'true';
     });
     // daemon/images/images.go: dangling=true lists untagged images nothing is
     // built on (even with -a); dangling=false leaves out every untagged image.
@@ -101,13 +113,12 @@ async function filterPredicate(
   const labels = filters.get('label');
   if (labels) tests.push((s) => labels.every((l) => labelMatches(s.labels, l)));
   for (const [key, cmp] of [
-    ['before', (c: string, t: string) => c < t],
-    ['since', (c: string, t: string) => c > t],
+    ['before', (c: number, t: number) => c < t],
+    ['since', (c: number, t: number) => c > t],
   ] as const) {
     for (const name of filters.get(key) ?? []) {
-      const ref = await store.resolve(name);
-      const created = (await store.config(ref)).created ?? '';
-      tests.push((s) => cmp(s.created, created));
+      const created = time((await store.config(await store.resolve(name))).created ?? '');
+      tests.push((s) => cmp(time(s.created), created));
     }
   }
   const refs = filters.get('reference');

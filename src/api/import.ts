@@ -6,12 +6,11 @@
  * comment is the message (`Imported from -` by default, as Docker writes for a
  * file the CLI streams to it).
  */
-import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { hostPlatform } from '../dockerfile/scope.js';
 import { TsbuildError } from '../errors.js';
 import type { ImageConfig } from '../image/types.js';
-import { openDecompressed } from './archive-input.js';
+import { openDecompressed, openFile } from './archive-input.js';
 import { IngestSession } from './ingest.js';
 import { openStore, type StoreOptions } from './store.js';
 
@@ -40,8 +39,7 @@ export async function importImage(req: ImportRequest): Promise<string> {
   const name = req.path ?? 'standard input';
   const session = new IngestSession(store);
   try {
-    const input = req.input ?? createReadStream(req.path!);
-    input.on('error', () => undefined);
+    const input = req.input ?? (await openFile(req.path!));
     const tar = await openDecompressed(input, name);
     const layer = await session.putTar(tar, name);
     const created = new Date().toISOString();

@@ -1,8 +1,10 @@
 /**
  * Blobs put into the store by one command that may still fail. Each blob this
  * session created (not one that was there already) is remembered, so a failure
- * can take them out again and leave the store as it was.
+ * can take it out again and leave the store as it was — unless another command
+ * has reused it since (reuse refreshes a blob's mtime), or an image lists it.
  */
+import { stat } from 'node:fs/promises';
 import { PassThrough, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { MediaType, type Compression, type Descriptor } from '../image/types.js';
@@ -14,7 +16,8 @@ import type { Store } from '../store/store.js';
 import { TsbuildError } from '../errors.js';
 
 export class IngestSession {
-  private readonly created = new Set<string>();
+  /** Digest → the blob's mtime when this session created it. */
+  private readonly created = new Map<string, number>();
 
   constructor(readonly store: Store) {}
 
@@ -50,7 +53,8 @@ export class IngestSession {
   /**
    * Store an uncompressed tar as a layer: the bytes go to the blob store and,
    * in the same pass, through a tar reader that rejects a corrupt or truncated
-   * archive and measures the layer's unpacked size.
+   * archive and measures the layer's unpacked size. When either side fails the
+   * input is destroyed, so whatever feeds it (a decompressing command) stops.
    */
   async putTar(input: Readable, source: string, diffID?: string): Promise<Descriptor> {
     const toBlob = new PassThrough();
@@ -64,35 +68,59 @@ export class IngestSession {
       toBlob.destroy(e);
       toScan.destroy(e);
     });
-    const [info, scan] = await Promise.all([
-      this.track(() => this.store.blobs.put(toBlob, { expected: diffID, source })),
-      scanLayer(toScan).catch((e: unknown) => {
-        toBlob.destroy(e as Error);
-        throw new TsbuildError(
-          'BAD_ARCHIVE',
-          `${source}: not a valid layer tar: ${(e as Error).message}`,
-          {
-            source,
-          },
-        );
-      }),
-    ]);
-    await this.store.layers.put({ diffID: info.digest, unpackedSize: scan.unpackedSize });
+    let first: unknown;
+    const stop = (e: unknown): never => {
+      // A failing input (a broken gzip stream) is the archive's fault, not a bug.
+      first ??=
+        e instanceof TsbuildError
+          ? e
+          : new TsbuildError('BAD_ARCHIVE', `${source}: ${(e as Error).message}`, { source });
+      input.destroy();
+      toBlob.destroy(e as Error);
+      toScan.destroy(e as Error);
+      throw e;
+    };
+    const putting = this.track(() => this.store.blobs.put(toBlob, { expected: diffID, source }));
+    const scanning = scanLayer(toScan).catch((e: unknown) =>
+      stop(
+        e instanceof TsbuildError && e.code.startsWith('LAYER_')
+          ? new TsbuildError('BAD_ARCHIVE', `${source}: not a valid layer tar: ${e.message}`, {
+              source,
+            })
+          : e,
+      ),
+    );
+    putting.catch(stop).catch(() => undefined);
+    // Both settle before we answer (a put still running would leave its temp
+    // file behind after the command has said it failed); the first failure is
+    // the cause, the other side only saw its stream cut.
+    const [put, scan] = await Promise.allSettled([putting, scanning]);
+    if (put.status === 'rejected' || scan.status === 'rejected') throw first;
+    const info = put.value;
+    await this.store.recordLayer({ diffID: info.digest, unpackedSize: scan.value.unpackedSize });
     return { mediaType: MediaType.ociLayer, digest: info.digest, size: info.size };
   }
 
-  /** Delete the blobs this session created that no image in the store uses. */
+  /** Delete what this session created, unless an image lists it or another command reused it since. */
   async rollback(): Promise<void> {
     if (this.created.size === 0) return;
     await this.store.withLock(async () => {
       const used = await this.store.held();
-      for (const d of this.created) if (!used.has(d)) await this.store.deleteBlob(d);
+      for (const [digest, mtime] of this.created) {
+        if (used.has(digest)) continue;
+        const now = await stat(this.store.blobs.path(digest)).then(
+          (s) => s.mtimeMs,
+          () => undefined,
+        );
+        if (now !== undefined && now <= mtime) await this.store.deleteBlob(digest);
+      }
     });
   }
 
   private async track(put: () => Promise<BlobInfo>): Promise<BlobInfo> {
     const info = await put();
-    if (info.created) this.created.add(info.digest);
+    if (info.created)
+      this.created.set(info.digest, (await stat(this.store.blobs.path(info.digest))).mtimeMs);
     return info;
   }
 }

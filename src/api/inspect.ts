@@ -60,7 +60,7 @@ export async function inspectOne(store: Store, r: ImageRecord): Promise<ImageIns
     RepoDigests: r.repoDigests,
     Parent: r.parent ?? '',
     Comment: config.comment ?? '',
-    Created: config.created ?? '0001-01-01T00:00:00Z',
+    Created: goTime(config.created),
     Container: config.container ?? '',
     ContainerConfig: fullConfig(config.container_config),
     DockerVersion: config.docker_version ?? '',
@@ -74,8 +74,17 @@ export async function inspectOne(store: Store, r: ImageRecord): Promise<ImageIns
     VirtualSize: size,
     GraphDriver: { Data: { Root: store.root }, Name: 'tsbuild' },
     RootFS: { Type: config.rootfs?.type ?? 'layers', Layers: config.rootfs?.diff_ids ?? [] },
-    Metadata: { LastTagTime: r.lastTagTime ?? '0001-01-01T00:00:00Z' },
+    Metadata: { LastTagTime: goTime(r.lastTagTime) },
   };
+}
+
+/**
+ * A time as Go's encoding/json writes a time.Time (RFC 3339 with the fraction's
+ * trailing zeros cut: `…05.42Z`, not `…05.420Z`), and Go's zero time for none.
+ */
+function goTime(t: string | undefined): string {
+  if (!t) return '0001-01-01T00:00:00Z';
+  return t.replace(/\.(\d*?)0+(?=Z|[+-]\d\d:\d\d$)/, (_, kept: string) => (kept ? `.${kept}` : ''));
 }
 
 /** container.Config with Docker's field order and zero values for what is absent. */

@@ -9,15 +9,14 @@
  * A failed load leaves the store as it was: index.json is written only once
  * every image is in, and blobs this load added are deleted again.
  */
-import { randomBytes } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { mkdir, rm, stat } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { applyLayer } from '../layer/apply.js';
+import { LayerError } from '../layer/errors.js';
+import { extractArchive } from './archive-extract.js';
 import { TsbuildError } from '../errors.js';
 import type { Store } from '../store/store.js';
-import { openDecompressed } from './archive-input.js';
+import { inputKind, openDecompressed, openFile } from './archive-input.js';
 import { readArchiveImages, type ArchiveImage } from './archive-read.js';
 import { openStore, type StoreOptions } from './store.js';
 import { IngestSession } from './ingest.js';
@@ -40,20 +39,16 @@ export type LoadEvent =
 export async function load(req: LoadRequest): Promise<LoadEvent[]> {
   const store = await openStore(req);
   const name = req.path ?? 'standard input';
-  if (req.path && (await isDirectory(req.path))) return loadDir(store, req.path, req.path);
-  const dir = join(store.root, 'tmp', `load-${randomBytes(6).toString('hex')}`);
-  await mkdir(dir, { recursive: true });
+  if (req.path && (await inputKind(req.path)) === 'dir') return loadDir(store, req.path, req.path);
+  // Private (0700): the archive's files are readable by whoever can reach them.
+  const dir = await mkdtemp(join(store.root, 'tmp', 'load-'));
   try {
-    const input = req.input ?? createReadStream(req.path!);
-    const tar = await openDecompressed(input, name);
-    await applyLayer(dir, tar).catch((e: unknown) => {
-      throw new TsbuildError(
-        'BAD_ARCHIVE',
-        `${name}: not a valid image archive: ${(e as Error).message}`,
-        {
-          file: name,
-        },
-      );
+    const tar = await openDecompressed(req.input ?? (await openFile(req.path!)), name);
+    await extractArchive(dir, tar, name).catch((e: unknown) => {
+      if (!(e instanceof LayerError)) throw e;
+      throw new TsbuildError('BAD_ARCHIVE', `${name}: not a valid image archive: ${e.message}`, {
+        file: name,
+      });
     });
     return await loadDir(store, dir, name);
   } finally {
@@ -93,16 +88,4 @@ async function commit(store: Store, images: ArchiveImage[]): Promise<LoadEvent[]
     for (const t of img.tags) events.push({ loaded: t.familiar });
   }
   return events;
-}
-
-async function isDirectory(path: string): Promise<boolean> {
-  try {
-    return (await stat(path)).isDirectory();
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT')
-      throw new TsbuildError('NO_SUCH_FILE', `open ${path}: no such file or directory`, {
-        file: path,
-      });
-    throw e;
-  }
 }

@@ -1,6 +1,6 @@
 /** `prune` and `cache du`: what the store can give back, and giving it back. */
 import { prune as pruneStore, type PruneResult } from '../store/prune.js';
-import { familiarName } from '../image/reference.js';
+import { familiarEvents } from './tag.js';
 import { UsageError } from '../errors.js';
 import { openStore, type StoreOptions } from './store.js';
 
@@ -26,12 +26,7 @@ export async function prune(req: PruneRequest = {}): Promise<PruneResult> {
     until = parseUntil(value);
   }
   const result = await pruneStore(store, { all: req.all, until });
-  return {
-    ...result,
-    images: result.images.map((e) =>
-      'untagged' in e ? { untagged: familiarName(e.untagged) } : e,
-    ),
-  };
+  return { ...result, images: familiarEvents(result.images) };
 }
 
 /** Docker's `until`: a Go duration (`24h`, `1h30m`, `10m`) back from now, or a timestamp. */
@@ -77,9 +72,7 @@ export interface CacheUsage {
  */
 export async function cacheUsage(req: StoreOptions = {}): Promise<CacheUsage[]> {
   const store = await openStore(req);
-  const held = new Set<string>();
-  for (const image of await store.images())
-    for (const l of (await store.manifest(image)).layers) held.add(l.digest);
+  const held = await store.held();
   const out: CacheUsage[] = [];
   for (const { record, metaSize } of await store.cache.list()) {
     const layer = record.layer?.digest;

@@ -12,7 +12,8 @@
  */
 import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
-import { familiarName, parseReference } from '../image/reference.js';
+import { familiarName } from '../image/reference.js';
+import { namedTag, tagless } from '../store/names.js';
 import {
   IMAGE_NAME_ANNOTATION,
   MediaType,
@@ -22,7 +23,7 @@ import {
   type Manifest,
 } from '../image/types.js';
 import { digestHex, sha256 } from '../util/digest.js';
-import { UsageError } from '../errors.js';
+import { TsbuildError, UsageError } from '../errors.js';
 import type { ImageRecord, Store } from '../store/store.js';
 import { openStore, type StoreOptions } from './store.js';
 
@@ -59,7 +60,12 @@ export async function save(req: SaveRequest): Promise<void> {
     );
   const saved = await collect(store, req.images, compress);
   const pack = tar.pack();
-  const done = pipeline(pack, req.output);
+  // A failing output (a full disk, `save | head` closing the pipe) is the
+  // user's to know about in one line, not a bug.
+  const done = pipeline(pack, req.output).catch((e: unknown) => {
+    if (e instanceof TsbuildError) throw e;
+    throw new TsbuildError('OUTPUT', `writing the archive: ${(e as Error).message}`);
+  });
   try {
     await writeArchive(store, saved, pack);
     pack.finalize();
@@ -71,17 +77,31 @@ export async function save(req: SaveRequest): Promise<void> {
   await done;
 }
 
+/**
+ * The images to save, each with the tags the archive names it by: a name with
+ * a tag (`app:1`) saves that tag, a tagless name (`app`) every tag of that
+ * repository, as `docker save` does; an ID saves the image untagged.
+ */
 async function collect(store: Store, names: string[], compress: Compression): Promise<Saved[]> {
   const out: Saved[] = [];
-  for (const name of names) {
-    const image = await store.resolve(name);
-    const tag = namedTag(name, image);
-    const prev = out.find((s) => s.image.id === image.id);
-    if (prev) {
-      if (tag && !prev.tags.includes(tag)) prev.tags.push(tag);
-      continue;
+  const all = await store.images();
+  const add = async (image: ImageRecord, tag: string | undefined) => {
+    let saved = out.find((s) => s.image.id === image.id);
+    if (!saved) {
+      saved = { image, ...(await archiveManifest(store, image, compress)), tags: [] };
+      out.push(saved);
     }
-    out.push({ image, ...(await archiveManifest(store, image, compress)), tags: tag ? [tag] : [] });
+    if (tag && !saved.tags.includes(tag)) saved.tags.push(tag);
+  };
+  for (const name of names) {
+    const repo = tagless(name);
+    const tagged = repo ? all.filter((i) => i.tags.some((t) => t.startsWith(`${repo}:`))) : [];
+    for (const image of tagged)
+      for (const t of image.tags.filter((t) => t.startsWith(`${repo}:`))) await add(image, t);
+    if (tagged.length === 0) {
+      const image = await store.resolve(name);
+      await add(image, namedTag(name, image));
+    }
   }
   return out;
 }
@@ -103,18 +123,6 @@ async function archiveManifest(store: Store, image: ImageRecord, compress: Compr
     size: manifestBytes.length,
   };
   return { manifest, manifestBytes, manifestDesc };
-}
-
-/** The canonical tag `name` refers to, unless it was given as an ID. */
-function namedTag(name: string, image: ImageRecord): string | undefined {
-  try {
-    const ref = parseReference(name);
-    if (ref.digest !== undefined) return undefined;
-    const full = `${ref.domain}/${ref.path}:${ref.tag}`;
-    return image.tags.includes(full) ? full : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 const MTIME = new Date(0);

@@ -30,6 +30,10 @@ export interface RemoveRequest extends StoreOptions, RemoveOptions {
  */
 export async function rmi(req: RemoveRequest): Promise<RemoveEvent[]> {
   const store = await openStore(req);
-  const events = await removeImage(store, req.image, req);
+  return familiarEvents(await removeImage(store, req.image, req));
+}
+
+/** rmi/prune events with the names Docker prints (`app:latest`, not `docker.io/library/app:latest`). */
+export function familiarEvents(events: RemoveEvent[]): RemoveEvent[] {
   return events.map((e) => ('untagged' in e ? { untagged: familiarName(e.untagged) } : e));
 }

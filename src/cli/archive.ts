@@ -1,13 +1,12 @@
 /** `tsbuild save`, `tsbuild load` and `tsbuild import`: images in and out of tarballs. */
 import { randomBytes } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { rename, rm } from 'node:fs/promises';
+import { open, rename, rm } from 'node:fs/promises';
 import { dirname, join, basename } from 'node:path';
 import type { Readable } from 'node:stream';
 import { importImage } from '../api/import.js';
 import { load } from '../api/load.js';
 import { save } from '../api/save.js';
-import { UsageError } from '../errors.js';
+import { TsbuildError, UsageError } from '../errors.js';
 import type { Io } from './io.js';
 import { STORE_HELP, STORE_OPTIONS, parseOptions, requireArgs } from './options.js';
 
@@ -38,15 +37,19 @@ export async function saveCommand(argv: string[], io: Io): Promise<number> {
     await save({ ...common, output: io.stdout });
     return 0;
   }
-  // Written beside the target and renamed: a failed save leaves no half archive.
-  const tmp = join(
-    dirname(values.output),
-    `.${basename(values.output)}.${randomBytes(4).toString('hex')}`,
-  );
+  // Written beside the target and renamed, as docker does: a failed save
+  // leaves no half archive.
+  const out = values.output;
+  const tmp = join(dirname(out), `.${basename(out)}.${randomBytes(4).toString('hex')}`);
+  const fh = await open(tmp, 'wx', 0o644).catch((e: NodeJS.ErrnoException) => {
+    const why = e.code === 'ENOENT' ? 'no such directory' : e.message;
+    throw new TsbuildError('OUTPUT', `cannot write ${out}: ${why}`, { file: out });
+  });
   try {
-    await save({ ...common, output: createWriteStream(tmp, { flags: 'wx' }) });
-    await rename(tmp, values.output);
+    await save({ ...common, output: fh.createWriteStream() });
+    await rename(tmp, out);
   } finally {
+    await fh.close().catch(() => undefined);
     await rm(tmp, { force: true });
   }
   return 0;

@@ -28,12 +28,20 @@ const HEADERS: Record<string, string> = {
 const DEFAULT = 'table {{.ID}}\t{{.CreatedSince}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}';
 
 export async function historyCommand(argv: string[], io: Io): Promise<number> {
+  // -H is a Go bool flag: `-H`, `-H=false`, `--human=true`. parseArgs has no
+  // `=value` for booleans, so those forms are read here.
+  let human = true;
+  const rest = argv.filter((a) => {
+    const m = /^(?:-H|--human)=(true|false|1|0)$/.exec(a);
+    if (m) human = m[1] === 'true' || m[1] === '1';
+    return !m;
+  });
   const { values, positionals } = parseOptions(
-    argv,
+    rest,
     {
       ...STORE_OPTIONS,
       format: { type: 'string' },
-      human: { type: 'string', short: 'H' },
+      human: { type: 'boolean', short: 'H' },
       'no-trunc': { type: 'boolean' },
       quiet: { type: 'boolean', short: 'q' },
     },
@@ -45,8 +53,6 @@ export async function historyCommand(argv: string[], io: Io): Promise<number> {
   }
   requireArgs(positionals, 1, 1, HELP);
   const items = await history({ root: values.root, env: io.env, image: positionals[0]! });
-  // -H is a Go bool flag: `-H=false` / `--human=false` turn it off.
-  const human = !['false', '=false', '0', '=0'].includes(values.human ?? 'true');
   const rows = items.map((h) => rowOf(h, !values['no-trunc'], human));
   const format = values.quiet ? '{{.ID}}' : (values.format ?? DEFAULT);
   io.stdout.write(

@@ -5,8 +5,8 @@
  * name: nothing half-written or wrong is ever visible under a digest.
  */
 import { randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { createReadStream, openSync } from 'node:fs';
+import { mkdir, open, readFile, rename, rm, stat, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -51,11 +51,22 @@ export class BlobStore {
   }
 
   async size(digest: string): Promise<number> {
-    return (await stat(this.path(digest))).size;
+    try {
+      return (await stat(this.path(digest))).size;
+    } catch (e) {
+      throw missing(e, digest);
+    }
   }
 
+  /** A stream of the blob; a missing blob throws here, not later from the stream. */
   open(digest: string): Readable {
-    return createReadStream(this.path(digest));
+    let fd: number;
+    try {
+      fd = openSync(this.path(digest), 'r');
+    } catch (e) {
+      throw missing(e, digest);
+    }
+    return createReadStream('', { fd });
   }
 
   async readJson<T>(digest: string): Promise<T> {
@@ -78,7 +89,7 @@ export class BlobStore {
   async putBytes(data: Uint8Array, opts: PutOptions = {}): Promise<BlobInfo> {
     const digest = sha256(data);
     checkExpected(digest, opts);
-    const created = !(await this.has(digest));
+    const created = !(await this.reuse(digest));
     if (created) {
       const tmp = await this.tempPath();
       try {
@@ -95,18 +106,18 @@ export class BlobStore {
   async put(input: Readable, opts: PutOptions = {}): Promise<BlobInfo> {
     const tmp = await this.tempPath();
     const hasher = new DigestStream();
+    // Opened before anything streams, so the cleanup below always finds it;
+    // the stream fsyncs (flush) and closes it when the blob is whole.
+    const fh = await open(tmp, 'wx', 0o644);
     try {
-      const out = createWriteStream(tmp, { flags: 'wx', mode: 0o644 });
-      await pipeline(input, hasher, out);
+      try {
+        await pipeline(input, hasher, fh.createWriteStream({ flush: true }));
+      } finally {
+        await fh.close().catch(() => undefined);
+      }
       const digest = hasher.digest;
       checkExpected(digest, opts);
-      const fh = await open(tmp, 'r');
-      try {
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
-      const created = !(await this.has(digest));
+      const created = !(await this.reuse(digest));
       if (created) await this.publish(tmp, digest);
       return { digest, size: hasher.size, created };
     } finally {
@@ -123,10 +134,32 @@ export class BlobStore {
     return join(this.tmpDir, `blob-${randomBytes(8).toString('hex')}`);
   }
 
+  /**
+   * Whether the blob is already stored; if so its mtime is refreshed, so that
+   * prune's grace period and a failed command's rollback (which go by mtime)
+   * spare a blob another command has just decided to reuse.
+   */
+  private async reuse(digest: string): Promise<boolean> {
+    const now = new Date();
+    try {
+      await utimes(this.path(digest), now, now);
+      return true;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      throw e;
+    }
+  }
+
   private async publish(tmp: string, digest: string): Promise<void> {
     await rename(tmp, this.path(digest));
     await fsyncDir(this.dir);
   }
+}
+
+/** ENOENT as the store's BLOB_MISSING; any other error as it is. */
+function missing(e: unknown, digest: string): unknown {
+  if ((e as NodeJS.ErrnoException).code !== 'ENOENT') return e;
+  return new StoreError('BLOB_MISSING', `blob ${digest} is missing from the store`, { digest });
 }
 
 function checkExpected(digest: string, opts: PutOptions): void {

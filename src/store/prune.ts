@@ -1,22 +1,24 @@
 /**
- * `prune`: give back space nothing needs.
+ * `prune`: give back space nothing needs, under one hold of the lock (so a
+ * concurrent `tag` cannot rescue an image between our choosing and deleting it).
  *
  * - dangling images (untagged, nothing built on them) go, as `docker image prune`,
  *   one after another, so an untagged chain goes leaf first; tagged images and
  *   what they were built on always stay;
  * - cache records whose layer no image holds go (`all`: every record), as
  *   `docker builder prune`;
- * - then every blob no image and no remaining record refers to. A blob written
- *   in the last GRACE_MS is kept: a concurrent load or build writes its blobs
- *   before it lists the image, and must not lose them in between.
+ * - then every blob no image and no remaining record refers to, and what a
+ *   killed command left in tmp/. Anything written or reused in the last
+ *   GRACE_MS is kept: a concurrent load or build writes its blobs before it
+ *   lists the image, and must not lose them in between.
  *
- * `until` (epoch ms) limits all three to things older than it (image created,
+ * `until` (epoch ms) limits all of it to things older than that (image created,
  * record last used, blob written).
  */
-import { readdir, stat } from 'node:fs/promises';
+import { readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { removeImage, type RemoveEvent } from './remove.js';
-import type { Store } from './store.js';
+import { removeImageLocked, type RemoveEvent } from './remove.js';
+import type { ImageRecord, Store } from './store.js';
 
 const GRACE_MS = 10 * 60_000;
 
@@ -34,42 +36,43 @@ export interface PruneResult {
 }
 
 export async function prune(store: Store, opts: PruneOptions = {}): Promise<PruneResult> {
-  const before = await usedBytes(store);
-  const until = opts.until ?? Infinity;
-  const images: RemoveEvent[] = [];
-  for (;;) {
-    const all = await store.images();
-    const victim = await findVictim(store, all, until);
-    if (!victim) break;
-    images.push(...(await removeImage(store, victim, { noPrune: true })));
-  }
-  const cache = await store.withLock(async () => {
-    const removed: string[] = [];
+  return store.withLock(async () => {
+    const before = await usedBytes(store);
+    const until = opts.until ?? Infinity;
+    const images: RemoveEvent[] = [];
+    for (;;) {
+      const victim = await findVictim(store, await store.images(), until);
+      if (!victim) break;
+      images.push(...(await removeImageLocked(store, victim, { noPrune: true })));
+    }
+    const cache: string[] = [];
     const held = await store.held();
     for (const { record } of await store.cache.list()) {
       if (Date.parse(record.lastUsed) >= until) continue;
       const dangling = record.layer !== undefined && !held.has(record.layer.digest);
       if (opts.all || dangling) {
         await store.cache.delete(record.key);
-        removed.push(record.key);
+        cache.push(record.key);
       }
     }
     for (const { record } of await store.cache.list())
       if (record.layer) held.add(record.layer.digest);
-    await removeOrphans(store, held, Math.min(until, Date.now() - GRACE_MS));
-    return removed;
+    const olderThan = Math.min(until, Date.now() - GRACE_MS);
+    await removeOrphans(store, held, olderThan);
+    await removeLeftovers(store, olderThan);
+    return { images, cache, reclaimed: Math.max(0, before - (await usedBytes(store))) };
   });
-  return { images, cache, reclaimed: Math.max(0, before - (await usedBytes(store))) };
 }
 
+/** A dangling image older than `until`, if there is one. */
 async function findVictim(
   store: Store,
-  all: Awaited<ReturnType<Store['images']>>,
+  all: ImageRecord[],
   until: number,
 ): Promise<string | undefined> {
+  const parents = new Set(all.map((i) => i.parent));
   for (const image of all) {
-    if (image.tags.length > 0) continue;
-    if (all.some((o) => o.parent === image.id)) continue;
+    if (image.tags.length > 0 || parents.has(image.id)) continue;
     const created = Date.parse((await store.config(image)).created ?? '');
     if (!Number.isNaN(created) && created >= until) continue;
     return image.id;
@@ -84,6 +87,20 @@ async function removeOrphans(store: Store, held: Set<string>, olderThan: number)
     const st = await stat(join(store.blobs.dir, hex));
     if (st.mtimeMs < olderThan) await store.deleteBlob(digest);
   }
+}
+
+/** What a killed command left: temp blobs, half-unpacked archives, half-written records. */
+async function removeLeftovers(store: Store, olderThan: number): Promise<void> {
+  const tmp = join(store.root, 'tmp');
+  for (const name of await readdir(tmp)) await removeIfOld(join(tmp, name), olderThan);
+  for (const dir of [store.root, store.cache.dir, store.layers.dir])
+    for (const name of await readdir(dir))
+      if (name.startsWith('.tmp-')) await removeIfOld(join(dir, name), olderThan);
+}
+
+async function removeIfOld(path: string, olderThan: number): Promise<void> {
+  const st = await stat(path).catch(() => undefined);
+  if (st && st.mtimeMs < olderThan) await rm(path, { recursive: true, force: true });
 }
 
 async function usedBytes(store: Store): Promise<number> {

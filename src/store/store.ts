@@ -4,38 +4,33 @@
  * and index.json last, so a crash or a failed command leaves the store as it was
  * (at worst with unreferenced blobs, which `prune` removes).
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { link, mkdir, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { gzipStream, zstdStream } from '../layer/compress.js';
-import { join } from 'node:path';
-import {
-  IMAGE_NAME_ANNOTATION,
-  MediaType,
-  REF_NAME_ANNOTATION,
-  type Descriptor,
-  type ImageConfig,
-  type Manifest,
-} from '../image/types.js';
-import { formatReference, parseReference } from '../image/reference.js';
+import { MediaType, type Descriptor, type ImageConfig, type Manifest } from '../image/types.js';
+import { writeNewFileSynced } from '../util/atomic.js';
 import { BlobStore } from './blobs.js';
 import { CacheStore } from './cache.js';
 import { LayerInfoStore, type LayerInfo } from './layers.js';
 import { SnapshotStore } from './snapshots.js';
 import { StoreError } from './errors.js';
 import { withLock } from './lock.js';
+import { baseAnnotations, pointTag } from './entries.js';
 import {
   ADDED_ANNOTATION,
   OCI_LAYOUT,
   PARENT_ANNOTATION,
-  TAGGED_ANNOTATION,
+  emptyIndex,
   readIndex,
-  refName,
   writeIndex,
 } from './layout.js';
+import { canonicalTag, findImage } from './names.js';
 import { groupImages, type ImageRecord } from './records.js';
 
 export type { ImageRecord };
+export { canonicalTag };
 
 export interface NewImage {
   /** The config's exact bytes (its digest is the image ID), or an object to serialise. */
@@ -76,8 +71,16 @@ export class Store {
     for (const dir of ['cache', 'layers']) await mkdir(join(root, dir), { recursive: true });
     if (!existsSync(join(root, 'oci-layout')))
       await writeFile(join(root, 'oci-layout'), OCI_LAYOUT);
-    // An empty store is already a valid image layout for other tools.
-    if (!existsSync(join(root, 'index.json'))) await writeIndex(root, []);
+    // An empty store is already a valid image layout for other tools. link()
+    // never replaces: a process that raced us here and listed an image wins.
+    if (!existsSync(join(root, 'index.json'))) {
+      const tmp = join(root, 'tmp', `index-${process.pid}-${Date.now()}`);
+      await writeNewFileSynced(tmp, `${JSON.stringify(emptyIndex())}\n`);
+      await link(tmp, join(root, 'index.json')).catch((e: NodeJS.ErrnoException) => {
+        if (e.code !== 'EEXIST') throw e;
+      });
+      await rm(tmp, { force: true });
+    }
     return new Store(root);
   }
 
@@ -125,18 +128,36 @@ export class Store {
     const [info] = await Promise.all([this.blobs.put(codec), compressing]);
     const mediaType = kind === 'gzip' ? MediaType.ociLayerGzip : MediaType.ociLayerZstd;
     const desc = { mediaType, digest: info.digest, size: info.size };
-    await this.layers.put({ diffID, [kind]: desc });
+    await this.recordLayer({ diffID, [kind]: desc });
     return desc;
+  }
+
+  /** Add to what the store knows about a layer (under the lock: records are read, merged, written). */
+  recordLayer(info: LayerInfo): Promise<void> {
+    return this.withLock(() => this.layers.put(info));
   }
 
   withLock<T>(fn: () => Promise<T>): Promise<T> {
     return withLock(this.root, fn);
   }
 
-  /** Every image, tagged or not, in the order they entered the store. */
+  /**
+   * Every image, tagged or not, in the order they entered the store. Readers
+   * take no lock, so an rmi may delete a manifest between our reading
+   * index.json and the manifest: then index.json is read once more.
+   */
   async images(): Promise<ImageRecord[]> {
-    const index = await readIndex(this.root);
-    return groupImages(index.manifests, (d) => this.manifestOf(d));
+    try {
+      return await this.list();
+    } catch (e) {
+      if (!(e instanceof StoreError && e.code === 'BLOB_MISSING')) throw e;
+      return this.list();
+    }
+  }
+
+  private async list(entries?: Descriptor[]): Promise<ImageRecord[]> {
+    const listed = entries ?? (await readIndex(this.root)).manifests;
+    return groupImages(listed, (d) => this.blobs.readJson<Manifest>(d.digest));
   }
 
   async manifest(image: ImageRecord): Promise<Manifest> {
@@ -160,9 +181,15 @@ export class Store {
     const prepared: Prepared[] = [];
     for (const img of imgs) prepared.push(await this.writeDocuments(img));
     const now = new Date().toISOString();
-    await this.withLock(async () => {
-      const index = await readIndex(this.root);
-      let entries = index.manifests;
+    return this.withLock(async () => {
+      // Checked under the lock: an rmi or prune may have taken a blob we reused.
+      for (const p of prepared)
+        for (const d of [p.manifest, ...p.img.layers])
+          if (!(await this.blobs.has(d.digest)))
+            throw new StoreError('BLOB_MISSING', `blob ${d.digest} is not in the store`, {
+              digest: d.digest,
+            });
+      let entries = (await readIndex(this.root)).manifests;
       for (const { img, manifest, refs } of prepared) {
         const existing = entries.find((d) => d.digest === manifest.digest);
         const base: Record<string, string> = {
@@ -175,9 +202,9 @@ export class Store {
         for (const ref of refs) entries = pointTag(entries, ref, manifest, base, now);
       }
       await writeIndex(this.root, entries);
+      const all = await this.list(entries);
+      return prepared.map((p) => all.find((i) => i.manifest.digest === p.manifest.digest)!);
     });
-    const all = await this.images();
-    return prepared.map((p) => all.find((i) => i.manifest.digest === p.manifest.digest)!);
   }
 
   /** The config and manifest blobs of a new image; index.json is not touched. */
@@ -187,7 +214,9 @@ export class Store {
     const refs = (img.tags ?? []).map(canonicalTag);
     for (const layer of img.layers)
       if (!(await this.blobs.has(layer.digest)))
-        throw new StoreError('BLOB_MISSING', `layer ${layer.digest} is not in the store`);
+        throw new StoreError('BLOB_MISSING', `layer ${layer.digest} is not in the store`, {
+          digest: layer.digest,
+        });
     const config = await this.blobs.putBytes(configBytes);
     const doc: Manifest = {
       schemaVersion: 2,
@@ -207,17 +236,14 @@ export class Store {
   /** `tsbuild tag SRC DST`: point DST at the image SRC names. */
   async tag(source: string, target: string): Promise<ImageRecord> {
     const ref = canonicalTag(target);
-    await this.withLock(async () => {
-      const image = await this.resolve(source);
-      const index = await readIndex(this.root);
-      const first = index.manifests.find((d) => d.digest === image.manifest.digest);
-      const base = baseAnnotations(first);
-      await writeIndex(
-        this.root,
-        pointTag(index.manifests, ref, image.manifest, base, new Date().toISOString()),
-      );
+    return this.withLock(async () => {
+      const before = (await readIndex(this.root)).manifests;
+      const image = found(findImage(await this.list(before), source), source);
+      const base = baseAnnotations(before.find((d) => d.digest === image.manifest.digest));
+      const after = pointTag(before, ref, image.manifest, base, new Date().toISOString());
+      await writeIndex(this.root, after);
+      return found(findImage(await this.list(after), ref), ref);
     });
-    return this.resolve(ref);
   }
 
   /**
@@ -226,104 +252,14 @@ export class Store {
    * else an ID prefix. An ambiguous prefix is an error, as in Docker.
    */
   async resolve(name: string): Promise<ImageRecord> {
-    const images = await this.images();
-    const found = findImage(images, name);
-    if (!found) throw new StoreError('NO_SUCH_IMAGE', `No such image: ${name}`, { name });
-    return found;
-  }
-
-  private async manifestOf(d: Descriptor): Promise<Manifest> {
-    return this.blobs.readJson<Manifest>(d.digest);
+    return found(findImage(await this.images(), name), name);
   }
 }
 
-/** Docker's normalisation, as a tag reference (`app` → `docker.io/library/app:latest`). */
-export function canonicalTag(name: string): string {
-  const ref = parseReference(name);
-  if (ref.digest !== undefined && ref.tag === undefined)
-    throw new StoreError('BAD_TAG', `refusing to create a tag with a digest reference: ${name}`);
-  return formatReference({ ...ref, digest: undefined });
-}
-
-/** index.json entries with `ref` moved onto `manifest` (and an untagged twin dropped). */
-function pointTag(
-  entries: Descriptor[],
-  ref: string,
-  manifest: Descriptor,
-  base: Record<string, string>,
-  now: string,
-): Descriptor[] {
-  const kept = entries.filter(
-    (d) => refName(d) !== ref && !(d.digest === manifest.digest && refName(d) === undefined),
-  );
-  const annotations = {
-    ...base,
-    [REF_NAME_ANNOTATION]: ref,
-    [IMAGE_NAME_ANNOTATION]: ref,
-    [TAGGED_ANNOTATION]: now,
-  };
-  const out = [
-    ...kept,
-    { mediaType: manifest.mediaType, digest: manifest.digest, size: manifest.size, annotations },
-  ];
-  // The image that lost `ref` must stay listed, untagged, if it has no other entry.
-  const lost = entries.find((d) => refName(d) === ref && d.digest !== manifest.digest);
-  if (lost && !out.some((d) => d.digest === lost.digest))
-    out.push({
-      mediaType: lost.mediaType,
-      digest: lost.digest,
-      size: lost.size,
-      annotations: baseAnnotations(lost),
-    });
-  return out;
-}
-
-export function baseAnnotations(d: Descriptor | undefined): Record<string, string> {
-  const a = d?.annotations ?? {};
-  const out: Record<string, string> = {};
-  if (a[ADDED_ANNOTATION]) out[ADDED_ANNOTATION] = a[ADDED_ANNOTATION];
-  if (a[PARENT_ANNOTATION]) out[PARENT_ANNOTATION] = a[PARENT_ANNOTATION];
-  return out;
-}
-
-function findImage(images: ImageRecord[], name: string): ImageRecord | undefined {
-  const hex = name.startsWith('sha256:') ? name.slice(7) : name;
-  if (/^[a-f0-9]{64}$/.test(hex)) {
-    const byId = images.find((i) => i.id === `sha256:${hex}`);
-    if (byId) return byId;
-  }
-  if (!name.startsWith('sha256:')) {
-    let canonical: string | undefined;
-    let digest: string | undefined;
-    try {
-      const ref = parseReference(name);
-      canonical =
-        ref.tag !== undefined ? formatReference({ ...ref, digest: undefined }) : undefined;
-      digest = ref.digest;
-    } catch {
-      canonical = undefined;
-    }
-    const byRef = images.find(
-      (i) =>
-        (digest === undefined && canonical !== undefined && i.tags.includes(canonical)) ||
-        (digest !== undefined &&
-          (i.manifest.digest === digest || i.repoDigests.some((r) => r.endsWith(`@${digest}`)))),
-    );
-    if (byRef) return byRef;
-  }
-  if (/^[a-f0-9]+$/.test(hex)) {
-    const matches = images.filter((i) => i.id.startsWith(`sha256:${hex}`));
-    if (matches.length > 1)
-      throw new StoreError(
-        'AMBIGUOUS_ID',
-        `ambiguous image ID ${name}: it matches ${matches.length} images`,
-        {
-          name,
-        },
-      );
-    return matches[0];
-  }
-  return undefined;
+/** `image`, or Docker's "No such image" for `name`. */
+export function found(image: ImageRecord | undefined, name: string): ImageRecord {
+  if (!image) throw new StoreError('NO_SUCH_IMAGE', `No such image: ${name}`, { name });
+  return image;
 }
 
 /** The compressed blobs kept for a layer. */

@@ -2,7 +2,8 @@
  * Bad archives for load and import: each fails with one clear line naming the
  * file, entry or digest, exits 1, and leaves the store byte for byte as it was.
  */
-import { createHash } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import tar from 'tar-stream';
@@ -30,15 +31,24 @@ function snapshot(root: string): Record<string, string> {
 type Entry = {
   name: string;
   body?: string | Buffer;
-  type?: 'file' | 'symlink' | 'directory';
+  type?: 'file' | 'symlink' | 'directory' | 'character-device' | 'fifo';
   linkname?: string;
+  devmajor?: number;
+  devminor?: number;
 };
 
 async function archive(entries: Entry[]): Promise<string> {
   const pack = tar.pack();
   for (const e of entries)
     pack.entry(
-      { name: e.name, type: e.type ?? 'file', linkname: e.linkname, mode: 0o644 },
+      {
+        name: e.name,
+        type: e.type ?? 'file',
+        linkname: e.linkname,
+        mode: 0o644,
+        devmajor: e.devmajor,
+        devminor: e.devminor,
+      },
       e.body ?? '',
     );
   pack.finalize();
@@ -164,6 +174,44 @@ describe('load rejects bad archives and keeps the store as it was', () => {
     await fails(['load', '-i', file], /"evil\.json" points outside the archive/);
   });
 
+  it('device and fifo entries, which could make load read a host device or hang', async () => {
+    const layer = await tarOf({ x: '1' });
+    const manifest = JSON.stringify([{ Config: 'cfg.json', RepoTags: ['x:1'], Layers: ['l.tar'] }]);
+    const dev = await archive([
+      { name: 'cfg.json', type: 'character-device', devmajor: 1, devminor: 3 },
+      { name: 'l.tar', body: layer },
+      { name: 'manifest.json', body: manifest },
+    ]);
+    await fails(
+      ['load', '-i', dev],
+      /entry "cfg\.json": a char entry, which image archives never hold/,
+    );
+    const fifo = await archive([{ name: 'manifest.json', type: 'fifo' }]);
+    await fails(['load', '-i', fifo], /entry "manifest\.json": a fifo entry/);
+  });
+
+  it('a file written through a symlink the archive made', async () => {
+    const outside = tempRoot();
+    const file = await archive([
+      { name: 'up', type: 'symlink', linkname: outside },
+      { name: 'up/planted', body: 'x' },
+    ]);
+    await fails(['load', '-i', file], /entry "up\/planted": its parent "up" is not a directory/);
+    expect(existsSync(join(outside, 'planted'))).toBe(false);
+  });
+
+  it('manifests that are not what docker writes', async () => {
+    const notJson = await archive([{ name: 'manifest.json', body: '{not json' }]);
+    await fails(['load', '-i', notJson], /manifest\.json is not valid JSON/);
+    const badLayers = await archive([
+      { name: 'manifest.json', body: JSON.stringify([{ Config: 'c.json', Layers: [42] }]) },
+    ]);
+    await fails(
+      ['load', '-i', badLayers],
+      /manifest\.json entry 0 is not \{Config, RepoTags, Layers\}/,
+    );
+  });
+
   it('an OCI layout with a layer media type it does not know', async () => {
     const layer = await tarOf({ x: '1' });
     const cfg = config([sha256(layer)]);
@@ -224,6 +272,35 @@ describe('import and save reject bad input and keep the store as it was', () => 
     const junk = join(tempRoot(), 'rootfs.tar');
     writeFileSync(junk, Buffer.from('nope'.repeat(300)));
     await fails(['import', junk, 'x:1'], /rootfs\.tar: not a valid layer tar/);
+  });
+
+  it('import of a file that does not exist', async () => {
+    await fails(
+      ['import', '/nonexistent/rootfs.tar'],
+      /^error: open \/nonexistent\/rootfs\.tar: no such file or directory\n$/,
+    );
+  });
+
+  it('import of a corrupt xz stream stops xz and says what xz said', async () => {
+    const xz = join(tempRoot(), 'rootfs.tar.xz');
+    const good = execFileSync('xz', ['-c', '-0'], {
+      input: randomBytes(4 << 20),
+      maxBuffer: 64 << 20,
+    });
+    writeFileSync(xz, Buffer.concat([good.subarray(0, 64), randomBytes(1 << 20)]));
+    const started = Date.now();
+    await fails(['import', xz], /rootfs\.tar\.xz/);
+    expect(Date.now() - started).toBeLessThan(20_000);
+    expect(
+      execFileSync('ps', ['-o', 'comm=', '--ppid', String(process.pid)]).toString(),
+    ).not.toMatch(/^xz$/m);
+  });
+
+  it('save to a directory that does not exist', async () => {
+    await fails(
+      ['save', '-o', '/nonexistent/dir/out.tar', 'bad:1'],
+      /^error: cannot write \/nonexistent\/dir\/out\.tar: no such directory\n$/,
+    );
   });
 
   it('save of an image that does not exist writes no file', async () => {

@@ -121,6 +121,12 @@ describe('tsbuild import / images / inspect / history', () => {
     expect(json).toMatchObject({ Repository: 'app', Tag: '2', Digest: '<none>', ID: short(app) });
     const digests = await q('--digests');
     expect(digests[0]).toMatch(/^REPOSITORY\s+TAG\s+DIGEST\s+IMAGE ID\s+CREATED\s+SIZE$/);
+    // A reference filter lists only the tags it matched, as docker does.
+    await store.tag('app:2', 'other:9');
+    expect(await q('--format', '{{.Repository}}:{{.Tag}}', 'app')).toEqual(['app:2']);
+    expect(await q('--format', '{{.Repository}}:{{.Tag}}', '--filter', 'reference=other')).toEqual([
+      'other:9',
+    ]);
     const bad = await cli(['images', '--root', root, '--filter', 'color=red']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain("invalid filter 'color'");
@@ -144,7 +150,14 @@ describe('tsbuild import / images / inspect / history', () => {
     expect(await f('{{index .Config.Labels "a.b"}} {{join .Config.Cmd " "}}')).toBe(
       'c sh -c echo hi\n',
     );
-    const bare = await addTestImage(store, { layers: [{ c: '1' }], tags: ['bare'] });
+    const bare = await addTestImage(store, {
+      layers: [{ c: '1' }],
+      tags: ['bare'],
+      created: '2024-01-01T00:00:00.500Z',
+    });
+    // Go's time encoding: the fraction loses its trailing zeros.
+    const created = await cli(['inspect', '--root', root, '-f', '{{.Created}}', 'bare']);
+    expect(created.stdout).toBe('2024-01-01T00:00:00.5Z\n');
     const g = async (fmt: string) =>
       (await cli(['inspect', '--root', root, '-f', fmt, bare.id])).stdout;
     expect(
@@ -213,6 +226,22 @@ describe('tsbuild import / images / inspect / history', () => {
     ]);
     const q = await cli(['history', '--root', root, '-q', '--no-trunc', 'app']);
     expect(lines(q.stdout)).toEqual([app.id, base.id, '<missing>']);
+    // -H is a Go bool flag: alone it is true, -H=false prints raw sizes and RFC 3339 times.
+    const raw = await cli([
+      'history',
+      '--root',
+      root,
+      '-H=false',
+      '--format',
+      '{{.Size}} {{.CreatedSince}}',
+      'app',
+    ]);
+    expect(lines(raw.stdout)).toEqual([
+      '1 2024-01-02T00:00:00Z',
+      '0 2024-01-01T00:00:00Z',
+      '2000 2024-01-01T00:00:00Z',
+    ]);
+    expect((await cli(['history', '--root', root, '-H', '-q', 'app'])).code).toBe(0);
   });
 });
 
@@ -282,7 +311,16 @@ describe('tsbuild tag / rmi / prune / cache du', () => {
         .sort(),
     ).toEqual(['false', 'true']);
     expect(out.at(-1)).toMatch(/^Total:\s+\d+B$/);
+    // What a killed command left in tmp/ goes too, once it is older than the grace period.
+    const { mkdirSync, utimesSync } = await import('node:fs');
+    const stale = join(root, 'tmp', 'load-killed');
+    mkdirSync(join(stale, 'blobs'), { recursive: true });
+    utimesSync(stale, new Date(0), new Date(0));
+    const fresh = join(root, 'tmp', 'load-running');
+    mkdirSync(fresh);
     const pruned = await cli(['prune', '--root', root, '--all']);
+    expect(existsSync(stale)).toBe(false);
+    expect(existsSync(fresh)).toBe(true);
     expect(pruned.stdout).toContain('Deleted build cache objects:');
     expect((await store.cache.list()).length).toBe(0);
     expect((await store.images()).length).toBe(1);
@@ -341,6 +379,20 @@ describe('tsbuild save / load', () => {
       expect(existsSync(blob)).toBe(false);
     });
   }
+
+  it('saves every tag of a repository named without a tag, as docker save does', async () => {
+    const a = tempRoot();
+    const store = await Store.open(a);
+    const one = await addTestImage(store, { layers: [{ a: '1' }], tags: ['app:1'] });
+    const two = await addTestImage(store, { layers: [{ b: '2' }], tags: ['app:2', 'other:1'] });
+    const out = join(tempRoot(), 'app.tar');
+    expect((await cli(['save', '--root', a, '-o', out, 'app'])).code).toBe(0);
+    const b = tempRoot();
+    const l = await cli(['load', '--root', b, '-i', out]);
+    expect(lines(l.stdout).sort()).toEqual(['Loaded image: app:1', 'Loaded image: app:2']);
+    const ids = await cli(['images', '--root', b, '-q', '--no-trunc']);
+    expect(lines(ids.stdout).sort()).toEqual([one.id, two.id].sort());
+  });
 
   it('refuses to write an archive to a terminal, or to read one from it', async () => {
     const a = tempRoot();

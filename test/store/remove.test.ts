@@ -54,6 +54,13 @@ describe('removeImage', () => {
     expect(await store.images()).toEqual([]);
   });
 
+  it('by ID: refuses an image with two tags even in one repository (isSingleReference)', async () => {
+    const store = await Store.open(tempRoot());
+    const img = await addTestImage(store, { layers: [{ a: '1' }], tags: ['app:1', 'app:2'] });
+    expect((await rejected(removeImage(store, img.id))).code).toBe('IMAGE_CONFLICT');
+    expect((await store.images()).map((i) => i.tags.length)).toEqual([2]);
+  });
+
   it('by ID: refuses an image others were built on unless forced; children stay whole', async () => {
     const store = await Store.open(tempRoot());
     const base = await addTestImage(store, { layers: [{ base: '1' }], tags: ['base'] });

@@ -100,9 +100,12 @@ describe('Store', () => {
       img.id.slice(7),
       img.id.slice(7, 19),
       `sha256:${img.id.slice(7, 15)}`,
-      `localhost:5000/x/app@${img.manifest.digest}`,
     ])
       expect((await store.resolve(name)).id, name).toBe(img.id);
+    // A digest reference names what a registry knows the image by (RepoDigests,
+    // none until it is pushed or pulled), not any manifest with that digest.
+    const byDigest = await rejected(store.resolve(`localhost:5000/x/app@${img.manifest.digest}`));
+    expect(byDigest.code).toBe('NO_SUCH_IMAGE');
     const e = await rejected(store.resolve('localhost:5000/x/app'));
     expect(e).toMatchObject({
       code: 'NO_SUCH_IMAGE',

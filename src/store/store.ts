@@ -4,6 +4,7 @@
  * and index.json last, so a crash or a failed command leaves the store as it was
  * (at worst with unreferenced blobs, which `prune` removes).
  */
+import { randomBytes } from 'node:crypto';
 import { link, mkdir, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -47,6 +48,7 @@ export interface NewImage {
 
 interface Prepared {
   img: NewImage;
+  config: Descriptor;
   manifest: Descriptor;
   refs: string[];
 }
@@ -74,7 +76,7 @@ export class Store {
     // An empty store is already a valid image layout for other tools. link()
     // never replaces: a process that raced us here and listed an image wins.
     if (!existsSync(join(root, 'index.json'))) {
-      const tmp = join(root, 'tmp', `index-${process.pid}-${Date.now()}`);
+      const tmp = join(root, 'tmp', `index-${randomBytes(6).toString('hex')}`);
       await writeNewFileSynced(tmp, `${JSON.stringify(emptyIndex())}\n`);
       await link(tmp, join(root, 'index.json')).catch((e: NodeJS.ErrnoException) => {
         if (e.code !== 'EEXIST') throw e;
@@ -184,7 +186,7 @@ export class Store {
     return this.withLock(async () => {
       // Checked under the lock: an rmi or prune may have taken a blob we reused.
       for (const p of prepared)
-        for (const d of [p.manifest, ...p.img.layers])
+        for (const d of [p.manifest, p.config, ...p.img.layers])
           if (!(await this.blobs.has(d.digest)))
             throw new StoreError('BLOB_MISSING', `blob ${d.digest} is not in the store`, {
               digest: d.digest,
@@ -217,20 +219,22 @@ export class Store {
         throw new StoreError('BLOB_MISSING', `layer ${layer.digest} is not in the store`, {
           digest: layer.digest,
         });
-    const config = await this.blobs.putBytes(configBytes);
+    const { digest, size } = await this.blobs.putBytes(configBytes);
+    const config: Descriptor = { mediaType: MediaType.ociConfig, digest, size };
     const doc: Manifest = {
       schemaVersion: 2,
       mediaType: MediaType.ociManifest,
-      config: { mediaType: MediaType.ociConfig, ...config },
+      config,
       layers: img.layers.map((l) => ({ mediaType: l.mediaType, digest: l.digest, size: l.size })),
       ...(img.annotations ? { annotations: img.annotations } : {}),
     };
-    const bytes = Buffer.from(JSON.stringify(doc));
+    const stored = await this.blobs.putBytes(Buffer.from(JSON.stringify(doc)));
     const manifest: Descriptor = {
       mediaType: MediaType.ociManifest,
-      ...(await this.blobs.putBytes(bytes)),
+      digest: stored.digest,
+      size: stored.size,
     };
-    return { img, manifest, refs };
+    return { img, config, manifest, refs };
   }
 
   /** `tsbuild tag SRC DST`: point DST at the image SRC names. */

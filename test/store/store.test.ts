@@ -45,7 +45,16 @@ describe('Store', () => {
       }),
     ]);
     const manifest = await store.manifest(img);
-    expect(manifest.config).toMatchObject({ mediaType: MediaType.ociConfig, digest: img.id });
+    // Descriptors carry exactly the OCI fields: nothing of ours leaks into them.
+    expect(manifest.config).toEqual({
+      mediaType: MediaType.ociConfig,
+      digest: img.id,
+      size: config.length,
+    });
+    for (const d of [...index(root).manifests, ...manifest.layers])
+      expect(
+        Object.keys(d).every((k) => ['mediaType', 'digest', 'size', 'annotations'].includes(k)),
+      ).toBe(true);
     expect(manifest.layers[0]).toMatchObject({ mediaType: MediaType.ociLayer });
   });
 
@@ -77,6 +86,15 @@ describe('Store', () => {
     );
     expect(e.code).toBe('BLOB_MISSING');
     expect(readFileSync(join(root, 'index.json'), 'utf8')).toBe(before);
+  });
+
+  it('lists an untagged image with a plain descriptor', async () => {
+    const root = tempRoot();
+    const store = await Store.open(root);
+    const img = await addTestImage(store, { layers: [{ a: '1' }] });
+    const [entry] = index(root).manifests;
+    expect(Object.keys(entry!).sort()).toEqual(['annotations', 'digest', 'mediaType', 'size']);
+    expect(entry!.digest).toBe(img.manifest.digest);
   });
 
   it('moves a tag to a new image and keeps the old one listed, untagged', async () => {

@@ -281,6 +281,22 @@ describe('tsbuild tag / rmi / prune / cache du', () => {
     expect((await store.images()).map((i) => i.id)).toEqual([kept.id]);
   });
 
+  it('prunes only what is older than --filter until=', async () => {
+    const root = tempRoot();
+    const store = await Store.open(root);
+    const old = await addTestImage(store, {
+      layers: [{ o: '1' }],
+      created: '2024-01-01T00:00:00Z',
+    });
+    const fresh = await addTestImage(store, { layers: [{ f: '1' }] });
+    const r = await cli(['prune', '--root', root, '--filter', 'until=24h']);
+    expect(r.stdout).toContain(`deleted: ${old.id}`);
+    expect((await store.images()).map((i) => i.id)).toEqual([fresh.id]);
+    const bad = await cli(['prune', '--root', root, '--filter', 'until=soon']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('invalid until value "soon"');
+  });
+
   it('reports cache records and their reclaimable space', async () => {
     const root = tempRoot();
     const store = await Store.open(root);

@@ -61,20 +61,24 @@ export async function save(req: SaveRequest): Promise<void> {
   const saved = await collect(store, req.images, compress);
   const pack = tar.pack();
   // A failing output (a full disk, `save | head` closing the pipe) is the
-  // user's to know about in one line, not a bug.
+  // user's to know about in one line, not a bug; it also ends the writing.
+  let outputError: TsbuildError | undefined;
   const done = pipeline(pack, req.output).catch((e: unknown) => {
-    if (e instanceof TsbuildError) throw e;
-    throw new TsbuildError('OUTPUT', `writing the archive: ${(e as Error).message}`);
+    outputError =
+      e instanceof TsbuildError
+        ? e
+        : new TsbuildError('OUTPUT', `writing the archive: ${(e as Error).message}`);
   });
   try {
     await writeArchive(store, saved, pack);
     pack.finalize();
   } catch (e) {
     pack.destroy(e as Error);
-    await done.catch(() => undefined);
-    throw e;
+    await done;
+    throw outputError ?? e;
   }
   await done;
+  if (outputError) throw outputError;
 }
 
 /**

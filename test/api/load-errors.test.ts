@@ -6,9 +6,12 @@ import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { Writable } from 'node:stream';
 import tar from 'tar-stream';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { save } from '../../src/api/save.js';
 import { sha256 } from '../../src/util/digest.js';
+import { rejected } from '../helpers/caught.js';
 import { cli } from '../helpers/cli.js';
 import { tarOf } from '../helpers/images.js';
 import { tempRoot } from '../helpers/tmp.js';
@@ -301,6 +304,15 @@ describe('import and save reject bad input and keep the store as it was', () => 
       ['save', '-o', '/nonexistent/dir/out.tar', 'bad:1'],
       /^error: cannot write \/nonexistent\/dir\/out\.tar: no such directory\n$/,
     );
+  });
+
+  it('save to an output that fails (a closed pipe) is one clear error', async () => {
+    const output = new Writable({
+      write: (_c, _e, done) => done(Object.assign(new Error('write EPIPE'), { code: 'EPIPE' })),
+    });
+    const e = await rejected(save({ root, images: ['bad:1'], output }));
+    expect(e).toMatchObject({ code: 'OUTPUT', message: 'writing the archive: write EPIPE' });
+    expect(snapshot(root)).toEqual(before);
   });
 
   it('save of an image that does not exist writes no file', async () => {

@@ -1,0 +1,42 @@
+/**
+ * Who made a snapshot dir, so that cleanupStale() removes only what a dead
+ * process left and never a live snapshot of a build running beside it. The
+ * owner is the pid and its start time (field 22 of /proc/<pid>/stat), which
+ * together survive pid reuse.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export const OWNER_FILE = 'owner';
+
+interface Owner {
+  pid: number;
+  start: string;
+}
+
+function startTime(pid: number | 'self'): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // comm (field 2) may hold spaces and parentheses; the fields after it follow the last ')'.
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+}
+
+/** Record this process as the owner of the snapshot dir `dir`. */
+export function writeOwner(dir: string): void {
+  const owner: Owner = { pid: process.pid, start: startTime('self') ?? '' };
+  writeFileSync(join(dir, OWNER_FILE), JSON.stringify(owner));
+}
+
+/** Whether the process that made `dir` is still running; undefined when the dir has no owner. */
+export function ownerAlive(dir: string): boolean | undefined {
+  let owner: Owner;
+  try {
+    owner = JSON.parse(readFileSync(join(dir, OWNER_FILE), 'utf8')) as Owner;
+  } catch {
+    return undefined;
+  }
+  return startTime(owner.pid) === owner.start;
+}

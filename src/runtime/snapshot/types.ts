@@ -1,0 +1,30 @@
+/**
+ * The snapshotter interface RUN uses: a writable root over the parent's
+ * unpacked layers, and what changed in it as an OCI layer.
+ */
+import type { Readable } from 'node:stream';
+
+export interface Snapshot {
+  /** The merged root filesystem a process runs in. */
+  readonly rootfs: string;
+  /**
+   * What changed since prepare(), as a deterministic OCI layer tar (never includes paths given in
+   * `exclude`). Nothing changed gives an empty layer: only the two end-of-archive blocks.
+   */
+  diff(opts?: { sourceDateEpoch?: number }): Readable;
+  /** Unmount and delete everything prepare() made. Safe to call twice; always call it (finally). */
+  release(): Promise<void>;
+}
+
+export interface PrepareOptions {
+  /** A directory under which the snapshotter may create its temp dirs (one per snapshot). */
+  workRoot: string;
+  /** Relative posix paths (e.g. 'etc/hosts') that diff() leaves out, with everything under them. */
+  exclude?: (relPath: string) => boolean;
+}
+
+export interface Snapshotter {
+  readonly kind: 'overlay' | 'copy';
+  /** `lowers`: unpacked layer dirs (overlay lower-dir format), bottom layer FIRST. */
+  prepare(lowers: string[], opts: PrepareOptions): Promise<Snapshot>;
+}

@@ -1,0 +1,260 @@
+/**
+ * Running one process in an OCI runtime (runc or crun), one bundle per run:
+ *
+ *   <workRoot>/bundles/<id>/config.json   runtimeSpec(), root.path = the rootfs given
+ *   <workRoot>/bundles/<id>/etc/{hosts,resolv.conf,hostname}   bind-mounted in
+ *   <binary> --root <workRoot>/state run --bundle <bundle> <id>
+ *
+ * stdio is piped (no terminal). The runtime logs to a file in the bundle, so
+ * the process's stderr carries only the process's output and a runtime failure
+ * (say, `exec: "nope": executable file not found in $PATH`) comes back as one
+ * TsbuildError line instead of a bare exit code. On abort or timeout the
+ * container is killed through the runtime (`kill <id> KILL`: killing `runc run`
+ * itself would orphan the container), then `delete -f`; the bundle and the
+ * container's state always go.
+ */
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, realpathSync, statSync, writeFileSync } from 'node:fs';
+import { readFile, rm } from 'node:fs/promises';
+import { constants } from 'node:os';
+import { basename, join } from 'node:path';
+import type { Readable, Writable } from 'node:stream';
+import { TsbuildError } from '../../errors.js';
+import { ETC_FILES, missingMountPoints, removeMountPoints, writeEtcFiles } from './bundle.js';
+import { invocation } from './cgroups.js';
+import { prepareCwd } from './cwd.js';
+import { searchPath } from './find.js';
+import { runtimeSpec } from './spec.js';
+import { resolveUser } from './users.js';
+
+export interface RunSpec {
+  args: string[];
+  env: string[];
+  cwd: string;
+  /** Dockerfile USER syntax: '', name, uid, name:group, uid:gid … */
+  user: string;
+  /** Default 'buildkitsandbox', the name a RUN sees under `docker build`. */
+  hostname?: string;
+  network: 'host' | 'none';
+}
+
+export interface RunIo {
+  stdout: Writable;
+  stderr: Writable;
+  stdin?: Readable;
+}
+
+export interface RunOptions {
+  signal?: AbortSignal;
+  timeoutMs?: number;
+  /** Where bundles and the runtime's state dir live; created when missing. */
+  workRoot: string;
+}
+
+/** A runtime command line without its subcommand. */
+interface Runtime {
+  file: string;
+  argv: string[];
+}
+
+const DEFAULT_HOSTNAME = 'buildkitsandbox';
+/** How often a kill is retried while the runtime is still creating the container. */
+const KILL_RETRY_MS = 20;
+
+export class OciRunner {
+  readonly binary: string;
+
+  /** `binary`: 'runc', 'crun', or a path; a bare name is looked up on PATH when run. */
+  constructor(binary: 'runc' | 'crun' | string) {
+    this.binary = binary;
+  }
+
+  /**
+   * Run `spec` with `rootfs` as its root; resolves to the exit code (128+n for a signal).
+   *
+   * @example
+   * const code = await new OciRunner('/usr/sbin/runc').run(rootfs,
+   *   { args: ['sh', '-c', 'echo hi'], env: [], cwd: '/', user: '', network: 'none' },
+   *   { stdout: process.stdout, stderr: process.stderr }, { workRoot: '/var/tmp/tsbuild-run' });
+   */
+  async run(rootfsGiven: string, spec: RunSpec, io: RunIo, opts: RunOptions): Promise<number> {
+    opts.signal?.throwIfAborted();
+    const binary = this.located();
+    // runc refuses a root.path that is a symlink ("invalid rootfs").
+    const rootfs = realpathSync(rootfsGiven);
+    const user = resolveUser(rootfs, spec.user);
+    const cwd = prepareCwd(rootfs, spec.cwd, user);
+    const hostname = spec.hostname ?? DEFAULT_HOSTNAME;
+
+    const mountPoints = missingMountPoints(rootfs, ETC_FILES);
+    const id = `tsbuild-${randomBytes(8).toString('hex')}`;
+    const bundle = join(opts.workRoot, 'bundles', id);
+    const state = join(opts.workRoot, 'state');
+    mkdirSync(state, { recursive: true });
+    mkdirSync(bundle, { recursive: true });
+    const how = invocation(binary);
+    const log = join(bundle, 'runtime.log');
+    const rt: Runtime = {
+      file: how.file,
+      argv: [...how.prefix, '--root', state, '--log', log, '--log-format', 'json', ...how.flags],
+    };
+    try {
+      const binds = writeEtcFiles(join(bundle, 'etc'), hostname);
+      const config = runtimeSpec({
+        ...{ rootfs, args: spec.args, env: spec.env, cwd, user, hostname, binds },
+        network: spec.network,
+        deviceCgroup: how.deviceCgroup,
+      });
+      writeFileSync(join(bundle, 'config.json'), JSON.stringify(config));
+      const code = await supervise(rt, id, bundle, io, opts);
+      const failure = await runtimeFailure(log, code);
+      if (failure !== undefined) {
+        const notFound = /exec/.test(failure) && /not found|no such file/i.test(failure);
+        throw new TsbuildError(
+          notFound ? 'COMMAND_NOT_FOUND' : 'RUNTIME_FAILED',
+          `${basename(binary)}: ${failure}`,
+          // exitCode: what `docker run` exits with for it (127 not found, 126 not executable).
+          { runtime: binary, exitCode: notFound ? 127 : 126, runtimeExit: code, args: spec.args },
+        );
+      }
+      return code;
+    } finally {
+      // `run` deletes the container when it ends; state is left after a kill or a failure.
+      if (existsSync(join(state, id))) await quiet(rt, ['delete', '-f', id]);
+      await rm(join(state, id), { recursive: true, force: true });
+      await rm(bundle, { recursive: true, force: true });
+      removeMountPoints(mountPoints);
+    }
+  }
+
+  /**
+   * False when this runtime runs containers without cgroups on this host (see
+   * cgroups.ts); they then lack CAP_MKNOD, as no device cgroup stands behind it.
+   */
+  deviceCgroup(): boolean {
+    return invocation(this.located()).deviceCgroup;
+  }
+
+  /** The binary's absolute path; RUNTIME_NOT_FOUND when it is not installed. */
+  private located(): string {
+    const b = this.binary;
+    const candidates = b.includes('/') ? [b] : searchPath().map((d) => join(d, b));
+    const found = candidates.find((p) => existsSync(p) && statSync(p).isFile());
+    if (found === undefined) {
+      throw new TsbuildError('RUNTIME_NOT_FOUND', `OCI runtime ${b} is not installed`, {
+        runtime: b,
+      });
+    }
+    return found;
+  }
+}
+
+/** Run the container to its end; on abort or timeout kill it through the runtime, then reject. */
+function supervise(
+  rt: Runtime,
+  id: string,
+  bundle: string,
+  io: RunIo,
+  opts: RunOptions,
+): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(rt.file, [...rt.argv, 'run', '--bundle', bundle, id], {
+      stdio: [io.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+    });
+    child.stdout!.pipe(io.stdout, { end: false });
+    child.stderr!.pipe(io.stderr, { end: false });
+    if (io.stdin && child.stdin) {
+      child.stdin.on('error', () => {}); // EPIPE: the process did not read all of it
+      io.stdin.pipe(child.stdin);
+    }
+
+    let stopped: TsbuildError | undefined;
+    let exited = false;
+    const stop = (err: TsbuildError) => {
+      if (stopped !== undefined || exited) return;
+      stopped = err;
+      const attempt = async (): Promise<void> => {
+        if (exited) return;
+        const ok = await quiet(rt, ['kill', id, 'KILL']);
+        if (!ok && !exited) setTimeout(() => void attempt(), KILL_RETRY_MS);
+      };
+      void attempt();
+    };
+    const onAbort = () => stop(new TsbuildError('RUN_ABORTED', `run aborted: ${id}`, { id }));
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    const timer =
+      opts.timeoutMs === undefined
+        ? undefined
+        : setTimeout(
+            () =>
+              stop(
+                new TsbuildError('RUN_TIMEOUT', `command timed out after ${opts.timeoutMs} ms`, {
+                  id,
+                  timeoutMs: opts.timeoutMs,
+                }),
+              ),
+            opts.timeoutMs,
+          );
+
+    child.on('error', (e) => {
+      exited = true;
+      cleanup();
+      reject(
+        new TsbuildError('RUNTIME_FAILED', `cannot start ${rt.file}: ${e.message}`, {
+          runtime: rt.file,
+        }),
+      );
+    });
+    child.on('close', (code, signal) => {
+      exited = true;
+      cleanup();
+      if (stopped !== undefined) reject(stopped);
+      else resolve(code ?? 128 + signalNumber(signal));
+    });
+    function cleanup() {
+      if (timer !== undefined) clearTimeout(timer);
+      opts.signal?.removeEventListener('abort', onAbort);
+      if (io.stdin && child.stdin) io.stdin.unpipe(child.stdin);
+    }
+  });
+}
+
+/** The runtime's own error message when the run failed before or around the process. */
+async function runtimeFailure(log: string, code: number): Promise<string | undefined> {
+  if (code === 0) return undefined;
+  let text: string;
+  try {
+    text = await readFile(log, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const errors = text
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map(parseLogLine)
+    .filter((e) => e.level === 'error' || e.level === 'fatal');
+  return errors.length === 0 ? undefined : errors[errors.length - 1]!.msg;
+}
+
+function parseLogLine(line: string): { level: string; msg: string } {
+  try {
+    const v = JSON.parse(line) as { level?: unknown; msg?: unknown };
+    return { level: String(v.level ?? ''), msg: String(v.msg ?? '') };
+  } catch {
+    return { level: 'error', msg: line };
+  }
+}
+
+/** Run a runtime subcommand, output discarded; true when it exits 0. */
+function quiet(rt: Runtime, args: string[]): Promise<boolean> {
+  return new Promise((resolve) => {
+    const p = spawn(rt.file, [...rt.argv, ...args], { stdio: 'ignore' });
+    p.on('error', () => resolve(false));
+    p.on('close', (code) => resolve(code === 0));
+  });
+}
+
+function signalNumber(signal: NodeJS.Signals | null): number {
+  return signal === null ? 0 : constants.signals[signal];
+}

@@ -1,0 +1,235 @@
+/**
+ * The OCI runtime-spec config.json of one RUN, as Docker 20.10 writes it for
+ * `docker run` (moby oci/defaults.go + daemon/oci_linux.go), so a RUN here
+ * sees the same sandbox as under `docker build`:
+ *
+ * - capabilities: Docker's 14 defaults (CapEff 00000000a80425fb for root).
+ *   Inheritable is empty (CVE-2022-24769); a non-root user gets them in the
+ *   bounding set only, "to match what execve does" (oci.SetCapabilities).
+ * - no_new_privs, the masked and read-only /proc and /sys paths, the device
+ *   cgroup allow-list, and namespaces mount/uts/pid/ipc (+ net for 'none').
+ * - no seccomp profile: Docker's default one is ~800 lines of syscall table that
+ *   the runtimes do not ship; RUN steps here run without one (a known gap).
+ * - no cgroup namespace: Docker 20.10 on cgroup v1 shares the host's.
+ * - no rlimits: Docker 20.10 sets none unless asked (--ulimit, default-ulimits),
+ *   so the process inherits ours. Raising NOFILE needs CAP_SYS_RESOURCE, which
+ *   the caller may lack (CI sandboxes drop it); setting one then fails the run.
+ */
+
+/** The parts of runtime-spec we write; enough to type-check what we build. */
+export interface OciSpec {
+  ociVersion: string;
+  process: {
+    terminal: boolean;
+    user: { uid: number; gid: number; additionalGids?: number[] };
+    args: string[];
+    env: string[];
+    cwd: string;
+    capabilities: Record<'bounding' | 'effective' | 'permitted', string[]>;
+    noNewPrivileges: boolean;
+  };
+  root: { path: string; readonly: boolean };
+  hostname: string;
+  mounts: OciMount[];
+  linux: {
+    namespaces: { type: string }[];
+    maskedPaths: string[];
+    readonlyPaths: string[];
+    resources: { devices: DeviceRule[] };
+  };
+}
+
+export interface OciMount {
+  destination: string;
+  type: string;
+  source: string;
+  options: string[];
+}
+
+interface DeviceRule {
+  allow: boolean;
+  type?: 'a' | 'b' | 'c';
+  major?: number;
+  minor?: number;
+  access: string;
+}
+
+export interface SpecOptions {
+  rootfs: string;
+  args: string[];
+  env: string[];
+  cwd: string;
+  user: { uid: number; gid: number; additionalGids: number[]; home: string };
+  hostname: string;
+  network: 'host' | 'none';
+  /**
+   * False when the runtime runs without cgroups (see cgroups.ts): with no device
+   * cgroup, CAP_MKNOD would let the process make and open a node for a host disk,
+   * so it is dropped.
+   */
+  deviceCgroup?: boolean;
+  /** Files bind-mounted read-write over the rootfs, e.g. /etc/hosts from the bundle. */
+  binds: { source: string; destination: string }[];
+}
+
+export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+/** moby oci.DefaultCapabilities. */
+export const DEFAULT_CAPABILITIES = [
+  'CAP_CHOWN',
+  'CAP_DAC_OVERRIDE',
+  'CAP_FSETID',
+  'CAP_FOWNER',
+  'CAP_MKNOD',
+  'CAP_NET_RAW',
+  'CAP_SETGID',
+  'CAP_SETUID',
+  'CAP_SETFCAP',
+  'CAP_SETPCAP',
+  'CAP_NET_BIND_SERVICE',
+  'CAP_SYS_CHROOT',
+  'CAP_KILL',
+  'CAP_AUDIT_WRITE',
+];
+
+const MASKED_PATHS = [
+  '/proc/asound',
+  '/proc/acpi',
+  '/proc/kcore',
+  '/proc/keys',
+  '/proc/latency_stats',
+  '/proc/timer_list',
+  '/proc/timer_stats',
+  '/proc/sched_debug',
+  '/proc/scsi',
+  '/sys/firmware',
+];
+
+const READONLY_PATHS = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'];
+
+const char = (
+  major: number | undefined,
+  minor: number | undefined,
+  access = 'rwm',
+): DeviceRule => ({
+  allow: true,
+  type: 'c',
+  ...(major === undefined ? {} : { major }),
+  ...(minor === undefined ? {} : { minor }),
+  access,
+});
+
+/**
+ * Docker's list (deny all; null, zero, full, random, urandom, tty, console; never
+ * fuse), then runc's AllowedDevices that runc appends anyway (mknod of any
+ * node, /dev/pts/*, ptmx, tun), written out so crun grants the same.
+ */
+const DEVICE_RULES: DeviceRule[] = [
+  { allow: false, access: 'rwm' },
+  char(1, 5),
+  char(1, 3),
+  char(1, 9),
+  char(1, 8),
+  char(5, 0),
+  char(5, 1),
+  { allow: false, type: 'c', major: 10, minor: 229, access: 'rwm' },
+  char(undefined, undefined, 'm'),
+  { allow: true, type: 'b', access: 'm' },
+  char(1, 7),
+  char(136, undefined),
+  char(5, 2),
+  char(10, 200),
+];
+
+/**
+ * The config.json for one process.
+ *
+ * @example
+ * const spec = runtimeSpec({ rootfs, args: ['sh', '-c', 'id'], env: [], cwd: '/', hostname: 'buildkitsandbox',
+ *   user: { uid: 0, gid: 0, additionalGids: [], home: '/root' }, network: 'none', binds: [] });
+ * spec.process.env // ['PATH=/usr/local/sbin:…', 'HOME=/root']
+ */
+export function runtimeSpec(opts: SpecOptions): OciSpec {
+  const caps =
+    opts.deviceCgroup === false
+      ? DEFAULT_CAPABILITIES.filter((c) => c !== 'CAP_MKNOD')
+      : DEFAULT_CAPABILITIES;
+  const root = opts.user.uid === 0;
+  return {
+    ociVersion: '1.0.2',
+    process: {
+      terminal: false,
+      user: {
+        uid: opts.user.uid,
+        gid: opts.user.gid,
+        ...(opts.user.additionalGids.length > 0
+          ? { additionalGids: opts.user.additionalGids }
+          : {}),
+      },
+      args: opts.args,
+      env: processEnv(opts.env, opts.user.home),
+      cwd: opts.cwd,
+      capabilities: { bounding: caps, effective: root ? caps : [], permitted: root ? caps : [] },
+      noNewPrivileges: true,
+    },
+    root: { path: opts.rootfs, readonly: false },
+    hostname: opts.hostname,
+    mounts: [...defaultMounts(), ...opts.binds.map(bindMount)],
+    linux: {
+      namespaces: [
+        { type: 'mount' },
+        ...(opts.network === 'host' ? [] : [{ type: 'network' }]),
+        { type: 'uts' },
+        { type: 'pid' },
+        { type: 'ipc' },
+      ],
+      maskedPaths: MASKED_PATHS,
+      readonlyPaths: READONLY_PATHS,
+      resources: { devices: DEVICE_RULES },
+    },
+  };
+}
+
+/** `env` with PATH and HOME filled in when it lacks them, as Docker and runc do. */
+export function processEnv(env: string[], home: string): string[] {
+  const has = (name: string) => env.some((e) => e.startsWith(`${name}=`));
+  return [
+    ...env,
+    ...(has('PATH') ? [] : [`PATH=${DEFAULT_PATH}`]),
+    ...(has('HOME') ? [] : [`HOME=${home}`]),
+  ];
+}
+
+function defaultMounts(): OciMount[] {
+  const m = (destination: string, type: string, source: string, options: string[]) => ({
+    destination,
+    type,
+    source,
+    options,
+  });
+  return [
+    m('/proc', 'proc', 'proc', ['nosuid', 'noexec', 'nodev']),
+    m('/dev', 'tmpfs', 'tmpfs', ['nosuid', 'strictatime', 'mode=755', 'size=65536k']),
+    m('/dev/pts', 'devpts', 'devpts', [
+      'nosuid',
+      'noexec',
+      'newinstance',
+      'ptmxmode=0666',
+      'mode=0620',
+      'gid=5',
+    ]),
+    m('/sys', 'sysfs', 'sysfs', ['nosuid', 'noexec', 'nodev', 'ro']),
+    m('/sys/fs/cgroup', 'cgroup', 'cgroup', ['ro', 'nosuid', 'noexec', 'nodev']),
+    m('/dev/mqueue', 'mqueue', 'mqueue', ['nosuid', 'noexec', 'nodev']),
+    m('/dev/shm', 'tmpfs', 'shm', ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=65536k']),
+  ];
+}
+
+function bindMount(b: { source: string; destination: string }): OciMount {
+  return {
+    destination: b.destination,
+    type: 'bind',
+    source: b.source,
+    options: ['rbind', 'rprivate'],
+  };
+}

@@ -1,0 +1,252 @@
+/**
+ * The OCI runner against the real runtimes, the same suite for runc and crun,
+ * over a busybox rootfs. Tests that write into the rootfs use their own copy.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable, Writable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { findRuntime } from '../../../src/runtime/run/index.js';
+import { OciRunner, type RunSpec } from '../../../src/runtime/run/oci.js';
+import { rejected } from '../../helpers/caught.js';
+import { busyboxRootfs, copyRootfs } from './rootfs.js';
+
+/** Docker's default capability mask, as /proc/self/status prints CapEff for root. */
+const DOCKER_CAP_EFF = '00000000a80425fb';
+/** The same without CAP_MKNOD (bit 27), for crun on a host where it runs without cgroups. */
+const WITHOUT_MKNOD = '00000000a00425fb';
+
+const collector = () => {
+  const chunks: Buffer[] = [];
+  const stream = new Writable({
+    write(c: Buffer, _e, cb) {
+      chunks.push(c);
+      cb();
+    },
+  });
+  return { stream, text: () => Buffer.concat(chunks).toString('utf8') };
+};
+
+describe.each(['runc', 'crun'] as const)('OciRunner(%s)', (kind) => {
+  let rootfs: string;
+  let workRoot: string;
+  let runner: OciRunner;
+  const made: string[] = [];
+
+  beforeAll(async () => {
+    rootfs = await busyboxRootfs();
+    workRoot = mkdtempSync(join(tmpdir(), 'tsbuild-run-'));
+    runner = new OciRunner(findRuntime(kind));
+  });
+  afterAll(() => {
+    for (const d of [rootfs, workRoot, ...made]) rmSync(d, { recursive: true, force: true });
+  });
+
+  const copy = () => {
+    const d = copyRootfs(rootfs);
+    made.push(d);
+    return d;
+  };
+
+  async function run(
+    spec: Partial<RunSpec> & { args: string[] },
+    root = rootfs,
+    signal?: AbortSignal,
+  ) {
+    const out = collector();
+    const err = collector();
+    const code = await runner.run(
+      root,
+      { env: [], cwd: '/', user: '', network: 'none', ...spec },
+      { stdout: out.stream, stderr: err.stream },
+      { workRoot, ...(signal ? { signal } : {}) },
+    );
+    return { code, out: out.text(), err: err.text() };
+  }
+
+  it('captures stdout and stderr apart', async () => {
+    const r = await run({ args: ['sh', '-c', 'echo hi; echo oops >&2'] });
+    expect(r).toEqual({ code: 0, out: 'hi\n', err: 'oops\n' });
+  });
+
+  it('feeds stdin', async () => {
+    const out = collector();
+    const code = await runner.run(
+      rootfs,
+      { args: ['tr', 'a-z', 'A-Z'], env: [], cwd: '/', user: '', network: 'none' },
+      { stdout: out.stream, stderr: out.stream, stdin: Readable.from(['piped ', 'in\n']) },
+      { workRoot },
+    );
+    expect({ code, out: out.text() }).toEqual({ code: 0, out: 'PIPED IN\n' });
+  });
+
+  it('returns the exit code', async () => {
+    expect((await run({ args: ['sh', '-c', 'exit 3'] })).code).toBe(3);
+    // pid 1 ignores even SIGKILL from inside its namespace; a killed child is 128+9.
+    expect((await run({ args: ['sh', '-c', 'sh -c "kill -9 \\$\\$"; exit $?'] })).code).toBe(137);
+  });
+
+  it('passes env, with a default PATH and HOME', async () => {
+    const r = await run({ args: ['sh', '-c', 'echo "$FOO|$PATH|$HOME"'], env: ['FOO=bar baz'] });
+    expect(r.out).toBe(
+      'bar baz|/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin|/root\n',
+    );
+    const own = await run({ args: ['/bin/sh', '-c', 'echo "$PATH"'], env: ['PATH=/bin'] });
+    expect(own.out).toBe('/bin\n');
+  });
+
+  it('creates a missing working directory, owned by the user', async () => {
+    const root = copy();
+    const r = await run(
+      { args: ['sh', '-c', 'pwd; stat -c %u:%g .'], cwd: '/work/deep/dir', user: 'app' },
+      root,
+    );
+    expect(r.out).toBe('/work/deep/dir\n1000:1000\n');
+  });
+
+  it('refuses a working directory that resolves into /proc (CVE-2024-21626 class)', async () => {
+    const root = copy();
+    symlinkSync('/proc/self/fd/7', join(root, 'escape'));
+    const e = await rejected(run({ args: ['pwd'], cwd: '/escape' }, root));
+    expect(e.code).toBe('UNSAFE_CWD');
+    expect(existsSync(join(root, 'proc/self'))).toBe(false);
+  });
+
+  it('switches user by name and by id, with supplementary groups and HOME', async () => {
+    const root = copy();
+    execFileSync('sh', ['-c', `echo 'wheel:x:10:app' >> ${root}/etc/group`]);
+    const byName = await run(
+      { args: ['sh', '-c', 'id -u; id -g; id -G; echo $HOME'], user: 'app' },
+      root,
+    );
+    expect(byName.out).toBe('1000\n1000\n1000 10\n/home/app\n');
+    const byId = await run({ args: ['sh', '-c', 'id -u; id -g'], user: '1000:10' }, root);
+    expect(byId.out).toBe('1000\n10\n');
+    const unknownId = await run(
+      { args: ['sh', '-c', 'id -u; id -g; echo $HOME'], user: '4242' },
+      root,
+    );
+    expect(unknownId.out).toBe('4242\n0\n/\n');
+  });
+
+  it('refuses an unknown user before running anything', async () => {
+    const e = await rejected(run({ args: ['sh', '-c', 'echo ran'], user: 'app2' }));
+    expect(e.code).toBe('UNKNOWN_USER');
+    expect(e.message).toBe('unable to find user app2: no matching entries in passwd file');
+    expect(readdirSync(join(workRoot, 'bundles'))).toEqual([]);
+  });
+
+  it('reports a missing command as one runtime error', async () => {
+    const e = await rejected(run({ args: ['no-such-command'] }));
+    expect(e.code).toBe('COMMAND_NOT_FOUND');
+    expect(e.message).toMatch(/no-such-command.* not found/);
+    expect(e.message).not.toContain('\n');
+    expect((e as unknown as { data: { exitCode: number } }).data.exitCode).toBe(127);
+  });
+
+  it('accepts a rootfs given through a symlink (runc refuses one in config.json)', async () => {
+    const link = join(mkdtempSync(join(tmpdir(), 'tsbuild-link-')), 'rootfs');
+    made.push(join(link, '..'));
+    symlinkSync(rootfs, link);
+    expect((await run({ args: ['true'] }, link)).code).toBe(0);
+  });
+
+  it('takes away the mount points the runtime had to create', async () => {
+    const root = copy();
+    rmSync(join(root, 'etc'), { recursive: true });
+    const r = await run({ args: ['sh', '-c', 'ls /etc'] }, root);
+    expect(r.out.split('\n').sort().join(' ').trim()).toBe('hostname hosts resolv.conf');
+    expect(existsSync(join(root, 'etc'))).toBe(false);
+  });
+
+  it('gives network none only a loopback that is up', async () => {
+    const r = await run({ args: ['sh', '-c', 'ls /sys/class/net; ip -o link'] });
+    expect(r.out.split('\n')[0]).toBe('lo');
+    expect(r.out).toMatch(/^1: lo: <LOOPBACK,UP,LOWER_UP>/m);
+    expect(r.out.trim().split('\n')).toHaveLength(2);
+  });
+
+  it('shares the host network for host', async () => {
+    const r = await run({ args: ['ls', '/sys/class/net'], network: 'host' });
+    const host = readdirSync('/sys/class/net').sort();
+    expect(r.out.trim().split(/\s+/).sort()).toEqual(host);
+  });
+
+  it('kills the container on abort, leaving no process and no state', async () => {
+    const ac = new AbortController();
+    const marker = kind === 'runc' ? '4241' : '4243';
+    const started = Date.now();
+    const p = run({ args: ['sleep', marker] }, rootfs, ac.signal);
+    setTimeout(() => ac.abort(), 300);
+    const e = await rejected(p);
+    expect(e.code).toBe('RUN_ABORTED');
+    expect(Date.now() - started).toBeLessThan(3000);
+    const ps = execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' });
+    expect(ps.split('\n').filter((l) => l.trim() === `sleep ${marker}`)).toEqual([]);
+    expect(readdirSync(join(workRoot, 'state'))).toEqual([]);
+    expect(readdirSync(join(workRoot, 'bundles'))).toEqual([]);
+  });
+
+  it('kills the container on timeout', async () => {
+    const out = collector();
+    const started = Date.now();
+    const e = await rejected(
+      runner.run(
+        rootfs,
+        { args: ['sleep', '100'], env: [], cwd: '/', user: '', network: 'none' },
+        { stdout: out.stream, stderr: out.stream },
+        { workRoot, timeoutMs: 200 },
+      ),
+    );
+    expect(e.code).toBe('RUN_TIMEOUT');
+    expect(Date.now() - started).toBeLessThan(3000);
+    expect(readdirSync(join(workRoot, 'state'))).toEqual([]);
+  });
+
+  it('bind-mounts /etc/hosts, resolv.conf and hostname without writing them into the rootfs', async () => {
+    const root = copy();
+    const r = await run(
+      { args: ['sh', '-c', 'cat /etc/hosts /etc/hostname; hostname'], hostname: 'box' },
+      root,
+    );
+    expect(r.out).toBe(
+      '127.0.0.1\tlocalhost box\n::1\tlocalhost ip6-localhost ip6-loopback\nbox\nbox\n',
+    );
+    for (const f of ['hosts', 'resolv.conf', 'hostname'])
+      expect(existsSync(join(root, 'etc', f))).toBe(false);
+  });
+
+  it("leaves an image's own /etc/hosts as it was", async () => {
+    const root = copy();
+    execFileSync('sh', ['-c', `printf 'image\\n' > ${root}/etc/hosts`]);
+    const r = await run({ args: ['sh', '-c', 'cat /etc/hosts; echo changed >> /etc/hosts'] }, root);
+    expect(r.out).toContain('localhost buildkitsandbox');
+    expect(readFileSync(join(root, 'etc/hosts'), 'utf8')).toBe('image\n');
+  });
+
+  it("runs with Docker's default capabilities and no_new_privs", async () => {
+    const r = await run({
+      args: ['sh', '-c', 'grep -E "^(CapEff|CapInh|NoNewPrivs)" /proc/self/status'],
+    });
+    const caps = Object.fromEntries(
+      r.out
+        .trim()
+        .split('\n')
+        .map((l) => l.split(/:\s+/)),
+    );
+    const expected =
+      kind === 'crun' && !new OciRunner(kind).deviceCgroup() ? WITHOUT_MKNOD : DOCKER_CAP_EFF;
+    expect(caps).toEqual({ CapEff: expected, CapInh: '0000000000000000', NoNewPrivs: '1' });
+    const app = await run({ args: ['sh', '-c', 'grep CapEff /proc/self/status'], user: 'app' });
+    expect(app.out).toBe('CapEff:\t0000000000000000\n');
+  });
+
+  it('masks /proc/keys and makes /proc/sys read-only', async () => {
+    const script = 'stat -c %t:%T /proc/keys; echo 1 > /proc/sys/kernel/ns_last_pid && echo wrote';
+    const r = await run({ args: ['sh', '-c', script] });
+    expect(r.out).toBe('1:3\n'); // /dev/null bound over it
+    expect(r.err).toMatch(/Read-only file system/);
+  });
+});

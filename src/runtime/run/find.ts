@@ -46,3 +46,21 @@ function isExecutable(p: string): boolean {
     return false;
   }
 }
+
+/**
+ * Absolute path of a host tool the built-in sandbox needs (unshare, setpriv, ip …).
+ *
+ * @example
+ * findTool('setpriv') // '/usr/bin/setpriv', or TsbuildError RUNTIME_NOT_FOUND
+ */
+export function findTool(name: string, dirs = searchPath()): string {
+  for (const dir of dirs) {
+    const p = join(dir, name);
+    if (isExecutable(p)) return p;
+  }
+  throw new TsbuildError(
+    'RUNTIME_NOT_FOUND',
+    `the built-in sandbox needs ${name}, which is not installed (looked in ${dirs.join(':')})`,
+    { runtime: 'builtin', tool: name, dirs },
+  );
+}

@@ -1,5 +1,8 @@
-/** The process runner: OCI runtimes (runc, crun) and what they share. */
-export { findRuntime, searchPath, type RuntimeKind } from './find.js';
-export { OciRunner, type RunIo, type RunOptions, type RunSpec } from './oci.js';
+/** The process runner: OCI runtimes (runc, crun), the built-in sandbox, and what they share. */
+export { findRuntime, findTool, searchPath, type RuntimeKind } from './find.js';
+export { OciRunner } from './oci.js';
+export { BuiltinRunner } from './builtin.js';
+export { pickRunner, type RunnerKind } from './pick.js';
+export type { Runner, RunIo, RunOptions, RunSpec } from './runner.js';
 export { resolveUser, type ExecUser } from './users.js';
 export { runtimeSpec, DEFAULT_PATH, type OciSpec } from './spec.js';

@@ -19,38 +19,22 @@ import { existsSync, mkdirSync, realpathSync, statSync, writeFileSync } from 'no
 import { readFile, rm } from 'node:fs/promises';
 import { constants } from 'node:os';
 import { basename, join } from 'node:path';
-import type { Readable, Writable } from 'node:stream';
 import { TsbuildError } from '../../errors.js';
 import { ETC_FILES, missingMountPoints, removeMountPoints, writeEtcFiles } from './bundle.js';
 import { invocation } from './cgroups.js';
 import { prepareCwd } from './cwd.js';
 import { searchPath } from './find.js';
 import { runtimeSpec } from './spec.js';
+import {
+  DEFAULT_HOSTNAME,
+  type Runner,
+  type RunIo,
+  type RunOptions,
+  type RunSpec,
+} from './runner.js';
 import { resolveUser } from './users.js';
 
-export interface RunSpec {
-  args: string[];
-  env: string[];
-  cwd: string;
-  /** Dockerfile USER syntax: '', name, uid, name:group, uid:gid … */
-  user: string;
-  /** Default 'buildkitsandbox', the name a RUN sees under `docker build`. */
-  hostname?: string;
-  network: 'host' | 'none';
-}
-
-export interface RunIo {
-  stdout: Writable;
-  stderr: Writable;
-  stdin?: Readable;
-}
-
-export interface RunOptions {
-  signal?: AbortSignal;
-  timeoutMs?: number;
-  /** Where bundles and the runtime's state dir live; created when missing. */
-  workRoot: string;
-}
+export type { RunIo, RunOptions, RunSpec } from './runner.js';
 
 /** A runtime command line without its subcommand. */
 interface Runtime {
@@ -58,16 +42,17 @@ interface Runtime {
   argv: string[];
 }
 
-const DEFAULT_HOSTNAME = 'buildkitsandbox';
 /** How often a kill is retried while the runtime is still creating the container. */
 const KILL_RETRY_MS = 20;
 
-export class OciRunner {
+export class OciRunner implements Runner {
   readonly binary: string;
+  readonly name: string;
 
   /** `binary`: 'runc', 'crun', or a path; a bare name is looked up on PATH when run. */
   constructor(binary: 'runc' | 'crun' | string) {
     this.binary = binary;
+    this.name = basename(binary);
   }
 
   /**

@@ -92,7 +92,7 @@ export const DEFAULT_CAPABILITIES = [
   'CAP_AUDIT_WRITE',
 ];
 
-const MASKED_PATHS = [
+export const MASKED_PATHS = [
   '/proc/asound',
   '/proc/acpi',
   '/proc/kcore',
@@ -105,7 +105,13 @@ const MASKED_PATHS = [
   '/sys/firmware',
 ];
 
-const READONLY_PATHS = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'];
+export const READONLY_PATHS = [
+  '/proc/bus',
+  '/proc/fs',
+  '/proc/irq',
+  '/proc/sys',
+  '/proc/sysrq-trigger',
+];
 
 const char = (
   major: number | undefined,

@@ -1,6 +1,7 @@
 /**
- * The OCI runner against the real runtimes, the same suite for runc and crun,
- * over a busybox rootfs. Tests that write into the rootfs use their own copy.
+ * Every runner against the real thing, one suite for runc, crun and the
+ * built-in sandbox, over a busybox rootfs. Tests that write into the rootfs use
+ * their own copy. Where the built-in sandbox differs, the test says so.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
@@ -8,8 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findRuntime } from '../../../src/runtime/run/index.js';
-import { OciRunner, type RunSpec } from '../../../src/runtime/run/oci.js';
+import { pickRunner, type Runner, type RunSpec } from '../../../src/runtime/run/index.js';
+import { OciRunner } from '../../../src/runtime/run/oci.js';
 import { rejected } from '../../helpers/caught.js';
 import { busyboxRootfs, copyRootfs } from './rootfs.js';
 
@@ -29,16 +30,25 @@ const collector = () => {
   return { stream, text: () => Buffer.concat(chunks).toString('utf8') };
 };
 
-describe.each(['runc', 'crun'] as const)('OciRunner(%s)', (kind) => {
+/** Lines of the host's mount table that mention `path`. */
+const mountsUnder = (path: string) =>
+  readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .filter((l) => l.includes(path));
+
+/** Entries of a dir under workRoot; the built-in sandbox keeps no runtime state dir. */
+const entries = (dir: string) => (existsSync(dir) ? readdirSync(dir) : []);
+
+describe.each(['runc', 'crun', 'builtin'] as const)('runner %s', (kind) => {
   let rootfs: string;
   let workRoot: string;
-  let runner: OciRunner;
+  let runner: Runner;
   const made: string[] = [];
 
   beforeAll(async () => {
     rootfs = await busyboxRootfs();
     workRoot = mkdtempSync(join(tmpdir(), 'tsbuild-run-'));
-    runner = new OciRunner(findRuntime(kind));
+    runner = pickRunner(kind);
   });
   afterAll(() => {
     for (const d of [rootfs, workRoot, ...made]) rmSync(d, { recursive: true, force: true });
@@ -146,6 +156,16 @@ describe.each(['runc', 'crun'] as const)('OciRunner(%s)', (kind) => {
     expect((e as unknown as { data: { exitCode: number } }).data.exitCode).toBe(127);
   });
 
+  it('reports a sandbox that cannot be set up as one runtime error, not an exit code', async () => {
+    const root = copy();
+    rmSync(join(root, 'dev'), { recursive: true, force: true });
+    execFileSync('sh', ['-c', `echo not a dir > ${root}/dev`]);
+    const e = await rejected(run({ args: ['true'] }, root));
+    expect(e.code).toBe('RUNTIME_FAILED');
+    expect(e.message).not.toContain('\n');
+    expect(mountsUnder(root)).toEqual([]);
+  });
+
   it('accepts a rootfs given through a symlink (runc refuses one in config.json)', async () => {
     const link = join(mkdtempSync(join(tmpdir(), 'tsbuild-link-')), 'rootfs');
     made.push(join(link, '..'));
@@ -176,7 +196,7 @@ describe.each(['runc', 'crun'] as const)('OciRunner(%s)', (kind) => {
 
   it('kills the container on abort, leaving no process and no state', async () => {
     const ac = new AbortController();
-    const marker = kind === 'runc' ? '4241' : '4243';
+    const marker = { runc: '4241', crun: '4243', builtin: '4245' }[kind];
     const started = Date.now();
     const p = run({ args: ['sleep', marker] }, rootfs, ac.signal);
     setTimeout(() => ac.abort(), 300);
@@ -185,8 +205,10 @@ describe.each(['runc', 'crun'] as const)('OciRunner(%s)', (kind) => {
     expect(Date.now() - started).toBeLessThan(3000);
     const ps = execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' });
     expect(ps.split('\n').filter((l) => l.trim() === `sleep ${marker}`)).toEqual([]);
-    expect(readdirSync(join(workRoot, 'state'))).toEqual([]);
+    expect(entries(join(workRoot, 'state'))).toEqual([]);
     expect(readdirSync(join(workRoot, 'bundles'))).toEqual([]);
+    expect(mountsUnder(rootfs)).toEqual([]);
+    expect(mountsUnder(workRoot)).toEqual([]);
   });
 
   it('kills the container on timeout', async () => {
@@ -202,7 +224,8 @@ describe.each(['runc', 'crun'] as const)('OciRunner(%s)', (kind) => {
     );
     expect(e.code).toBe('RUN_TIMEOUT');
     expect(Date.now() - started).toBeLessThan(3000);
-    expect(readdirSync(join(workRoot, 'state'))).toEqual([]);
+    expect(entries(join(workRoot, 'state'))).toEqual([]);
+    expect(mountsUnder(rootfs)).toEqual([]);
   });
 
   it('bind-mounts /etc/hosts, resolv.conf and hostname without writing them into the rootfs', async () => {
@@ -238,9 +261,39 @@ describe.each(['runc', 'crun'] as const)('OciRunner(%s)', (kind) => {
     );
     const expected =
       kind === 'crun' && !new OciRunner(kind).deviceCgroup() ? WITHOUT_MKNOD : DOCKER_CAP_EFF;
+    // The built-in sandbox has no device cgroup either, yet keeps CAP_MKNOD: its
+    // rootfs and /dev are mounted nodev instead (see the device-node test).
     expect(caps).toEqual({ CapEff: expected, CapInh: '0000000000000000', NoNewPrivs: '1' });
     const app = await run({ args: ['sh', '-c', 'grep CapEff /proc/self/status'], user: 'app' });
     expect(app.out).toBe('CapEff:\t0000000000000000\n');
+  });
+
+  it('runs the command as pid 1 of its own pid namespace, named by the hostname', async () => {
+    const r = await run({ args: ['sh', '-c', 'echo $$; hostname; ls /proc | grep -c "^[0-9]"'] });
+    expect(r.out).toBe('1\nbuildkitsandbox\n3\n'); // sh, ls and grep
+  });
+
+  it('shows the process only its own mounts, none of the host tree', async () => {
+    const r = await run({ args: ['cat', '/proc/self/mountinfo'] });
+    const points = r.out
+      .trim()
+      .split('\n')
+      .map((l) => l.split(' ')[4]);
+    expect(points).toContain('/');
+    expect(points).toContain('/etc/hosts');
+    expect(points.filter((m) => m!.includes(tmpdir()) || m!.startsWith('/usr'))).toEqual([]);
+  });
+
+  it('lets no device node made in the rootfs be opened', async () => {
+    // Docker: mknod succeeds, the device cgroup refuses the open. crun without
+    // cgroups: no CAP_MKNOD. Built-in sandbox: mknod succeeds, the rootfs is nodev.
+    const root = copy();
+    const r = await run(
+      { args: ['sh', '-c', 'mknod /mem c 1 1; head -c1 /mem >/dev/null && echo opened'] },
+      root,
+    );
+    expect(r.out).toBe('');
+    expect(r.code).not.toBe(0);
   });
 
   it('masks /proc/keys and makes /proc/sys read-only', async () => {

@@ -1,0 +1,263 @@
+/**
+ * The built-in sandbox, for machines with no OCI runtime: util-linux only.
+ *
+ *   unshare --mount --uts --ipc --pid --fork [--net] --propagation private -- sh -c <sandbox.ts script>
+ *
+ * One per-run dir <workRoot>/bundles/<id> holds the /etc files (bundle.ts, as
+ * OciRunner writes them), the fstab files, the /dev template, the staging root
+ * and the setup log. The process group is ours (spawned detached): on abort or
+ * timeout it is killed, and with it the namespace's pid 1, which takes every
+ * process of the namespace along and, being the last, the mount namespace and
+ * all its mounts.
+ */
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import {
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { constants } from 'node:os';
+import { join } from 'node:path';
+import { TsbuildError } from '../../errors.js';
+import { ETC_FILES, missingMountPoints, removeMountPoints, writeEtcFiles } from './bundle.js';
+import { findCommand } from './command.js';
+import { prepareCwd } from './cwd.js';
+import { findTool, searchPath } from './find.js';
+import {
+  DEFAULT_HOSTNAME,
+  type Runner,
+  type RunIo,
+  type RunOptions,
+  type RunSpec,
+} from './runner.js';
+import {
+  DEVICES,
+  SETUP_FAILED,
+  sandboxFstabs,
+  sandboxScript,
+  stagingRoot,
+  type SandboxPlan,
+} from './sandbox.js';
+import { resolveInRoot } from './scope.js';
+import { processEnv } from './spec.js';
+import { resolveUser } from './users.js';
+
+/** The host tools the sandbox needs; `ip` only for network 'none'. */
+export const BUILTIN_TOOLS = ['unshare', 'setpriv', 'mount', 'env', 'cp', 'sh'] as const;
+
+const RUNTIME_DIRS = ['/proc', '/dev', '/sys'];
+
+export class BuiltinRunner implements Runner {
+  readonly name = 'builtin';
+
+  /**
+   * Run `spec` in `rootfs`; resolves to the exit code (128+n for a signal).
+   *
+   * @example
+   * const code = await new BuiltinRunner().run(rootfs,
+   *   { args: ['sh', '-c', 'echo hi'], env: [], cwd: '/', user: '', network: 'none' },
+   *   { stdout: process.stdout, stderr: process.stderr }, { workRoot: '/var/tmp/tsbuild-run' });
+   */
+  async run(rootfsGiven: string, spec: RunSpec, io: RunIo, opts: RunOptions): Promise<number> {
+    opts.signal?.throwIfAborted();
+    const tools = Object.fromEntries(BUILTIN_TOOLS.map((t) => [t, findTool(t)])) as Record<
+      (typeof BUILTIN_TOOLS)[number],
+      string
+    >;
+    if (spec.network === 'none') findTool('ip');
+    const rootfs = realpathSync(rootfsGiven);
+    const user = resolveUser(rootfs, spec.user);
+    const cwd = prepareCwd(rootfs, spec.cwd, user);
+    const env = processEnv(spec.env, user.home).filter((e) => e.includes('='));
+    findCommand(rootfs, spec.args, env, cwd);
+
+    const id = `tsbuild-${randomBytes(8).toString('hex')}`;
+    const dir = join(opts.workRoot, 'bundles', id);
+    const points = missingMountPoints(rootfs, [...RUNTIME_DIRS, ...ETC_FILES]);
+    try {
+      mkdirSync(dir, { recursive: true });
+      createMountPoints(rootfs);
+      const hostname = spec.hostname ?? DEFAULT_HOSTNAME;
+      const binds = writeEtcFiles(join(dir, 'etc'), hostname).map((b) => ({
+        source: b.source,
+        target: resolveInRoot(rootfs, b.destination).hostPath,
+      }));
+      const plan: SandboxPlan = {
+        ...{ rootfs, hostname, network: spec.network, env, cwd, args: spec.args, binds },
+        proc: resolveInRoot(rootfs, '/proc').hostPath,
+        dev: resolveInRoot(rootfs, '/dev').hostPath,
+        sys: resolveInRoot(rootfs, '/sys').hostPath,
+        devTemplate: devTemplate(join(dir, 'dev')),
+        staging: stagingRoot(join(dir, 'root')),
+        log: join(dir, 'setup.log'),
+        user,
+        tools: { env: tools.env, setpriv: tools.setpriv, unshare: tools.unshare },
+      };
+      const tables = sandboxFstabs(plan);
+      const fstabs = { early: join(dir, 'fstab.early'), late: join(dir, 'fstab.late') };
+      writeFileSync(fstabs.early, tables.early);
+      writeFileSync(fstabs.late, tables.late);
+      const argv = [
+        ...['--mount', '--uts', '--ipc', '--pid', '--fork', '--kill-child'],
+        ...(spec.network === 'none' ? ['--net'] : []),
+        ...['--propagation', 'private', '--', tools.sh, '-c', sandboxScript(plan, fstabs)],
+      ];
+      const path = searchPath().join(':');
+      const code = await supervise(tools.unshare, argv, { PATH: path }, io, opts, id);
+      if (code === SETUP_FAILED) {
+        const log = readText(plan.log).trim();
+        if (log !== '') {
+          // mount(8)'s first line, with the rootfs path as the container sees it.
+          const first = log.split('\n')[0]!.split(`${plan.staging}/rootfs`).join('');
+          throw new TsbuildError('RUNTIME_FAILED', `builtin sandbox setup failed: ${first}`, {
+            ...{ runtime: 'builtin', exitCode: 126, args: spec.args, log },
+          });
+        }
+      }
+      return code;
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+      removeMountPoints(points);
+    }
+  }
+}
+
+/** Create the mount points the rootfs lacks: dirs for /proc /dev /sys, empty files for /etc/…. */
+function createMountPoints(rootfs: string): void {
+  for (const p of [...RUNTIME_DIRS, ...ETC_FILES]) {
+    const at = resolveInRoot(rootfs, p);
+    if (at.missing.length === 0) continue;
+    const parent = join(at.hostPath, ...at.missing.slice(0, -1));
+    mkdirSync(parent, { recursive: true, mode: 0o755 });
+    const leaf = join(parent, at.missing[at.missing.length - 1]!);
+    if (RUNTIME_DIRS.includes(p)) mkdirSync(leaf, { mode: 0o755 });
+    else writeFileSync(leaf, '', { mode: 0o644 });
+  }
+}
+
+/** What runc puts in a fresh /dev besides the device nodes: empty files to bind onto, dirs, links. */
+function devTemplate(dir: string): string {
+  mkdirSync(dir);
+  for (const d of DEVICES) writeFileSync(join(dir, d), '', { mode: 0o666 });
+  for (const d of ['pts', 'shm', 'mqueue']) mkdirSync(join(dir, d));
+  const links: [string, string][] = [
+    ['fd', '/proc/self/fd'],
+    ['stdin', '/proc/self/fd/0'],
+    ['stdout', '/proc/self/fd/1'],
+    ['stderr', '/proc/self/fd/2'],
+    ['ptmx', 'pts/ptmx'],
+    ['core', '/proc/kcore'],
+  ];
+  for (const [name, target] of links) symlinkSync(target, join(dir, name));
+  return dir;
+}
+
+/** Run to the end; on abort or timeout kill our process group (and so the namespace), then reject. */
+function supervise(
+  file: string,
+  argv: string[],
+  env: NodeJS.ProcessEnv,
+  io: RunIo,
+  opts: RunOptions,
+  id: string,
+): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(file, argv, {
+      stdio: [io.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+      detached: true,
+      env,
+    });
+    child.stdout!.pipe(io.stdout, { end: false });
+    child.stderr!.pipe(io.stderr, { end: false });
+    if (io.stdin && child.stdin) {
+      child.stdin.on('error', () => {}); // EPIPE: the process did not read all of it
+      io.stdin.pipe(child.stdin);
+    }
+    let stopped: TsbuildError | undefined;
+    let exited = false;
+    const stop = (err: TsbuildError) => {
+      if (stopped !== undefined || exited) return;
+      stopped = err;
+      killAll(child.pid);
+    };
+    const onAbort = () => stop(new TsbuildError('RUN_ABORTED', `run aborted: ${id}`, { id }));
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    const timeoutMs = opts.timeoutMs;
+    const timer =
+      timeoutMs === undefined
+        ? undefined
+        : setTimeout(
+            () =>
+              stop(
+                new TsbuildError('RUN_TIMEOUT', `command timed out after ${timeoutMs} ms`, {
+                  id,
+                  timeoutMs,
+                }),
+              ),
+            timeoutMs,
+          );
+    child.on('error', (e) => {
+      exited = true;
+      cleanup();
+      reject(
+        new TsbuildError('RUNTIME_FAILED', `cannot start ${file}: ${e.message}`, {
+          runtime: 'builtin',
+        }),
+      );
+    });
+    child.on('close', (code, signal) => {
+      exited = true;
+      cleanup();
+      if (stopped !== undefined) reject(stopped);
+      else resolve(code ?? 128 + (signal === null ? 0 : constants.signals[signal]));
+    });
+    function cleanup() {
+      if (timer !== undefined) clearTimeout(timer);
+      opts.signal?.removeEventListener('abort', onAbort);
+      if (io.stdin && child.stdin) io.stdin.unpipe(child.stdin);
+    }
+  });
+}
+
+/**
+ * SIGKILL the process group of `unshare`, and its children by ppid: the
+ * namespace's pid 1 is one of them even when it left the group (setsid), and
+ * its death kills the rest of the namespace.
+ */
+function killAll(pid: number | undefined): void {
+  if (pid === undefined) return;
+  const kill = (target: number) => {
+    try {
+      process.kill(target, 'SIGKILL');
+    } catch {
+      // Already gone.
+    }
+  };
+  for (const child of childrenOf(pid)) kill(child);
+  kill(-pid);
+}
+
+function childrenOf(pid: number): number[] {
+  const out: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    const stat = readText(`/proc/${name}/stat`);
+    // "pid (comm) state ppid …"; comm may hold spaces and parens.
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    if (ppid === pid) out.push(Number(name));
+  }
+  return out;
+}
+
+function readText(p: string): string {
+  try {
+    return readFileSync(p, 'utf8');
+  } catch {
+    return '';
+  }
+}

@@ -187,6 +187,25 @@ describe.each(MATRIX)('$name', ({ name, runner, snapshotter, marker }) => {
     expect(mountsUnder(work)).toEqual([]);
   });
 
+  it('makes an empty layer of a RUN that changes nothing, though the image lacks /etc/hosts', async () => {
+    const work = workRoot();
+    const snap = await snapshotter().prepare(lowers, { workRoot: join(work, 'snap'), exclude });
+    try {
+      const out = sink();
+      const code = await runner().run(
+        snap.rootfs,
+        spec(['true']),
+        { stdout: out.stream, stderr: out.stream },
+        { workRoot: join(work, 'run') },
+      );
+      expect(code).toBe(0);
+      // The runner's /etc mount points came and went; /etc itself is no change.
+      expect(await entryNames(await buffer(snap.diff()))).toEqual([]);
+    } finally {
+      await snap.release();
+    }
+  });
+
   it('aborts a run inside a snapshot, then releases it: no mount, no process left', async () => {
     const work = workRoot();
     const snap = await snapshotter().prepare(lowers, { workRoot: join(work, 'snap'), exclude });

@@ -8,10 +8,12 @@
 import {
   existsSync,
   mkdirSync,
+  readdirSync,
   readFileSync,
   rmdirSync,
   statSync,
   unlinkSync,
+  utimesSync,
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
@@ -64,22 +66,49 @@ export function writeEtcFiles(
   });
 }
 
-/** Host paths, inside the rootfs, of the mount points that do not exist yet (the runtime creates them). */
-export function missingMountPoints(rootfs: string, paths: readonly string[]): string[] {
-  const out = new Set<string>();
-  for (const p of paths) {
-    const at = resolveInRoot(rootfs, p);
-    // Deepest first, so removing in order empties parents before they are tried.
-    for (let i = at.missing.length; i > 0; i--) {
-      out.add(join(at.hostPath, ...at.missing.slice(0, i)));
-    }
-  }
-  return [...out].sort((a, b) => b.length - a.length);
+/** The mount points a run will create, and the directories they go into as they were before. */
+export interface MountPoints {
+  /** Host paths inside the rootfs, deepest first. */
+  created: string[];
+  /** Existing directories that get a new entry: their times and names, to put back. */
+  parents: { path: string; atime: Date; mtime: Date; names: string[] }[];
 }
 
-/** Remove the mount points the runtime created, when they are still empty. */
-export function removeMountPoints(points: string[]): void {
-  for (const p of points) {
+/** The mount points among `paths` that do not exist yet (the runtime creates them). */
+export function missingMountPoints(rootfs: string, paths: readonly string[]): MountPoints {
+  const created = new Set<string>();
+  const parents = new Map<string, MountPoints['parents'][number]>();
+  for (const p of paths) {
+    const at = resolveInRoot(rootfs, p);
+    if (at.missing.length === 0) continue;
+    // Deepest first, so removing in order empties parents before they are tried.
+    for (let i = at.missing.length; i > 0; i--)
+      created.add(join(at.hostPath, ...at.missing.slice(0, i)));
+    if (!parents.has(at.hostPath)) {
+      const st = statSync(at.hostPath);
+      parents.set(at.hostPath, {
+        path: at.hostPath,
+        atime: st.atime,
+        mtime: st.mtime,
+        names: readdirSync(at.hostPath).sort(),
+      });
+    }
+  }
+  return {
+    created: [...created].sort((a, b) => b.length - a.length),
+    parents: [...parents.values()],
+  };
+}
+
+/**
+ * Remove the mount points the runtime created, when they are still empty, and
+ * give their directories back their times when the run left them holding the
+ * same names: creating and removing /etc/hosts is not a change of /etc, and
+ * must not show in the layer (the snapshot's diff drops a copied-up directory
+ * whose metadata equals the lower's).
+ */
+export function removeMountPoints(points: MountPoints): void {
+  for (const p of points.created) {
     if (!existsSync(p)) continue;
     try {
       const st = statSync(p);
@@ -87,6 +116,15 @@ export function removeMountPoints(points: string[]): void {
       else if (st.isFile() && st.size === 0) unlinkSync(p);
     } catch {
       // Not empty, or already gone: it is no longer only our mount point.
+    }
+  }
+  for (const parent of points.parents) {
+    try {
+      const now = readdirSync(parent.path).sort();
+      if (now.length === parent.names.length && now.every((n, i) => n === parent.names[i]))
+        utimesSync(parent.path, parent.atime, parent.mtime);
+    } catch {
+      // Gone or replaced by the run: nothing of ours to put back.
     }
   }
 }

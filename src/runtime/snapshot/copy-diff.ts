@@ -31,7 +31,15 @@ import {
 } from 'node:fs';
 import { mknod } from '../../layer/devices.js';
 import { OVERLAY_OPAQUE, writeXattr } from '../../layer/xattrs.js';
-import { absPath, changed, childPath, listNames, stateOf, type TreeState } from './tree-state.js';
+import {
+  dirChanged,
+  absPath,
+  changed,
+  childPath,
+  listNames,
+  stateOf,
+  type TreeState,
+} from './tree-state.js';
 
 /** Relative posix paths left out of the diff, as PrepareOptions.exclude. */
 type Exclude = ((relPath: string) => boolean) | undefined;
@@ -112,7 +120,8 @@ function visitDir(
   }
   const at = plan.dirs.length;
   const inner = visit(live, before, rel, false, plan);
-  if (!inner && !changed(prev, stateOf(st))) return false;
+  const abs = absPath(live, rel);
+  if (!inner && !dirChanged(prev, stateOf(st), abs, before.xattrDirs.has(rel))) return false;
   plan.dirs.splice(at, 0, rel); // before its children
   return true;
 }

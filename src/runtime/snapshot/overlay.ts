@@ -14,6 +14,7 @@ import { mkdirSync, mkdtempSync, realpathSync } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { tarDirectory } from '../../layer/writer.js';
+import { unchangedCopiedUpDirs } from './copied-up.js';
 import { SnapshotError } from './errors.js';
 import { mountOverlay } from './mount.js';
 import { writeOwner } from './owner.js';
@@ -42,7 +43,7 @@ export class OverlaySnapshotter implements Snapshotter {
       const bottomFirst = lowers.length > 0 ? lowers.map((l) => realpathSync(l)) : [emptyDir(dir)];
       const { data, cwd } = overlayData([...bottomFirst].reverse(), upper, work);
       await mountOverlay(merged, data, cwd);
-      return new OverlaySnapshot(dir, merged, upper, opts.exclude);
+      return new OverlaySnapshot(dir, merged, upper, [...bottomFirst].reverse(), opts.exclude);
     } catch (e) {
       await removeSnapshotDir(dir);
       throw e;
@@ -97,11 +98,15 @@ class OverlaySnapshot implements Snapshot {
     private readonly dir: string,
     readonly rootfs: string,
     private readonly upper: string,
+    private readonly lowersTopFirst: string[],
     private readonly exclude: ((relPath: string) => boolean) | undefined,
   ) {}
 
   diff(opts: { sourceDateEpoch?: number } = {}): Readable {
-    return tarDirectory(this.upper, { overlay: true, exclude: this.exclude, ...opts });
+    const given = this.exclude ?? (() => false);
+    const unchanged = unchangedCopiedUpDirs(this.upper, this.lowersTopFirst, given);
+    const exclude = (p: string) => given(p) || unchanged.has(p);
+    return tarDirectory(this.upper, { overlay: true, exclude, ...opts });
   }
 
   release(): Promise<void> {

@@ -13,6 +13,7 @@
  * to one char, so names that are not UTF-8 survive the round trip.
  */
 import { lstatSync, readdirSync, type BigIntStats } from 'node:fs';
+import { listAttributesSync } from 'fs-xattr';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 export type EntryKind = 'dir' | 'file' | 'symlink' | 'other';
@@ -30,6 +31,8 @@ export interface EntryState {
 
 export interface TreeState {
   entries: Map<string, EntryState>;
+  /** Directories that had extended attributes when the tree was recorded. */
+  xattrDirs: Set<string>;
   /** The names in each directory ('' is the root), for finding what was deleted. */
   children: Map<string, string[]>;
 }
@@ -46,6 +49,41 @@ export function kindOf(st: BigIntStats): EntryKind {
 export function stateOf(st: BigIntStats): EntryState {
   const { ino, mode, uid, gid, size, mtimeNs, ctimeNs } = st;
   return { kind: kindOf(st), ino, mode, uid, gid, size, mtimeNs, ctimeNs };
+}
+
+/**
+ * Whether the directory at `abs` changed itself (its own metadata, not its
+ * entries, which are diffed one by one). A directory's ctime and size move
+ * whenever an entry comes or goes — a runner's mount point for /etc/hosts,
+ * created and removed again with the times put back, must not make /etc a
+ * change — so they count only where an extended attribute could be what
+ * changed: when the directory has or had any.
+ */
+export function dirChanged(
+  before: EntryState,
+  now: EntryState,
+  abs: Buffer,
+  hadXattrs: boolean,
+): boolean {
+  if (
+    before.kind !== now.kind ||
+    before.ino !== now.ino ||
+    before.mode !== now.mode ||
+    before.uid !== now.uid ||
+    before.gid !== now.gid ||
+    before.mtimeNs !== now.mtimeNs
+  )
+    return true;
+  return before.ctimeNs !== now.ctimeNs && (hadXattrs || hasXattrs(abs));
+}
+
+/** fs-xattr takes text paths: a name that is not UTF-8 reads as having none. */
+export function hasXattrs(abs: Buffer): boolean {
+  try {
+    return listAttributesSync(abs.toString('utf8')).length > 0;
+  } catch {
+    return false;
+  }
 }
 
 /** Whether `now` is another inode, or the same one with anything about it changed. */
@@ -79,6 +117,7 @@ export async function recordTree(root: string): Promise<TreeState> {
   const rootBuf = Buffer.from(root);
   const entries = new Map<string, EntryState>();
   const children = new Map<string, string[]>();
+  const xattrDirs = new Set<string>();
   let newest = 0n;
   const stack = [''];
   while (stack.length > 0) {
@@ -91,10 +130,13 @@ export async function recordTree(root: string): Promise<TreeState> {
       const state = stateOf(st);
       entries.set(rel, state);
       if (state.ctimeNs > newest) newest = state.ctimeNs;
-      if (state.kind === 'dir') stack.push(rel);
+      if (state.kind === 'dir') {
+        stack.push(rel);
+        if (hasXattrs(absPath(rootBuf, rel))) xattrDirs.add(rel);
+      }
     }
   }
   const wait = newest + TICK_NS - BigInt(Date.now()) * 1_000_000n;
   if (wait > 0n) await sleep(Number(wait / 1_000_000n) + 1);
-  return { entries, children };
+  return { entries, children, xattrDirs };
 }

@@ -1,0 +1,79 @@
+/**
+ * Directories overlayfs copied up without anything in them changing. Creating
+ * or deleting a name inside a lower directory copies that directory into the
+ * upper dir; when the name is gone again (a runner's empty mount point for
+ * /etc/hosts, a RUN's temp file) the copy is left behind, empty, with the
+ * lower's metadata. Such a directory is no change at all, and a layer that
+ * listed it would differ from Docker's for nothing; containerd's overlay
+ * differ leaves it out too. A directory counts as unchanged when, in the upper
+ * dir, it holds no entries (or only unchanged directories and excluded paths),
+ * is not opaque, and its mode, owner, mtime and extended attributes equal the
+ * topmost lower's.
+ */
+import { lstatSync, readdirSync, type Stats } from 'node:fs';
+import { join } from 'node:path';
+import { getAttributeSync, listAttributesSync } from 'fs-xattr';
+
+const OPAQUE = ['trusted.overlay.opaque', 'user.overlay.opaque'];
+
+/** Relative paths (no leading slash) of the upper dir's unchanged copied-up directories. */
+export function unchangedCopiedUpDirs(
+  upper: string,
+  lowersTopFirst: string[],
+  exclude: (relPath: string) => boolean = () => false,
+): Set<string> {
+  const out = new Set<string>();
+  const visit = (rel: string): boolean => {
+    const path = join(upper, rel);
+    let unchanged = true;
+    for (const name of readdirSync(path)) {
+      const child = rel === '' ? name : `${rel}/${name}`;
+      if (exclude(child)) continue;
+      const st = lstatSync(join(upper, child));
+      if (!(st.isDirectory() && visit(child))) unchanged = false;
+    }
+    if (rel === '' || !unchanged || opaque(path)) return false;
+    const lower = topmostLower(lowersTopFirst, rel);
+    if (!lower || !sameMetadata(lstatSync(path), lower.st)) return false;
+    if (!sameXattrs(path, lower.path)) return false;
+    out.add(rel);
+    return true;
+  };
+  visit('');
+  return out;
+}
+
+function topmostLower(lowers: string[], rel: string): { path: string; st: Stats } | undefined {
+  for (const l of lowers) {
+    const path = join(l, rel);
+    const st = lstatSync(path, { throwIfNoEntry: false });
+    if (st) return st.isDirectory() ? { path, st } : undefined;
+  }
+  return undefined;
+}
+
+/** The same extended attributes with the same values, overlay's own left aside. */
+function sameXattrs(a: string, b: string): boolean {
+  const read = (p: string) =>
+    new Map(
+      listAttributesSync(p)
+        .filter((n) => !n.startsWith('trusted.overlay.') && !n.startsWith('user.overlay.'))
+        .map((n) => [n, getAttributeSync(p, n).toString('base64')]),
+    );
+  const [x, y] = [read(a), read(b)];
+  return x.size === y.size && [...x].every(([n, v]) => y.get(n) === v);
+}
+
+function sameMetadata(a: Stats, b: Stats): boolean {
+  return a.mode === b.mode && a.uid === b.uid && a.gid === b.gid && a.mtimeMs === b.mtimeMs;
+}
+
+function opaque(path: string): boolean {
+  return OPAQUE.some((name) => {
+    try {
+      return getAttributeSync(path, name).toString() === 'y';
+    } catch {
+      return false;
+    }
+  });
+}

@@ -1,0 +1,89 @@
+/**
+ * A directory that only had an entry come and go (a runner's mount point) is
+ * no change; the same directory with an extended attribute set is one. Both
+ * snapshotters agree.
+ */
+import {
+  mkdirSync,
+  mkdtempSync,
+  rmdirSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { setAttributeSync } from 'fs-xattr';
+import tar from 'tar-stream';
+import { afterAll, describe, expect, it } from 'vitest';
+import {
+  CopySnapshotter,
+  OverlaySnapshotter,
+  type Snapshotter,
+} from '../../../src/runtime/snapshot/index.js';
+
+async function names(stream: Readable): Promise<string[]> {
+  const out: string[] = [];
+  const extract = tar.extract();
+  const done = new Promise<void>((resolve, reject) => {
+    extract.on('entry', (h, s, next) => {
+      out.push(h.name);
+      s.on('end', next);
+      s.resume();
+    });
+    extract.on('finish', resolve);
+    extract.on('error', reject);
+  });
+  stream.pipe(extract);
+  await done;
+  return out;
+}
+
+const tmp = mkdtempSync(join(tmpdir(), 'tsbuild-copied-up-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+function lower(): string {
+  const dir = mkdtempSync(join(tmp, 'lower-'));
+  mkdirSync(join(dir, 'etc'));
+  writeFileSync(join(dir, 'etc', 'passwd'), 'root:x:0:0::/root:/bin/sh\n');
+  utimesSync(join(dir, 'etc'), new Date(1_000_000_000), new Date(1_000_000_000));
+  return dir;
+}
+
+describe.each([
+  ['overlay', () => new OverlaySnapshotter()],
+  ['copy', () => new CopySnapshotter()],
+] as [string, () => Snapshotter][])('%s', (_name, make) => {
+  it('drops a directory whose entry came and went, with its times put back', async () => {
+    const snap = await make().prepare([lower()], { workRoot: join(tmp, 'work') });
+    try {
+      const etc = join(snap.rootfs, 'etc');
+      const { atime, mtime } = statSync(etc);
+      writeFileSync(join(etc, 'hosts'), '');
+      rmSync(join(etc, 'hosts'));
+      mkdirSync(join(etc, 'tmpdir'));
+      rmdirSync(join(etc, 'tmpdir'));
+      utimesSync(etc, atime, mtime);
+      expect(await names(snap.diff())).toEqual([]);
+    } finally {
+      await snap.release();
+    }
+  });
+
+  it('keeps it when its mtime or an extended attribute changed', async () => {
+    for (const change of [
+      (etc: string) => utimesSync(etc, new Date(), new Date()),
+      (etc: string) => setAttributeSync(etc, 'user.tsbuild', 'x'),
+    ]) {
+      const snap = await make().prepare([lower()], { workRoot: join(tmp, 'work') });
+      try {
+        change(join(snap.rootfs, 'etc'));
+        expect(await names(snap.diff())).toEqual(['etc/']);
+      } finally {
+        await snap.release();
+      }
+    }
+  });
+});

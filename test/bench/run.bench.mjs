@@ -10,7 +10,15 @@
 // Then a RUN that writes BENCH_RUN_MB (default 512) MiB: diff + sha256 MB/s
 // and this process's peak RSS.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -168,11 +176,59 @@ async function dockerStep(busybox, work) {
   }
 }
 
-function buildahStep() {
+/**
+ * ms per `RUN true` step of `buildah bud --layers` (a commit per step, as
+ * docker classic), or undefined. Its own storage under `work`; runc, since
+ * crun 1.8 refuses this host's hybrid cgroups (see src/runtime/run/cgroups.ts).
+ */
+async function buildahStep(busybox, work) {
   const found = spawnSync('sh', ['-c', 'command -v buildah'], { encoding: 'utf8' });
   if (found.status !== 0) return console.log('buildah: not installed, not measured');
-  console.log('buildah: installed, but this bench does not drive it yet');
-  return undefined;
+  const root = join(work, 'buildah');
+  const global = [
+    '--root',
+    join(root, 'root'),
+    '--runroot',
+    join(root, 'run'),
+    '--storage-driver',
+    'overlay',
+  ];
+  const runtime = spawnSync('sh', ['-c', 'command -v runc'], { encoding: 'utf8' }).stdout.trim();
+  const bud = [
+    'bud',
+    '--isolation',
+    'oci',
+    '--network',
+    'none',
+    ...(runtime ? ['--runtime', runtime] : []),
+  ];
+  try {
+    const base = join(root, 'base');
+    mkdirSync(base, { recursive: true });
+    await pipeline(tarDirectory(busybox), createWriteStream(join(base, 'rootfs.tar')));
+    writeFileSync(join(base, 'Dockerfile'), 'FROM scratch\nADD rootfs.tar /\n');
+    await sh('buildah', [...global, ...bud, '-q', '-t', 'bench-busybox', base]);
+    const ctx = join(root, 'ctx');
+    mkdirSync(ctx);
+    const lines = Array.from({ length: DOCKER_STEPS }, (_, i) => `RUN true #${i}`);
+    writeFileSync(join(ctx, 'Dockerfile'), ['FROM bench-busybox', ...lines, ''].join('\n'));
+    const build = () => sh('buildah', [...global, ...bud, '--layers', '--no-cache', '-q', ctx]);
+    await build(); // warm-up
+    const t0 = process.hrtime.bigint();
+    await build();
+    const step = ms(t0) / DOCKER_STEPS;
+    console.log(
+      `buildah bud --layers: ${step.toFixed(1)} ms a RUN step (${DOCKER_STEPS} steps, --no-cache)`,
+    );
+    return step;
+  } catch (e) {
+    console.log(`buildah: not measured (${e.message.split('\n')[0]})`);
+    return undefined;
+  } finally {
+    spawnSync('buildah', [...global, 'rm', '--all'], { stdio: 'ignore' });
+    spawnSync('buildah', [...global, 'rmi', '--all', '--force'], { stdio: 'ignore' });
+    spawnSync('umount', ['-R', join(root, 'root', 'overlay')], { stdio: 'ignore' });
+  }
 }
 
 async function throughput(runner, lowers, workRoot) {
@@ -209,7 +265,7 @@ try {
       );
     }
     const docker = await dockerStep(busybox, work);
-    const buildah = buildahStep();
+    const buildah = await buildahStep(busybox, work);
     const measured = [docker, buildah].filter((x) => x !== undefined);
     const base =
       measured.length > 0 ? Math.min(...measured) : Math.min(...Object.values(ISSUE_FIGURES));

@@ -14,7 +14,9 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
+import { setAttributeSync } from 'fs-xattr';
 import { applyLayer } from '../../src/layer/apply.js';
+import { CAP_BYTES } from './snapshot/trees.js';
 import { busyboxRootfsTar } from '../helpers/busybox.js';
 
 /** Busybox as an overlay lower dir in `dir` (created), root 0755 like an image's. */
@@ -48,6 +50,11 @@ export function changesLower(dir: string): void {
   put(at('keep/hl1'), 'hardlinked\n');
   linkSync(at('keep/hl1'), at('keep/hl2'));
   symlinkSync('../data/modify.txt', at('keep/lowerlink'));
+  // File capabilities: a chmod keeps them (copied up with the file), a write drops them (the kernel's killpriv).
+  for (const f of ['keep/capchmod', 'keep/capwrite']) {
+    put(at(f), 'cap\n', 0o755);
+    setAttributeSync(at(f), 'security.capability', CAP_BYTES);
+  }
 }
 
 /** The RUN: every kind of change, in one real shell. */
@@ -66,6 +73,8 @@ export const SCRIPT = [
   'chmod u+s /suid',
   'echo more >> /keep/hl1',
   'mkdir -p /a/b/c && echo deep > /a/b/c/f && chmod 700 /a/b',
+  'chmod 750 /keep/capchmod',
+  'echo more >> /keep/capwrite',
 ].join('\n');
 
 /** Mount points at or under `dir`, from /proc/self/mountinfo. */

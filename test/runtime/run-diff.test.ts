@@ -31,7 +31,7 @@ import {
   processesRunning,
   SCRIPT,
 } from './run-diff-fixture.js';
-import { describe as describeTree, type Desc } from './snapshot/trees.js';
+import { CAP_BYTES, describe as describeTree, type Desc } from './snapshot/trees.js';
 
 type Runner = Pick<OciRunner, 'run'>;
 
@@ -171,6 +171,9 @@ describe.each(MATRIX)('$name', ({ name, runner, snapshotter, marker }) => {
       expect(e['a/b']?.mode).toBe(0o700);
       expect(e['a/b/c/f']?.type).toBe('file');
       expect(e['keep/hl1']?.size).toBe('hardlinked\nmore\n'.length);
+      // A capability survives a chmod, and a write drops it, in the live tree and so in the layer.
+      expect(e['keep/capchmod']).toMatchObject({ mode: 0o750, cap: CAP_BYTES.toString('hex') });
+      expect(e['keep/capwrite']?.cap).toBeUndefined();
       // Writing to one name of a lower hardlink: overlayfs (index=off, as Docker's overlay2)
       // copies up that name alone and the pair splits; the copy snapshotter has one inode.
       const split = kind === 'overlay';

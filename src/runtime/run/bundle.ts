@@ -71,7 +71,7 @@ export interface MountPoints {
   /** Host paths inside the rootfs, deepest first. */
   created: string[];
   /** Existing directories that get a new entry: their times and names, to put back. */
-  parents: { path: string; atime: Date; mtime: Date; names: string[] }[];
+  parents: { path: string; atimeNs: bigint; mtimeNs: bigint; names: string[] }[];
 }
 
 /** The mount points among `paths` that do not exist yet (the runtime creates them). */
@@ -85,11 +85,11 @@ export function missingMountPoints(rootfs: string, paths: readonly string[]): Mo
     for (let i = at.missing.length; i > 0; i--)
       created.add(join(at.hostPath, ...at.missing.slice(0, i)));
     if (!parents.has(at.hostPath)) {
-      const st = statSync(at.hostPath);
+      const st = statSync(at.hostPath, { bigint: true });
       parents.set(at.hostPath, {
         path: at.hostPath,
-        atime: st.atime,
-        mtime: st.mtime,
+        atimeNs: st.atimeNs,
+        mtimeNs: st.mtimeNs,
         names: readdirSync(at.hostPath).sort(),
       });
     }
@@ -122,9 +122,17 @@ export function removeMountPoints(points: MountPoints): void {
     try {
       const now = readdirSync(parent.path).sort();
       if (now.length === parent.names.length && now.every((n, i) => n === parent.names[i]))
-        utimesSync(parent.path, parent.atime, parent.mtime);
+        utimesSync(parent.path, seconds(parent.atimeNs), seconds(parent.mtimeNs));
     } catch {
       // Gone or replaced by the run: nothing of ours to put back.
     }
   }
+}
+
+/**
+ * Nanoseconds as the float seconds utimes takes: exact to well under a
+ * microsecond, which is as close as Node can set a time (see sameTime).
+ */
+function seconds(ns: bigint): number {
+  return Number(ns / 1_000_000_000n) + Number(ns % 1_000_000_000n) / 1e9;
 }

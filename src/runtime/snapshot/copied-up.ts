@@ -10,7 +10,8 @@
  * is not opaque, and its mode, owner, mtime and extended attributes equal the
  * topmost lower's.
  */
-import { lstatSync, readdirSync, type Stats } from 'node:fs';
+import { lstatSync, readdirSync, type BigIntStats } from 'node:fs';
+import { sameTime } from './tree-state.js';
 import { join } from 'node:path';
 import { getAttributeSync, listAttributesSync } from 'fs-xattr';
 
@@ -34,7 +35,7 @@ export function unchangedCopiedUpDirs(
     }
     if (rel === '' || !unchanged || opaque(path)) return false;
     const lower = topmostLower(lowersTopFirst, rel);
-    if (!lower || !sameMetadata(lstatSync(path), lower.st)) return false;
+    if (!lower || !sameMetadata(lstatSync(path, { bigint: true }), lower.st)) return false;
     if (!sameXattrs(path, lower.path)) return false;
     out.add(rel);
     return true;
@@ -43,10 +44,13 @@ export function unchangedCopiedUpDirs(
   return out;
 }
 
-function topmostLower(lowers: string[], rel: string): { path: string; st: Stats } | undefined {
+function topmostLower(
+  lowers: string[],
+  rel: string,
+): { path: string; st: BigIntStats } | undefined {
   for (const l of lowers) {
     const path = join(l, rel);
-    const st = lstatSync(path, { throwIfNoEntry: false });
+    const st = lstatSync(path, { bigint: true, throwIfNoEntry: false });
     if (st) return st.isDirectory() ? { path, st } : undefined;
   }
   return undefined;
@@ -64,8 +68,8 @@ function sameXattrs(a: string, b: string): boolean {
   return x.size === y.size && [...x].every(([n, v]) => y.get(n) === v);
 }
 
-function sameMetadata(a: Stats, b: Stats): boolean {
-  return a.mode === b.mode && a.uid === b.uid && a.gid === b.gid && a.mtimeMs === b.mtimeMs;
+function sameMetadata(a: BigIntStats, b: BigIntStats): boolean {
+  return a.mode === b.mode && a.uid === b.uid && a.gid === b.gid && sameTime(a.mtimeNs, b.mtimeNs);
 }
 
 function opaque(path: string): boolean {

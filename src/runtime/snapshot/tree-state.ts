@@ -71,10 +71,20 @@ export function dirChanged(
     before.mode !== now.mode ||
     before.uid !== now.uid ||
     before.gid !== now.gid ||
-    before.mtimeNs !== now.mtimeNs
+    !sameTime(before.mtimeNs, now.mtimeNs)
   )
     return true;
   return before.ctimeNs !== now.ctimeNs && (hadXattrs || hasXattrs(abs));
+}
+
+/**
+ * Two mtimes are the same within a microsecond: Node sets times as float
+ * seconds, so a time put back (a runner restoring /etc's) lands within a few
+ * hundred nanoseconds of where it was, not on it.
+ */
+export function sameTime(a: bigint, b: bigint): boolean {
+  const d = a - b;
+  return d < 1000n && d > -1000n;
 }
 
 /** fs-xattr takes text paths: a name that is not UTF-8 reads as having none. */

@@ -48,7 +48,8 @@ function lower(): string {
   const dir = mkdtempSync(join(tmp, 'lower-'));
   mkdirSync(join(dir, 'etc'));
   writeFileSync(join(dir, 'etc', 'passwd'), 'root:x:0:0::/root:/bin/sh\n');
-  utimesSync(join(dir, 'etc'), new Date(1_000_000_000), new Date(1_000_000_000));
+  // A time finer than a millisecond, as a lower unpacked from a PAX tar or made on disk has.
+  utimesSync(join(dir, 'etc'), 1_000_000_000.123456789, 1_000_000_000.123456789);
   return dir;
 }
 
@@ -60,12 +61,13 @@ describe.each([
     const snap = await make().prepare([lower()], { workRoot: join(tmp, 'work') });
     try {
       const etc = join(snap.rootfs, 'etc');
-      const { atime, mtime } = statSync(etc);
+      const { atimeNs, mtimeNs } = statSync(etc, { bigint: true });
+      const seconds = (ns: bigint) => Number(ns / 10n ** 9n) + Number(ns % 10n ** 9n) / 1e9;
       writeFileSync(join(etc, 'hosts'), '');
       rmSync(join(etc, 'hosts'));
       mkdirSync(join(etc, 'tmpdir'));
       rmdirSync(join(etc, 'tmpdir'));
-      utimesSync(etc, atime, mtime);
+      utimesSync(etc, seconds(atimeNs), seconds(mtimeNs));
       expect(await names(snap.diff())).toEqual([]);
     } finally {
       await snap.release();

@@ -49,7 +49,7 @@ function lower(): string {
   mkdirSync(join(dir, 'etc'));
   writeFileSync(join(dir, 'etc', 'passwd'), 'root:x:0:0::/root:/bin/sh\n');
   // A time finer than a millisecond, as a lower unpacked from a PAX tar or made on disk has.
-  utimesSync(join(dir, 'etc'), 1_000_000_000.123456789, 1_000_000_000.123456789);
+  utimesSync(join(dir, 'etc'), 1_000_000_000.123456, 1_000_000_000.123456);
   return dir;
 }
 

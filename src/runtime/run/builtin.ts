@@ -72,13 +72,14 @@ export class BuiltinRunner implements Runner {
     if (spec.network === 'none') findTool('ip');
     const rootfs = realpathSync(rootfsGiven);
     const user = resolveUser(rootfs, spec.user);
+    // Before the cwd is made: an image this refuses must not be written to.
+    const points = missingMountPoints(rootfs);
     const cwd = prepareCwd(rootfs, spec.cwd, user);
     const env = processEnv(spec.env, user.home).filter((e) => e.includes('='));
     findCommand(rootfs, spec.args, env, cwd);
 
     const id = `tsbuild-${randomBytes(8).toString('hex')}`;
     const dir = join(opts.workRoot, 'bundles', id);
-    const points = missingMountPoints(rootfs, [...RUNTIME_DIRS, ...ETC_FILES]);
     try {
       mkdirSync(dir, { recursive: true });
       createMountPoints(rootfs);

@@ -6,17 +6,20 @@
  * `removeMountPoints` takes it away again after the run.
  */
 import {
-  existsSync,
+  lstatSync,
   mkdirSync,
   readdirSync,
   readFileSync,
+  realpathSync,
   rmdirSync,
   statSync,
   unlinkSync,
   utimesSync,
   writeFileSync,
+  type Stats,
 } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
+import { TsbuildError } from '../../errors.js';
 import { resolveInRoot } from './scope.js';
 
 export const ETC_FILES = ['/etc/hosts', '/etc/resolv.conf', '/etc/hostname'] as const;
@@ -66,28 +69,51 @@ export function writeEtcFiles(
   });
 }
 
+/** Where every run mounts something: the kernel filesystems and the /etc files. */
+export const MOUNT_TARGETS = ['/proc', '/dev', '/sys', ...ETC_FILES] as const;
+const KERNEL_DIRS = ['proc', 'dev', 'sys'];
+
 /** The mount points a run will create, and the directories they go into as they were before. */
 export interface MountPoints {
-  /** Host paths inside the rootfs, deepest first. */
+  /** The rootfs's real path. */
+  root: string;
+  /** Paths relative to the root, deepest first. */
   created: string[];
   /** Existing directories that get a new entry: their times and names, to put back. */
-  parents: { path: string; atimeNs: bigint; mtimeNs: bigint; names: string[] }[];
+  parents: { rel: string; atimeNs: bigint; mtimeNs: bigint; names: string[] }[];
 }
 
-/** The mount points among `paths` that do not exist yet (the runtime creates them). */
-export function missingMountPoints(rootfs: string, paths: readonly string[]): MountPoints {
+/**
+ * The mount points among MOUNT_TARGETS that do not exist yet (the runner or
+ * the runtime creates them). An image whose /proc, /dev or /sys is a symlink,
+ * or whose /etc file resolves into them, is refused, as runc and crun refuse
+ * it: a mount there would land on the kernel's files, not the image's.
+ */
+export function missingMountPoints(rootfs: string): MountPoints {
+  const root = realpathSync(rootfs);
   const created = new Set<string>();
   const parents = new Map<string, MountPoints['parents'][number]>();
-  for (const p of paths) {
-    const at = resolveInRoot(rootfs, p);
+  for (const p of MOUNT_TARGETS) {
+    const at = resolveInRoot(root, p);
+    const rel = relative(root, join(at.hostPath, ...at.missing));
+    const name = p.slice(1);
+    const kernel = KERNEL_DIRS.find((k) => rel === k || rel.startsWith(`${k}/`));
+    if (KERNEL_DIRS.includes(name) ? rel !== name : kernel !== undefined)
+      throw new TsbuildError(
+        'UNSAFE_ROOTFS',
+        `the image's ${p} is a symlink (it resolves to /${rel})`,
+        {
+          path: p,
+        },
+      );
     if (at.missing.length === 0) continue;
+    const base = relative(root, at.hostPath);
     // Deepest first, so removing in order empties parents before they are tried.
-    for (let i = at.missing.length; i > 0; i--)
-      created.add(join(at.hostPath, ...at.missing.slice(0, i)));
-    if (!parents.has(at.hostPath)) {
+    for (let i = at.missing.length; i > 0; i--) created.add(join(base, ...at.missing.slice(0, i)));
+    if (!parents.has(base)) {
       const st = statSync(at.hostPath, { bigint: true });
-      parents.set(at.hostPath, {
-        path: at.hostPath,
+      parents.set(base, {
+        rel: base,
         atimeNs: st.atimeNs,
         mtimeNs: st.mtimeNs,
         names: readdirSync(at.hostPath).sort(),
@@ -95,38 +121,57 @@ export function missingMountPoints(rootfs: string, paths: readonly string[]): Mo
     }
   }
   return {
+    root,
     created: [...created].sort((a, b) => b.length - a.length),
     parents: [...parents.values()],
   };
 }
 
 /**
- * Remove the mount points the runtime created, when they are still empty, and
+ * Remove the mount points the run created, when they are still empty, and
  * give their directories back their times when the run left them holding the
  * same names: creating and removing /etc/hosts is not a change of /etc, and
  * must not show in the layer (the snapshot's diff drops a copied-up directory
  * whose metadata equals the lower's).
+ *
+ * The run may have replaced any of these paths by a symlink (`mv /etc /e &&
+ * ln -s /somewhere /etc`), so each is walked again component by component
+ * and left alone unless every component is still a real directory (or, last,
+ * the empty file or directory we made): nothing here ever follows a link.
  */
 export function removeMountPoints(points: MountPoints): void {
-  for (const p of points.created) {
-    if (!existsSync(p)) continue;
+  for (const rel of points.created) {
+    const st = unlinked(points.root, rel);
     try {
-      const st = statSync(p);
-      if (st.isDirectory()) rmdirSync(p);
-      else if (st.isFile() && st.size === 0) unlinkSync(p);
+      if (st?.isDirectory()) rmdirSync(join(points.root, rel));
+      else if (st?.isFile() && st.size === 0) unlinkSync(join(points.root, rel));
     } catch {
       // Not empty, or already gone: it is no longer only our mount point.
     }
   }
   for (const parent of points.parents) {
+    const path = join(points.root, parent.rel);
     try {
-      const now = readdirSync(parent.path).sort();
+      if (!(parent.rel === '' || unlinked(points.root, parent.rel)?.isDirectory())) continue;
+      const now = readdirSync(path).sort();
       if (now.length === parent.names.length && now.every((n, i) => n === parent.names[i]))
-        utimesSync(parent.path, seconds(parent.atimeNs), seconds(parent.mtimeNs));
+        utimesSync(path, seconds(parent.atimeNs), seconds(parent.mtimeNs));
     } catch {
       // Gone or replaced by the run: nothing of ours to put back.
     }
   }
+}
+
+/** lstat of `rel` under `root` when no component on the way (nor it) is a symlink; else undefined. */
+function unlinked(root: string, rel: string): Stats | undefined {
+  let path = root;
+  let st: Stats | undefined;
+  for (const name of rel.split('/')) {
+    path = join(path, name);
+    st = lstatSync(path, { throwIfNoEntry: false });
+    if (st === undefined || st.isSymbolicLink()) return undefined;
+  }
+  return st;
 }
 
 /**

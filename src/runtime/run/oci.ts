@@ -20,7 +20,7 @@ import { readFile, rm } from 'node:fs/promises';
 import { constants } from 'node:os';
 import { basename, join } from 'node:path';
 import { TsbuildError } from '../../errors.js';
-import { ETC_FILES, missingMountPoints, removeMountPoints, writeEtcFiles } from './bundle.js';
+import { missingMountPoints, removeMountPoints, writeEtcFiles } from './bundle.js';
 import { invocation } from './cgroups.js';
 import { prepareCwd } from './cwd.js';
 import { searchPath } from './find.js';
@@ -69,10 +69,11 @@ export class OciRunner implements Runner {
     // runc refuses a root.path that is a symlink ("invalid rootfs").
     const rootfs = realpathSync(rootfsGiven);
     const user = resolveUser(rootfs, spec.user);
+    // Before the cwd is made: an image this refuses must not be written to.
+    const mountPoints = missingMountPoints(rootfs);
     const cwd = prepareCwd(rootfs, spec.cwd, user);
     const hostname = spec.hostname ?? DEFAULT_HOSTNAME;
 
-    const mountPoints = missingMountPoints(rootfs, ETC_FILES);
     const id = `tsbuild-${randomBytes(8).toString('hex')}`;
     const bundle = join(opts.workRoot, 'bundles', id);
     const state = join(opts.workRoot, 'state');

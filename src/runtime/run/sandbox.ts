@@ -87,22 +87,30 @@ export function sandboxFstabs(p: SandboxPlan): { early: string; late: string } {
     ['shm', `${dev}/shm`, 'tmpfs', 'nosuid,noexec,nodev,mode=1777,size=65536k'],
     ['mqueue', `${dev}/mqueue`, 'mqueue', 'nosuid,noexec,nodev'],
     ...p.binds.map((b): FstabLine => [b.source, staged(p, b.target), 'none', 'bind']),
-    ...MASKED_PATHS.flatMap((m): FstabLine[] => {
-      const kind = hostKind(m);
-      const at = hostPath(p, m);
-      if (kind === 'dir') return [['tmpfs', at, 'tmpfs', 'ro']];
-      return kind === 'file' ? [['/dev/null', at, 'none', 'bind']] : [];
-    }),
-    ...READONLY_PATHS.filter((r) => hostKind(r) !== undefined).map((r): FstabLine => [
-      hostPath(p, r),
-      hostPath(p, r),
-      'none',
-      'bind,ro',
-    ]),
+    ...procProtections((m) => hostPath(p, m)),
+    // The staging root's own /proc too (it has no /sys): a root process can
+    // chroot out of the image into the staging root (CAP_SYS_CHROOT is
+    // Docker's), and must find the same masked and read-only /proc there (no
+    // writable core_pattern).
+    ...procProtections((m) => `${p.staging}${m}`, '/proc/'),
   ];
   const text = (lines: FstabLine[]) =>
     lines.map((l) => `${l.map(fstabEscape).join(' ')} 0 0\n`).join('');
   return { early: text(early), late: text(late) };
+}
+
+/** Docker's masked paths (tmpfs or /dev/null over them) and read-only paths under `under`, at `at(path)`. */
+function procProtections(at: (path: string) => string, under = '/'): FstabLine[] {
+  return [
+    ...MASKED_PATHS.filter((m) => m.startsWith(under)).flatMap((m): FstabLine[] => {
+      const kind = hostKind(m);
+      if (kind === 'dir') return [['tmpfs', at(m), 'tmpfs', 'ro']];
+      return kind === 'file' ? [['/dev/null', at(m), 'none', 'bind']] : [];
+    }),
+    ...READONLY_PATHS.filter((r) => r.startsWith(under) && hostKind(r) !== undefined).map(
+      (r): FstabLine => [at(r), at(r), 'none', 'bind,ro'],
+    ),
+  ];
 }
 
 /** `sh -c` text for one run; every value is quoted. */

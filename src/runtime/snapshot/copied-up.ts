@@ -24,34 +24,56 @@ export function unchangedCopiedUpDirs(
   exclude: (relPath: string) => boolean = () => false,
 ): Set<string> {
   const out = new Set<string>();
-  const visit = (rel: string): boolean => {
+  // `fresh`: under an opaque directory, nothing of the lowers shows, so nothing is "unchanged".
+  const visit = (rel: string, fresh: boolean): boolean => {
     const path = join(upper, rel);
+    const isFresh = fresh || (rel !== '' && opaque(path));
     let unchanged = true;
     for (const name of readdirSync(path)) {
       const child = rel === '' ? name : `${rel}/${name}`;
       if (exclude(child)) continue;
       const st = lstatSync(join(upper, child));
-      if (!(st.isDirectory() && visit(child))) unchanged = false;
+      if (!(st.isDirectory() && visit(child, isFresh))) unchanged = false;
     }
-    if (rel === '' || !unchanged || opaque(path)) return false;
-    const lower = topmostLower(lowersTopFirst, rel);
+    if (rel === '' || !unchanged || isFresh) return false;
+    const lower = visibleLowerDir(lowersTopFirst, rel);
     if (!lower || !sameMetadata(lstatSync(path, { bigint: true }), lower.st)) return false;
     if (!sameXattrs(path, lower.path)) return false;
     out.add(rel);
     return true;
   };
-  visit('');
+  visit('', false);
   return out;
 }
 
-function topmostLower(
+/**
+ * The directory at `rel` as the lowers show it to overlayfs: looked up one
+ * component at a time with lstat (a lower's symlink is never followed: it
+ * hides what is below), stopping at a whiteout or file, and at an opaque
+ * directory, below which the lower layers do not show.
+ */
+function visibleLowerDir(
   lowers: string[],
   rel: string,
 ): { path: string; st: BigIntStats } | undefined {
-  for (const l of lowers) {
-    const path = join(l, rel);
-    const st = lstatSync(path, { bigint: true, throwIfNoEntry: false });
-    if (st) return st.isDirectory() ? { path, st } : undefined;
+  const names = rel.split('/');
+  for (const lower of lowers) {
+    let path = lower;
+    let hidesBelow = false;
+    let found: BigIntStats | undefined;
+    for (const name of names) {
+      path = join(path, name);
+      const st = lstatSync(path, { bigint: true, throwIfNoEntry: false });
+      if (st === undefined) {
+        found = undefined;
+        break;
+      }
+      if (!st.isDirectory()) return undefined;
+      if (opaque(path)) hidesBelow = true;
+      found = st;
+    }
+    if (found) return { path, st: found };
+    if (hidesBelow) return undefined;
   }
   return undefined;
 }

@@ -7,8 +7,7 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable, Writable } from 'node:stream';
-import tar from 'tar-stream';
+import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyLayer } from '../../src/layer/apply.js';
 import { tarDirectory } from '../../src/layer/writer.js';
@@ -24,6 +23,7 @@ import {
   type Snapshotter,
 } from '../../src/runtime/snapshot/index.js';
 import { rejected } from '../helpers/caught.js';
+import { collector, readAll, tarNames } from '../helpers/streams.js';
 import {
   busyboxLower,
   changesLower,
@@ -59,40 +59,6 @@ const MATRIX = RUNNERS.flatMap(([r, runner], i) =>
     marker: String(5100 + i * SNAPSHOTTERS.length + j),
   })),
 );
-
-const sink = () => {
-  const chunks: Buffer[] = [];
-  const stream = new Writable({
-    write(c: Buffer, _e, cb) {
-      chunks.push(c);
-      cb();
-    },
-  });
-  return { stream, text: () => Buffer.concat(chunks).toString('utf8') };
-};
-
-async function buffer(stream: Readable): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const c of stream) chunks.push(c as Buffer);
-  return Buffer.concat(chunks);
-}
-
-async function entryNames(layer: Buffer): Promise<string[]> {
-  const names: string[] = [];
-  const extract = tar.extract();
-  const done = new Promise<void>((resolve, reject) => {
-    extract.on('entry', (h, s, next) => {
-      names.push(h.name);
-      s.on('end', next);
-      s.resume();
-    });
-    extract.on('finish', resolve);
-    extract.on('error', reject);
-  });
-  extract.end(layer);
-  await done;
-  return names;
-}
 
 /** A tree description without the bind-mounted /etc files. */
 function treeOf(root: string): { entries: Record<string, Desc>; links: string[][] } {
@@ -133,7 +99,7 @@ describe.each(MATRIX)('$name', ({ name, runner, snapshotter, marker }) => {
     const { kind } = snapshotter();
     const snap = await snapshotter().prepare(lowers, { workRoot: join(work, 'snap'), exclude });
     try {
-      const [out, err] = [sink(), sink()];
+      const [out, err] = [collector(), collector()];
       const code = await runner().run(
         snap.rootfs,
         spec(['sh', '-c', SCRIPT]),
@@ -142,8 +108,8 @@ describe.each(MATRIX)('$name', ({ name, runner, snapshotter, marker }) => {
       );
       expect({ code, out: out.text(), err: err.text() }).toEqual({ code: 0, out: '', err: '' });
 
-      const layer = await buffer(snap.diff());
-      const names = await entryNames(layer);
+      const layer = await readAll(snap.diff());
+      const names = await tarNames(layer);
       for (const p of ETC) expect(names).not.toContain(p);
       for (const p of ['proc/', 'sys/', 'dev/']) expect(names).not.toContain(p);
 
@@ -194,7 +160,7 @@ describe.each(MATRIX)('$name', ({ name, runner, snapshotter, marker }) => {
     const work = workRoot();
     const snap = await snapshotter().prepare(lowers, { workRoot: join(work, 'snap'), exclude });
     try {
-      const out = sink();
+      const out = collector();
       const code = await runner().run(
         snap.rootfs,
         spec(['true']),
@@ -203,7 +169,7 @@ describe.each(MATRIX)('$name', ({ name, runner, snapshotter, marker }) => {
       );
       expect(code).toBe(0);
       // The runner's /etc mount points came and went; /etc itself is no change.
-      expect(await entryNames(await buffer(snap.diff()))).toEqual([]);
+      expect(await tarNames(await readAll(snap.diff()))).toEqual([]);
     } finally {
       await snap.release();
     }
@@ -214,7 +180,7 @@ describe.each(MATRIX)('$name', ({ name, runner, snapshotter, marker }) => {
     const snap = await snapshotter().prepare(lowers, { workRoot: join(work, 'snap'), exclude });
     try {
       const ac = new AbortController();
-      const out = sink();
+      const out = collector();
       const p = runner().run(
         snap.rootfs,
         spec(['sleep', marker]),

@@ -21,12 +21,12 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import { constants } from 'node:os';
 import { join } from 'node:path';
 import { TsbuildError } from '../../errors.js';
 import { ETC_FILES, missingMountPoints, removeMountPoints, writeEtcFiles } from './bundle.js';
 import { findCommand } from './command.js';
 import { prepareCwd } from './cwd.js';
+import { supervise } from './supervise.js';
 import { findTool, searchPath } from './find.js';
 import {
   DEFAULT_HOSTNAME,
@@ -109,7 +109,7 @@ export class BuiltinRunner implements Runner {
         ...['--propagation', 'private', '--', tools.sh, '-c', sandboxScript(plan, fstabs)],
       ];
       const path = searchPath().join(':');
-      const code = await supervise(tools.unshare, argv, { PATH: path }, io, opts, id);
+      const code = await superviseSandbox(tools.unshare, argv, { PATH: path }, io, opts, id);
       if (code === SETUP_FAILED) {
         const log = readText(plan.log).trim();
         if (log !== '') {
@@ -159,7 +159,7 @@ function devTemplate(dir: string): string {
 }
 
 /** Run to the end; on abort or timeout kill our process group (and so the namespace), then reject. */
-function supervise(
+function superviseSandbox(
   file: string,
   argv: string[],
   env: NodeJS.ProcessEnv,
@@ -167,62 +167,12 @@ function supervise(
   opts: RunOptions,
   id: string,
 ): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(file, argv, {
-      stdio: [io.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
-      detached: true,
-      env,
-    });
-    child.stdout!.pipe(io.stdout, { end: false });
-    child.stderr!.pipe(io.stderr, { end: false });
-    if (io.stdin && child.stdin) {
-      child.stdin.on('error', () => {}); // EPIPE: the process did not read all of it
-      io.stdin.pipe(child.stdin);
-    }
-    let stopped: TsbuildError | undefined;
-    let exited = false;
-    const stop = (err: TsbuildError) => {
-      if (stopped !== undefined || exited) return;
-      stopped = err;
-      killAll(child.pid);
-    };
-    const onAbort = () => stop(new TsbuildError('RUN_ABORTED', `run aborted: ${id}`, { id }));
-    opts.signal?.addEventListener('abort', onAbort, { once: true });
-    const timeoutMs = opts.timeoutMs;
-    const timer =
-      timeoutMs === undefined
-        ? undefined
-        : setTimeout(
-            () =>
-              stop(
-                new TsbuildError('RUN_TIMEOUT', `command timed out after ${timeoutMs} ms`, {
-                  id,
-                  timeoutMs,
-                }),
-              ),
-            timeoutMs,
-          );
-    child.on('error', (e) => {
-      exited = true;
-      cleanup();
-      reject(
-        new TsbuildError('RUNTIME_FAILED', `cannot start ${file}: ${e.message}`, {
-          runtime: 'builtin',
-        }),
-      );
-    });
-    child.on('close', (code, signal) => {
-      exited = true;
-      cleanup();
-      if (stopped !== undefined) reject(stopped);
-      else resolve(code ?? 128 + (signal === null ? 0 : constants.signals[signal]));
-    });
-    function cleanup() {
-      if (timer !== undefined) clearTimeout(timer);
-      opts.signal?.removeEventListener('abort', onAbort);
-      if (io.stdin && child.stdin) io.stdin.unpipe(child.stdin);
-    }
+  const child = spawn(file, argv, {
+    stdio: [io.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+    detached: true,
+    env,
   });
+  return supervise({ child, id, runtime: file, kill: () => killAll(child.pid) }, io, opts);
 }
 
 /**

@@ -17,12 +17,12 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
-import { constants } from 'node:os';
 import { basename, join } from 'node:path';
 import { TsbuildError } from '../../errors.js';
 import { missingMountPoints, removeMountPoints, writeEtcFiles } from './bundle.js';
 import { invocation } from './cgroups.js';
 import { prepareCwd } from './cwd.js';
+import { supervise } from './supervise.js';
 import { searchPath } from './find.js';
 import { runtimeSpec } from './spec.js';
 import {
@@ -93,7 +93,7 @@ export class OciRunner implements Runner {
         deviceCgroup: how.deviceCgroup,
       });
       writeFileSync(join(bundle, 'config.json'), JSON.stringify(config));
-      const code = await supervise(rt, id, bundle, io, opts);
+      const code = await superviseContainer(rt, id, bundle, io, opts);
       const failure = await runtimeFailure(log, code);
       if (failure !== undefined) {
         const notFound = /exec/.test(failure) && /not found|no such file/i.test(failure);
@@ -137,73 +137,27 @@ export class OciRunner implements Runner {
 }
 
 /** Run the container to its end; on abort or timeout kill it through the runtime, then reject. */
-function supervise(
+function superviseContainer(
   rt: Runtime,
   id: string,
   bundle: string,
   io: RunIo,
   opts: RunOptions,
 ): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(rt.file, [...rt.argv, 'run', '--bundle', bundle, id], {
-      stdio: [io.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
-    });
-    child.stdout!.pipe(io.stdout, { end: false });
-    child.stderr!.pipe(io.stderr, { end: false });
-    if (io.stdin && child.stdin) {
-      child.stdin.on('error', () => {}); // EPIPE: the process did not read all of it
-      io.stdin.pipe(child.stdin);
-    }
-
-    let stopped: TsbuildError | undefined;
-    let exited = false;
-    const stop = (err: TsbuildError) => {
-      if (stopped !== undefined || exited) return;
-      stopped = err;
-      const attempt = async (): Promise<void> => {
-        if (exited) return;
-        const ok = await quiet(rt, ['kill', id, 'KILL']);
-        if (!ok && !exited) setTimeout(() => void attempt(), KILL_RETRY_MS);
-      };
-      void attempt();
-    };
-    const onAbort = () => stop(new TsbuildError('RUN_ABORTED', `run aborted: ${id}`, { id }));
-    opts.signal?.addEventListener('abort', onAbort, { once: true });
-    const timer =
-      opts.timeoutMs === undefined
-        ? undefined
-        : setTimeout(
-            () =>
-              stop(
-                new TsbuildError('RUN_TIMEOUT', `command timed out after ${opts.timeoutMs} ms`, {
-                  id,
-                  timeoutMs: opts.timeoutMs,
-                }),
-              ),
-            opts.timeoutMs,
-          );
-
-    child.on('error', (e) => {
-      exited = true;
-      cleanup();
-      reject(
-        new TsbuildError('RUNTIME_FAILED', `cannot start ${rt.file}: ${e.message}`, {
-          runtime: rt.file,
-        }),
-      );
-    });
-    child.on('close', (code, signal) => {
-      exited = true;
-      cleanup();
-      if (stopped !== undefined) reject(stopped);
-      else resolve(code ?? 128 + signalNumber(signal));
-    });
-    function cleanup() {
-      if (timer !== undefined) clearTimeout(timer);
-      opts.signal?.removeEventListener('abort', onAbort);
-      if (io.stdin && child.stdin) io.stdin.unpipe(child.stdin);
-    }
+  const child = spawn(rt.file, [...rt.argv, 'run', '--bundle', bundle, id], {
+    stdio: [io.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
   });
+  // Killing `runc run` itself would orphan the container: kill through the
+  // runtime, retrying while it is still creating it.
+  const kill = (exited: () => boolean) => {
+    const attempt = async (): Promise<void> => {
+      if (exited()) return;
+      const ok = await quiet(rt, ['kill', id, 'KILL']);
+      if (!ok && !exited()) setTimeout(() => void attempt(), KILL_RETRY_MS);
+    };
+    void attempt();
+  };
+  return supervise({ child, id, runtime: rt.file, kill }, io, opts);
 }
 
 /** The runtime's own error message when the run failed before or around the process. */
@@ -239,8 +193,4 @@ function quiet(rt: Runtime, args: string[]): Promise<boolean> {
     p.on('error', () => resolve(false));
     p.on('close', (code) => resolve(code === 0));
   });
-}
-
-function signalNumber(signal: NodeJS.Signals | null): number {
-  return signal === null ? 0 : constants.signals[signal];
 }

@@ -7,28 +7,18 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable, Writable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pickRunner, type Runner, type RunSpec } from '../../../src/runtime/run/index.js';
 import { OciRunner } from '../../../src/runtime/run/oci.js';
 import { rejected } from '../../helpers/caught.js';
+import { collector } from '../../helpers/streams.js';
 import { busyboxRootfs, copyRootfs } from './rootfs.js';
 
 /** Docker's default capability mask, as /proc/self/status prints CapEff for root. */
 const DOCKER_CAP_EFF = '00000000a80425fb';
 /** The same without CAP_MKNOD (bit 27), for crun on a host where it runs without cgroups. */
 const WITHOUT_MKNOD = '00000000a00425fb';
-
-const collector = () => {
-  const chunks: Buffer[] = [];
-  const stream = new Writable({
-    write(c: Buffer, _e, cb) {
-      chunks.push(c);
-      cb();
-    },
-  });
-  return { stream, text: () => Buffer.concat(chunks).toString('utf8') };
-};
 
 /** Lines of the host's mount table that mention `path`. */
 const mountsUnder = (path: string) =>

@@ -15,32 +15,14 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
 import { setAttributeSync } from 'fs-xattr';
-import tar from 'tar-stream';
 import { afterAll, describe, expect, it } from 'vitest';
+import { tarNames } from '../../helpers/streams.js';
 import {
   CopySnapshotter,
   OverlaySnapshotter,
   type Snapshotter,
 } from '../../../src/runtime/snapshot/index.js';
-
-async function names(stream: Readable): Promise<string[]> {
-  const out: string[] = [];
-  const extract = tar.extract();
-  const done = new Promise<void>((resolve, reject) => {
-    extract.on('entry', (h, s, next) => {
-      out.push(h.name);
-      s.on('end', next);
-      s.resume();
-    });
-    extract.on('finish', resolve);
-    extract.on('error', reject);
-  });
-  stream.pipe(extract);
-  await done;
-  return out;
-}
 
 const tmp = mkdtempSync(join(tmpdir(), 'tsbuild-copied-up-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -69,7 +51,7 @@ describe.each([
       mkdirSync(join(etc, 'tmpdir'));
       rmdirSync(join(etc, 'tmpdir'));
       utimesSync(etc, seconds(atimeNs), seconds(mtimeNs));
-      expect(await names(snap.diff())).toEqual([]);
+      expect(await tarNames(snap.diff())).toEqual([]);
     } finally {
       await snap.release();
     }
@@ -83,7 +65,7 @@ describe.each([
       const snap = await make().prepare([lower()], { workRoot: join(tmp, 'work') });
       try {
         change(join(snap.rootfs, 'etc'));
-        expect(await names(snap.diff())).toEqual(['etc/']);
+        expect(await tarNames(snap.diff())).toEqual(['etc/']);
       } finally {
         await snap.release();
       }
@@ -104,7 +86,7 @@ describe.each([
       const seconds = (ns: bigint) => Number(ns / 10n ** 9n) + Number(ns % 10n ** 9n) / 1e9;
       utimesSync(join(a, 'b'), seconds(atimeNs), seconds(mtimeNs));
       // overlayfs also marks the new a/ opaque (it replaced a symlink); the copy snapshotter need not.
-      const listed = (await names(snap.diff())).filter((n) => n !== 'a/.wh..wh..opq');
+      const listed = (await tarNames(snap.diff())).filter((n) => n !== 'a/.wh..wh..opq');
       expect(listed).toEqual(['a/', 'a/b/']);
     } finally {
       await snap.release();

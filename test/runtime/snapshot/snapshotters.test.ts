@@ -8,8 +8,6 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
-import tar from 'tar-stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { applyLayer } from '../../../src/layer/apply.js';
 import { tarDirectory } from '../../../src/layer/writer.js';
@@ -20,30 +18,8 @@ import {
   type Snapshot,
   type Snapshotter,
 } from '../../../src/runtime/snapshot/index.js';
+import { readAll, tarNames } from '../../helpers/streams.js';
 import { describe as describeTree, lowerBottom, lowerTop, simulateRun } from './trees.js';
-
-async function buffer(stream: Readable): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const c of stream) chunks.push(c as Buffer);
-  return Buffer.concat(chunks);
-}
-
-async function entryNames(layer: Buffer): Promise<string[]> {
-  const names: string[] = [];
-  const extract = tar.extract();
-  const done = new Promise<void>((resolve, reject) => {
-    extract.on('entry', (h, s, next) => {
-      names.push(h.name);
-      s.on('end', next);
-      s.resume();
-    });
-    extract.on('finish', resolve);
-    extract.on('error', reject);
-  });
-  extract.end(layer);
-  await done;
-  return names;
-}
 
 function mountsUnder(dir: string): string[] {
   return readFileSync('/proc/self/mountinfo', 'utf8')
@@ -102,7 +78,7 @@ describe.each(snapshotters.map((s) => [s.kind, s] as const))('%s snapshotter', (
   it('diffs a RUN into a layer that rebuilds the live tree exactly', async () => {
     const snap = await prepare();
     simulateRun(snap.rootfs);
-    const layer = await buffer(snap.diff());
+    const layer = await readAll(snap.diff());
     const rebuilt = await rebuild(layer);
     const live = describeTree(snap.rootfs);
     expect(describeTree(rebuilt)).toEqual(live);
@@ -117,7 +93,7 @@ describe.each(snapshotters.map((s) => [s.kind, s] as const))('%s snapshotter', (
     expect(live.entries['dir2file']?.type).toBe('file');
     expect(live.entries['file2dir/inside']?.type).toBe('file');
     expect(live.entries['bin/newlink']?.target).toBe('../etc/passwd');
-    const names = await entryNames(layer);
+    const names = await tarNames(layer);
     expect(names).toContain('data/.wh.sub');
     expect(names).toContain('.wh.delete.txt');
     // overlayfs makes the re-made dir opaque; the copy snapshotter may see the same inode number
@@ -133,22 +109,22 @@ describe.each(snapshotters.map((s) => [s.kind, s] as const))('%s snapshotter', (
   it('sees a same-size rewrite made right after prepare()', async () => {
     const snap = await prepare();
     writeFileSync(join(snap.rootfs, 'modify.txt'), 'v9\n');
-    const rebuilt = await rebuild(await buffer(snap.diff()));
+    const rebuilt = await rebuild(await readAll(snap.diff()));
     expect(readFileSync(join(rebuilt, 'modify.txt'), 'utf8')).toBe('v9\n');
   });
 
   it('diffs the same bytes twice (sourceDateEpoch given)', async () => {
     const snap = await prepare();
     simulateRun(snap.rootfs);
-    const a = await buffer(snap.diff({ sourceDateEpoch: 0 }));
-    const b = await buffer(snap.diff({ sourceDateEpoch: 0 }));
+    const a = await readAll(snap.diff({ sourceDateEpoch: 0 }));
+    const b = await readAll(snap.diff({ sourceDateEpoch: 0 }));
     expect(a.equals(b)).toBe(true);
   });
 
   it('diffs an unchanged snapshot to an empty layer: only the end-of-archive blocks', async () => {
     const snap = await prepare();
     readFileSync(join(snap.rootfs, 'etc/passwd'));
-    expect(await buffer(snap.diff())).toEqual(Buffer.alloc(1024));
+    expect(await readAll(snap.diff())).toEqual(Buffer.alloc(1024));
   });
 
   it('leaves excluded paths out of the layer, bind mounts on them too', async () => {
@@ -159,7 +135,7 @@ describe.each(snapshotters.map((s) => [s.kind, s] as const))('%s snapshotter', (
     execFileSync('mount', ['--bind', hosts, join(snap.rootfs, 'etc/hosts')]);
     writeFileSync(join(snap.rootfs, 'etc/resolv.conf'), 'nameserver 10.0.0.1\n');
     writeFileSync(join(snap.rootfs, 'etc/kept'), 'kept\n');
-    const names = await entryNames(await buffer(snap.diff()));
+    const names = await tarNames(await readAll(snap.diff()));
     expect(names).toContain('etc/kept');
     expect(names.filter((n) => n.includes('hosts') || n.includes('resolv'))).toEqual([]);
     await snap.release();
@@ -197,6 +173,6 @@ describe.each(snapshotters.map((s) => [s.kind, s] as const))('%s snapshotter', (
     open.push(snap);
     expect(readdirSync(snap.rootfs)).toEqual([]);
     writeFileSync(join(snap.rootfs, 'f'), 'x');
-    expect(await entryNames(await buffer(snap.diff()))).toEqual(['f']);
+    expect(await tarNames(await readAll(snap.diff()))).toEqual(['f']);
   });
 });

@@ -51,7 +51,7 @@ export async function inspect(req: InspectRequest): Promise<ImageInspect[]> {
   return out;
 }
 
-export async function inspectOne(store: Store, r: ImageRecord): Promise<ImageInspect> {
+async function inspectOne(store: Store, r: ImageRecord): Promise<ImageInspect> {
   const config = await store.config(r);
   const size = await imageSize(store, r);
   return {
@@ -60,7 +60,7 @@ export async function inspectOne(store: Store, r: ImageRecord): Promise<ImageIns
     RepoDigests: r.repoDigests,
     Parent: r.parent ?? '',
     Comment: config.comment ?? '',
-    Created: goTime(config.created),
+    Created: goJsonTime(config.created),
     Container: config.container ?? '',
     ContainerConfig: fullConfig(config.container_config),
     DockerVersion: config.docker_version ?? '',
@@ -74,7 +74,7 @@ export async function inspectOne(store: Store, r: ImageRecord): Promise<ImageIns
     VirtualSize: size,
     GraphDriver: { Data: { Root: store.root }, Name: 'tsbuild' },
     RootFS: { Type: config.rootfs?.type ?? 'layers', Layers: config.rootfs?.diff_ids ?? [] },
-    Metadata: { LastTagTime: goTime(r.lastTagTime) },
+    Metadata: { LastTagTime: goJsonTime(r.lastTagTime) },
   };
 }
 
@@ -82,7 +82,7 @@ export async function inspectOne(store: Store, r: ImageRecord): Promise<ImageIns
  * A time as Go's encoding/json writes a time.Time (RFC 3339 with the fraction's
  * trailing zeros cut: `…05.42Z`, not `…05.420Z`), and Go's zero time for none.
  */
-function goTime(t: string | undefined): string {
+function goJsonTime(t: string | undefined): string {
   if (!t) return '0001-01-01T00:00:00Z';
   return t.replace(/\.(\d*?)0+(?=Z|[+-]\d\d:\d\d$)/, (_, kept: string) => (kept ? `.${kept}` : ''));
 }

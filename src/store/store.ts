@@ -31,7 +31,6 @@ import { canonicalTag, findImage } from './names.js';
 import { groupImages, type ImageRecord } from './records.js';
 
 export type { ImageRecord };
-export { canonicalTag };
 
 export interface NewImage {
   /** The config's exact bytes (its digest is the image ID), or an object to serialise. */

@@ -65,15 +65,7 @@ export function dirChanged(
   abs: Buffer,
   hadXattrs: boolean,
 ): boolean {
-  if (
-    before.kind !== now.kind ||
-    before.ino !== now.ino ||
-    before.mode !== now.mode ||
-    before.uid !== now.uid ||
-    before.gid !== now.gid ||
-    !sameTime(before.mtimeNs, now.mtimeNs)
-  )
-    return true;
+  if (!sameInode(before, now) || !sameTime(before.mtimeNs, now.mtimeNs)) return true;
   return before.ctimeNs !== now.ctimeNs && (hadXattrs || hasXattrs(abs));
 }
 
@@ -99,14 +91,17 @@ export function hasXattrs(abs: Buffer): boolean {
 /** Whether `now` is another inode, or the same one with anything about it changed. */
 export function changed(before: EntryState, now: EntryState): boolean {
   return (
-    before.kind !== now.kind ||
-    before.ino !== now.ino ||
-    before.mode !== now.mode ||
-    before.uid !== now.uid ||
-    before.gid !== now.gid ||
+    !sameInode(before, now) ||
     before.size !== now.size ||
     before.mtimeNs !== now.mtimeNs ||
     before.ctimeNs !== now.ctimeNs
+  );
+}
+
+/** The same inode, of the same type, with the same mode and owner. */
+function sameInode(a: EntryState, b: EntryState): boolean {
+  return (
+    a.kind === b.kind && a.ino === b.ino && a.mode === b.mode && a.uid === b.uid && a.gid === b.gid
   );
 }
 

@@ -1,0 +1,22 @@
+/**
+ * What is printed under a failed step, in every display: its last output lines
+ * in BuildKit's box, its exit code and where its full log is. The error itself
+ * (`The command … returned a non-zero code: 3`) is printed once, by the command.
+ *
+ *   ------
+ *    > [2/2] RUN make:
+ *   cc: error: x.c: No such file
+ *   ------
+ *   exit code: 2
+ *   full log: /root/.local/share/tsbuild/logs/….log
+ */
+import type { FailedEvent } from './progress.js';
+
+export function failureText(label: string, failed: FailedEvent): string {
+  const out: string[] = [];
+  const tail = failed.tail ?? [];
+  if (tail.length > 0) out.push('------', ` > ${label}:`, ...tail, '------');
+  if (failed.exitCode !== undefined) out.push(`exit code: ${failed.exitCode}`);
+  if (failed.log !== undefined) out.push(`full log: ${failed.log}`);
+  return out.map((l) => `${l}\n`).join('');
+}

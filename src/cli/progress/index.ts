@@ -1,0 +1,35 @@
+/**
+ * The display `--progress` asks for. `auto` is the live view when stderr is a
+ * terminal (and TERM is not `dumb`), else docker's classic plain text, as buildx
+ * chooses.
+ */
+import type { ProgressMode } from '../build-args.js';
+import { JsonProgress } from './json.js';
+import { PlainProgress } from './plain.js';
+import type { Progress, ProgressOptions } from './progress.js';
+import { QuietProgress } from './quiet.js';
+import { TtyProgress } from './tty.js';
+
+export type { BuildOutcome, Progress, ProgressOptions } from './progress.js';
+
+export function createProgress(
+  mode: ProgressMode,
+  opts: ProgressOptions & { env?: NodeJS.ProcessEnv },
+): Progress {
+  switch (mode) {
+    case 'auto':
+      return createProgress(isTerminal(opts.stderr, opts.env ?? {}) ? 'tty' : 'plain', opts);
+    case 'plain':
+      return new PlainProgress(opts);
+    case 'tty':
+      return new TtyProgress(opts);
+    case 'json':
+      return new JsonProgress(opts);
+    case 'quiet':
+      return new QuietProgress(opts);
+  }
+}
+
+function isTerminal(stream: NodeJS.WritableStream, env: NodeJS.ProcessEnv): boolean {
+  return Boolean((stream as { isTTY?: boolean }).isTTY) && env.TERM !== 'dumb';
+}

@@ -1,0 +1,179 @@
+/**
+ * .dockerignore, with Docker's semantics to the letter: the builder's ReadAll
+ * turns lines into patterns, moby's pattern matcher turns each pattern into a
+ * Go regexp (pattern-regexp.ts), and a path is excluded when the last pattern
+ * that matches it — or matches one of its parent directories — is not a `!`
+ * exception. Every rule below is pinned against Docker 20.10 in
+ * test/fixtures/dockerignore/cases.txt, which says how to re-record it.
+ *
+ * - A line starting with `#` is a comment; ` #x` (a space first) is a pattern.
+ * - Lines are trimmed (Go's TrimSpace); a UTF-8 BOM on line 1 is dropped.
+ * - `!x` re-includes; `! x` is `!x`; a lone `!` is an error, as in Docker.
+ * - Each pattern is `filepath.Clean`ed and one leading `/` dropped: `/a`,
+ *   `./a`, `a/` and `a/b/..` all mean `a`. A trailing `/` does not limit a
+ *   pattern to directories.
+ * - `*` and `?` stop at `/`; `**` spans any number of directories.
+ * - The Dockerfile and .dockerignore are files like any other: excluded, they
+ *   are still read to build, but COPY does not see them (BuildKit).
+ *
+ * Where Docker 20.10's BuildKit walker loses files that these rules include
+ * (an exception under an excluded directory that its prefix check cannot see,
+ * e.g. `dir` then `!*\/keep`), we follow the rules, as current BuildKit does;
+ * the table marks each such case.
+ */
+import { TsbuildError } from '../errors.js';
+import { goClean, goMatchSyntaxError, goTrimSpace } from './go-path.js';
+import { RegexpSyntaxError, dockerRegexpSource, goRegExp } from './pattern-regexp.js';
+
+export interface IgnoreMatch {
+  excluded: boolean;
+  /** The deciding pattern as written (trimmed), e.g. `!src/keep.txt`. */
+  pattern?: string;
+  /** Its 1-based line in the file. */
+  line?: number;
+}
+
+interface Rule {
+  /** As written, trimmed. */
+  text: string;
+  line: number;
+  exception: boolean;
+  /** After Clean, without `!`: what is compiled. */
+  cleaned: string;
+  re: RegExp;
+}
+
+const BOM = '\ufeff';
+
+export class Dockerignore {
+  static readonly empty = new Dockerignore([], undefined);
+
+  private constructor(
+    private readonly rules: readonly Rule[],
+    readonly file: string | undefined,
+  ) {}
+
+  /**
+   * Parse a .dockerignore file. Throws TsbuildError DOCKERIGNORE_PATTERN
+   * (`data: { file, line, pattern }`) for a pattern Docker refuses.
+   *
+   * @example
+   * const ig = Dockerignore.parse('node_modules\n*.log\n!keep.log\n', '.dockerignore');
+   * ig.matches('node_modules/x/index.js'); // { excluded: true, pattern: 'node_modules', line: 1 }
+   * ig.matches('keep.log');                // { excluded: false, pattern: '!keep.log', line: 3 }
+   */
+  static parse(text: string, file?: string): Dockerignore {
+    const rules: Rule[] = [];
+    const lines = text.split('\n');
+    if (lines[0]?.startsWith(BOM)) lines[0] = lines[0].slice(BOM.length);
+    lines.forEach((raw, index) => {
+      const rule = parseLine(raw, index + 1, file);
+      if (rule) rules.push(rule);
+    });
+    return new Dockerignore(rules, file);
+  }
+
+  /** Whether `rel` (posix, relative to the context root) is excluded, and by which line. */
+  matches(rel: string): IgnoreMatch {
+    const path = goClean(rel);
+    if (path === '.' || this.rules.length === 0) return { excluded: false };
+    const candidates = [path, ...parents(path)];
+    // The last matching pattern decides, which is what Docker's forward loop computes.
+    for (let i = this.rules.length - 1; i >= 0; i--) {
+      const r = this.rules[i]!;
+      if (candidates.some((c) => r.re.test(c))) {
+        return { excluded: !r.exception, pattern: r.text, line: r.line };
+      }
+    }
+    return { excluded: false };
+  }
+
+  /**
+   * False when nothing at or under `dir` can be included (no exception could
+   * re-include it): a walker may skip the whole dir. True when unsure.
+   */
+  mayIncludeUnder(dir: string): boolean {
+    const path = goClean(dir);
+    if (path === '.') return true;
+    const candidates = [path, ...parents(path)];
+    let last = -1;
+    for (let i = this.rules.length - 1; i >= 0; i--) {
+      if (candidates.some((c) => this.rules[i]!.re.test(c))) {
+        last = i;
+        break;
+      }
+    }
+    if (last < 0 || this.rules[last]!.exception) return true;
+    // Everything under `dir` matches rules[last] too (through its parent), so
+    // only a later exception can change the verdict for it.
+    const segments = path.split('/');
+    return this.rules
+      .slice(last + 1)
+      .some((r) => r.exception && mayMatchUnder(r.cleaned, segments));
+  }
+}
+
+function parseLine(raw: string, line: number, file: string | undefined): Rule | undefined {
+  // ReadAll: comments are recognised before trimming.
+  if (raw.startsWith('#')) return undefined;
+  let text = goTrimSpace(raw);
+  if (text === '') return undefined;
+  const written = text;
+  const invert = text.startsWith('!');
+  if (invert) text = goTrimSpace(text.slice(1));
+  if (text !== '') {
+    text = goClean(text);
+    if (text.length > 1 && text.startsWith('/')) text = text.slice(1);
+  }
+  if (invert) text = `!${text}`;
+  // The pattern matcher then cleans the whole string again, `!` included.
+  text = goClean(goTrimSpace(text));
+  const fail = (why: string): never => {
+    const where = `${file ?? '.dockerignore'}:${line}`;
+    throw new TsbuildError(
+      'DOCKERIGNORE_PATTERN',
+      `${where}: bad pattern ${JSON.stringify(written)}: ${why}`,
+      {
+        file,
+        line,
+        pattern: written,
+      },
+    );
+  };
+  const exception = text.startsWith('!');
+  if (exception) {
+    if (text.length === 1) fail('illegal exclusion pattern: "!"');
+    text = text.slice(1);
+  }
+  const syntax = goMatchSyntaxError(text);
+  if (syntax) fail(`syntax error in pattern (${syntax})`);
+  let re: RegExp;
+  try {
+    re = goRegExp(dockerRegexpSource(text));
+  } catch (e) {
+    if (!(e instanceof RegexpSyntaxError)) throw e;
+    fail(e.message);
+  }
+  return { text: written, line, exception, cleaned: text, re: re! };
+}
+
+/** `a/b/c` → `a`, `a/b`: the parent directories Docker also tries a pattern against. */
+function parents(path: string): string[] {
+  const out: string[] = [];
+  for (let i = path.indexOf('/'); i >= 0; i = path.indexOf('/', i + 1)) out.push(path.slice(0, i));
+  return out;
+}
+
+/**
+ * Could `pattern` match `dir`, an ancestor of it, or something under it?
+ * Compared segment by segment while both have segments; any `**`, class or
+ * escape (which may span a `/`) answers yes.
+ */
+function mayMatchUnder(pattern: string, dir: readonly string[]): boolean {
+  if (/\*\*|\[|\\/.test(pattern)) return true;
+  const segs = pattern.split('/');
+  for (let i = 0; i < Math.min(segs.length, dir.length); i++) {
+    if (!goRegExp(dockerRegexpSource(segs[i]!)).test(dir[i]!)) return false;
+  }
+  return true;
+}

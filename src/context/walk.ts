@@ -1,0 +1,166 @@
+/**
+ * Reading a source tree (the build context, or a stage's root for COPY --from)
+ * the way BuildKit sees it: paths resolved with symlinks followed *inside* the
+ * tree only, and the entries under a source walked in a fixed order with
+ * .dockerignore and --exclude applied.
+ *
+ * `COPY link/x /dst` with `link -> /etc` reads `<root>/etc/x`, never the
+ * host's /etc: an absolute target restarts at the root and `..` stops at it,
+ * as containerd's fs.RootPath does. Symlinks *inside* a copied directory are
+ * not followed: they are copied as symlinks.
+ */
+import { lstatSync, readdirSync, readlinkSync, realpathSync, type BigIntStats } from 'node:fs';
+import { TsbuildError } from '../errors.js';
+import type { Dockerignore } from './dockerignore.js';
+
+/** Linux's MAXSYMLINKS. */
+const MAX_LINKS = 40;
+
+/** The part of .dockerignore's Dockerignore the walk needs (--exclude uses the same matcher). */
+export type PathMatcher = Pick<Dockerignore, 'matches' | 'mayIncludeUnder'>;
+
+export type EntryKind = 'file' | 'dir' | 'symlink' | 'fifo' | 'char' | 'block';
+
+export interface SourceEntry {
+  /** Path under the walked source, '/'-separated; '' for the source itself. */
+  rel: string;
+  /** Host path of the entry. */
+  abs: string;
+  kind: EntryKind;
+  stat: BigIntStats;
+  /** A symlink's target, as stored. */
+  link?: string;
+}
+
+/**
+ * The components of `path` under `root` with every symlink followed inside the
+ * root; undefined when some component does not exist (or is not a directory).
+ *
+ * @example
+ * followInRoot('/ctx', 'dlink/c') // dlink -> d ⇒ ['d', 'c']
+ */
+export function followInRoot(root: string, comps: readonly string[]): string[] | undefined {
+  const done: string[] = [];
+  const todo = [...comps];
+  let links = 0;
+  for (let c = todo.shift(); c !== undefined; c = todo.shift()) {
+    if (c === '' || c === '.') continue;
+    if (c === '..') {
+      done.pop(); // '..' of the root is the root, as in a chroot
+      continue;
+    }
+    const host = hostPath(root, [...done, c]);
+    const st = lstatSync(host, { throwIfNoEntry: false });
+    if (st === undefined) return undefined;
+    if (st.isSymbolicLink()) {
+      if (++links > MAX_LINKS) {
+        throw new TsbuildError(
+          'SOURCE_LOOP',
+          `too many levels of symbolic links in ${comps.join('/')}`,
+          {
+            source: comps.join('/'),
+          },
+        );
+      }
+      const target = readlinkSync(host);
+      if (target.startsWith('/')) done.length = 0;
+      todo.unshift(...target.split('/'));
+      continue;
+    }
+    if (todo.length > 0 && !st.isDirectory()) return undefined;
+    done.push(c);
+  }
+  return done;
+}
+
+/** The tree's root as a real path: symlinks in the root's own path are the caller's business. */
+export function realRoot(root: string): string {
+  return realpathSync(root);
+}
+
+export function hostPath(root: string, comps: readonly string[]): string {
+  return comps.length === 0 ? root : `${root}/${comps.join('/')}`;
+}
+
+export interface WalkOptions {
+  /** .dockerignore, matched against paths under the tree root. */
+  ignore?: PathMatcher;
+  /** Where the walked source is under the tree root ('' for the root), for `ignore`. */
+  base: string;
+  /** --exclude, matched against paths under the walked source (BuildKit's rule). */
+  exclude?: PathMatcher;
+}
+
+/**
+ * `abs` and everything under it, depth first, a directory before its contents,
+ * names in bytewise order. An ignored or excluded directory is entered only
+ * when an exception may re-include something under it, and is yielded only
+ * once something under it is. Sockets are left out: they mean nothing in an image.
+ */
+export function* walkSource(abs: string, opts: WalkOptions): Generator<SourceEntry> {
+  const top = classify(abs, '');
+  if (top === undefined) return;
+  yield top;
+  if (top.kind === 'dir') yield* walkDir(abs, '', opts, []);
+}
+
+function* walkDir(
+  dir: string,
+  rel: string,
+  opts: WalkOptions,
+  pending: SourceEntry[],
+): Generator<SourceEntry> {
+  const names = readdirSync(dir).sort(byBytes);
+  for (const name of names) {
+    const childRel = rel === '' ? name : `${rel}/${name}`;
+    const entry = classify(`${dir}/${name}`, childRel);
+    if (entry === undefined) continue;
+    const verdict = filter(entry, opts);
+    if (verdict === 'skip') continue;
+    if (verdict === 'keep') {
+      yield* pending.splice(0);
+      yield entry;
+      if (entry.kind === 'dir') yield* walkDir(entry.abs, childRel, opts, pending);
+    } else {
+      // Excluded, but an exception may match below: yield it only if something under it is kept.
+      pending.push(entry);
+      yield* walkDir(entry.abs, childRel, opts, pending);
+      if (pending[pending.length - 1] === entry) pending.pop();
+    }
+  }
+}
+
+function filter(e: SourceEntry, opts: WalkOptions): 'keep' | 'skip' | 'maybe' {
+  const inTree = opts.base === '' ? e.rel : `${opts.base}/${e.rel}`;
+  const checks: [PathMatcher | undefined, string][] = [
+    [opts.ignore, inTree],
+    [opts.exclude, e.rel],
+  ];
+  let verdict: 'keep' | 'maybe' = 'keep';
+  for (const [m, path] of checks) {
+    if (m === undefined || !m.matches(path).excluded) continue;
+    if (e.kind !== 'dir' || !m.mayIncludeUnder(path)) return 'skip';
+    verdict = 'maybe';
+  }
+  return verdict;
+}
+
+function classify(abs: string, rel: string): SourceEntry | undefined {
+  const stat = lstatSync(abs, { bigint: true });
+  let kind: EntryKind;
+  if (stat.isDirectory()) kind = 'dir';
+  else if (stat.isFile()) kind = 'file';
+  else if (stat.isSymbolicLink()) kind = 'symlink';
+  else if (stat.isFIFO()) kind = 'fifo';
+  else if (stat.isCharacterDevice()) kind = 'char';
+  else if (stat.isBlockDevice()) kind = 'block';
+  else return undefined;
+  const entry: SourceEntry = { rel, abs, kind, stat };
+  if (kind === 'symlink') entry.link = readlinkSync(abs);
+  return entry;
+}
+
+/** Go's sort of names: by UTF-8 bytes, which is not JavaScript's UTF-16 order. */
+function byBytes(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a), Buffer.from(b));
+}

@@ -1,0 +1,132 @@
+import { createHash } from 'node:crypto';
+import {
+  chmodSync,
+  cpSync,
+  mkdirSync,
+  readFileSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { checksumSources, type ChecksumOptions } from '../../src/context/checksum.js';
+import { Dockerignore } from '../../src/context/dockerignore.js';
+import { resolveSources, type SourceTree } from '../../src/context/sources.js';
+import { tempRoot } from '../helpers/tmp.js';
+
+/** Reads every file it is asked about, and counts the reads (a stand-in for the stat cache). */
+function countingHasher() {
+  const reads: string[] = [];
+  return {
+    reads,
+    hash: async (abs: string) => {
+      reads.push(abs);
+      return createHash('sha256').update(readFileSync(abs)).digest('hex');
+    },
+  };
+}
+
+function project(): string {
+  const root = tempRoot('tsbuild-checksum-');
+  mkdirSync(join(root, 'src/lib'), { recursive: true });
+  writeFileSync(join(root, 'src/main.ts'), 'main');
+  writeFileSync(join(root, 'src/lib/util.ts'), 'util');
+  writeFileSync(join(root, 'src/notes.log'), 'log');
+  symlinkSync('lib/util.ts', join(root, 'src/link'));
+  return root;
+}
+
+async function sum(
+  root: string,
+  patterns = ['src'],
+  opts: Partial<ChecksumOptions> = {},
+  ignore?: string,
+) {
+  const tree: SourceTree = {
+    root,
+    label: 'context',
+    ignore: ignore === undefined ? undefined : Dockerignore.parse(ignore, '.dockerignore'),
+  };
+  const sources = resolveSources(tree, patterns);
+  return checksumSources(tree, sources, { uid: 0, gid: 0, hasher: countingHasher(), ...opts });
+}
+
+describe('checksumSources', () => {
+  it('lists each entry by its path under the tree, the copied directory itself left out', async () => {
+    const s = await sum(project());
+    expect([...s.files.keys()]).toEqual([
+      'src/lib',
+      'src/lib/util.ts',
+      'src/link',
+      'src/main.ts',
+      'src/notes.log',
+    ]);
+    expect(s.digest).toMatch(/^sha256:[a-f0-9]{64}$/);
+  });
+
+  it('ignores mtimes: touch keeps the digest', async () => {
+    const root = project();
+    const before = await sum(root);
+    utimesSync(join(root, 'src/main.ts'), new Date(2001, 1, 1), new Date(2001, 1, 1));
+    utimesSync(join(root, 'src/lib'), new Date(2002, 1, 1), new Date(2002, 1, 1));
+    expect((await sum(root)).digest).toBe(before.digest);
+  });
+
+  it('counts modes: chmod +x changes the digest, and says which file', async () => {
+    const root = project();
+    const before = await sum(root);
+    chmodSync(join(root, 'src/main.ts'), 0o755);
+    const after = await sum(root);
+    expect(after.digest).not.toBe(before.digest);
+    const changed = [...after.files].filter(([k, v]) => before.files.get(k) !== v).map(([k]) => k);
+    expect(changed).toEqual(['src/main.ts']);
+  });
+
+  it('counts setuid, content, symlink targets, --chown and --chmod', async () => {
+    const base = (await sum(project())).digest;
+    const variants: [string, (root: string) => void, Partial<ChecksumOptions>][] = [
+      ['setuid', (r) => chmodSync(join(r, 'src/main.ts'), 0o4644), {}],
+      ['content', (r) => writeFileSync(join(r, 'src/main.ts'), 'mAin'), {}],
+      ['link target', (r) => symlinkSync('main.ts', join(r, 'src/link2')), {}],
+      ['chown', () => undefined, { uid: 1000, gid: 1000 }],
+      ['chmod', () => undefined, { chmod: 0o600 }],
+    ];
+    const digests = new Set<string>([base]);
+    for (const [, change, opts] of variants) {
+      const root = project();
+      change(root);
+      digests.add((await sum(root, ['src'], opts)).digest);
+    }
+    expect(digests.size).toBe(variants.length + 1);
+  });
+
+  it('does not depend on where the tree is: a copy elsewhere has the same digest', async () => {
+    const root = project();
+    const elsewhere = join(tempRoot('tsbuild-checksum-copy-'), 'deeper');
+    cpSync(root, elsewhere, { recursive: true, verbatimSymlinks: true, preserveTimestamps: false });
+    expect((await sum(elsewhere)).digest).toBe((await sum(root)).digest);
+  });
+
+  it('leaves out ignored and --exclude-d files', async () => {
+    const root = project();
+    const all = await sum(root);
+    const ignored = await sum(root, ['src'], {}, '*/*.log\n');
+    expect([...ignored.files.keys()]).not.toContain('src/notes.log');
+    expect(ignored.digest).not.toBe(all.digest);
+    writeFileSync(join(root, 'src/notes.log'), 'changed log');
+    expect((await sum(root, ['src'], {}, '*/*.log\n')).digest).toBe(ignored.digest);
+    const exclude = Dockerignore.parse('*.log\nlib', '--exclude');
+    const excluded = await sum(root, ['src'], { exclude });
+    expect([...excluded.files.keys()]).toEqual(['src/link', 'src/main.ts']);
+  });
+
+  it('asks the hasher for the content of every file it counts', async () => {
+    const hasher = countingHasher();
+    await sum(project(), ['src/main.ts', 'src/*.ts'], { hasher });
+    expect(hasher.reads.map((p) => p.split('/').slice(-2).join('/'))).toEqual([
+      'src/main.ts',
+      'src/main.ts',
+    ]);
+  });
+});

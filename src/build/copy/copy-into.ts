@@ -1,0 +1,143 @@
+/**
+ * Carrying out a CopyPlan in a writable rootfs (the engine's snapshot of the
+ * parent, or an empty one for --link), as BuildKit does; Docker 20.10
+ * confirmed:
+ * - a directory source copies its *contents* into the destination, which is
+ *   created 0755 (not with the source directory's mode) when missing;
+ * - a file goes inside a destination that is a directory (or ends in '/'),
+ *   else becomes the destination, replacing what is there — a symlink at the
+ *   destination is followed inside the rootfs, as the container would;
+ * - ADD extracts local tar archives into the destination (always a directory
+ *   then: `ADD t.tar /tfile` makes /tfile/…), copies downloads as 0600 files;
+ * - a heredoc source is a 0644 file (BuildKit's Mkfile).
+ * Nothing is written outside `rootfs`: destinations resolve inside it, and
+ * below a destination no symlink is ever followed (copy-tree.ts).
+ */
+import { constants, lstatSync } from 'node:fs';
+import { chmod, copyFile, lchown, unlink, utimes, writeFile } from 'node:fs/promises';
+import { posix } from 'node:path';
+import { TsbuildError } from '../../errors.js';
+import type { ResolvedSource } from '../../context/sources.js';
+import { walkSource } from '../../context/walk.js';
+import { extractArchive, isArchive } from './archive.js';
+import { writeEntry, type EntryWriter } from './copy-tree.js';
+import { DestRoot, notADirectory } from './dest.js';
+import type { CopyPlan } from './plan.js';
+
+export interface CopyOptions {
+  signal?: AbortSignal;
+  /** The mtime of heredoc files and of downloads without Last-Modified; default now. */
+  now?: Date;
+}
+
+interface Target {
+  host: string;
+  /** The path in the container, for messages. */
+  shown: string;
+}
+
+/**
+ * @example
+ * const { plan } = await planCopy(ins, planOptions);
+ * await copyInto('/var/lib/tsbuild/snapshots/x/merged', plan, { signal });
+ */
+export async function copyInto(
+  rootfs: string,
+  plan: CopyPlan,
+  opts: CopyOptions = {},
+): Promise<void> {
+  const root = new DestRoot(rootfs, plan.owner);
+  const w: EntryWriter = {
+    owner: plan.owner,
+    chmod: plan.chmod,
+    asRoot: root.asRoot,
+    links: new Map(),
+  };
+  const now = opts.now ?? new Date();
+  for (const src of plan.sources) {
+    opts.signal?.throwIfAborted();
+    if (plan.unpack && !src.dir && (await isArchive(src.abs))) {
+      await extractArchive(src.abs, root.mkdirp(plan.dest));
+    } else {
+      await copySource(root, plan, src, w, opts.signal);
+    }
+  }
+  for (const d of plan.downloads) {
+    const t = fileTarget(root, plan, d.name);
+    await fresh(t, (host) => copyFile(d.path, host, constants.COPYFILE_EXCL));
+    await finish(root, t.host, plan.chmod ?? 0o600, d.mtime ?? now);
+  }
+  for (const h of plan.inline) {
+    const t = fileTarget(root, plan, h.name);
+    await fresh(t, (host) => writeFile(host, h.content, { flag: 'wx' }));
+    await finish(root, t.host, plan.chmod ?? 0o644, now);
+  }
+}
+
+async function copySource(
+  root: DestRoot,
+  plan: CopyPlan,
+  src: ResolvedSource,
+  w: EntryWriter,
+  signal: AbortSignal | undefined,
+): Promise<void> {
+  const walk = walkSource(src.abs, {
+    ignore: plan.tree.ignore,
+    base: src.real,
+    exclude: plan.exclude,
+  });
+  if (!src.dir) {
+    const t = fileTarget(root, plan, src.keep ?? posix.basename(src.path));
+    for (const e of walk) await writeEntry(e, t.host, t.shown, w);
+    return;
+  }
+  const dest = src.keep === undefined ? plan.dest : posix.join(plan.dest, src.keep);
+  const top = root.mkdirp(dest);
+  for (const e of walk) {
+    signal?.throwIfAborted();
+    if (e.rel !== '') await writeEntry(e, `${top}/${e.rel}`, posix.join(dest, e.rel), w);
+  }
+}
+
+/** Where a file named `name` lands (`name` may be a relative path under --parents). */
+function fileTarget(root: DestRoot, plan: CopyPlan, name: string): Target {
+  if (plan.destIsDir) {
+    const shown = posix.join(plan.dest, name);
+    const parent = root.mkdirp(posix.dirname(shown));
+    return { host: `${parent}/${posix.basename(shown)}`, shown };
+  }
+  const at = root.locate(plan.dest);
+  if (at.stat?.isDirectory())
+    return { host: `${at.host}/${name}`, shown: posix.join(plan.dest, name) };
+  if (at.stat !== undefined) return { host: at.host, shown: plan.dest };
+  // Missing: create its parents where it resolves (a dangling symlink's target included).
+  if (!lstatSync(at.host).isDirectory()) throw notADirectory(plan.dest);
+  let host = at.host;
+  for (const n of at.missing.slice(0, -1)) {
+    host = `${host}/${n}`;
+    root.mkdir(host);
+  }
+  return { host: `${host}/${at.missing[at.missing.length - 1]}`, shown: plan.dest };
+}
+
+/** Make room for a new file at `t` (never a directory's place), then create it with `write`. */
+async function fresh(t: Target, write: (host: string) => Promise<void>): Promise<void> {
+  const there = lstatSync(t.host, { throwIfNoEntry: false });
+  if (there?.isDirectory()) {
+    throw new TsbuildError(
+      'COPY_REPLACES_DIRECTORY',
+      `cannot replace directory ${t.shown} with a file`,
+      {
+        path: t.shown,
+      },
+    );
+  }
+  if (there !== undefined) await unlink(t.host);
+  await write(t.host);
+}
+
+async function finish(root: DestRoot, host: string, mode: number, mtime: Date): Promise<void> {
+  if (root.asRoot) await lchown(host, root.owner.uid, root.owner.gid);
+  await chmod(host, mode);
+  await utimes(host, mtime, mtime);
+}

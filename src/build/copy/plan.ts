@@ -1,0 +1,180 @@
+/**
+ * COPY/ADD, planned: which sources, where they land, with what owner and
+ * mode, and the content checksum the cache key needs. Nothing is written to
+ * the image here; `copyInto` carries the plan out (only on a cache miss).
+ *
+ * Docker's destination rules: relative to WORKDIR; a destination ending in
+ * '/' (or '.') is a directory; several sources need one ("When using COPY
+ * with more than one source file, the destination must be a directory and
+ * end with a /", the classic builder's words — BuildKit 20.10 silently let
+ * the last source win).
+ */
+import { createHash } from 'node:crypto';
+import { posix } from 'node:path';
+import { TsbuildError } from '../../errors.js';
+import { checksumSources, type SourceChecksum } from '../../context/checksum.js';
+import { Dockerignore } from '../../context/dockerignore.js';
+import { resolveSources, type ResolvedSource, type SourceTree } from '../../context/sources.js';
+import type { FileHasher } from '../../context/statcache.js';
+import type { PathMatcher } from '../../context/walk.js';
+import type { AddInstruction, CopyInstruction } from '../../dockerfile/ast.js';
+import { resolveChown, type Owner } from './chown.js';
+import { download, type Download } from './download.js';
+
+export interface CopyPlan {
+  kind: 'COPY' | 'ADD';
+  /** The tree local sources come from (the context, or a stage's root for --from). */
+  tree: SourceTree;
+  sources: ResolvedSource[];
+  /** ADD's URLs, already downloaded. */
+  downloads: Download[];
+  /** Heredoc sources: name and (expanded) body. */
+  inline: { name: string; content: string }[];
+  /** Absolute, WORKDIR applied. */
+  dest: string;
+  destIsDir: boolean;
+  owner: Owner;
+  chmod: number | undefined;
+  parents: boolean;
+  exclude: PathMatcher | undefined;
+  /** ADD: extract local tar archives. */
+  unpack: boolean;
+}
+
+export interface PlanOptions {
+  tree: SourceTree;
+  /** The WORKDIR the instruction runs in. */
+  workdir: string;
+  /** The destination's rootfs (the parent state), where --chown names are looked up. */
+  rootfsForChown: string;
+  hasher: Pick<FileHasher, 'hash'>;
+  /** A directory private to this build, for downloads. */
+  workDir: string;
+  /** Shared by the steps of one build, so a URL is downloaded once. */
+  downloads?: Map<string, Promise<Download>>;
+  signal?: AbortSignal;
+}
+
+const URL_RE = /^https?:\/\//i;
+
+/**
+ * @example
+ * const { plan, checksum } = await planCopy(ins, { tree, workdir: '/app', rootfsForChown, hasher, workDir });
+ * // cache key input: checksum.digest; on a miss: await copyInto(rootfs, plan)
+ */
+export async function planCopy(
+  ins: CopyInstruction | AddInstruction,
+  opts: PlanOptions,
+): Promise<{ plan: CopyPlan; checksum: SourceChecksum }> {
+  const written = ins.sources.map((w) => w.value);
+  const urls = ins.kind === 'ADD' ? written.filter(isRemote) : [];
+  const local = written.filter((s) => !urls.includes(s));
+  for (const u of urls) if (isGit(u)) throw gitUnsupported(u);
+  if (ins.kind === 'ADD' && ins.checksum !== undefined && (urls.length !== 1 || local.length > 0)) {
+    throw new TsbuildError('CHECKSUM_NEEDS_URL', 'ADD --checksum needs exactly one URL source', {});
+  }
+  const parents = ins.kind === 'COPY' && ins.parents;
+  const owner = ins.chown ? resolveChown(opts.rootfsForChown, ins.chown) : { uid: 0, gid: 0 };
+  const chmod = ins.chmod === undefined ? undefined : parseChmod(ins.chmod);
+  const exclude =
+    ins.exclude.length > 0 ? Dockerignore.parse(ins.exclude.join('\n'), '--exclude') : undefined;
+  const sources = resolveSources(opts.tree, local, { parents });
+  const downloads = await Promise.all(urls.map((u) => fetchOnce(u, ins, opts)));
+  const inline = ins.inline.map((h) => ({ name: h.name, content: h.content }));
+
+  const raw = ins.dest.value;
+  const destIsDir = raw.endsWith('/') || raw === '.' || raw.endsWith('/.') || parents;
+  const count = sources.length + downloads.length + inline.length;
+  if (count > 1 && !destIsDir) {
+    throw new TsbuildError(
+      'COPY_DEST_NOT_DIR',
+      `When using ${ins.kind} with more than one source file, the destination must be a directory and end with a /`,
+      { dest: raw },
+    );
+  }
+  const plan: CopyPlan = {
+    kind: ins.kind,
+    tree: opts.tree,
+    sources,
+    downloads,
+    inline,
+    dest: posix.resolve(opts.workdir || '/', raw),
+    destIsDir,
+    owner,
+    chmod,
+    parents,
+    exclude,
+    unpack: ins.kind === 'ADD',
+  };
+  const local_ = await checksumSources(opts.tree, sources, {
+    ...owner,
+    chmod,
+    exclude,
+    hasher: opts.hasher,
+    signal: opts.signal,
+  });
+  return { plan, checksum: withExtras(local_, plan) };
+}
+
+/** Downloads and heredocs join the local sources' checksum. */
+function withExtras(sum: SourceChecksum, plan: CopyPlan): SourceChecksum {
+  if (plan.downloads.length === 0 && plan.inline.length === 0) return sum;
+  const files = new Map(sum.files);
+  const all = createHash('sha256').update(`${sum.digest}\n`);
+  const add = (key: string, record: unknown[]) => {
+    const d = `sha256:${createHash('sha256').update(JSON.stringify(record)).digest('hex')}`;
+    files.set(key, d);
+    all.update(`${key}\0${d}\n`);
+  };
+  const { uid, gid } = plan.owner;
+  for (const d of plan.downloads)
+    add(d.url, ['url', d.name, plan.chmod ?? 0o600, uid, gid, d.digest]);
+  for (const h of plan.inline) {
+    const content = createHash('sha256').update(h.content).digest('hex');
+    add(`<<${h.name}`, ['inline', h.name, plan.chmod ?? 0o644, uid, gid, content]);
+  }
+  return { digest: `sha256:${all.digest('hex')}`, files };
+}
+
+function fetchOnce(
+  url: string,
+  ins: CopyInstruction | AddInstruction,
+  opts: PlanOptions,
+): Promise<Download> {
+  const checksum = ins.kind === 'ADD' ? ins.checksum : undefined;
+  const key = `${url}\0${checksum ?? ''}`;
+  let p = opts.downloads?.get(key);
+  if (p === undefined) {
+    p = download(url, { dir: opts.workDir, checksum, signal: opts.signal });
+    opts.downloads?.set(key, p);
+  }
+  return p;
+}
+
+/** --chmod: octal only (BuildKit's newer symbolic modes are not supported). */
+export function parseChmod(value: string): number {
+  if (/^[0-7]{1,4}$/.test(value)) return parseInt(value, 8);
+  throw new TsbuildError(
+    'INVALID_CHMOD',
+    `invalid --chmod ${JSON.stringify(value)}: expected an octal mode such as 0644`,
+    { chmod: value },
+  );
+}
+
+function isRemote(src: string): boolean {
+  return URL_RE.test(src) || isGit(src);
+}
+
+/** Git sources BuildKit's ADD accepts; they need the git context of issue 6. */
+function isGit(src: string): boolean {
+  if (/^git@|^git:\/\/|^ssh:\/\//.test(src)) return true;
+  return URL_RE.test(src) && /\.git\/?$/.test(new URL(src).pathname);
+}
+
+function gitUnsupported(src: string): TsbuildError {
+  return new TsbuildError(
+    'ADD_GIT_UNSUPPORTED',
+    `ADD of a git repository (${src}) is not supported yet (issue 6)`,
+    { source: src },
+  );
+}

@@ -48,8 +48,10 @@ export async function checksumSources(
 ): Promise<SourceChecksum> {
   const all = createHash('sha256');
   const files = new Map<string, string>();
+  const lines: (string | [string, Promise<string>])[] = [];
+  const limit = limiter(HASH_CONCURRENCY);
   for (const src of sources) {
-    all.update(`source\0${src.pattern}\0${src.path}\0${src.keep ?? ''}\0${src.dir}\n`);
+    lines.push(`source\0${src.pattern}\0${src.path}\0${src.keep ?? ''}\0${src.dir}\n`);
     const walk = walkSource(src.abs, {
       ignore: tree.ignore,
       base: src.real,
@@ -59,12 +61,45 @@ export async function checksumSources(
       opts.signal?.throwIfAborted();
       if (e.rel === '' && e.kind === 'dir' && src.keep === undefined) continue;
       const name = e.rel === '' ? src.path : src.path === '' ? e.rel : `${src.path}/${e.rel}`;
-      const digest = await entryDigest(e, opts);
-      files.set(name, digest);
-      all.update(`${name}\0${digest}\n`);
+      const digest = limit(() => entryDigest(e, opts));
+      digest.catch(() => undefined); // awaited below, in order; a later failure must not go unhandled
+      lines.push([name, digest]);
     }
   }
+  // Files are hashed a few at a time (a cold context is read in parallel), then summed in order.
+  for (const line of lines) {
+    if (typeof line === 'string') {
+      all.update(line);
+      continue;
+    }
+    const digest = await line[1];
+    files.set(line[0], digest);
+    all.update(`${line[0]}\0${digest}\n`);
+  }
   return { digest: `sha256:${all.digest('hex')}`, files };
+}
+
+/** Files read at once on a cold stat cache. */
+const HASH_CONCURRENCY = 16;
+
+/** Run at most `n` of the given tasks at a time. */
+function limiter(n: number): <T>(task: () => Promise<T>) => Promise<T> {
+  let active = 0;
+  const queue: (() => void)[] = [];
+  return (task) =>
+    new Promise((resolve, reject) => {
+      const start = () => {
+        active++;
+        task()
+          .then(resolve, reject)
+          .finally(() => {
+            active--;
+            queue.shift()?.();
+          });
+      };
+      if (active < n) start();
+      else queue.push(start);
+    });
 }
 
 /** What counts of one entry, as a digest. */

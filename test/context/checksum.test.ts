@@ -130,3 +130,30 @@ describe('checksumSources', () => {
     ]);
   });
 });
+
+describe('checksumSources with the stat cache', () => {
+  it('does not read unchanged files again, and reads a changed one', async () => {
+    const { FileHasher } = await import('../../src/context/statcache.js');
+    const root = project();
+    // The stat cache does not remember a file changed in the last 100 ms (a "racily clean" one).
+    await new Promise((ok) => setTimeout(ok, 150));
+    const hasher = await FileHasher.open();
+    const first = await sum(root, ['src'], { hasher });
+    const misses = hasher.stats.misses;
+    expect(misses).toBe(3);
+    expect((await sum(root, ['src'], { hasher })).digest).toBe(first.digest);
+    expect(hasher.stats.misses).toBe(misses);
+    writeFileSync(join(root, 'src/main.ts'), 'changed');
+    expect((await sum(root, ['src'], { hasher })).digest).not.toBe(first.digest);
+    expect(hasher.stats.misses).toBe(misses + 1);
+  });
+
+  it('fails with the error of the file that failed', async () => {
+    const failing = {
+      hash: async (abs: string) => Promise.reject(new Error(`cannot read ${abs.split('/').pop()}`)),
+    };
+    await expect(sum(project(), ['src'], { hasher: failing })).rejects.toThrow(
+      'cannot read util.ts',
+    );
+  });
+});

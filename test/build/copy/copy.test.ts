@@ -177,6 +177,25 @@ describe('COPY (Docker 20.10 confirmed, BuildKit)', () => {
     );
   });
 
+  it('gives an existing directory the source directory’s mode when merging into it', async () => {
+    const fs = rootfs();
+    mkdirSync(join(fs, 'x/sub'), { recursive: true, mode: 0o755 });
+    const { at } = await run(copyIns(['d'], '/x/'), { fs });
+    expect(facts(at('x/sub'))).toBe('d 0700 0:0');
+  });
+
+  it('writes through a destination symlink, dangling or not, inside the rootfs', async () => {
+    const fs = rootfs();
+    writeFileSync(join(fs, 'target'), 'f');
+    symlinkSync('/target', join(fs, 'flink'));
+    symlinkSync('/nothere', join(fs, 'dang'));
+    await run(copyIns(['b.txt'], '/flink'), { fs });
+    await run(copyIns(['b.txt'], '/dang'), { fs });
+    expect(readlinkSync(join(fs, 'flink'))).toBe('/target');
+    expect(readFileSync(join(fs, 'target'), 'utf8')).toBe('b\n');
+    expect(readFileSync(join(fs, 'nothere'), 'utf8')).toBe('b\n');
+  });
+
   it('replaces a file but never a directory with a file', async () => {
     const fs = rootfs();
     writeFileSync(join(fs, 'f'), 'old');

@@ -10,13 +10,30 @@
  *   exit code: 2
  *   full log: /root/.local/share/tsbuild/logs/….log
  */
+import { TsbuildError } from '../../errors.js';
 import type { FailedEvent } from './progress.js';
 
-export function failureText(label: string, failed: FailedEvent): string {
+export type Failure = Pick<FailedEvent, 'exitCode' | 'log' | 'tail'>;
+
+export function failureText(label: string, failed: Failure): string {
   const out: string[] = [];
   const tail = failed.tail ?? [];
   if (tail.length > 0) out.push('------', ` > ${label}:`, ...tail, '------');
   if (failed.exitCode !== undefined) out.push(`exit code: ${failed.exitCode}`);
   if (failed.log !== undefined) out.push(`full log: ${failed.log}`);
   return out.map((l) => `${l}\n`).join('');
+}
+
+/**
+ * The failure an error from build() describes, for when no `failed` event
+ * came before it: a RUN_FAILED error carries `exitCode`, `log` and `tail`.
+ */
+export function failureOf(error: unknown): Failure | undefined {
+  if (!(error instanceof TsbuildError) || error.code !== 'RUN_FAILED') return undefined;
+  const { exitCode, log, tail } = error.data;
+  return {
+    exitCode: typeof exitCode === 'number' ? exitCode : undefined,
+    log: typeof log === 'string' ? log : undefined,
+    tail: Array.isArray(tail) ? tail.map(String) : undefined,
+  };
 }

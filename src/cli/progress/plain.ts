@@ -16,7 +16,7 @@
 import type { BuildEvent } from '../../api/build-types.js';
 import { familiarName } from '../../image/reference.js';
 import { explainText } from './explain.js';
-import { failureText } from './failure.js';
+import { failureOf, failureText } from './failure.js';
 import type { BuildOutcome, Progress, ProgressOptions, ResultEvent } from './progress.js';
 
 type Piece = { to: 'out' | 'err'; text: string };
@@ -35,6 +35,9 @@ export class PlainProgress implements Progress {
   /** Stages whose last output did not end its line. */
   private readonly open = new Set<number>();
   private readonly headers = new Map<number, string>();
+  /** Steps started and not done, by step number, with their stage. */
+  private readonly running = new Map<number, number>();
+  private sawFailure = false;
   private printedResult = false;
 
   constructor(private readonly opts: ProgressOptions) {
@@ -53,12 +56,13 @@ export class PlainProgress implements Progress {
           this.write({ to: 'err', text: `skipped stage ${s.name ?? s.index}: ${s.reason}\n` });
         return;
       case 'warning':
-        return this.write({ to: 'err', text: `warning: ${e.message}\n` });
+        return this.write({ to: 'err', text: `${e.message}\n` });
       case 'step': {
         const header = e.onbuild
           ? `# Executing build trigger: ${e.text}`
           : `Step ${e.step}/${e.total} : ${e.text}`;
         this.headers.set(e.step, header);
+        this.running.set(e.step, e.stage);
         return this.line(e.stage, 'out', `${header}\n`);
       }
       case 'cached':
@@ -74,8 +78,11 @@ export class PlainProgress implements Progress {
         return;
       }
       case 'done':
+        this.running.delete(e.step);
         return this.line(e.stage, 'out', ` ---> ${e.id}\n`);
       case 'failed': {
+        this.sawFailure = true;
+        this.running.delete(e.step);
         const label = this.headers.get(e.step) ?? `Step ${e.step}`;
         this.line(e.stage, 'err', failureText(label, e));
         return this.stageEnded(e.stage);
@@ -88,11 +95,21 @@ export class PlainProgress implements Progress {
   }
 
   end(outcome: BuildOutcome): void {
-    this.flushAll();
-    if ('result' in outcome && !this.printedResult) {
+    if ('result' in outcome) {
+      this.flushAll();
+      if (this.printedResult) return;
       const { id, digest, tags } = outcome.result;
-      this.printResult({ type: 'result', id, digest, tags });
+      return this.printResult({ type: 'result', id, digest, tags });
     }
+    // A failed RUN that sent no `failed` event: its step is the last one started.
+    const failure = this.sawFailure ? undefined : failureOf(outcome.error);
+    const step = [...this.running.keys()].at(-1);
+    if (failure && step !== undefined) {
+      const stage = this.running.get(step)!;
+      this.line(stage, 'err', failureText(this.headers.get(step)!, failure));
+      this.stageEnded(stage);
+    } else if (failure) this.write({ to: 'err', text: failureText('the failed step', failure) });
+    this.flushAll();
   }
 
   private printResult(e: ResultEvent): void {

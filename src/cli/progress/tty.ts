@@ -16,21 +16,15 @@
 import type { BuildEvent } from '../../api/build-types.js';
 import { formatReference, parseReference } from '../../image/reference.js';
 import { explainText } from './explain.js';
-import { failureText } from './failure.js';
-import type {
-  BuildOutcome,
-  FailedEvent,
-  MissEvent,
-  Progress,
-  ProgressOptions,
-} from './progress.js';
+import { failureOf, failureText, type Failure } from './failure.js';
+import type { BuildOutcome, MissEvent, Progress, ProgressOptions } from './progress.js';
 
 type PlanEvent = Extract<BuildEvent, { type: 'plan' }>;
 
 interface StepView {
   label: string;
   text: string;
-  state: 'running' | 'cached' | 'done' | 'error';
+  state: 'running' | 'cached' | 'done' | 'error' | 'canceled';
   started: number;
   ms?: number;
   /** The last output lines (at most OUTPUT_LINES), and the line being written. */
@@ -51,7 +45,7 @@ export class TtyProgress implements Progress {
   /** Steps seen so far per stage, for `[stage 2/5]`. */
   private readonly seen = new Map<number, number>();
   private readonly notes: string[] = [];
-  private readonly failures: { label: string; event: FailedEvent }[] = [];
+  private readonly failures: { label: string; failure: Failure }[] = [];
   /** How many lines of the last frame are on the screen above the cursor. */
   private height = 0;
   private over = false;
@@ -74,11 +68,11 @@ export class TtyProgress implements Progress {
           this.notes.push(`skipped stage ${s.name ?? s.index}: ${s.reason}`);
         return;
       case 'warning':
-        this.notes.push(`warning: ${e.message}`);
+        this.notes.push(e.message);
         return;
       case 'step':
         this.steps.set(e.step, {
-          label: this.label(e.stage, e.onbuild === true),
+          label: this.label(e.stage),
           text: e.onbuild ? `ONBUILD ${e.text}` : e.text,
           state: 'running',
           started: this.now(),
@@ -99,7 +93,7 @@ export class TtyProgress implements Progress {
         this.update(e.step, { state: 'error', ms: step ? this.now() - step.started : 0 });
         this.failures.push({
           label: step ? `${step.label} ${step.text}` : `step ${e.step}`,
-          event: e,
+          failure: e,
         });
         return;
       }
@@ -113,25 +107,43 @@ export class TtyProgress implements Progress {
     if (this.over) return;
     this.over = true;
     clearInterval(this.timer);
+    if ('error' in outcome) this.settle(outcome.error);
     const lines = this.frame('result' in outcome ? outcome.result : undefined, true);
     this.draw(lines);
     let after = this.notes.map((n) => `${n}\n`).join('');
     if (this.opts.explainCache)
       for (const step of this.steps.values())
         if (step.explain) after += `${step.label} ${step.text}\n${explainText(step.explain)}`;
-    for (const f of this.failures) after += failureText(f.label, f.event);
+    for (const f of this.failures) after += failureText(f.label, f.failure);
     if (after !== '') this.opts.stderr.write(after);
   }
 
+  /**
+   * The build failed: steps still running were cut short (CANCELED, as buildx
+   * says) — but for a failed RUN that sent no `failed` event, whose step is the
+   * one started last.
+   */
+  private settle(error: unknown): void {
+    const running = [...this.steps.values()].filter((v) => v.state === 'running');
+    const now = this.now();
+    for (const v of running) Object.assign(v, { state: 'canceled', ms: now - v.started });
+    const failure = this.failures.length === 0 ? failureOf(error) : undefined;
+    const last = running.at(-1);
+    if (failure && last) {
+      last.state = 'error';
+      this.failures.push({ label: `${last.label} ${last.text}`, failure });
+    }
+  }
+
   /** `[2/5]` in a one-stage build, `[builder 2/5]` or `[stage-1 2/5]` in a multi-stage one. */
-  private label(stage: number, onbuild: boolean): string {
-    const local = (this.seen.get(stage) ?? 0) + (onbuild ? 0 : 1);
+  private label(stage: number): string {
+    const local = (this.seen.get(stage) ?? 0) + 1;
     this.seen.set(stage, local);
     const planned = this.plan?.stages.find((s) => s.index === stage);
     const count = Math.max(planned?.steps ?? local, local);
     const multi = (this.plan?.stages.length ?? 1) > 1;
     const name = planned?.name ?? `stage-${stage}`;
-    return `[${multi ? `${name} ` : ''}${Math.max(local, 1)}/${count}]`;
+    return `[${multi ? `${name} ` : ''}${local}/${count}]`;
   }
 
   private update(step: number, change: Partial<StepView>): void {

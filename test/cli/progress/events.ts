@@ -5,6 +5,7 @@
  * built at the same time.
  */
 import type { BuildEvent, BuildResult } from '../../../src/api/build-types.js';
+import { TsbuildError } from '../../../src/errors.js';
 
 const ID = 'sha256:5b61e2b9ec817532b0dea829c3182789a34ae0fdf224cf56ccdfb8b7c158cb1b';
 const DIGEST = 'sha256:0d2e0c7b3a56a4b0c2d3a3c1f6e8d4b2a1908f7e6d5c4b3a2918f7e6d5c4b3a2';
@@ -142,7 +143,7 @@ export const parallel: BuildEvent[] = [
   { type: 'output', stage: 1, step: 4, stream: 'stdout', data: 'B\n' },
   { type: 'done', stage: 1, step: 4, id: 'bbbbbbbbbbbb', cached: false, ms: 40 },
   { type: 'stage-done', stage: 1, id: 'bbbbbbbbbbbb' },
-  { type: 'warning', message: 'one or more build args were not consumed: [UNUSED]' },
+  { type: 'warning', message: '[Warning] One or more build-args [UNUSED] were not consumed' },
   { type: 'output', stage: 0, step: 2, stream: 'stdout', data: 'A2\n' },
   { type: 'done', stage: 0, step: 2, id: 'aaaaaaaaaaaa', cached: false, ms: 1010 },
   { type: 'stage-done', stage: 0, id: 'aaaaaaaaaaaa' },
@@ -155,3 +156,12 @@ export const parallel: BuildEvent[] = [
   { type: 'stage-done', stage: 2, id: 'cccccccccccc' },
   { type: 'result', id: ID, digest: DIGEST, tags: [] },
 ];
+
+/** The error build() rejects with when a RUN fails (src/build/effects/run.ts). */
+export function runFailed(): TsbuildError {
+  return new TsbuildError(
+    'RUN_FAILED',
+    "The command '/bin/sh -c echo a; echo b >&2; exit 3' returned a non-zero code: 3",
+    { exitCode: 3, log: '/store/logs/step-2.log', tail: ['a', 'b'] },
+  );
+}

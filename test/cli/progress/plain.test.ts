@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { PlainProgress } from '../../../src/cli/progress/plain.js';
 import type { ProgressOptions } from '../../../src/cli/progress/progress.js';
 import { collector } from '../../helpers/streams.js';
-import { failing, oneStage, oneStageResult, parallel } from './events.js';
+import { failing, oneStage, oneStageResult, parallel, runFailed } from './events.js';
 
 /**
  * `DOCKER_BUILDKIT=0 docker build --network=none -t myimg -t foo/bar:1 -t localhost:5000/x .`
@@ -122,6 +122,23 @@ describe('plain progress', () => {
     );
   });
 
+  it('takes the tail from the error when build() sent no failed event', () => {
+    const { p, out, err } = play(failing.filter((e) => e.type !== 'failed'));
+    p.end({ error: runFailed() });
+    expect(out.text()).toBe(
+      'Step 1/2 : FROM bb\n ---> a54f39ee8752\nStep 2/2 : RUN echo a; echo b >&2; exit 3\na\nb\n',
+    );
+    expect(err.text()).toBe(
+      '------\n > Step 2/2 : RUN echo a; echo b >&2; exit 3:\na\nb\n------\nexit code: 3\nfull log: /store/logs/step-2.log\n',
+    );
+  });
+
+  it('prints nothing more for an error that is not a failed RUN', () => {
+    const { p, err } = play(failing.filter((e) => e.type !== 'failed'));
+    p.end({ error: new Error('COPY failed') });
+    expect(err.text()).toBe('');
+  });
+
   it('shows stages built at once one after the other, warnings and skipped stages on stderr', () => {
     const { p, out, err } = play(parallel);
     p.end({ result: { ...oneStageResult, tags: [] } });
@@ -151,7 +168,7 @@ describe('plain progress', () => {
     expect(err.text()).toBe(
       'warning: Dockerfile:9:1: JSONArgsRecommended: JSON arguments recommended for CMD to prevent unintended behavior related to OS signals\n' +
         'skipped stage docs: not needed by the target\n' +
-        'warning: one or more build args were not consumed: [UNUSED]\n',
+        '[Warning] One or more build-args [UNUSED] were not consumed\n',
     );
   });
 

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import type { BuildEvent } from '../../../src/api/build-types.js';
 import { TtyProgress } from '../../../src/cli/progress/tty.js';
 import { collector } from '../../helpers/streams.js';
-import { failing, oneStage, oneStageResult, parallel } from './events.js';
+import { failing, oneStage, oneStageResult, parallel, runFailed } from './events.js';
 
 /** A terminal-sized stderr. */
 function terminal(columns: number, rows?: number) {
@@ -90,6 +90,66 @@ describe('tty progress', () => {
     );
   });
 
+  it('marks the last started step ERROR from the error when no failed event came, others CANCELED', () => {
+    const err = terminal(W);
+    const clock = { t: 0 };
+    const p = new TtyProgress({
+      stdout: collector().stream,
+      stderr: err.stream,
+      now: () => clock.t,
+    });
+    play(p, parallel.slice(0, 7), clock); // stage a's RUN started last, stage b's RUN running
+    play(
+      p,
+      failing.slice(5, 7).map((e) => ({ ...e, step: 2 }) as BuildEvent),
+      clock,
+    );
+    clock.t += 100;
+    p.end({ error: runFailed() });
+    const text = err.text();
+    expect(frames(text).at(-1)!.lines).toEqual([
+      '[+] Building 1.0s (2/6)',
+      row(' => DONE [a 1/2] FROM bb AS a', '0.0s'),
+      row(' => DONE [b 1/2] FROM bb AS b', '0.0s'),
+      row(' => CANCELED [b 2/2] RUN echo B', '0.4s'),
+      row(' => ERROR [a 2/2] RUN echo A1; sleep 1; echo A2', '0.3s'),
+    ]);
+    expect(text.slice(text.lastIndexOf('\x1b[J') + 3)).toBe(
+      'warning: Dockerfile:9:1: JSONArgsRecommended: JSON arguments recommended for CMD to prevent unintended behavior related to OS signals\n' +
+        'skipped stage docs: not needed by the target\n' +
+        '------\n > [a 2/2] RUN echo A1; sleep 1; echo A2:\na\nb\n------\nexit code: 3\nfull log: /store/logs/step-2.log\n',
+    );
+  });
+
+  it('numbers ONBUILD triggers within their stage, as the plan counts them', () => {
+    const err = terminal(W);
+    const clock = { t: 0 };
+    const p = new TtyProgress({
+      stdout: collector().stream,
+      stderr: err.stream,
+      now: () => clock.t,
+    });
+    play(
+      p,
+      [
+        { type: 'plan', total: 3, stages: [{ index: 0, steps: 3 }], skipped: [], warnings: [] },
+        { type: 'step', stage: 0, step: 1, total: 3, text: 'FROM parent' },
+        { type: 'done', stage: 0, step: 1, id: 'c2a77e7ececd', cached: false, ms: 0 },
+        { type: 'step', stage: 0, step: 2, total: 3, text: 'RUN echo trig1', onbuild: true },
+        { type: 'done', stage: 0, step: 2, id: 'd3021128a48a', cached: false, ms: 300 },
+        { type: 'step', stage: 0, step: 3, total: 3, text: 'RUN echo child' },
+        { type: 'done', stage: 0, step: 3, id: '85398740d46d', cached: false, ms: 200 },
+      ],
+      clock,
+    );
+    p.end({ error: new Error('stop') });
+    expect(frames(err.text()).at(-1)!.lines.slice(1)).toEqual([
+      row(' => DONE [1/3] FROM parent', '0.0s'),
+      row(' => DONE [2/3] ONBUILD RUN echo trig1', '0.3s'),
+      row(' => DONE [3/3] RUN echo child', '0.2s'),
+    ]);
+  });
+
   it('names stages in a multi-stage build and prints warnings and explanations after the frame', () => {
     const err = terminal(W);
     const clock = { t: 0 };
@@ -120,7 +180,7 @@ describe('tty progress', () => {
     expect(text.slice(text.lastIndexOf('\x1b[J') + 3)).toBe(
       'warning: Dockerfile:9:1: JSONArgsRecommended: JSON arguments recommended for CMD to prevent unintended behavior related to OS signals\n' +
         'skipped stage docs: not needed by the target\n' +
-        'warning: one or more build args were not consumed: [UNUSED]\n' +
+        '[Warning] One or more build-args [UNUSED] were not consumed\n' +
         '[b 2/2] RUN echo B\n' +
         ' ---> cache miss: instruction changed: RUN echo b → RUN echo B\n',
     );

@@ -26,7 +26,7 @@ Options:
       --metadata-file string  Write build result metadata (JSON) to the file
       --network string     Networking mode for RUN steps: default, host or none (default "default")
       --no-cache           Do not use cache when building the image
-  -o, --output stringArray Output destination (type=image|oci|docker|tar|local,dest=PATH; "DIR" = local)
+  -o, --output list        Output destination (type=image|oci|docker|tar|local,dest=PATH; "DIR" = local)
       --platform string    The platform to build for (only the host's)
       --progress string    Progress output: auto, plain, tty, json or quiet (default "auto")
       --pull               Always attempt to pull a newer version of the base image

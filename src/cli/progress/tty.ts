@@ -73,7 +73,7 @@ export class TtyProgress implements Progress {
       case 'step':
         this.steps.set(e.step, {
           label: this.label(e.stage),
-          text: e.onbuild ? `ONBUILD ${e.text}` : e.text,
+          text: visible(`${e.onbuild ? 'ONBUILD ' : ''}${e.text.replace(/\s*\n\s*/g, ' ')}`),
           state: 'running',
           started: this.now(),
           lines: [],
@@ -107,6 +107,12 @@ export class TtyProgress implements Progress {
     if (this.over) return;
     this.over = true;
     clearInterval(this.timer);
+    // A build that failed before it began (a missing context): no empty frame.
+    if ('error' in outcome && this.height === 0 && this.steps.size === 0) {
+      const notes = this.notes.map((n) => `${n}\n`).join('');
+      if (notes !== '') this.opts.stderr.write(notes);
+      return;
+    }
     if ('error' in outcome) this.settle(outcome.error);
     const lines = this.frame('result' in outcome ? outcome.result : undefined, true);
     this.draw(lines);

@@ -150,6 +150,29 @@ describe('tty progress', () => {
     ]);
   });
 
+  it('keeps a heredoc step on one line', () => {
+    const err = terminal(W);
+    const p = new TtyProgress({ stdout: collector().stream, stderr: err.stream, now: () => 0 });
+    p.onEvent({
+      type: 'step',
+      stage: 0,
+      step: 1,
+      total: 1,
+      text: 'RUN <<EOF\necho a\n  echo b\nEOF',
+    });
+    p.end({ error: new Error('stop') });
+    expect(frames(err.text()).at(-1)!.lines[1]).toBe(
+      row(' => CANCELED [1/1] RUN <<EOF echo a echo b EOF', '0.0s'),
+    );
+  });
+
+  it('writes nothing for a build that failed before its first event', () => {
+    const err = terminal(W);
+    const p = new TtyProgress({ stdout: collector().stream, stderr: err.stream });
+    p.end({ error: new Error('context not found') });
+    expect(err.text()).toBe('');
+  });
+
   it('names stages in a multi-stage build and prints warnings and explanations after the frame', () => {
     const err = terminal(W);
     const clock = { t: 0 };

@@ -56,6 +56,7 @@ export async function checksumSources(
       ignore: tree.ignore,
       base: src.real,
       exclude: opts.exclude,
+      excludeBase: src.keep,
     });
     for (const e of walk) {
       opts.signal?.throwIfAborted();

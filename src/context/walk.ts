@@ -89,6 +89,12 @@ export interface WalkOptions {
   base: string;
   /** --exclude, matched against paths under the walked source (BuildKit's rule). */
   exclude?: PathMatcher;
+  /**
+   * Where --exclude paths start: '' (the source itself), or for COPY --parents the
+   * source's kept path, since BuildKit then copies from the root (or pivot) with the
+   * source as an include pattern. The source itself is then matched too.
+   */
+  excludeBase?: string;
 }
 
 /**
@@ -100,6 +106,10 @@ export interface WalkOptions {
 export function* walkSource(abs: string, opts: WalkOptions): Generator<SourceEntry> {
   const top = classify(abs, '');
   if (top === undefined) return;
+  const base = opts.excludeBase ?? '';
+  if (base !== '' && opts.exclude?.matches(base).excluded) {
+    if (top.kind !== 'dir' || !opts.exclude.mayIncludeUnder(base)) return;
+  }
   yield top;
   if (top.kind === 'dir') yield* walkDir(abs, '', opts, []);
 }
@@ -134,7 +144,7 @@ function filter(e: SourceEntry, opts: WalkOptions): 'keep' | 'skip' | 'maybe' {
   const inTree = opts.base === '' ? e.rel : `${opts.base}/${e.rel}`;
   const checks: [PathMatcher | undefined, string][] = [
     [opts.ignore, inTree],
-    [opts.exclude, e.rel],
+    [opts.exclude, opts.excludeBase ? `${opts.excludeBase}/${e.rel}` : e.rel],
   ];
   let verdict: 'keep' | 'maybe' = 'keep';
   for (const [m, path] of checks) {

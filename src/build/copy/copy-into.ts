@@ -18,7 +18,13 @@ import { chmod, copyFile, lchown, unlink, utimes, writeFile } from 'node:fs/prom
 import { posix } from 'node:path';
 import { TsbuildError } from '../../errors.js';
 import type { ResolvedSource } from '../../context/sources.js';
-import { walkSource } from '../../context/walk.js';
+import {
+  followInRoot,
+  hostPath,
+  realRoot,
+  walkSource,
+  type SourceEntry,
+} from '../../context/walk.js';
 import { extractArchive, isArchive } from './archive.js';
 import { writeEntry, type EntryWriter } from './copy-tree.js';
 import { DestRoot, notADirectory } from './dest.js';
@@ -85,18 +91,64 @@ async function copySource(
     ignore: plan.tree.ignore,
     base: src.real,
     exclude: plan.exclude,
+    excludeBase: src.keep,
   });
-  if (!src.dir) {
-    const t = fileTarget(root, plan, src.keep ?? posix.basename(src.path));
-    for (const e of walk) await writeEntry(e, t.host, t.shown, w);
-    return;
-  }
-  const dest = src.keep === undefined ? plan.dest : posix.join(plan.dest, src.keep);
-  const top = root.mkdirp(dest);
+  let top: Target | undefined;
+  // Hardlinks are kept within one source, as BuildKit runs one copier per source.
+  w = { ...w, links: new Map() };
   for (const e of walk) {
     signal?.throwIfAborted();
-    if (e.rel !== '') await writeEntry(e, `${top}/${e.rel}`, posix.join(dest, e.rel), w);
+    top ??= await prepare(root, plan, src, w);
+    if (!src.dir) await writeEntry(e, top.host, top.shown, w);
+    else if (e.rel !== '')
+      await writeEntry(e, `${top.host}/${e.rel}`, posix.join(top.shown, e.rel), w);
   }
+}
+
+/** A directory source's destination directory, or a file source's target; made when first needed. */
+async function prepare(
+  root: DestRoot,
+  plan: CopyPlan,
+  src: ResolvedSource,
+  w: EntryWriter,
+): Promise<Target> {
+  if (src.keep !== undefined) return keptPath(root, plan, src, w);
+  if (!src.dir) return fileTarget(root, plan, posix.basename(src.path));
+  return { host: root.mkdirp(plan.dest), shown: plan.dest };
+}
+
+/**
+ * COPY --parents: the directories of the kept path are copies of the source's
+ * (mode, and owner as any entry), as BuildKit's copier creates an included
+ * file's parents; the destination itself is a plain `mkdir -p`.
+ */
+async function keptPath(
+  root: DestRoot,
+  plan: CopyPlan,
+  src: ResolvedSource,
+  w: EntryWriter,
+): Promise<Target> {
+  const keep = (src.keep ?? '').split('/').filter((c) => c !== '');
+  const named = src.path.split('/').filter((c) => c !== '');
+  const pivot = named.slice(0, named.length - keep.length);
+  const tree = realRoot(plan.tree.root);
+  let host = root.mkdirp(plan.dest);
+  const dirs = src.dir ? keep.length : keep.length - 1;
+  for (let i = 0; i < dirs; i++) {
+    const real = followInRoot(tree, [...pivot, ...keep.slice(0, i + 1)]);
+    if (real === undefined) throw new Error(`BUG: ${src.path} resolved but its parent did not`);
+    const abs = hostPath(tree, real);
+    const entry: SourceEntry = {
+      rel: '',
+      abs,
+      kind: 'dir',
+      stat: lstatSync(abs, { bigint: true }),
+    };
+    host = `${host}/${keep[i]}`;
+    await writeEntry(entry, host, posix.join(plan.dest, ...keep.slice(0, i + 1)), w);
+  }
+  const shown = posix.join(plan.dest, ...keep);
+  return { host: src.dir ? host : `${host}/${keep[keep.length - 1]}`, shown };
 }
 
 /** Where a file named `name` lands (`name` may be a relative path under --parents). */

@@ -233,6 +233,22 @@ describe('COPY (Docker 20.10 confirmed, BuildKit)', () => {
     expect(readFileSync(at('p/d/sub/s'), 'utf8')).toBe('s\n');
     expect(readFileSync(at('p/c'), 'utf8')).toBe('c\n');
     expect(existsSync(at('p/d/skip.log'))).toBe(true);
+    // the kept directories are copies of the source's: d/sub is 0700 in the context
+    expect([facts(at('p/d')), facts(at('p/d/sub'))]).toEqual(['d 0755 0:0', 'd 0700 0:0']);
+  });
+
+  it('--parents matches --exclude from the root (BuildKit copies the root with an include pattern)', async () => {
+    const { at } = await run(copyIns(['d'], '/p/', { parents: true, exclude: ['d/*.log', 'c'] }));
+    expect(existsSync(at('p/d/skip.log'))).toBe(false);
+    expect(existsSync(at('p/d/c'))).toBe(true); // 'c' would be d/c only relative to d
+    const none = await run(copyIns(['d/c'], '/p/', { parents: true, exclude: ['d'] }));
+    expect(existsSync(none.at('p'))).toBe(false);
+  });
+
+  it('--exclude matches under each wildcard match, not the match itself', async () => {
+    const { at } = await run(copyIns(['d*'], '/w/', { exclude: ['sub', 'd'] }));
+    expect(existsSync(at('w/c'))).toBe(true);
+    expect(existsSync(at('w/sub'))).toBe(false);
   });
 
   it('writes a heredoc source as a 0644 file, inside a directory destination', async () => {

@@ -8,7 +8,8 @@
  * - Wildcards are Go's filepath.Match, one path segment at a time: `*` never
  *   crosses a '/'. The part before the first wildcard is resolved like a plain
  *   path; below it, symlinked directories are not entered (filepath.Walk).
- *   A wildcard that matches nothing copies nothing.
+ *   A wildcard that matches nothing copies nothing; one that matches a
+ *   dangling symlink is an error, as in BuildKit.
  * - A missing plain path is SOURCE_NOT_FOUND naming it, and, when
  *   .dockerignore hid it, the pattern and line that did.
  * - Files .dockerignore excludes are not in the tree at all, as they are not
@@ -69,7 +70,7 @@ export function resolveSources(
     if (split < 0) ensureVisible(tree, root, pattern, comps);
     for (const named of paths) {
       const real = followInRoot(root, named);
-      if (real === undefined) continue; // a dangling symlink matched by a wildcard
+      if (real === undefined) throw danglingMatch(tree, pattern, named.join('/'));
       const abs = hostPath(root, real);
       const match: ResolvedSource = {
         pattern,
@@ -127,6 +128,15 @@ function ensureVisible(tree: SourceTree, root: string, pattern: string, comps: s
     if (rule !== undefined) message += ` (${JSON.stringify(rule)})`;
   }
   throw new TsbuildError('SOURCE_NOT_FOUND', message, data);
+}
+
+/** BuildKit fails on a wildcard match it cannot follow (Docker 20.10 confirmed: `"/nowhere" not found`). */
+function danglingMatch(tree: SourceTree, pattern: string, path: string): TsbuildError {
+  return new TsbuildError(
+    'SOURCE_NOT_FOUND',
+    `${JSON.stringify(path)} (matched by ${JSON.stringify(pattern)}) is a symlink to nothing in the ${tree.label}`,
+    { source: pattern, path, label: tree.label },
+  );
 }
 
 function isDir(root: string, rel: string): boolean {

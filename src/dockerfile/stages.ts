@@ -15,7 +15,7 @@
 import { DockerfileError, withSourceLines, type Span } from '../errors.js';
 import type { ArgInstruction, FromInstruction, Instruction, Warning } from './ast.js';
 import { expanderFor, expandInstruction } from './expand-instruction.js';
-import type { ParsedDockerfile } from './parse.js';
+import { parseDockerfile, type ParsedDockerfile } from './parse.js';
 import { suggest } from './instructions/suggest.js';
 import { buildOrder, findTarget, linkDependencies } from './stage-refs.js';
 import type { Stage, StageBase, StageGraph, Step } from './stage.js';
@@ -34,6 +34,11 @@ export interface StageGraphOptions {
    * Without it, references the stage cannot resolve are not warned about.
    */
   imageEnv?: (ref: string) => string[] | undefined;
+  /**
+   * The ONBUILD triggers of a base image (its config's OnBuild), when known: they
+   * run right after the FROM, parsed as if written there.
+   */
+  imageOnBuild?: (ref: string) => string[] | undefined;
 }
 
 /**
@@ -81,6 +86,8 @@ function lower(df: ParsedDockerfile, opts: StageGraphOptions): StageGraph {
       ctx.scopes.push(current.scope);
       if (current.stage.base.kind === 'stage')
         runTriggers(current, stages[current.stage.base.index]!, ctx);
+      else if (current.stage.base.kind === 'image')
+        runImageTriggers(current, current.stage.base.ref, ctx);
     } else if (!current) {
       if (ins.kind !== 'ARG') {
         throw new DockerfileError(
@@ -177,6 +184,24 @@ function runTriggers(current: { stage: Stage; scope: Scope }, parent: Stage, ctx
       );
     }
     apply(ins.trigger, current, ctx, true);
+  }
+}
+
+/** `FROM image` whose config has OnBuild triggers: parsed and run like a stage's. */
+function runImageTriggers(current: { stage: Stage; scope: Scope }, ref: string, ctx: Context): void {
+  const triggers = ctx.opts.imageOnBuild?.(ref) ?? [];
+  for (const text of triggers) {
+    const parsed = parseDockerfile(text, { file: `${ref} ONBUILD` });
+    for (const ins of parsed.instructions) {
+      if (ins.kind === 'FROM' || ins.kind === 'ONBUILD' || ins.kind === 'MAINTAINER') {
+        throw new DockerfileError(
+          'ONBUILD_TRIGGER',
+          `${ins.kind} isn't allowed as an ONBUILD trigger (in the base image ${ref})`,
+          ins.span,
+        );
+      }
+      withSourceLines(parsed.lines, () => apply(ins, current, ctx, true));
+    }
   }
 }
 

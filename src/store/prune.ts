@@ -55,8 +55,11 @@ export async function prune(store: Store, opts: PruneOptions = {}): Promise<Prun
         cache.push(record.key);
       }
     }
-    for (const { record } of await store.cache.list())
+    // A record's layer and the config it produced are what a cache hit reads.
+    for (const { record } of await store.cache.list()) {
       if (record.layer) held.add(record.layer.digest);
+      if (record.config) held.add(record.config);
+    }
     const olderThan = Math.min(until, Date.now() - GRACE_MS);
     await removeOrphans(store, held, olderThan);
     await removeLeftovers(store, olderThan);

@@ -1,0 +1,145 @@
+/**
+ * The end of a build: `--label`s, `--squash`, the image stored and tagged, and the
+ * `--output`s other than the store (an archive like `save` writes, or the flattened
+ * filesystem as a directory or a tar).
+ */
+import { createWriteStream } from 'node:fs';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import type { BuildDeps } from '../build/deps.js';
+import { HISTORY_COMMENT } from '../build/stage.js';
+import { configBytes, type StageState } from '../build/state.js';
+import { changeInSnapshot } from '../build/effects/snapshot.js';
+import { TsbuildError } from '../errors.js';
+import type { Descriptor, ImageConfig } from '../image/types.js';
+import { applyLayer } from '../layer/apply.js';
+import { tarDirectory } from '../layer/writer.js';
+import type { Store } from '../store/store.js';
+import type { BuildRequest, BuildResult } from './build-types.js';
+import { save } from './save.js';
+
+type Finished = Omit<BuildResult, 'steps'>;
+
+export async function finishImage(
+  store: Store,
+  deps: BuildDeps,
+  state: StageState,
+  req: BuildRequest,
+): Promise<Finished> {
+  let config = state.config;
+  let layers = state.layers;
+  if (req.labels && Object.keys(req.labels).length > 0) {
+    const inner = config.config ?? {};
+    config = {
+      ...config,
+      config: { ...inner, Labels: { ...(inner.Labels ?? {}), ...req.labels } },
+    };
+  }
+  if (req.squash) ({ config, layers } = await squash(deps, config, layers, baseLayerCount(state)));
+  const outputs = req.outputs ?? [{ type: 'image' as const }];
+  // The image always lands in the store (its layers are the cache); tags too, so an
+  // archive output names it as `save` would.
+  const record = await store.addImage({
+    config: configBytes(config),
+    layers,
+    tags: req.tags ?? [],
+  });
+  for (const o of outputs) {
+    if (o.type === 'image') continue;
+    if (o.type === 'local')
+      await flattenTo(deps, layers, resolve(req.cwd ?? process.cwd(), o.dest));
+    else if (o.type === 'tar') await flattenTar(deps, layers, o.dest, req);
+    else await saveArchive(req, record.id, o.dest);
+  }
+  return {
+    id: record.id,
+    digest: record.manifest.digest,
+    descriptor: {
+      mediaType: record.manifest.mediaType,
+      digest: record.manifest.digest,
+      size: record.manifest.size,
+    },
+    tags: record.tags,
+  };
+}
+
+/** How many of the final layers came from the base image (the rest are the build's). */
+function baseLayerCount(state: StageState): number {
+  const history = state.config.history ?? [];
+  const ours = history.filter((h) => h.comment === HISTORY_COMMENT && !h.empty_layer).length;
+  return state.layers.length - ours;
+}
+
+/**
+ * `--squash`: the build's own layers as one, on top of the base image's layers.
+ * History is kept; every entry of the build but the last is marked empty.
+ */
+async function squash(
+  deps: BuildDeps,
+  config: ImageConfig,
+  layers: Descriptor[],
+  base: number,
+): Promise<{ config: ImageConfig; layers: Descriptor[] }> {
+  const own = layers.slice(base);
+  if (own.length <= 1) return { config, layers };
+  const one = await changeInSnapshot(deps, layers.slice(0, base), 'squash', async (rootfs) => {
+    for (const l of own)
+      await applyLayer(rootfs, deps.store.blobs.open(l.digest), { whiteouts: 'apply' });
+  });
+  const kept = layers.slice(0, base);
+  const newLayers = one ? [...kept, one] : kept;
+  const history = (config.history ?? []).map((h) => ({ ...h }));
+  let last = -1;
+  history.forEach((h, i) => {
+    if (h.comment === HISTORY_COMMENT && !h.empty_layer) last = i;
+  });
+  history.forEach((h, i) => {
+    if (h.comment === HISTORY_COMMENT && i !== last) h.empty_layer = true;
+  });
+  if (last >= 0 && !one) history[last]!.empty_layer = true;
+  return {
+    config: {
+      ...config,
+      history,
+      rootfs: { type: 'layers', diff_ids: newLayers.map((l) => l.digest) },
+    },
+    layers: newLayers,
+  };
+}
+
+/** `--output type=local,dest=DIR`: the image's filesystem, every layer applied in order. */
+async function flattenTo(deps: BuildDeps, layers: Descriptor[], dest: string): Promise<void> {
+  await mkdir(dest, { recursive: true });
+  for (const l of layers)
+    await applyLayer(dest, deps.store.blobs.open(l.digest), { whiteouts: 'apply' });
+}
+
+/** `--output type=tar,dest=FILE|-`: the flattened filesystem as one tar. */
+async function flattenTar(
+  deps: BuildDeps,
+  layers: Descriptor[],
+  dest: string,
+  req: BuildRequest,
+): Promise<void> {
+  const dir = await mkdtemp(join(deps.workRoot, 'flat-'));
+  try {
+    await flattenTo(deps, layers, dir);
+    await pipeline(tarDirectory(dir), outputStream(dest, req));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** `--output type=oci|docker,dest=FILE|-`: the archive `tsbuild save` writes (OCI layout + docker-archive). */
+async function saveArchive(req: BuildRequest, id: string, dest: string): Promise<void> {
+  const names = req.tags && req.tags.length > 0 ? req.tags : [id];
+  await save({ root: req.root, env: req.env, images: names, output: outputStream(dest, req) });
+}
+
+function outputStream(dest: string, req: BuildRequest): NodeJS.WritableStream {
+  if (dest === '-') return process.stdout;
+  if (!dest)
+    throw new TsbuildError('OUTPUT', '--output needs dest=FILE (or dest=- for standard output)');
+  return createWriteStream(resolve(req.cwd ?? process.cwd(), dest));
+}

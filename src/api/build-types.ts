@@ -1,0 +1,70 @@
+/**
+ * The shapes of `build()`: what a caller asks for and what it gets back. The CLI's
+ * `tsbuild build` flags map one to one onto BuildRequest.
+ */
+import type { Readable } from 'node:stream';
+import type { BuildEvent } from '../build/events.js';
+import type { StoreOptions } from './store.js';
+
+export type { BuildEvent };
+
+/** Where the result goes besides (or instead of) the store. */
+export type BuildOutput =
+  /** The default: the image goes into the store (and is tagged). */
+  | { type: 'image' }
+  /** An OCI layout archive (`dest` a file, `-` for stdout) or, for `local`, the flattened rootfs in a directory. */
+  | { type: 'oci' | 'docker' | 'tar'; dest: string }
+  | { type: 'local'; dest: string };
+
+export interface BuildRequest extends StoreOptions {
+  /** A directory, a tar file, or `-` for a tar context (or a bare Dockerfile) read from `stdin`. */
+  context: string;
+  /** The Dockerfile: a path (relative to the process cwd, as docker's -f), or `-` for `stdin`. Default `<context>/Dockerfile`. */
+  dockerfile?: string;
+  /** Read when `context` or `dockerfile` is `-`. */
+  stdin?: Readable;
+  tags?: string[];
+  buildArgs?: Record<string, string>;
+  target?: string;
+  noCache?: boolean;
+  /** Look for a newer base image in the registry (needs the registry client: issue 7). */
+  pull?: boolean;
+  labels?: Record<string, string>;
+  /** The default network of RUN steps; `default` is docker's (isolated here: `none` unless `RUN --network=host`). */
+  network?: 'default' | 'host' | 'none';
+  runtime?: 'auto' | 'runc' | 'crun' | 'builtin';
+  /** Only the host's platform can be built; anything else is a clear error. */
+  platform?: string;
+  /** One layer on top of the base image's layers. */
+  squash?: boolean;
+  /** How many stages may build at once (default 2). */
+  jobs?: number;
+  outputs?: BuildOutput[];
+  /** Say, for each miss, what changed compared with the closest earlier record. */
+  explainCache?: boolean;
+  signal?: AbortSignal;
+  /** Called for every event as it happens. */
+  onEvent?: (event: BuildEvent) => void;
+  /** Resolves relative paths; default process.cwd(). */
+  cwd?: string;
+}
+
+export interface StepResult {
+  stage: number;
+  step: number;
+  text: string;
+  cached: boolean;
+  ms: number;
+  key: string;
+}
+
+export interface BuildResult {
+  /** The image ID: the config digest. */
+  id: string;
+  /** The manifest digest (`containerimage.digest`). */
+  digest: string;
+  /** The manifest's descriptor (`containerimage.descriptor`). */
+  descriptor: { mediaType: string; digest: string; size: number };
+  tags: string[];
+  steps: StepResult[];
+}

@@ -1,0 +1,265 @@
+/**
+ * `build`: a Dockerfile and its context in, an image in the store out — what
+ * `docker build` does, as a function. Events stream through `onEvent` (or
+ * `buildEvents()` as an async iterable); the result says what each step did.
+ *
+ * A failed build leaves the store consistent: every step that finished before the
+ * failure stays cached (its layer and config are stored and recorded), nothing is
+ * tagged, and the build's temporary directories are removed.
+ */
+import { createHash } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { buildStages } from '../build/scheduler.js';
+import {
+  baseState,
+  configBytes,
+  imageState,
+  scratchState,
+  type StageState,
+} from '../build/state.js';
+import type { BuildDeps } from '../build/deps.js';
+import type { BuildEvent } from '../build/events.js';
+import { openContext, type BuildContext } from '../context/open.js';
+import { FileHasher } from '../context/statcache.js';
+import { parseDockerfile, type ParsedDockerfile } from '../dockerfile/parse.js';
+import { formatPlatform, hostPlatform } from '../dockerfile/scope.js';
+import { buildStageGraph, type StageGraph } from '../dockerfile/stages.js';
+import { DockerfileError, TsbuildError } from '../errors.js';
+import { pickRunner } from '../runtime/run/pick.js';
+import { pickSnapshotter } from '../runtime/snapshot/index.js';
+import { cleanupStale } from '../runtime/snapshot/stale.js';
+import type { Store } from '../store/store.js';
+import { sha256 } from '../util/digest.js';
+import type { BuildRequest, BuildResult } from './build-types.js';
+import { finishImage } from './build-output.js';
+import { IngestSession } from './ingest.js';
+import { openStore } from './store.js';
+
+export type { BuildRequest, BuildResult, BuildEvent };
+
+/**
+ * Build an image.
+ * @example
+ *   const r = await build({ context: 'examples/hello', tags: ['hello'], onEvent: (e) => console.log(e) });
+ *   r.id;    // 'sha256:…' (the image ID)
+ *   r.steps; // [{ step: 2, text: 'COPY hello.txt /', cached: true, … }, …]
+ */
+export async function build(req: BuildRequest): Promise<BuildResult> {
+  const platform = checkPlatform(req.platform);
+  if (req.pull)
+    throw new TsbuildError(
+      'UNSUPPORTED',
+      '--pull needs a registry client, which tsbuild does not have yet (issue 7)',
+    );
+  const store = await openStore(req);
+  const emit = req.onEvent ?? (() => undefined);
+  const work = await mkdtemp(join(store.root, 'tmp', 'build-'));
+  let context: BuildContext | undefined;
+  try {
+    await cleanupStale(join(store.root, 'tmp')).catch(() => undefined);
+    context = await openContext({
+      context: req.context,
+      dockerfile: req.dockerfile,
+      stdin: req.stdin,
+      cwd: req.cwd,
+      tmpDir: work,
+    });
+    const df = parseDockerfile(context.dockerfile.text, { file: context.dockerfile.name });
+    const images = await resolveImages(store, df, req);
+    const graph = buildStageGraph(df, {
+      buildArgs: req.buildArgs,
+      target: req.target,
+      imageEnv: (ref) => images.get(ref)?.config.config?.Env ?? undefined,
+      imageOnBuild: (ref) => images.get(ref)?.config.config?.OnBuild ?? undefined,
+    });
+    emitPlan(graph, emit);
+    // A tar or stdin context is extracted afresh each time: nothing to remember.
+    const local = !context.dir.startsWith(work);
+    const hasher = await FileHasher.open(
+      local ? join(store.root, 'context-cache', `${contextId(context, req)}.json`) : undefined,
+    );
+    const session = new IngestSession(store);
+    const deps: BuildDeps = {
+      store,
+      runner: pickRunner(req.runtime ?? 'auto'),
+      snapshotter: await pickSnapshotter('auto', { workRoot: work }),
+      workRoot: work,
+      logDir: join(store.root, 'logs'),
+      putLayer: (tar, source) => session.putTar(tar, source),
+      emit,
+      signal: req.signal ?? new AbortController().signal,
+      noCache: req.noCache ?? false,
+      explain: req.explainCache ?? false,
+      network: req.network === 'host' ? 'host' : 'none',
+      context,
+      hasher,
+      platform,
+    };
+    try {
+      const { state, steps } = await buildStages(graph, deps, {
+        jobs: req.jobs ?? 2,
+        baseState: async (i) => startState(graph, i, images, platform),
+        imageState: async (ref) => {
+          const s = images.get(ref);
+          if (!s)
+            throw new TsbuildError(
+              'NO_SUCH_IMAGE',
+              `COPY --from=${ref}: no such image in the store`,
+            );
+          return s;
+        },
+      });
+      const out = await finishImage(store, deps, state, req);
+      emit({ type: 'result', id: out.id, digest: out.digest, tags: out.tags });
+      return { ...out, steps };
+    } finally {
+      await hasher.save().catch(() => undefined);
+    }
+  } finally {
+    await context?.close();
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+/**
+ * `build()` as an async iterable of its events; `result` settles when the build ends.
+ * @example
+ *   const b = buildEvents({ context: '.' });
+ *   for await (const e of b) if (e.type === 'output') process.stdout.write(e.data);
+ *   const { id } = await b.result;
+ */
+export function buildEvents(
+  req: Omit<BuildRequest, 'onEvent'>,
+): AsyncIterable<BuildEvent> & { result: Promise<BuildResult> } {
+  const queue: BuildEvent[] = [];
+  let wake: (() => void) | undefined;
+  let done = false;
+  const result = build({
+    ...req,
+    onEvent: (e) => {
+      queue.push(e);
+      wake?.();
+    },
+  }).finally(() => {
+    done = true;
+    wake?.();
+  });
+  result.catch(() => undefined);
+  return {
+    result,
+    async *[Symbol.asyncIterator]() {
+      for (;;) {
+        while (queue.length > 0) yield queue.shift()!;
+        if (done) break;
+        await new Promise<void>((r) => (wake = r));
+        wake = undefined;
+      }
+      await result;
+    },
+  };
+}
+
+function checkPlatform(requested: string | undefined) {
+  const host = hostPlatform();
+  const hostText = formatPlatform(host);
+  if (requested !== undefined) {
+    const want = requested.toLowerCase().replace(/\/$/, '');
+    if (
+      want !== hostText &&
+      !(host.variant === undefined && want === `${host.os}/${host.architecture}`)
+    )
+      throw new TsbuildError(
+        'PLATFORM',
+        `cannot build for platform ${requested}: tsbuild builds for the host's platform (${hostText}) only`,
+        { platform: requested },
+      );
+  }
+  return host;
+}
+
+/** Every image a FROM or COPY --from names, from the store; a missing one is an error at its line. */
+async function resolveImages(
+  store: Store,
+  df: ParsedDockerfile,
+  req: BuildRequest,
+): Promise<Map<string, StageState>> {
+  const first = buildStageGraph(df, { buildArgs: req.buildArgs, target: req.target });
+  const out = new Map<string, StageState>();
+  for (const i of first.order) {
+    const stage = first.stages[i]!;
+    const refs = [...(stage.base.kind === 'image' ? [stage.base.ref] : []), ...stage.images];
+    for (const ref of refs) {
+      if (out.has(ref)) continue;
+      try {
+        out.set(ref, await imageState(store, ref));
+      } catch (e) {
+        if (!(e instanceof TsbuildError) || e.code !== 'NO_SUCH_IMAGE') throw e;
+        const span =
+          stage.base.kind === 'image' && stage.base.ref === ref
+            ? stage.from.imageSpan
+            : stage.from.span;
+        throw new DockerfileError(
+          'BASE_NOT_FOUND',
+          `${ref}: no such image in the store (load, import or build it first; pulling from a registry is not supported yet)`,
+          span,
+          { sourceLine: df.lines[span.line - 1] },
+        );
+      }
+    }
+  }
+  return out;
+}
+
+function startState(
+  graph: StageGraph,
+  index: number,
+  images: Map<string, StageState>,
+  platform: ReturnType<typeof hostPlatform>,
+): StageState {
+  const stage = graph.stages[index]!;
+  if (stage.base.kind === 'image') {
+    const img = images.get(stage.base.ref)!;
+    return { ...baseState(img.config, img.layers), id: img.id };
+  }
+  const s = scratchState(platform);
+  return { ...s, id: sha256(configBytes(s.config)) };
+}
+
+function emitPlan(graph: StageGraph, emit: (e: BuildEvent) => void): void {
+  let total = 0;
+  for (const i of graph.order) total += 1 + graph.stages[i]!.steps.length;
+  emit({
+    type: 'plan',
+    total,
+    stages: graph.order.map((i) => {
+      const s = graph.stages[i]!;
+      return { index: i, ...(s.name ? { name: s.name } : {}), steps: s.steps.length + 1 };
+    }),
+    skipped: graph.skipped.map((s) => ({
+      index: s.index,
+      ...(s.name ? { name: s.name } : {}),
+      reason: s.reason,
+    })),
+    warnings: graph.warnings.map((w) => ({
+      rule: w.rule,
+      message: w.message,
+      file: w.span.file,
+      line: w.span.line,
+      col: w.span.col,
+    })),
+  });
+  if (graph.unusedBuildArgs.length > 0)
+    emit({
+      type: 'warning',
+      message: `[Warning] One or more build-args [${graph.unusedBuildArgs.join(' ')}] were not consumed`,
+    });
+}
+
+/** The stat cache is per context directory: its absolute path never reaches a key. */
+function contextId(context: BuildContext, req: BuildRequest): string {
+  return createHash('sha256')
+    .update(resolve(req.cwd ?? process.cwd(), context.dir))
+    .digest('hex')
+    .slice(0, 32);
+}

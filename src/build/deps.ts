@@ -1,0 +1,34 @@
+/**
+ * What the engine is handed (STYLE.md #11): the store, the sandbox, how to store a
+ * layer, where to report — no module-level state, so tests build real ones in a temp root.
+ */
+import type { Readable } from 'node:stream';
+import type { Descriptor } from '../image/types.js';
+import type { Runner } from '../runtime/run/runner.js';
+import type { Snapshotter } from '../runtime/snapshot/types.js';
+import type { Store } from '../store/store.js';
+import type { BuildContext } from '../context/open.js';
+import type { FileHasher } from '../context/statcache.js';
+import type { BuildEvent } from './events.js';
+import type { PlatformSpec } from './state.js';
+
+export interface BuildDeps {
+  store: Store;
+  runner: Runner;
+  snapshotter: Snapshotter;
+  /** A private directory for this build's snapshots, bundles and downloads. */
+  workRoot: string;
+  /** Where failed steps' full logs are kept. */
+  logDir: string;
+  /** Store an uncompressed layer tar; resolves to its descriptor (digest = diff ID). */
+  putLayer(tar: Readable, source: string): Promise<Descriptor>;
+  emit(event: BuildEvent): void;
+  signal: AbortSignal;
+  noCache: boolean;
+  explain: boolean;
+  /** RUN's network when the step does not say (`RUN --network=…`). */
+  network: 'host' | 'none';
+  context: BuildContext;
+  hasher: FileHasher;
+  platform: PlatformSpec;
+}

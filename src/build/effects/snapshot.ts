@@ -1,0 +1,53 @@
+/**
+ * A writable root over a state's layers, something done in it, and what changed
+ * stored as a layer: the one mechanism behind RUN, WORKDIR and COPY. An empty diff
+ * gives no layer (history then says `empty_layer`).
+ */
+import type { Descriptor } from '../../image/types.js';
+import type { BuildDeps } from '../deps.js';
+
+/** Paths a runner puts in place that must never reach a layer. */
+const RUNTIME_FILES = new Set(['etc/hosts', 'etc/resolv.conf', 'etc/hostname']);
+
+/** An empty layer is the two end-of-archive blocks alone. */
+const EMPTY_TAR_SIZE = 1024;
+
+export async function lowerDirs(deps: BuildDeps, layers: Descriptor[]): Promise<string[]> {
+  return Promise.all(layers.map((l) => deps.store.snapshots.get(l.digest)));
+}
+
+export async function changeInSnapshot(
+  deps: BuildDeps,
+  layers: Descriptor[],
+  source: string,
+  fn: (rootfs: string) => Promise<void>,
+): Promise<Descriptor | undefined> {
+  const lowers = await lowerDirs(deps, layers);
+  const snap = await deps.snapshotter.prepare(lowers, {
+    workRoot: deps.workRoot,
+    exclude: (p) => RUNTIME_FILES.has(p),
+  });
+  try {
+    await fn(snap.rootfs);
+    const layer = await deps.putLayer(snap.diff(), source);
+    return layer.size <= EMPTY_TAR_SIZE ? undefined : layer;
+  } finally {
+    await snap.release();
+  }
+}
+
+/** A read-only look at a state's filesystem (COPY --from, --chown lookups); released after `fn`. */
+export async function withRootfs<T>(
+  deps: BuildDeps,
+  layers: Descriptor[],
+  fn: (rootfs: string) => Promise<T>,
+): Promise<T> {
+  const snap = await deps.snapshotter.prepare(await lowerDirs(deps, layers), {
+    workRoot: deps.workRoot,
+  });
+  try {
+    return await fn(snap.rootfs);
+  } finally {
+    await snap.release();
+  }
+}

@@ -1,0 +1,73 @@
+/**
+ * What a build reports as it goes: one event type for every consumer — the
+ * plain, tty and json progress writers of the CLI, and callers of `build()`.
+ *
+ * A step is identified by `stage` (index in the Dockerfile) and `step` (index
+ * in the whole build's numbering, 1-based, as `Step 3/7`). `total` counts every
+ * step of every stage the target needs, FROM lines included, as docker classic
+ * numbers them.
+ */
+
+/** Why a step ran, for `--explain-cache` and the json `cache` section. */
+export interface CacheExplanation {
+  /** What differs from the closest earlier record with the same parent, or why there is none. */
+  reason:
+    | 'no-cache' // --no-cache
+    | 'after-miss' // an earlier step of this stage ran, so its parent is new
+    | 'new-parent' // no record has this parent at all
+    | 'instruction' // the instruction text differs
+    | 'build-args' // a build arg this RUN sees differs
+    | 'sources' // COPY/ADD sources differ (see `files`)
+    | 'no-record'; // nothing comparable was found
+  /** One line a person reads: `instruction changed: RUN echo a → RUN echo b`. */
+  message: string;
+  /** For 'sources': relative paths added, removed or changed. */
+  files?: { added: string[]; removed: string[]; changed: string[] };
+  /** For 'build-args': names whose values differ (values are not shown: they may be secrets). */
+  args?: string[];
+}
+
+export type BuildEvent =
+  /** The build plan: stages in build order, skipped stages with the reason. */
+  | {
+      type: 'plan';
+      total: number;
+      stages: { index: number; name?: string; steps: number }[];
+      skipped: { index: number; name?: string; reason: string }[];
+      warnings: { rule: string; message: string; file: string; line: number; col: number }[];
+    }
+  /** A step starts: `Step 3/7 : RUN make`. `text` is the instruction as docker prints it. */
+  | { type: 'step'; stage: number; step: number; total: number; text: string; onbuild?: boolean }
+  /** The step was found in the cache (`---> Using cache`). */
+  | { type: 'cached'; stage: number; step: number; key: string }
+  /** The step will run; `explain` says why it missed. */
+  | { type: 'miss'; stage: number; step: number; key: string; explain: CacheExplanation }
+  /** Output of a RUN, never clipped. */
+  | { type: 'output'; stage: number; step: number; stream: 'stdout' | 'stderr'; data: string }
+  /** The step finished; `id` is the 12-hex short state id docker prints as ` ---> 1a2b3c4d5e6f`. */
+  | {
+      type: 'done';
+      stage: number;
+      step: number;
+      id: string;
+      cached: boolean;
+      ms: number;
+      /** For a RUN or a COPY/ADD: the layer's diff ID, undefined when it changed nothing. */
+      layer?: string;
+    }
+  /** A step failed. `log` is the path of its full output; `tail` its last lines. */
+  | {
+      type: 'failed';
+      stage: number;
+      step: number;
+      message: string;
+      exitCode?: number;
+      log?: string;
+      tail?: string[];
+    }
+  /** A stage ends. */
+  | { type: 'stage-done'; stage: number; id: string }
+  /** A warning that is not a Dockerfile lint (e.g. unused build args). */
+  | { type: 'warning'; message: string }
+  /** The build's result: docker prints `Successfully built <id12>` and one `Successfully tagged` per tag. */
+  | { type: 'result'; id: string; digest: string; tags: string[] };

@@ -1,0 +1,17 @@
+/**
+ * ONBUILD RUN make — stored as a trigger in the config; a build FROM this image runs the
+ * triggers right after its FROM, and its own image does not carry them on.
+ */
+import type { OnbuildInstruction } from '../../dockerfile/ast.js';
+import type { Handler } from './types.js';
+
+export const onbuild: Handler<OnbuildInstruction> = {
+  plan(ins, st) {
+    const text = `ONBUILD ${ins.expression}`;
+    return {
+      config: { ...st.config, OnBuild: [...(st.config.OnBuild ?? []), ins.expression] },
+      history: text,
+      key: text,
+    };
+  },
+};

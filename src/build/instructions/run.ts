@@ -1,0 +1,69 @@
+/**
+ * RUN make — runs in the sandbox over the stage's filesystem; what changed is the layer.
+ *
+ * - Shell form goes through SHELL; heredocs are handed to that shell with the command
+ *   line (`RUN cat <<EOF > /x`), and a RUN that is one heredoc alone runs its body as
+ *   the script (`RUN <<EOF` … `EOF`), as BuildKit does.
+ * - The build args in scope are in the environment for this step only; history shows
+ *   them as BuildKit does: `RUN |1 V=2 /bin/sh -c make # buildkit`. Proxy args are in
+ *   the environment but neither in the history nor in the key.
+ */
+import type { RunInstruction } from '../../dockerfile/ast.js';
+import { DockerfileError } from '../../errors.js';
+import { argvOf } from './command.js';
+import { setEnv } from './env.js';
+import type { Handler } from './types.js';
+
+export const run: Handler<RunInstruction> = {
+  plan(ins, st, step) {
+    if (ins.mounts.length > 0)
+      throw new DockerfileError(
+        'UNSUPPORTED',
+        'RUN --mount is not supported by tsbuild yet',
+        ins.span,
+      );
+    if (ins.security === 'insecure')
+      throw new DockerfileError(
+        'UNSUPPORTED',
+        'RUN --security=insecure is not supported: tsbuild never runs steps privileged',
+        ins.span,
+      );
+    const argv = commandArgv(ins, st.config);
+    const args = step.args ?? {};
+    const names = Object.keys(args).sort();
+    let env = [...(st.config.Env ?? [])];
+    for (const k of names)
+      if (!env.some((e) => e.startsWith(`${k}=`))) env = setEnv(env, k, args[k]!);
+    for (const [k, v] of Object.entries(step.proxy ?? {})) env = setEnv(env, k, v);
+    const prefix =
+      names.length > 0 ? `|${names.length} ${names.map((k) => `${k}=${args[k]}`).join(' ')} ` : '';
+    const network = ins.network ?? 'default';
+    return {
+      config: st.config,
+      history: `RUN ${prefix}${argv.join(' ')} # buildkit`,
+      key: `RUN ${JSON.stringify(argv)}${network === 'default' ? '' : ` --network=${network}`}`,
+      effect: {
+        kind: 'run',
+        args: argv,
+        env,
+        cwd: st.config.WorkingDir || '/',
+        user: st.config.User ?? '',
+        network,
+        heredocs: ins.heredocs,
+      },
+    };
+  },
+};
+
+function commandArgv(ins: RunInstruction, config: Parameters<typeof argvOf>[1]): string[] {
+  const c = ins.command;
+  if (c.form === 'exec' || ins.heredocs.length === 0) return argvOf(c, config);
+  const only = ins.heredocs.length === 1 ? ins.heredocs[0]! : undefined;
+  if (only && /^<<-?(["']?)[^\s"']+\1$/.test(c.script.trim())) {
+    const shebang = /^#!\s*(\S.*)\n/.exec(only.content);
+    if (shebang) return [...shebang[1]!.trim().split(/\s+/), '-c', only.content];
+    return argvOf({ form: 'shell', script: only.content }, config);
+  }
+  const bodies = ins.heredocs.map((h) => `${h.content}${h.name}\n`).join('');
+  return argvOf({ form: 'shell', script: `${c.script}\n${bodies}` }, config);
+}

@@ -1,0 +1,134 @@
+/**
+ * Walks the stage graph: each stage the target needs starts once the stages it reads
+ * from are done; at most `jobs` run at once. The first failure aborts the others
+ * (their RUNs are killed, their mounts released) and is the one reported.
+ */
+import type { StageGraph } from '../dockerfile/stage.js';
+import type { KeyInput } from './cachekey.js';
+import type { BuildDeps } from './deps.js';
+import { runStage, type StepOutcome } from './stage.js';
+import type { StageState } from './state.js';
+
+export interface ScheduleOptions {
+  jobs: number;
+  /** The state a stage starts from when its base is not another stage. */
+  baseState(index: number): Promise<StageState>;
+  imageState(ref: string): Promise<StageState>;
+}
+
+export async function buildStages(
+  graph: StageGraph,
+  deps: BuildDeps,
+  opts: ScheduleOptions,
+): Promise<{ state: StageState; steps: StepOutcome[] }> {
+  const abort = new AbortController();
+  const signal = AbortSignal.any([deps.signal, abort.signal]);
+  const scoped: BuildDeps = { ...deps, signal };
+  const numbering = stepNumbers(graph);
+  const results = new Map<number, Promise<StageState>>();
+  const steps: StepOutcome[] = [];
+  const slots = new Semaphore(Math.max(1, opts.jobs));
+  let siblings: Promise<Map<string, KeyInput[]>> | undefined;
+  const bySibling = async (parent: string) => {
+    siblings ??= indexRecords(deps);
+    return (await siblings).get(parent) ?? [];
+  };
+  let first: unknown;
+  const start = (index: number): Promise<StageState> => {
+    const existing = results.get(index);
+    if (existing) return existing;
+    const stage = graph.stages[index]!;
+    const p = (async () => {
+      // Every stage this one reads from first, outside the slot it will take.
+      await Promise.all(stage.dependsOn.map((d) => start(d)));
+      const base =
+        stage.base.kind === 'stage' ? await start(stage.base.index) : await opts.baseState(index);
+      await slots.take(signal);
+      try {
+        const out = await runStage(
+          {
+            stage,
+            base: stage.base.kind === 'stage' ? { ...base, cmdSet: false } : base,
+            firstStep: numbering.get(index)!,
+            total: numbering.total,
+            stages: graph.stages,
+            stageState: start,
+            imageState: opts.imageState,
+            siblings: bySibling,
+          },
+          scoped,
+        );
+        steps.push(...out.steps);
+        return out.state;
+      } finally {
+        slots.give();
+      }
+    })();
+    p.catch((e: unknown) => {
+      first ??= e;
+      abort.abort(e);
+    });
+    results.set(index, p);
+    return p;
+  };
+  for (const i of graph.order) start(i).catch(() => undefined);
+  const settled = await Promise.allSettled(graph.order.map((i) => results.get(i)!));
+  if (first !== undefined || settled.some((s) => s.status === 'rejected'))
+    throw first ?? (settled.find((s) => s.status === 'rejected') as PromiseRejectedResult).reason;
+  steps.sort((a, b) => a.step - b.step);
+  return { state: await results.get(graph.target)!, steps };
+}
+
+/** Docker numbers every line it builds: a stage's FROM, then its steps, stage after stage. */
+export function stepNumbers(graph: StageGraph): Map<number, number> & { total: number } {
+  const out = new Map<number, number>() as Map<number, number> & { total: number };
+  let n = 1;
+  for (const i of graph.order) {
+    out.set(i, n);
+    n += 1 + graph.stages[i]!.steps.length;
+  }
+  out.total = n - 1;
+  return out;
+}
+
+async function indexRecords(deps: BuildDeps): Promise<Map<string, KeyInput[]>> {
+  const out = new Map<string, KeyInput[]>();
+  const records = (await deps.store.cache.list()).map((r) => r.record);
+  records.sort((a, b) => a.created.localeCompare(b.created));
+  for (const r of records) {
+    const input = r.input as KeyInput | undefined;
+    if (!input?.parent) continue;
+    const list = out.get(input.parent) ?? [];
+    list.push(input);
+    out.set(input.parent, list);
+  }
+  return out;
+}
+
+/** At most n holders; waiting stops when the build is aborted. */
+class Semaphore {
+  private waiting: (() => void)[] = [];
+  constructor(private free: number) {}
+
+  async take(signal: AbortSignal): Promise<void> {
+    signal.throwIfAborted();
+    if (this.free > 0) {
+      this.free--;
+      return;
+    }
+    await new Promise<void>((resolve, reject) => {
+      const onAbort = () => reject(signal.reason);
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.waiting.push(() => {
+        signal.removeEventListener('abort', onAbort);
+        resolve();
+      });
+    });
+  }
+
+  give(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.free++;
+  }
+}

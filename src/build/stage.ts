@@ -1,0 +1,249 @@
+/**
+ * One stage, step by step: plan → cache key → lookup → hit | carry out the effect →
+ * commit. A hit reuses the stored layer and the stored config, so an all-cached
+ * rebuild gives the very same image ID.
+ */
+import type { Stage, Step } from '../dockerfile/stage.js';
+import { formatInstruction } from '../dockerfile/format.js';
+import type { Descriptor, HistoryEntry, ImageConfig } from '../image/types.js';
+import type { CacheRecord } from '../store/cache.js';
+import { argDigest, cacheKey, type KeyInput } from './cachekey.js';
+import type { BuildDeps } from './deps.js';
+import type { CacheExplanation } from './events.js';
+import { explainMiss } from './explain.js';
+import { planStep, type Effect, type Plan } from './instructions/index.js';
+import { copySources, copyStep, type CopySources } from './effects/copy.js';
+import { mkdirInRoot } from './effects/mkdir.js';
+import { runStep } from './effects/run.js';
+import { changeInSnapshot } from './effects/snapshot.js';
+import { configBytes, type StageState } from './state.js';
+
+export const HISTORY_COMMENT = 'buildkit.dockerfile.v0';
+
+export interface StageRun {
+  stage: Stage;
+  base: StageState;
+  /** The number docker gives this stage's FROM line (`Step N/total`). */
+  firstStep: number;
+  total: number;
+  /** Every stage of the file, by index (COPY --from names them). */
+  stages: readonly Stage[];
+  /** The result of another stage, for COPY --from=stage. */
+  stageState(index: number): Promise<StageState>;
+  /** An image's state, for COPY --from=image. */
+  imageState(ref: string): Promise<StageState>;
+  /** Records of the store by parent, for explanations (loaded once, on the first miss). */
+  siblings(parent: string): Promise<KeyInput[]>;
+}
+
+export interface StepOutcome {
+  stage: number;
+  step: number;
+  text: string;
+  cached: boolean;
+  ms: number;
+  key: string;
+}
+
+export async function runStage(
+  run: StageRun,
+  deps: BuildDeps,
+): Promise<{ state: StageState; steps: StepOutcome[] }> {
+  const { stage } = run;
+  let state = run.base;
+  const outcomes: StepOutcome[] = [];
+  deps.emit({
+    type: 'step',
+    stage: stage.index,
+    step: run.firstStep,
+    total: run.total,
+    text: fromText(stage),
+  });
+  deps.emit({
+    type: 'done',
+    stage: stage.index,
+    step: run.firstStep,
+    id: short(state.id),
+    cached: false,
+    ms: 0,
+  });
+  let missed = deps.noCache;
+  for (const [i, step] of stage.steps.entries()) {
+    deps.signal.throwIfAborted();
+    const number = run.firstStep + 1 + i;
+    const started = Date.now();
+    const text = stepText(step);
+    deps.emit({
+      type: 'step',
+      stage: stage.index,
+      step: number,
+      total: run.total,
+      text,
+      ...(step.onbuild ? { onbuild: true } : {}),
+    });
+    const plan = planStep(
+      step.instruction,
+      { config: state.config.config ?? {}, author: state.config.author, cmdSet: state.cmdSet },
+      step,
+    );
+    const sources =
+      plan.effect?.kind === 'copy' ? await copySources(deps, plan.effect, state, run) : undefined;
+    let cached = false;
+    let key: string;
+    try {
+      const k = cacheKey(keyInput(state.id, plan, step, sources));
+      key = k.key;
+      const hit = missed ? undefined : await lookup(deps, key);
+      cached = hit !== undefined;
+      if (hit) {
+        state = hit.state(state, plan);
+        deps.emit({ type: 'cached', stage: stage.index, step: number, key });
+      } else {
+        const explain: CacheExplanation = deps.noCache
+          ? { reason: 'no-cache', message: '--no-cache' }
+          : missed
+            ? { reason: 'after-miss', message: 'an earlier step of this stage ran' }
+            : deps.explain
+              ? explainMiss(k.input, await run.siblings(state.id))
+              : { reason: 'no-record', message: 'not in the cache' };
+        missed = true;
+        deps.emit({ type: 'miss', stage: stage.index, step: number, key, explain });
+        const layer = plan.effect
+          ? await carryOut(
+              deps,
+              plan.effect,
+              state,
+              sources,
+              { stage: stage.index, step: number, key },
+              text,
+            )
+          : undefined;
+        state = await commit(deps, state, plan, layer, key, k.input);
+      }
+    } finally {
+      await sources?.release();
+    }
+    const ms = Date.now() - started;
+    const last = state.config.rootfs.diff_ids.at(-1);
+    const added = state.config.history?.at(-1)?.empty_layer ? undefined : last;
+    deps.emit({
+      type: 'done',
+      stage: stage.index,
+      step: number,
+      id: short(state.id),
+      cached,
+      ms,
+      ...(added ? { layer: added } : {}),
+    });
+    outcomes.push({ stage: stage.index, step: number, text, cached, ms, key });
+  }
+  deps.emit({ type: 'stage-done', stage: stage.index, id: state.id });
+  return { state, steps: outcomes };
+}
+
+function keyInput(
+  parent: string,
+  plan: Plan,
+  step: Step,
+  sources: CopySources | undefined,
+): KeyInput {
+  const input: KeyInput = { parent, text: plan.key };
+  if (plan.effect?.kind === 'run' && step.args && Object.keys(step.args).length > 0) {
+    input.args = Object.fromEntries(Object.entries(step.args).map(([k, v]) => [k, argDigest(v)]));
+  }
+  if (sources) input.sources = sources.key;
+  return input;
+}
+
+/** A usable record for `key`: its config and layer still in the store. */
+async function lookup(
+  deps: BuildDeps,
+  key: string,
+): Promise<{ state: (s: StageState, plan: Plan) => StageState } | undefined> {
+  const record = await deps.store.cache.get(key);
+  if (!record?.config) return undefined;
+  const { blobs } = deps.store;
+  if (!(await blobs.has(record.config))) return undefined;
+  if (record.layer && !(await blobs.has(record.layer.digest))) return undefined;
+  const config = await blobs.readJson<ImageConfig>(record.config);
+  await deps.store.cache.put({ ...record, lastUsed: new Date().toISOString() });
+  const layer = record.layer;
+  return {
+    state: (s, plan) => ({
+      config,
+      layers: layer ? [...s.layers, layer] : s.layers,
+      id: record.config!,
+      cmdSet: plan.cmdSet ?? s.cmdSet,
+    }),
+  };
+}
+
+async function carryOut(
+  deps: BuildDeps,
+  effect: Effect,
+  state: StageState,
+  sources: CopySources | undefined,
+  ref: { stage: number; step: number; key: string },
+  text: string,
+): Promise<Descriptor | undefined> {
+  switch (effect.kind) {
+    case 'run':
+      return runStep(deps, state.layers, effect, ref, text);
+    case 'mkdir':
+      return changeInSnapshot(deps, state.layers, text, async (rootfs) =>
+        mkdirInRoot(rootfs, effect.path, effect.user),
+      );
+    case 'copy':
+      return copyStep(deps, effect, state, sources!, text);
+  }
+}
+
+/** The new state after a step that ran: config with history and rootfs, stored; the cache record. */
+async function commit(
+  deps: BuildDeps,
+  state: StageState,
+  plan: Plan,
+  layer: Descriptor | undefined,
+  key: string,
+  input: KeyInput,
+): Promise<StageState> {
+  const created = new Date().toISOString();
+  const entry: HistoryEntry = { created, created_by: plan.history, comment: HISTORY_COMMENT };
+  if (!layer) entry.empty_layer = true;
+  const config: ImageConfig = {
+    ...state.config,
+    created,
+    config: plan.config,
+    history: [...(state.config.history ?? []), entry],
+    rootfs: {
+      type: 'layers',
+      diff_ids: layer
+        ? [...state.config.rootfs.diff_ids, layer.digest]
+        : state.config.rootfs.diff_ids,
+    },
+  };
+  const author = plan.author ?? state.config.author;
+  if (author !== undefined) config.author = author;
+  const stored = await deps.store.blobs.putBytes(configBytes(config));
+  const record: CacheRecord = { key, input, config: stored.digest, created, lastUsed: created };
+  if (layer) record.layer = layer;
+  await deps.store.cache.put(record);
+  return {
+    config,
+    layers: layer ? [...state.layers, layer] : state.layers,
+    id: stored.digest,
+    cmdSet: plan.cmdSet ?? state.cmdSet,
+  };
+}
+
+function fromText(stage: Stage): string {
+  return formatInstruction(stage.from);
+}
+
+function stepText(step: Step): string {
+  return formatInstruction(step.instruction);
+}
+
+export function short(id: string): string {
+  return id.slice(7, 19);
+}

@@ -1,0 +1,171 @@
+/**
+ * The engine end to end: real builds over a busybox base with real RUN steps,
+ * checked through the image config, the flattened filesystem, the history and
+ * what came from the cache.
+ */
+import { chmodSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { rejected } from '../helpers/caught.js';
+import { buildIn, configOf, contextOf, flatten, storeWithBusybox } from './harness.js';
+
+let root: string;
+beforeAll(async () => {
+  root = await storeWithBusybox();
+});
+
+describe('a build', () => {
+  it('makes the image docker would: config, history, files', async () => {
+    const ctx = contextOf({
+      Dockerfile: [
+        'FROM busybox',
+        'ARG WHO=world',
+        'ENV GREETING="hello"',
+        'WORKDIR /app',
+        'COPY hello.txt .',
+        'RUN echo "$GREETING, $WHO" > greeting.txt',
+        'LABEL version=1',
+        'EXPOSE 8080',
+        'CMD ["cat", "greeting.txt"]',
+      ].join('\n'),
+      'hello.txt': 'hi\n',
+    });
+    const r = await buildIn(root, { context: ctx, tags: ['t1'] });
+    expect(r.id).toMatch(/^sha256:[a-f0-9]{64}$/);
+    expect(r.tags).toEqual(['docker.io/library/t1:latest']);
+    const config = await configOf(root, 't1');
+    expect(config.config).toMatchObject({
+      Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'GREETING=hello'],
+      WorkingDir: '/app',
+      Labels: { version: '1' },
+      ExposedPorts: { '8080/tcp': {} },
+      Cmd: ['cat', 'greeting.txt'],
+    });
+    const history = config.history!.slice(1).map((h) => [h.created_by, h.empty_layer ?? false]);
+    expect(history).toEqual([
+      ['ARG WHO=world', true],
+      ['ENV GREETING=hello', true],
+      ['WORKDIR /app', false],
+      ['COPY hello.txt . # buildkit', false],
+      ['RUN |1 WHO=world /bin/sh -c echo "$GREETING, $WHO" > greeting.txt # buildkit', false],
+      ['LABEL version=1', true],
+      ['EXPOSE map[8080/tcp:{}]', true],
+      ['CMD ["cat" "greeting.txt"]', true],
+    ]);
+    expect(config.rootfs.diff_ids).toHaveLength(4);
+    const fs = await flatten(root, 't1');
+    expect(readFileSync(join(fs, 'app/greeting.txt'), 'utf8')).toBe('hello, world\n');
+    expect(readFileSync(join(fs, 'app/hello.txt'), 'utf8')).toBe('hi\n');
+    expect(statSync(join(fs, 'app/hello.txt')).uid).toBe(0);
+  });
+
+  it('comes all from the cache the second time, with the same image ID', async () => {
+    const ctx = contextOf({
+      Dockerfile: 'FROM busybox\nCOPY a.txt /\nRUN cat /a.txt > /b.txt\nCMD ["sh"]\n',
+      'a.txt': 'a\n',
+    });
+    const first = await buildIn(root, { context: ctx });
+    const second = await buildIn(root, { context: ctx });
+    expect(Object.values(first.cached)).toEqual([false, false, false]);
+    expect(Object.values(second.cached)).toEqual([true, true, true]);
+    expect(second.id).toBe(first.id);
+    expect(second.output).toBe('');
+  });
+
+  it("re-runs from the changed file's COPY only; touch and a new folder keep the cache", async () => {
+    const files = {
+      Dockerfile: 'FROM busybox\nCOPY a.txt /\nRUN echo one\nCOPY b.txt /\nRUN cat /b.txt\n',
+      'a.txt': 'a\n',
+      'b.txt': 'b1\n',
+    };
+    const ctx = contextOf(files);
+    await buildIn(root, { context: ctx });
+    utimesSync(join(ctx, 'a.txt'), new Date(2001, 1, 1), new Date(2001, 1, 1));
+    const touched = await buildIn(root, { context: ctx });
+    expect(Object.values(touched.cached)).toEqual([true, true, true, true]);
+    const elsewhere = await buildIn(root, { context: contextOf(files) });
+    expect(Object.values(elsewhere.cached)).toEqual([true, true, true, true]);
+    writeFileSync(join(ctx, 'b.txt'), 'b2\n');
+    const changed = await buildIn(root, { context: ctx });
+    expect(changed.cached).toEqual({
+      'COPY a.txt /': true,
+      'RUN echo one': true,
+      'COPY b.txt /': false,
+      'RUN cat /b.txt': false,
+    });
+    expect(changed.output).toBe('b2\n');
+    chmodSync(join(ctx, 'a.txt'), 0o755);
+    const chmodded = await buildIn(root, { context: ctx });
+    expect(chmodded.cached['COPY a.txt /']).toBe(false);
+  });
+
+  it('re-runs only the RUNs that see a changed build arg', async () => {
+    const ctx = contextOf({
+      Dockerfile: 'FROM busybox\nRUN echo before\nARG V=1\nRUN echo no-arg-here\nRUN echo "v=$V"\n',
+    });
+    // Every RUN after ARG V sees V (Docker puts it in their environment), so both re-run;
+    // the RUN before the ARG and the ARG itself stay cached.
+    await buildIn(root, { context: ctx, buildArgs: { V: '1' } });
+    const r = await buildIn(root, { context: ctx, buildArgs: { V: '2' }, explainCache: true });
+    expect(r.cached).toEqual({
+      'RUN echo before': true,
+      'ARG V=1': true,
+      'RUN echo no-arg-here': false,
+      'RUN echo "v=$V"': false,
+    });
+    expect(r.output).toContain('v=2');
+    const miss = r.events.find((e) => e.type === 'miss');
+    expect(miss).toMatchObject({ explain: { reason: 'build-args', args: ['V'] } });
+  });
+
+  it('busts the cache after a changed ENV REFRESHED_AT, not before', async () => {
+    const df = (d: string) => `FROM busybox\nRUN echo a\nENV REFRESHED_AT=${d}\nRUN echo b\n`;
+    const ctx = contextOf({ Dockerfile: df('2026-01-01') });
+    await buildIn(root, { context: ctx });
+    writeFileSync(join(ctx, 'Dockerfile'), df('2026-11-30'));
+    const r = await buildIn(root, { context: ctx, explainCache: true });
+    expect(r.cached).toEqual({
+      'RUN echo a': true,
+      'ENV REFRESHED_AT=2026-11-30': false,
+      'RUN echo b': false,
+    });
+    const miss = r.events.find((e) => e.type === 'miss');
+    expect(miss).toMatchObject({
+      explain: {
+        reason: 'instruction',
+        message: 'instruction changed: ENV REFRESHED_AT=2026-01-01 → ENV REFRESHED_AT=2026-11-30',
+      },
+    });
+  });
+
+  it('reuses the layers of another Dockerfile with the same first steps', async () => {
+    const ctx = contextOf({
+      'one.Dockerfile': 'FROM busybox\nRUN echo shared > /s\nRUN echo one\n',
+      'two.Dockerfile': 'FROM busybox\nRUN echo shared > /s\nRUN echo two\n',
+    });
+    const one = await buildIn(root, { context: ctx, dockerfile: join(ctx, 'one.Dockerfile') });
+    const two = await buildIn(root, { context: ctx, dockerfile: join(ctx, 'two.Dockerfile') });
+    expect(two.cached).toEqual({ 'RUN echo shared > /s': true, 'RUN echo two': false });
+    const [c1, c2] = [await configOf(root, one.id), await configOf(root, two.id)];
+    expect(c2.rootfs.diff_ids[1]).toBe(c1.rootfs.diff_ids[1]);
+  });
+
+  it('keeps the steps before a failing RUN cached, and fails with its exit code', async () => {
+    const ctx = contextOf({
+      Dockerfile:
+        'FROM busybox\nRUN echo kept > /k\nRUN echo line1; echo oops >&2; exit 3\nRUN echo never\n',
+    });
+    const err = await rejected(buildIn(root, { context: ctx }));
+    expect(err).toMatchObject({ code: 'RUN_FAILED', data: { exitCode: 3 } });
+    expect(err.message).toBe(
+      "The command '/bin/sh -c echo line1; echo oops >&2; exit 3' returned a non-zero code: 3",
+    );
+    const data = (err as unknown as { data: { log: string; tail: string[] } }).data;
+    const log = data.log;
+    expect(readFileSync(log, 'utf8')).toBe('line1\noops\n');
+    expect(data.tail).toEqual(['line1', 'oops']);
+    writeFileSync(join(ctx, 'Dockerfile'), 'FROM busybox\nRUN echo kept > /k\nRUN echo fixed\n');
+    const r = await buildIn(root, { context: ctx });
+    expect(r.cached).toEqual({ 'RUN echo kept > /k': true, 'RUN echo fixed': false });
+  });
+});

@@ -5,8 +5,9 @@
  * file is named after the URL's path (the query is not part of it), is mode
  * 0600, takes Last-Modified as its mtime, and is never extracted.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
 import { posix } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -66,17 +67,24 @@ export async function download(url: string, opts: DownloadOptions): Promise<Down
       status: res.status,
     });
   }
-  const path = `${opts.dir}/url-${createHash('sha256').update(url).digest('hex').slice(0, 32)}`;
+  await mkdir(opts.dir, { recursive: true });
+  // A name of its own: the same URL may be fetched again, with another --checksum.
+  const path = `${opts.dir}/url-${createHash('sha256').update(url).digest('hex').slice(0, 16)}-${randomUUID()}`;
   const digest = new DigestStream();
-  await pipeline(Readable.fromWeb(res.body as never), digest, createWriteStream(path), {
-    signal: opts.signal,
-  });
-  if (expected !== undefined && digest.digest !== expected) {
-    throw new TsbuildError(
-      'CHECKSUM_MISMATCH',
-      `checksum of ${url} is ${digest.digest}, not the expected ${expected}`,
-      { url, expected, actual: digest.digest },
-    );
+  try {
+    await pipeline(Readable.fromWeb(res.body as never), digest, createWriteStream(path), {
+      signal: opts.signal,
+    });
+    if (expected !== undefined && digest.digest !== expected) {
+      throw new TsbuildError(
+        'CHECKSUM_MISMATCH',
+        `checksum of ${url} is ${digest.digest}, not the expected ${expected}`,
+        { url, expected, actual: digest.digest },
+      );
+    }
+  } catch (e) {
+    await rm(path, { force: true }); // nothing half-downloaded or wrong is left for a later step
+    throw e;
   }
   const modified = res.headers.get('last-modified');
   const time = modified === null ? NaN : Date.parse(modified);

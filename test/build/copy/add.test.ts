@@ -1,11 +1,19 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, lstatSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copyInto, planCopy, type Download } from '../../../src/build/copy/index.js';
+import { download } from '../../../src/build/copy/download.js';
 import type { AddInstruction } from '../../../src/dockerfile/ast.js';
 import { rejected } from '../../helpers/caught.js';
 import { tempRoot } from '../../helpers/tmp.js';
@@ -34,7 +42,7 @@ async function add(
   fs = rootfs(),
   downloads?: Map<string, Promise<Download>>,
 ) {
-  const workDir = tempRoot('tsbuild-add-work-');
+  const workDir = join(tempRoot('tsbuild-add-work-'), 'downloads'); // made when first needed
   const { plan, checksum } = await planCopy(ins, {
     tree: contextTree(ctx),
     workdir: '/',
@@ -150,6 +158,15 @@ describe('ADD of URLs', () => {
       expected: wrong,
       actual: sha(body),
     });
+  });
+
+  it('leaves no file behind when the checksum does not match', async () => {
+    const dir = tempRoot('tsbuild-add-dl-');
+    const e = await rejected(
+      download(`${base}/file.txt`, { dir, checksum: sha(Buffer.from('x')) }),
+    );
+    expect(e.code).toBe('CHECKSUM_MISMATCH');
+    expect(readdirSync(dir)).toEqual([]);
   });
 
   it('fails clearly on an HTTP error', async () => {

@@ -6,6 +6,8 @@
 import { DockerfileError, TsbuildError, UsageError } from '../errors.js';
 import type { Io } from './io.js';
 import { importCommand, loadCommand, saveCommand } from './archive.js';
+import { startsBuild } from './build-args.js';
+import { buildCommand } from './build.js';
 import { historyCommand } from './history.js';
 import { imagesCommand } from './images.js';
 import { inspectCommand } from './inspect.js';
@@ -18,6 +20,7 @@ export type { Io };
 type Command = (argv: string[], io: Io) => Promise<number>;
 
 const COMMANDS: Record<string, { run: Command; summary: string }> = {
+  build: { run: buildCommand, summary: 'Build an image from a Dockerfile' },
   parse: {
     run: parseCommand,
     summary: 'Parse a Dockerfile; print its instructions and stage graph',
@@ -35,6 +38,7 @@ const COMMANDS: Record<string, { run: Command; summary: string }> = {
 };
 
 const USAGE = `Usage: tsbuild COMMAND [OPTIONS]
+       tsbuild [OPTIONS] PATH | -   (the same as tsbuild build)
 
 Commands:
 ${Object.entries(COMMANDS)
@@ -51,7 +55,9 @@ export async function main(argv: string[], io: Io): Promise<number> {
       io.stdout.write(USAGE);
       return name === undefined ? 2 : 0;
     }
-    const command = COMMANDS[name];
+    const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+    // `tsbuild -t app .`: a flag or a context where a command would be starts a build.
+    if (!command && startsBuild(name)) return await buildCommand(argv, io);
     if (!command) throw new UsageError(`unknown command "${name}"\n\n${USAGE}`);
     return await command.run(rest, io);
   } catch (e) {

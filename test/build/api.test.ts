@@ -1,0 +1,97 @@
+/** build() as a library: events as an async iterable, AbortSignal, outputs, --squash. */
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { buildEvents } from '../../src/api/build.js';
+import type { BuildEvent } from '../../src/build/events.js';
+import { Store } from '../../src/store/store.js';
+import { rejected } from '../helpers/caught.js';
+import { tempRoot } from '../helpers/tmp.js';
+import { tarNames } from '../helpers/streams.js';
+import { buildIn, configOf, contextOf, flatten, storeWithBusybox } from './harness.js';
+
+let root: string;
+beforeAll(async () => {
+  root = await storeWithBusybox();
+});
+
+describe('buildEvents', () => {
+  it('streams the events and settles with the result', async () => {
+    const ctx = contextOf({ Dockerfile: 'FROM busybox\nRUN echo streamed\n' });
+    const b = buildEvents({ root, env: {}, context: ctx, noCache: true });
+    const seen: BuildEvent['type'][] = [];
+    let output = '';
+    for await (const e of b) {
+      seen.push(e.type);
+      if (e.type === 'output') output += e.data;
+    }
+    const r = await b.result;
+    expect(output).toBe('streamed\n');
+    expect(seen[0]).toBe('plan');
+    expect(seen.at(-1)).toBe('result');
+    expect(r.steps.map((s) => [s.text, s.cached])).toEqual([['RUN echo streamed', false]]);
+  });
+
+  it('stops a build when its signal aborts, killing the RUN and keeping earlier steps', async () => {
+    const ctx = contextOf({ Dockerfile: 'FROM busybox\nRUN echo first > /f\nRUN sleep 30\n' });
+    const ac = new AbortController();
+    const started = Date.now();
+    const b = buildEvents({ root, env: {}, context: ctx, signal: ac.signal });
+    const consume = async () => {
+      for await (const e of b)
+        if (e.type === 'step' && e.text === 'RUN sleep 30') setTimeout(() => ac.abort(), 200);
+    };
+    const err = await rejected(consume());
+    expect(await rejected(b.result)).toBe(err);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(err.message).toMatch(/abort/i);
+    const store = await Store.open(root);
+    expect(readdirSync(join(store.root, 'tmp')).filter((n) => n.startsWith('build-'))).toEqual([]);
+    const fixed = contextOf({ Dockerfile: 'FROM busybox\nRUN echo first > /f\nRUN true\n' });
+    const again = await buildIn(root, { context: fixed });
+    expect(again.cached).toEqual({ 'RUN echo first > /f': true, 'RUN true': false });
+  });
+});
+
+describe('outputs and options', () => {
+  it("--label adds labels; --squash makes the build's layers one", async () => {
+    const ctx = contextOf({
+      Dockerfile: 'FROM busybox\nRUN echo a > /a\nRUN echo b > /b && rm /a\nLABEL x=1\n',
+    });
+    const r = await buildIn(root, {
+      context: ctx,
+      labels: { built: 'yes' },
+      squash: true,
+      tags: ['sq'],
+    });
+    const config = await configOf(root, r.id);
+    expect(config.config?.Labels).toEqual({ x: '1', built: 'yes' });
+    const base = await configOf(root, 'busybox');
+    expect(config.rootfs.diff_ids).toHaveLength(base.rootfs.diff_ids.length + 1);
+    const fs = await flatten(root, 'sq');
+    expect(readFileSync(join(fs, 'b'), 'utf8')).toBe('b\n');
+    expect(existsSync(join(fs, 'a'))).toBe(false);
+    expect(config.history!.filter((h) => !h.empty_layer)).toHaveLength(
+      base.rootfs.diff_ids.length + 1,
+    );
+  });
+
+  it('writes the filesystem to a directory or a tar, and an archive for --output type=oci', async () => {
+    const ctx = contextOf({ Dockerfile: 'FROM scratch\nCOPY a.txt /\n', 'a.txt': 'A' });
+    const out = tempRoot('tsbuild-out-');
+    await buildIn(root, {
+      context: ctx,
+      tags: ['outs'],
+      outputs: [
+        { type: 'local', dest: join(out, 'dir') },
+        { type: 'tar', dest: join(out, 'fs.tar') },
+        { type: 'oci', dest: join(out, 'img.tar') },
+      ],
+    });
+    expect(readdirSync(join(out, 'dir'))).toEqual(['a.txt']);
+    expect(await tarNames(readFileSync(join(out, 'fs.tar')))).toEqual(['a.txt']);
+    const names = await tarNames(readFileSync(join(out, 'img.tar')));
+    expect(names).toContain('index.json');
+    expect(names).toContain('manifest.json');
+  });
+});

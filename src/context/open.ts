@@ -11,7 +11,10 @@
  * - `.dockerignore`: `<Dockerfile>.dockerignore` beside the Dockerfile wins
  *   over `<context>/.dockerignore` (`-f build/app.Dockerfile` reads
  *   `build/app.Dockerfile.dockerignore`; the default `Dockerfile` reads
- *   `Dockerfile.dockerignore`) — Docker 20.10 with BuildKit does this.
+ *   `Dockerfile.dockerignore`) — Docker 20.10 with BuildKit does this. An
+ *   archive context has no .dockerignore at all: Docker 20.10 (both builders)
+ *   copies `a` from a tar whose own .dockerignore says `a`; the file is only
+ *   for trimming what a client sends, and a tar is sent as it is.
  */
 import { lstat, mkdtemp, readFile, realpath, rm, stat } from 'node:fs/promises';
 import { createReadStream } from 'node:fs';
@@ -84,7 +87,7 @@ export async function openContext(o: OpenContextOptions): Promise<BuildContext> 
       stdinDockerfile !== undefined
         ? noDashF(o, stdinDockerfile)
         : await readDockerfile(o, dir, cwd, source.kind === 'dir');
-    const ignore = await readIgnore(dir, dockerfile);
+    const ignore = source.kind === 'dir' ? await readIgnore(dir, dockerfile) : Dockerignore.empty;
     return { dir, ignore, dockerfile, close };
   } catch (e) {
     await close();

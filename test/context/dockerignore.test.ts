@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Dockerignore } from '../../src/context/dockerignore.js';
 import { TsbuildError } from '../../src/errors.js';
@@ -121,5 +122,89 @@ describe('Dockerignore.mayIncludeUnder', () => {
         expect(ig.mayIncludeUnder(dir), `line ${c.lineNo}: ${dir}`).toBe(true);
       }
     }
+  });
+});
+
+describe('Dockerignore on any input', () => {
+  const TRICKY = [
+    '*',
+    '**',
+    '?',
+    '[',
+    ']',
+    '^',
+    '!',
+    '-',
+    '\\',
+    '/',
+    '.',
+    '..',
+    '+',
+    '(',
+    ')',
+    '|',
+    '{',
+    '}',
+    '$',
+    ':',
+    '[:alpha:]',
+    'a',
+    'z',
+    '0',
+    'd',
+    'x',
+    'p',
+    'é',
+    '\n',
+    ' ',
+    '#',
+  ];
+  const text = fc.array(fc.constantFrom(...TRICKY), { maxLength: 24 }).map((a) => a.join(''));
+  const path = fc
+    .array(fc.constantFrom('a', 'b', 'd', '0', '.', '/', '*', ']', '^', 'é', '-'), {
+      maxLength: 12,
+    })
+    .map((a) => a.join(''));
+
+  it('parses or throws DOCKERIGNORE_PATTERN, and then matches without throwing', () => {
+    fc.assert(
+      fc.property(text, fc.array(path, { maxLength: 5 }), (t, paths) => {
+        let ig: Dockerignore;
+        try {
+          ig = Dockerignore.parse(t);
+        } catch (e) {
+          expect(e).toBeInstanceOf(TsbuildError);
+          expect((e as TsbuildError).code).toBe('DOCKERIGNORE_PATTERN');
+          return;
+        }
+        for (const p of paths) {
+          const m = ig.matches(p);
+          // A directory the walker may skip holds nothing that is included.
+          if (!ig.mayIncludeUnder(p)) {
+            expect(m.excluded).toBe(true);
+            expect(ig.matches(`${p}/x/y`).excluded).toBe(true);
+          }
+        }
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  // Current Docker's rule; 20.10 left + ( ) | unescaped (the table's "ours" cells).
+  it('takes a name without wildcards literally, whatever regexp characters it holds', () => {
+    const name = fc
+      .array(fc.constantFrom(...'aZ09.+()|{}$-,:=@%&\'"~é€😀'), { minLength: 1, maxLength: 12 })
+      .map((a) => a.join(''))
+      .filter((n) => n !== '.' && n !== '..');
+    fc.assert(
+      fc.property(name, (n) => {
+        const ig = Dockerignore.parse(n);
+        expect(ig.matches(n).excluded).toBe(true);
+        expect(ig.matches(`${n}/inside`).excluded).toBe(true);
+        expect(ig.matches(`${n}x`).excluded).toBe(false);
+        expect(ig.matches(`x${n}`).excluded).toBe(false);
+      }),
+      { numRuns: 1000 },
+    );
   });
 });

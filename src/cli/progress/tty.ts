@@ -210,12 +210,36 @@ function secs(ms: number): string {
 function row(left: string, right: string, width: number): string {
   if (right === '') return cut(left, width);
   const room = width - right.length - 1;
-  return `${cut(left, room).padEnd(room)} ${right}`;
+  const shown = cut(left, room);
+  return `${shown}${' '.repeat(Math.max(0, room - columnsOf(shown)))} ${right}`;
 }
 
-/** A line never wraps: a wrapped line would throw the cursor arithmetic off. */
+/**
+ * A line never wraps: a wrapped line would throw the cursor arithmetic off.
+ * Widths are counted generously (anything from U+1100 on as two columns, as
+ * CJK and most emoji are), so a line may end early but never runs over.
+ */
 function cut(s: string, width: number): string {
-  return s.length <= width ? s : `${s.slice(0, Math.max(0, width - 3))}...`;
+  if (columnsOf(s) <= width) return s;
+  let out = '';
+  let used = 0;
+  for (const ch of s) {
+    const w = charColumns(ch);
+    if (used + w > width - 3) break;
+    out += ch;
+    used += w;
+  }
+  return `${out}...`;
+}
+
+function columnsOf(s: string): number {
+  let n = 0;
+  for (const ch of s) n += charColumns(ch);
+  return n;
+}
+
+function charColumns(ch: string): number {
+  return ch.codePointAt(0)! >= 0x1100 ? 2 : 1;
 }
 
 /** Terminal escape sequences (CSI …) and the control characters left after them. */

@@ -166,6 +166,27 @@ describe('tty progress', () => {
     );
   });
 
+  it('counts wide characters as two columns, so a line of them never wraps', () => {
+    const err = terminal(30);
+    const p = new TtyProgress({ stdout: collector().stream, stderr: err.stream, now: () => 0 });
+    p.onEvent({
+      type: 'step',
+      stage: 0,
+      step: 1,
+      total: 1,
+      text: 'RUN echo 日本語のテキスト✨✨✨',
+    });
+    p.end({ error: new Error('stop') });
+    const line = frames(err.text()).at(-1)!.lines[1]!;
+    expect(line).toBe(' => CANCELED [1/1] RUN... 0.0s');
+    const err2 = terminal(30);
+    const p2 = new TtyProgress({ stdout: collector().stream, stderr: err2.stream, now: () => 0 });
+    p2.onEvent({ type: 'step', stage: 0, step: 1, total: 1, text: '日本語のテキスト' });
+    p2.end({ error: new Error('stop') });
+    // 19 columns, 日 (2), '...' (3), one space of padding: 25, then the time.
+    expect(frames(err2.text()).at(-1)!.lines[1]).toBe(' => CANCELED [1/1] 日...  0.0s');
+  });
+
   it('writes nothing for a build that failed before its first event', () => {
     const err = terminal(W);
     const p = new TtyProgress({ stdout: collector().stream, stderr: err.stream });

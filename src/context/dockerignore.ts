@@ -75,7 +75,7 @@ export class Dockerignore {
 
   /** Whether `rel` (posix, relative to the context root) is excluded, and by which line. */
   matches(rel: string): IgnoreMatch {
-    const path = goClean(rel);
+    const path = contextPath(rel);
     if (path === '.' || this.rules.length === 0) return { excluded: false };
     const candidates = [path, ...parents(path)];
     // The last matching pattern decides, which is what Docker's forward loop computes.
@@ -93,7 +93,7 @@ export class Dockerignore {
    * re-include it): a walker may skip the whole dir. True when unsure.
    */
   mayIncludeUnder(dir: string): boolean {
-    const path = goClean(dir);
+    const path = contextPath(dir);
     if (path === '.') return true;
     const candidates = [path, ...parents(path)];
     let last = -1;
@@ -155,6 +155,11 @@ function parseLine(raw: string, line: number, file: string | undefined): Rule | 
     fail(e.message);
   }
   return { text: written, line, exception, cleaned: text, re: re! };
+}
+
+/** Cleaned and relative: a leading `/` means the context root, as it does for COPY. */
+function contextPath(rel: string): string {
+  return goClean(rel).replace(/^\/+/, '') || '.';
 }
 
 /** `a/b/c` → `a`, `a/b`: the parent directories Docker also tries a pattern against. */

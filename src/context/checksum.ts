@@ -32,14 +32,14 @@ export interface ChecksumOptions {
 export interface SourceChecksum {
   /** `sha256:<hex>` over every source and entry, in copy order. */
   digest: string;
-  /** Per entry (path as named under the tree): `sha256:<hex>` of what counts of it. */
+  /** Per entry (path as named under the tree): what counts of it, e.g. `file 644 0:0 <sha256 hex>`. */
   files: Map<string, string>;
 }
 
 /**
  * @example
  * const sum = await checksumSources(tree, resolveSources(tree, ['src']), { uid: 0, gid: 0, hasher });
- * sum.files.get('src/a.ts') // 'sha256:…'
+ * sum.files.get('src/a.ts') // 'file 644 0:0 9f86d0…'
  */
 export async function checksumSources(
   tree: SourceTree,
@@ -48,69 +48,55 @@ export async function checksumSources(
 ): Promise<SourceChecksum> {
   const all = createHash('sha256');
   const files = new Map<string, string>();
-  const lines: (string | [string, Promise<string>])[] = [];
-  const limit = limiter(HASH_CONCURRENCY);
+  const entries: { name: string; entry: SourceEntry; header?: string }[] = [];
   for (const src of sources) {
-    lines.push(`source\0${src.pattern}\0${src.path}\0${src.keep ?? ''}\0${src.dir}\n`);
+    const header = `source\0${src.pattern}\0${src.path}\0${src.keep ?? ''}\0${src.dir}\n`;
+    all.update(header);
     const walk = walkSource(src.abs, {
       ignore: tree.ignore,
       base: src.real,
       exclude: opts.exclude,
       excludeBase: src.keep,
     });
-    for (const e of walk) {
+    for (const entry of walk) {
       opts.signal?.throwIfAborted();
-      if (e.rel === '' && e.kind === 'dir' && src.keep === undefined) continue;
-      const name = e.rel === '' ? src.path : src.path === '' ? e.rel : `${src.path}/${e.rel}`;
-      const digest = limit(() => entryDigest(e, opts));
-      digest.catch(() => undefined); // awaited below, in order; a later failure must not go unhandled
-      lines.push([name, digest]);
+      if (entry.rel === '' && entry.kind === 'dir' && src.keep === undefined) continue;
+      const rel = entry.rel;
+      const name = rel === '' ? src.path : src.path === '' ? rel : `${src.path}/${rel}`;
+      entries.push({ name, entry });
     }
   }
-  // Files are hashed a few at a time (a cold context is read in parallel), then summed in order.
-  for (const line of lines) {
-    if (typeof line === 'string') {
-      all.update(line);
-      continue;
+  // A few workers hash the files (a cold context is read in parallel); the sum is taken in order.
+  const digests = new Array<string>(entries.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < entries.length) {
+      const i = next++;
+      digests[i] = await entryRecord(entries[i]!.entry, opts);
     }
-    const digest = await line[1];
-    files.set(line[0], digest);
-    all.update(`${line[0]}\0${digest}\n`);
-  }
+  };
+  await Promise.all(Array.from({ length: HASH_CONCURRENCY }, worker));
+  entries.forEach(({ name }, i) => {
+    files.set(name, digests[i]!);
+    all.update(`${name}\0${digests[i]}\n`);
+  });
   return { digest: `sha256:${all.digest('hex')}`, files };
 }
 
 /** Files read at once on a cold stat cache. */
 const HASH_CONCURRENCY = 16;
 
-/** Run at most `n` of the given tasks at a time. */
-function limiter(n: number): <T>(task: () => Promise<T>) => Promise<T> {
-  let active = 0;
-  const queue: (() => void)[] = [];
-  return (task) =>
-    new Promise((resolve, reject) => {
-      const start = () => {
-        active++;
-        task()
-          .then(resolve, reject)
-          .finally(() => {
-            active--;
-            queue.shift()?.();
-          });
-      };
-      if (active < n) start();
-      else queue.push(start);
-    });
-}
-
-/** What counts of one entry, as a digest. */
-export async function entryDigest(e: SourceEntry, opts: ChecksumOptions): Promise<string> {
+/**
+ * What counts of one entry, as one line: `file 644 0:0 <sha256 hex>`,
+ * `symlink 777 0:0 target`, `dir 755 1000:1000`. Readable, so a cache miss can
+ * say what changed; no digest per file, which would cost more than the walk.
+ */
+export async function entryRecord(e: SourceEntry, opts: ChecksumOptions): Promise<string> {
   const perm = Number(e.stat.mode) & 0o7777;
   const mode = e.kind === 'symlink' ? 0o777 : (opts.chmod ?? perm);
-  let content = '';
-  if (e.kind === 'file') content = await opts.hasher.hash(e.abs, e.stat);
-  else if (e.kind === 'symlink') content = e.link ?? '';
-  else if (e.kind === 'char' || e.kind === 'block') content = String(e.stat.rdev);
-  const record = JSON.stringify([e.kind, mode.toString(8), opts.uid, opts.gid, content]);
-  return `sha256:${createHash('sha256').update(record).digest('hex')}`;
+  const head = `${e.kind} ${mode.toString(8)} ${opts.uid}:${opts.gid}`;
+  if (e.kind === 'file') return `${head} ${await opts.hasher.hash(e.abs, e.stat)}`;
+  if (e.kind === 'symlink') return `${head} ${JSON.stringify(e.link ?? '')}`;
+  if (e.kind === 'char' || e.kind === 'block') return `${head} ${e.stat.rdev}`;
+  return head;
 }

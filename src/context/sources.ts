@@ -17,7 +17,7 @@
  */
 import { lstatSync, readdirSync } from 'node:fs';
 import { TsbuildError } from '../errors.js';
-import { followInRoot, hostPath, realRoot, type PathMatcher } from './walk.js';
+import { followInRoot, hostPath, realRoot, sortNames, type PathMatcher } from './walk.js';
 
 export interface SourceTree {
   root: string;
@@ -160,7 +160,7 @@ function expand(tree: SourceTree, root: string, comps: string[], split: number):
     for (const dir of found) {
       const host = hostPath(root, dir);
       if (!lstatSync(host).isDirectory()) continue;
-      for (const name of readdirSync(host).sort(byBytes)) {
+      for (const name of sortNames(readdirSync(host))) {
         if (!re.test(name)) continue;
         const path = [...dir, name];
         if (!visible(tree, root, path.join('/'))) continue;
@@ -256,7 +256,3 @@ function classChar(s: string, i: number, bad: () => Error): { ch: string; next: 
 
 const escapeRe = (c: string) => c.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 const escapeClass = (c: string) => c.replace(/[\\\]^-]/g, '\\$&');
-
-function byBytes(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a), Buffer.from(b));
-}

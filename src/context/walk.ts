@@ -120,7 +120,7 @@ function* walkDir(
   opts: WalkOptions,
   pending: SourceEntry[],
 ): Generator<SourceEntry> {
-  const names = readdirSync(dir).sort(byBytes);
+  const names = sortNames(readdirSync(dir));
   for (const name of names) {
     const childRel = rel === '' ? name : `${rel}/${name}`;
     const entry = classify(`${dir}/${name}`, childRel);
@@ -170,7 +170,14 @@ function classify(abs: string, rel: string): SourceEntry | undefined {
   return entry;
 }
 
-/** Go's sort of names: by UTF-8 bytes, which is not JavaScript's UTF-16 order. */
-function byBytes(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a), Buffer.from(b));
+/** Surrogates: the only UTF-16 units whose order differs from UTF-8's byte order. */
+const SURROGATE = /[\ud800-\udfff]/;
+
+/**
+ * Names in Go's order: by UTF-8 bytes. JavaScript compares UTF-16 units, which
+ * agrees except around surrogate pairs, so only names with one pay for bytes.
+ */
+export function sortNames(names: string[]): string[] {
+  if (!names.some((n) => SURROGATE.test(n))) return names.sort();
+  return names.sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
 }

@@ -63,6 +63,12 @@ describe('checksumSources', () => {
       'src/notes.log',
     ]);
     expect(s.digest).toMatch(/^sha256:[a-f0-9]{64}$/);
+    // readable records, so a miss can say what changed
+    expect(s.files.get('src/main.ts')).toBe(
+      `file 644 0:0 ${createHash('sha256').update('main').digest('hex')}`,
+    );
+    expect(s.files.get('src/link')).toBe('symlink 777 0:0 "lib/util.ts"');
+    expect(s.files.get('src/lib')).toBe('dir 755 0:0');
   });
 
   it('ignores mtimes: touch keeps the digest', async () => {

@@ -58,6 +58,7 @@ export async function copyInto(
     chmod: plan.chmod,
     asRoot: root.asRoot,
     links: new Map(),
+    made: new Set(),
   };
   const now = opts.now ?? new Date();
   for (const src of plan.sources) {
@@ -95,7 +96,7 @@ async function copySource(
   });
   let top: Target | undefined;
   // Hardlinks are kept within one source, as BuildKit runs one copier per source.
-  w = { ...w, links: new Map() };
+  w = { ...w, links: new Map(), made: new Set() };
   for (const e of walk) {
     signal?.throwIfAborted();
     top ??= await prepare(root, plan, src, w);

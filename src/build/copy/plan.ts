@@ -12,6 +12,7 @@
 import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
 import { TsbuildError } from '../../errors.js';
+import { digestHex } from '../../util/digest.js';
 import { checksumSources, type SourceChecksum } from '../../context/checksum.js';
 import { Dockerignore } from '../../context/dockerignore.js';
 import { resolveSources, type ResolvedSource, type SourceTree } from '../../context/sources.js';
@@ -121,17 +122,19 @@ function withExtras(sum: SourceChecksum, plan: CopyPlan): SourceChecksum {
   if (plan.downloads.length === 0 && plan.inline.length === 0) return sum;
   const files = new Map(sum.files);
   const all = createHash('sha256').update(`${sum.digest}\n`);
-  const add = (key: string, record: unknown[]) => {
-    const d = `sha256:${createHash('sha256').update(JSON.stringify(record)).digest('hex')}`;
-    files.set(key, d);
-    all.update(`${key}\0${d}\n`);
+  const add = (key: string, record: string) => {
+    files.set(key, record);
+    all.update(`${key}\0${record}\n`);
   };
   const { uid, gid } = plan.owner;
-  for (const d of plan.downloads)
-    add(d.url, ['url', d.name, plan.chmod ?? 0o600, uid, gid, d.digest]);
+  const mode = (m: number) => (plan.chmod ?? m).toString(8);
+  // Records read like checksum.ts's: `url 600 0:0 <name> <sha256 hex>`.
+  for (const d of plan.downloads) {
+    add(d.url, `url ${mode(0o600)} ${uid}:${gid} ${JSON.stringify(d.name)} ${digestHex(d.digest)}`);
+  }
   for (const h of plan.inline) {
     const content = createHash('sha256').update(h.content).digest('hex');
-    add(`<<${h.name}`, ['inline', h.name, plan.chmod ?? 0o644, uid, gid, content]);
+    add(`<<${h.name}`, `inline ${mode(0o644)} ${uid}:${gid} ${content}`);
   }
   return { digest: `sha256:${all.digest('hex')}`, files };
 }

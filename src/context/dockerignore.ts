@@ -75,17 +75,8 @@ export class Dockerignore {
 
   /** Whether `rel` (posix, relative to the context root) is excluded, and by which line. */
   matches(rel: string): IgnoreMatch {
-    const path = contextPath(rel);
-    if (path === '.' || this.rules.length === 0) return { excluded: false };
-    const candidates = [path, ...parents(path)];
-    // The last matching pattern decides, which is what Docker's forward loop computes.
-    for (let i = this.rules.length - 1; i >= 0; i--) {
-      const r = this.rules[i]!;
-      if (candidates.some((c) => r.re.test(c))) {
-        return { excluded: !r.exception, pattern: r.text, line: r.line };
-      }
-    }
-    return { excluded: false };
+    const r = this.rules[this.lastMatching(contextPath(rel))];
+    return r ? { excluded: !r.exception, pattern: r.text, line: r.line } : { excluded: false };
   }
 
   /**
@@ -94,15 +85,7 @@ export class Dockerignore {
    */
   mayIncludeUnder(dir: string): boolean {
     const path = contextPath(dir);
-    if (path === '.') return true;
-    const candidates = [path, ...parents(path)];
-    let last = -1;
-    for (let i = this.rules.length - 1; i >= 0; i--) {
-      if (candidates.some((c) => this.rules[i]!.re.test(c))) {
-        last = i;
-        break;
-      }
-    }
+    const last = this.lastMatching(path);
     if (last < 0 || this.rules[last]!.exception) return true;
     // Everything under `dir` matches rules[last] too (through its parent), so
     // only a later exception can change the verdict for it.
@@ -110,6 +93,20 @@ export class Dockerignore {
     return this.rules
       .slice(last + 1)
       .some((r) => r.exception && mayMatchUnder(r.cleaned, segments));
+  }
+
+  /**
+   * Index of the last rule matching `path` or one of its parents, or -1. The
+   * last match decides, which is what Docker's forward loop computes.
+   */
+  private lastMatching(path: string): number {
+    if (path === '.') return -1;
+    const candidates = [path, ...parents(path)];
+    for (let i = this.rules.length - 1; i >= 0; i--) {
+      const re = this.rules[i]!.re;
+      if (candidates.some((c) => re.test(c))) return i;
+    }
+    return -1;
   }
 }
 
@@ -147,14 +144,16 @@ function parseLine(raw: string, line: number, file: string | undefined): Rule | 
   }
   const syntax = goMatchSyntaxError(text);
   if (syntax) fail(`syntax error in pattern (${syntax})`);
-  let re: RegExp;
+  return { text: written, line, exception, cleaned: text, re: compile(text, fail) };
+}
+
+function compile(pattern: string, fail: (why: string) => never): RegExp {
   try {
-    re = goRegExp(dockerRegexpSource(text));
+    return goRegExp(dockerRegexpSource(pattern));
   } catch (e) {
     if (!(e instanceof RegexpSyntaxError)) throw e;
-    fail(e.message);
+    return fail(e.message);
   }
-  return { text: written, line, exception, cleaned: text, re: re! };
 }
 
 /** Cleaned and relative: a leading `/` means the context root, as it does for COPY. */

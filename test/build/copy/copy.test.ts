@@ -3,6 +3,7 @@ import {
   lstatSync,
   mkdirSync,
   readFileSync,
+  readdirSync,
   readlinkSync,
   symlinkSync,
   utimesSync,
@@ -226,6 +227,33 @@ describe('COPY (Docker 20.10 confirmed, BuildKit)', () => {
     expect(existsSync(ex.at('x/skip.log'))).toBe(false);
     expect(existsSync(ex.at('x/sub'))).toBe(false);
     expect(existsSync(ex.at('x/c'))).toBe(true);
+  });
+
+  it('copies only what a .dockerignore exception brings back from an ignored directory', async () => {
+    const ctx = context();
+    const ignore = Dockerignore.parse('d\n!d/sub/s\n', '.dockerignore');
+    const { at } = await run(copyIns(['d'], '/x/'), {
+      ctx,
+      tree: { root: ctx, label: 'context', ignore },
+    });
+    expect(readFileSync(at('x/sub/s'), 'utf8')).toBe('s\n');
+    expect(readdirSync(at('x'))).toEqual(['sub']);
+    expect(facts(at('x/sub'))).toBe('d 0700 0:0');
+  });
+
+  it('stops when the signal is aborted', async () => {
+    const ctx = context();
+    const fs = rootfs();
+    const { plan } = await planCopy(copyIns(['d'], '/x/'), {
+      tree: contextTree(ctx),
+      workdir: '/',
+      rootfsForChown: fs,
+      hasher,
+      workDir: tempRoot(),
+    });
+    const e = await rejected(copyInto(fs, plan, { signal: AbortSignal.abort() }));
+    expect(e.name).toBe('AbortError');
+    expect(existsSync(join(fs, 'x'))).toBe(false);
   });
 
   it('--parents keeps each match’s path, from the root or from a /./ pivot', async () => {

@@ -42,6 +42,20 @@ export class SnapshotStore {
     return dir;
   }
 
+  /**
+   * Take `dir` (the layer `diffID` already unpacked in overlay format, on the
+   * store's file system) as its snapshot: a rename, no extraction. When one is
+   * there already, `dir` is left where it is.
+   */
+  async adopt(diffID: string, dir: string): Promise<void> {
+    const dest = this.path(diffID);
+    if (await exists(dest)) return;
+    await mkdir(this.dir, { recursive: true });
+    await rename(dir, dest).catch((e: NodeJS.ErrnoException) => {
+      if (e.code !== 'ENOTEMPTY' && e.code !== 'EEXIST') throw e;
+    });
+  }
+
   async delete(diffID: string): Promise<void> {
     await rm(this.path(diffID), { recursive: true, force: true });
   }

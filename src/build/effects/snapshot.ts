@@ -30,7 +30,11 @@ export async function changeInSnapshot(
   try {
     await fn(snap.rootfs);
     const layer = await deps.putLayer(snap.diff(), source);
-    return layer.size <= EMPTY_TAR_SIZE ? undefined : layer;
+    if (layer.size <= EMPTY_TAR_SIZE) return undefined;
+    // The next step mounts this layer: keep the overlay upper dir as its snapshot
+    // rather than extract the blob we just wrote again.
+    if (snap.detach) await deps.store.snapshots.adopt(layer.digest, await snap.detach());
+    return layer;
   } finally {
     await snap.release();
   }

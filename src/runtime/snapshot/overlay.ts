@@ -10,13 +10,13 @@
  * mount(8) runs in the paths' common parent with relative paths, as Docker's
  * overlay2 driver does with its short links.
  */
-import { mkdirSync, mkdtempSync, realpathSync } from 'node:fs';
+import { lstatSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { tarDirectory } from '../../layer/writer.js';
 import { unchangedCopiedUpDirs } from './copied-up.js';
 import { SnapshotError } from './errors.js';
-import { mountOverlay } from './mount.js';
+import { mountOverlay, mountsUnder, unmount } from './mount.js';
 import { writeOwner } from './owner.js';
 import { removeSnapshotDir } from './stale.js';
 import type { PrepareOptions, Snapshot, Snapshotter } from './types.js';
@@ -109,6 +109,13 @@ class OverlaySnapshot implements Snapshot {
     return tarDirectory(this.upper, { overlay: true, exclude, ...opts });
   }
 
+  /** The upper dir is the diff already; only what diff() leaves out has to go first. */
+  async detach(): Promise<string> {
+    for (const m of mountsUnder(this.dir).reverse()) await unmount(m);
+    if (this.exclude) removeExcluded(this.upper, '', this.exclude);
+    return this.upper;
+  }
+
   release(): Promise<void> {
     // A failed release (a mount that will not go) may be retried; a finished one is not redone.
     this.released ??= removeSnapshotDir(this.dir).catch((e: unknown) => {
@@ -116,5 +123,15 @@ class OverlaySnapshot implements Snapshot {
       throw e;
     });
     return this.released;
+  }
+}
+
+/** Delete the entries of `dir` whose path relative to the upper dir `exclude` names. */
+function removeExcluded(root: string, rel: string, exclude: (relPath: string) => boolean): void {
+  for (const name of readdirSync(join(root, rel))) {
+    const path = rel ? `${rel}/${name}` : name;
+    const abs = join(root, path);
+    if (exclude(path)) rmSync(abs, { recursive: true, force: true });
+    else if (lstatSync(abs).isDirectory()) removeExcluded(root, path, exclude);
   }
 }

@@ -12,6 +12,15 @@ export interface Snapshot {
    * `exclude`). Nothing changed gives an empty layer: only the two end-of-archive blocks.
    */
   diff(opts?: { sourceDateEpoch?: number }): Readable;
+  /**
+   * After diff(): unmount, and hand over the directory that holds exactly the
+   * diff in overlay lower-dir format (whiteouts as 0/0 devices, opaque xattrs),
+   * for the caller to move (rename) where it keeps unpacked layers instead of
+   * extracting the layer again. Only snapshotters whose changes already sit in
+   * such a directory offer it. release() is still due; it removes whatever the
+   * caller did not move.
+   */
+  detach?(): Promise<string>;
   /** Unmount and delete everything prepare() made. Safe to call twice; always call it (finally). */
   release(): Promise<void>;
 }

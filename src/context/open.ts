@@ -179,7 +179,7 @@ async function readIgnore(dir: string, df: BuildContext['dockerfile']): Promise<
   for (const [path, name] of candidates) {
     const text = await readFile(path, 'utf8').catch((e: NodeJS.ErrnoException) => {
       if (e.code === 'ENOENT' || e.code === 'ENOTDIR') return undefined;
-      throw e;
+      throw new TsbuildError('DOCKERIGNORE_READ', `${name}: ${e.message}`, { file: name, path });
     });
     if (text !== undefined) return Dockerignore.parse(text, name);
   }

@@ -136,6 +136,13 @@ describe('openContext: a directory', () => {
     expect(g.message).toContain(join(root, 'x.Dockerfile'));
   });
 
+  it('reports a .dockerignore it cannot read', async () => {
+    const { ctx, tmpDir } = await setup({ Dockerfile: DF, '.dockerignore/x': '' });
+    const e = await rejected(openContext({ context: ctx, tmpDir }));
+    expect(e.code).toBe('DOCKERIGNORE_READ');
+    expect(e.message).toMatch(/^\.dockerignore: EISDIR/);
+  });
+
   it('reports a bad .dockerignore pattern with its file and line', async () => {
     const { ctx, tmpDir } = await setup({ Dockerfile: DF, '.dockerignore': 'ok\n[\n' });
     const e = await rejected(openContext({ context: ctx, tmpDir }));

@@ -163,10 +163,9 @@ async function readDockerfile(
     text = await readFile(path, 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    const why = code === 'EISDIR' ? 'is a directory' : 'no such file';
-    throw new TsbuildError('DOCKERFILE_NOT_FOUND', `Dockerfile ${name}: ${why} (${path})`, {
-      path,
-    });
+    const message =
+      code === 'EISDIR' ? `the Dockerfile ${path} is a directory` : `Dockerfile not found: ${path}`;
+    throw new TsbuildError('DOCKERFILE_NOT_FOUND', message, { path });
   }
   return { text, name, path };
 }

@@ -4,6 +4,8 @@
  *
  *   ENTRYPOINT ["/app"] — clears a CMD inherited from the base image, not one set
  *   earlier in this stage (Docker's rule; BuildKit's `cmdSet`).
+ *   CMD sets ArgsEscaped, in exec form too; ENTRYPOINT leaves it as it was.
+ *   Pinned by test/fixtures/build-cases entrypoint-clears-base-cmd, entrypoint-keeps-stage-cmd.
  */
 import type { CmdInstruction, CommandLine, EntrypointInstruction } from '../../dockerfile/ast.js';
 import type { ContainerConfig } from '../../image/types.js';
@@ -26,8 +28,8 @@ export function goList(list: string[]): string {
 export const cmd: Handler<CmdInstruction> = {
   plan(ins, st) {
     const Cmd = argvOf(ins.command, st.config);
-    const config: ContainerConfig = { ...st.config, Cmd };
-    if (ins.command.form === 'shell') config.ArgsEscaped = true;
+    // BuildKit sets ArgsEscaped on every CMD, either form (a Windows flag it never clears).
+    const config: ContainerConfig = { ...st.config, Cmd, ArgsEscaped: true };
     return {
       config,
       cmdSet: true,
@@ -42,7 +44,6 @@ export const entrypoint: Handler<EntrypointInstruction> = {
     const Entrypoint = argvOf(ins.command, st.config);
     const config: ContainerConfig = { ...st.config, Entrypoint };
     if (!st.cmdSet) config.Cmd = null;
-    if (ins.command.form === 'shell') config.ArgsEscaped = true;
     return {
       config,
       history: `ENTRYPOINT ${goList(Entrypoint)}`,

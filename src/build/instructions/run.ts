@@ -5,8 +5,10 @@
  *   line (`RUN cat <<EOF > /x`), and a RUN that is one heredoc alone runs its body as
  *   the script (`RUN <<EOF` … `EOF`), as BuildKit does.
  * - The build args in scope are in the environment for this step only; history shows
- *   them as BuildKit does: `RUN |1 V=2 /bin/sh -c make # buildkit`. Proxy args are in
- *   the environment but neither in the history nor in the key.
+ *   them as BuildKit does: `RUN |1 V=2 /bin/sh -c make # buildkit`, in the order they
+ *   were declared. An ARG wins over the base image's ENV of the same name, as in
+ *   BuildKit. Proxy args are in the environment but neither in the history nor in the
+ *   key. Pinned by test/fixtures/build-cases arg-build-args, arg-over-base-env.
  */
 import type { RunInstruction } from '../../dockerfile/ast.js';
 import { DockerfileError } from '../../errors.js';
@@ -30,10 +32,13 @@ export const run: Handler<RunInstruction> = {
       );
     const argv = commandArgv(ins, st.config);
     const args = step.args ?? {};
-    const names = Object.keys(args).sort();
+    // Declaration order, as BuildKit lists them (`ARG Z` then `ARG A` → `|2 Z=… A=…`).
+    const names = Object.keys(args);
     let env = [...(st.config.Env ?? [])];
-    for (const k of names)
-      if (!env.some((e) => e.startsWith(`${k}=`))) env = setEnv(env, k, args[k]!);
+    // An ARG in scope wins over the image's ENV of the same name (BuildKit adds each
+    // ARG to the step's environment as it is declared); the front end has already
+    // left out the args a later ENV in the stage shadows.
+    for (const k of names) env = setEnv(env, k, args[k]!);
     for (const [k, v] of Object.entries(step.proxy ?? {})) env = setEnv(env, k, v);
     const prefix =
       names.length > 0 ? `|${names.length} ${names.map((k) => `${k}=${args[k]}`).join(' ')} ` : '';

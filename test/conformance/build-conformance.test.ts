@@ -1,0 +1,157 @@
+/**
+ * Whole builds side by side with a real Docker 20.10 engine (BuildKit): every
+ * folder under test/fixtures/build-cases is a context with its Dockerfile,
+ * built by the suite's private dockerd and by tsbuild over the same busybox
+ * base, and the two images compared — the config's `config` object key by
+ * key, `author`, the history (created_by and empty_layer) and the flattened
+ * filesystem (path, type, mode, owner, symlink target, content; not mtimes).
+ *
+ * A case's optional case.json gives build args, a target, a base image both
+ * builders build first (ONBUILD), and the differences we expect, each with the
+ * value on both sides and why: a declared difference must still hold exactly,
+ * so fixing it fails the case until the declaration goes.
+ */
+import { execFileSync } from 'node:child_process';
+import { createReadStream, existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { Store } from '../../src/store/store.js';
+import type { ImageConfig } from '../../src/image/types.js';
+import { buildIn, storeWithBusybox } from '../build/harness.js';
+import { busyboxRootfsTar } from '../helpers/busybox.js';
+import { dockerOk } from '../helpers/docker.js';
+import { tempRoot } from '../helpers/tmp.js';
+import { listLayers } from './layer-listing.js';
+import type { Readable } from 'node:stream';
+
+const CASES = join(import.meta.dirname, '..', 'fixtures', 'build-cases');
+
+interface Difference {
+  /**
+   * `config.<Key>`, `author`, `history.<index>`, `history` (all entries, as a list)
+   * or an absolute path in the filesystem.
+   */
+  at: string;
+  /** Each side's value there; `null` when it has none. */
+  docker: unknown;
+  tsbuild: unknown;
+  /** Why it differs; `KNOWN: …` for a tsbuild bug outside this test's files. */
+  why: string;
+}
+
+interface CaseSpec {
+  buildArgs?: Record<string, string>;
+  target?: string;
+  /** Built first, from the same context, by each builder into its own store. */
+  base?: { dockerfile: string; tag: string };
+  differences?: Difference[];
+}
+
+/** What we compare, flattened to one value per key so a difference can name its spot. */
+type Observation = Record<string, unknown>;
+
+const cases = readdirSync(CASES, { withFileTypes: true })
+  .filter((d) => d.isDirectory())
+  .map((d) => d.name)
+  .sort();
+
+function specOf(name: string): CaseSpec {
+  const file = join(CASES, name, 'case.json');
+  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as CaseSpec) : {};
+}
+
+function observe(config: ImageConfig, fs: Record<string, string>): Observation {
+  const obs: Observation = {};
+  // Go writes a nil slice or map as null and a Go reader makes it nil again:
+  // null and absent mean the same to Docker, so both are left out.
+  for (const [k, v] of Object.entries(config.config ?? {}))
+    if (v !== null && v !== undefined) obs[`config.${k}`] = v;
+  if (config.author !== undefined) obs.author = config.author;
+  // The base image's entries too: both builders start from the same import.
+  (config.history ?? []).forEach((h, i) => {
+    obs[`history.${i}`] = `${h.created_by ?? ''} | ${h.empty_layer ? 'empty' : 'layer'}`;
+  });
+  for (const [path, line] of Object.entries(fs)) obs[`/${path}`] = line;
+  return obs;
+}
+
+/**
+ * Remove and return the value at `at` (`null` when there is none); `history` is
+ * every history entry as one list, for a difference that shifts them all.
+ */
+function take(obs: Observation, at: string): unknown {
+  const keys = at === 'history' ? Object.keys(obs).filter((k) => k.startsWith('history.')) : [at];
+  const values = keys.map((k) => obs[k] ?? null);
+  for (const k of keys) delete obs[k];
+  return at === 'history' ? values : values[0];
+}
+
+const DOCKER_ENV = { DOCKER_BUILDKIT: '1' };
+
+async function dockerBuild(dir: string, tag: string, dockerfile: string, spec: CaseSpec) {
+  const args = ['build', '--network=none', '-q', '-t', tag, '-f', join(dir, dockerfile)];
+  for (const [k, v] of Object.entries(spec.buildArgs ?? {})) args.push('--build-arg', `${k}=${v}`);
+  if (spec.target && dockerfile === 'Dockerfile') args.push('--target', spec.target);
+  await dockerOk([...args, dir], { env: DOCKER_ENV });
+}
+
+async function dockerSide(name: string, spec: CaseSpec): Promise<Observation> {
+  const dir = join(CASES, name);
+  if (spec.base) await dockerBuild(dir, spec.base.tag, spec.base.dockerfile, spec);
+  const tag = `tsb-conf/${name}:1`;
+  await dockerBuild(dir, tag, 'Dockerfile', spec);
+  const out = tempRoot('tsbuild-conf-save-');
+  await dockerOk(['save', '-o', join(out, 'image.tar'), tag]);
+  execFileSync('tar', ['-xf', join(out, 'image.tar'), '-C', out]);
+  const [manifest] = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as {
+    Config: string;
+    Layers: string[];
+  }[];
+  const config = JSON.parse(readFileSync(join(out, manifest!.Config), 'utf8')) as ImageConfig;
+  const fs = await listLayers(manifest!.Layers.map((l) => () => createReadStream(join(out, l))));
+  return observe(config, fs);
+}
+
+async function ourSide(root: string, name: string, spec: CaseSpec): Promise<Observation> {
+  const context = join(CASES, name);
+  const common = { context, buildArgs: spec.buildArgs };
+  if (spec.base)
+    await buildIn(root, {
+      ...common,
+      dockerfile: join(context, spec.base.dockerfile),
+      tags: [spec.base.tag],
+    });
+  const tag = `tsb-conf/${name}:1`;
+  await buildIn(root, { ...common, target: spec.target, tags: [tag] });
+  const store = await Store.open(root);
+  const record = await store.resolve(tag);
+  const layers = (await store.manifest(record)).layers.map(
+    (l) => (): Readable => store.blobs.open(l.digest),
+  );
+  return observe(await store.config(record), await listLayers(layers));
+}
+
+describe('whole builds against Docker 20.10 BuildKit', () => {
+  let root: string;
+  beforeAll(async () => {
+    await dockerOk(['import', await busyboxRootfsTar(), 'busybox:latest']);
+    root = await storeWithBusybox();
+  }, 60_000);
+
+  it('finds its cases', () => {
+    expect(cases.length).toBeGreaterThanOrEqual(20);
+  });
+
+  describe.concurrent.each(cases)('%s', (name) => {
+    it('builds the image Docker builds', async () => {
+      const spec = specOf(name);
+      const [theirs, ours] = await Promise.all([dockerSide(name, spec), ourSide(root, name, spec)]);
+      for (const d of spec.differences ?? []) {
+        expect(d.why, `${d.at}: a reason`).toMatch(/\S/);
+        expect({ at: d.at, docker: take(theirs, d.at) }).toEqual({ at: d.at, docker: d.docker });
+        expect({ at: d.at, tsbuild: take(ours, d.at) }).toEqual({ at: d.at, tsbuild: d.tsbuild });
+      }
+      expect(ours).toEqual(theirs);
+    }, 90_000);
+  });
+});

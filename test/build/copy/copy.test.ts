@@ -11,6 +11,7 @@ import {
   chmodSync,
   existsSync,
 } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { copyInto, planCopy } from '../../../src/build/copy/index.js';
@@ -239,6 +240,17 @@ describe('COPY (Docker 20.10 confirmed, BuildKit)', () => {
     expect(readFileSync(at('x/sub/s'), 'utf8')).toBe('s\n');
     expect(readdirSync(at('x'))).toEqual(['sub']);
     expect(facts(at('x/sub'))).toBe('d 0700 0:0');
+  });
+
+  it('does not keep file capabilities, from the context or a stage', async () => {
+    // Docker 20.10 confirmed, BuildKit and classic: `COPY --from=img /ping /p` of a
+    // file with cap_net_raw+ep in the image makes /p without it.
+    const stage = tempRoot('tsbuild-copy-stage-');
+    writeFileSync(join(stage, 'ping'), 'binary');
+    execFileSync('setcap', ['cap_net_raw+ep', join(stage, 'ping')]);
+    const tree: SourceTree = { root: stage, label: 'stage build' };
+    const { at } = await run(copyIns(['ping'], '/p'), { ctx: stage, tree });
+    expect(execFileSync('getcap', [at('p')]).toString()).toBe('');
   });
 
   it('stops when the signal is aborted', async () => {

@@ -80,12 +80,9 @@ export async function planCopy(
   const exclude =
     ins.exclude.length > 0 ? Dockerignore.parse(ins.exclude.join('\n'), '--exclude') : undefined;
   const sources = resolveSources(opts.tree, local, { parents });
-  const downloads = await Promise.all(urls.map((u) => fetchOnce(u, ins, opts)));
-  const inline = ins.inline.map((h) => ({ name: h.name, content: h.content }));
-
   const raw = ins.dest.value;
   const destIsDir = raw.endsWith('/') || raw === '.' || raw.endsWith('/.') || parents;
-  const count = sources.length + downloads.length + inline.length;
+  const count = sources.length + urls.length + ins.inline.length;
   if (count > 1 && !destIsDir) {
     throw new TsbuildError(
       'COPY_DEST_NOT_DIR',
@@ -93,6 +90,10 @@ export async function planCopy(
       { dest: raw },
     );
   }
+  // Only once the instruction is known to be good: a download is the slow part.
+  const downloads = await Promise.all(urls.map((u) => fetchOnce(u, ins, opts)));
+  const inline = ins.inline.map((h) => ({ name: h.name, content: h.content }));
+
   const plan: CopyPlan = {
     kind: ins.kind,
     tree: opts.tree,

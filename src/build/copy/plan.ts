@@ -71,6 +71,12 @@ export async function planCopy(
   const urls = ins.kind === 'ADD' ? written.filter(isRemote) : [];
   const local = written.filter((s) => !urls.includes(s));
   for (const u of urls) if (isGit(u)) throw gitUnsupported(u);
+  const url = ins.kind === 'COPY' ? written.find((s) => URL_RE.test(s)) : undefined;
+  if (url !== undefined) {
+    throw new TsbuildError('COPY_URL', `source can't be a URL for COPY: ${url} (use ADD)`, {
+      source: url,
+    });
+  }
   if (ins.kind === 'ADD' && ins.checksum !== undefined && (urls.length !== 1 || local.length > 0)) {
     throw new TsbuildError('CHECKSUM_NEEDS_URL', 'ADD --checksum needs exactly one URL source', {});
   }

@@ -209,6 +209,12 @@ describe('COPY (Docker 20.10 confirmed, BuildKit)', () => {
     );
   });
 
+  it('refuses a URL, as BuildKit does ("source can\'t be a URL for COPY")', async () => {
+    const e = await rejected(run(copyIns(['http://127.0.0.1:1/x'], '/x')));
+    expect(e.code).toBe('COPY_URL');
+    expect(e.message).toBe("source can't be a URL for COPY: http://127.0.0.1:1/x (use ADD)");
+  });
+
   it('a wildcard matching nothing copies nothing', async () => {
     const { at } = await run(copyIns(['nomatch*'], '/nm/'));
     expect(existsSync(at('nm'))).toBe(false);

@@ -41,6 +41,8 @@ interface Rule {
   /** After Clean, without `!`: what is compiled. */
   cleaned: string;
   re: RegExp;
+  /** The literal start of `cleaned`: a path not starting with it cannot match (cheap pre-test). */
+  prefix: string;
 }
 
 const BOM = '\ufeff';
@@ -103,8 +105,8 @@ export class Dockerignore {
     if (path === '.') return -1;
     const candidates = [path, ...parents(path)];
     for (let i = this.rules.length - 1; i >= 0; i--) {
-      const re = this.rules[i]!.re;
-      if (candidates.some((c) => re.test(c))) return i;
+      const { re, prefix } = this.rules[i]!;
+      if (candidates.some((c) => c.startsWith(prefix) && re.test(c))) return i;
     }
     return -1;
   }
@@ -144,7 +146,15 @@ function parseLine(raw: string, line: number, file: string | undefined): Rule | 
   }
   const syntax = goMatchSyntaxError(text);
   if (syntax) fail(`syntax error in pattern (${syntax})`);
-  return { text: written, line, exception, cleaned: text, re: compile(text, fail) };
+  const re = compile(text, fail);
+  return {
+    text: written,
+    line,
+    exception,
+    cleaned: text,
+    re,
+    prefix: /^[^*?[\]\\^]*/.exec(text)![0],
+  };
 }
 
 function compile(pattern: string, fail: (why: string) => never): RegExp {
@@ -158,8 +168,11 @@ function compile(pattern: string, fail: (why: string) => never): RegExp {
 
 /** Cleaned and relative: a leading `/` means the context root, as it does for COPY. */
 function contextPath(rel: string): string {
+  // Walkers pass clean paths; only clean what needs it (this runs once per file).
+  if (rel !== '' && !NOT_CLEAN.test(rel)) return rel;
   return goClean(rel).replace(/^\/+/, '') || '.';
 }
+const NOT_CLEAN = /(^|\/)\.\.?(\/|$)|\/\/|^\/|\/$/;
 
 /** `a/b/c` → `a`, `a/b`: the parent directories Docker also tries a pattern against. */
 function parents(path: string): string[] {

@@ -5,7 +5,8 @@
  * Each entry counts with its path (as named under the tree), its type, its
  * mode bits (permissions and setuid/setgid/sticky, after --chmod), its owner
  * (after --chown: the caller passes what the copy will set), a symlink's
- * target and a file's content (through the stat cache, so an unchanged file
+ * target, which files are hardlinks of one another, and a file’s content
+ * (through the stat cache, so an unchanged file
  * is not read again). Never the mtime, never where the tree is on the host:
  * `touch` keeps the key, `chmod +x` changes it, a fresh clone elsewhere hits.
  *
@@ -48,8 +49,10 @@ export async function checksumSources(
 ): Promise<SourceChecksum> {
   const all = createHash('sha256');
   const files = new Map<string, string>();
-  const entries: { name: string; entry: SourceEntry; header?: string }[] = [];
+  const entries: { name: string; entry: SourceEntry; linkOf?: string }[] = [];
   for (const src of sources) {
+    // Hardlinks stay hardlinks within one source (copy-tree.ts): that counts too.
+    const inodes = new Map<string, string>();
     const header = `source\0${src.pattern}\0${src.path}\0${src.keep ?? ''}\0${src.dir}\n`;
     all.update(header);
     const walk = walkSource(src.abs, {
@@ -63,7 +66,13 @@ export async function checksumSources(
       if (entry.rel === '' && entry.kind === 'dir' && src.keep === undefined) continue;
       const rel = entry.rel;
       const name = rel === '' ? src.path : src.path === '' ? rel : `${src.path}/${rel}`;
-      entries.push({ name, entry });
+      let linkOf: string | undefined;
+      if (entry.kind === 'file' && entry.stat.nlink > 1n) {
+        const inode = `${entry.stat.dev}:${entry.stat.ino}`;
+        linkOf = inodes.get(inode);
+        if (linkOf === undefined) inodes.set(inode, name);
+      }
+      entries.push({ name, entry, linkOf });
     }
   }
   // A few workers hash the files (a cold context is read in parallel); the sum is taken in order.
@@ -76,7 +85,8 @@ export async function checksumSources(
     }
   };
   await Promise.all(Array.from({ length: HASH_CONCURRENCY }, worker));
-  entries.forEach(({ name }, i) => {
+  entries.forEach(({ name, linkOf }, i) => {
+    if (linkOf !== undefined) digests[i] += ` link=${JSON.stringify(linkOf)}`;
     files.set(name, digests[i]!);
     all.update(`${name}\0${digests[i]}\n`);
   });

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import {
   chmodSync,
+  linkSync,
   cpSync,
   mkdirSync,
   readFileSync,
@@ -89,13 +90,15 @@ describe('checksumSources', () => {
     expect(changed).toEqual(['src/main.ts']);
   });
 
-  it('counts setuid, content, symlink targets, --chown and --chmod', async () => {
+  it('counts setuid, content, symlink targets, hardlinks, --chown and --chmod', async () => {
     const base = (await sum(project())).digest;
     const variants: [string, (root: string) => void, Partial<ChecksumOptions>][] = [
       ['setuid', (r) => chmodSync(join(r, 'src/main.ts'), 0o4644), {}],
       ['content', (r) => writeFileSync(join(r, 'src/main.ts'), 'mAin'), {}],
       ['link target', (r) => symlinkSync('main.ts', join(r, 'src/link2')), {}],
       ['chown', () => undefined, { uid: 1000, gid: 1000 }],
+      ['hardlink', (r) => linkSync(join(r, 'src/main.ts'), join(r, 'src/lib/main.ts')), {}],
+      ['copy instead', (r) => writeFileSync(join(r, 'src/lib/main.ts'), 'main'), {}],
       ['chmod', () => undefined, { chmod: 0o600 }],
     ];
     const digests = new Set<string>([base]);

@@ -5,9 +5,9 @@
  * Each entry counts with its path (as named under the tree), its type, its
  * mode bits (permissions and setuid/setgid/sticky, after --chmod), its owner
  * (after --chown: the caller passes what the copy will set), a symlink's
- * target, which files are hardlinks of one another, and a file’s content
- * (through the stat cache, so an unchanged file
- * is not read again). Never the mtime, never where the tree is on the host:
+ * target, which files are hardlinks of one another, and a file's content
+ * (through the stat cache, so an unchanged file is not read again). Never the
+ * mtime, never where the tree is on the host:
  * `touch` keeps the key, `chmod +x` changes it, a fresh clone elsewhere hits.
  *
  * A copied directory's own entry does not count (its contents are copied into

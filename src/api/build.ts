@@ -82,8 +82,8 @@ export async function build(req: BuildRequest): Promise<BuildResult> {
     const session = new IngestSession(store);
     const deps: BuildDeps = {
       store,
-      runner: pickRunner(req.runtime ?? 'auto'),
-      snapshotter: await pickSnapshotter('auto', { workRoot: work }),
+      runner: once(() => pickRunner(req.runtime ?? 'auto')),
+      snapshotter: once(() => pickSnapshotter('auto', { workRoot: work })),
       workRoot: work,
       logDir: join(store.root, 'logs'),
       putLayer: (tar, source) => session.putTar(tar, source),
@@ -158,6 +158,11 @@ export function buildEvents(
       await result;
     },
   };
+}
+
+function once<T>(make: () => T): () => T {
+  let made: { value: T } | undefined;
+  return () => (made ??= { value: make() }).value;
 }
 
 function checkPlatform(requested: string | undefined) {

@@ -14,8 +14,9 @@ import type { PlatformSpec } from './state.js';
 
 export interface BuildDeps {
   store: Store;
-  runner: Runner;
-  snapshotter: Snapshotter;
+  /** Made on first use: an all-cached build runs nothing and mounts nothing. */
+  runner(): Runner;
+  snapshotter(): Promise<Snapshotter>;
   /** A private directory for this build's snapshots, bundles and downloads. */
   workRoot: string;
   /** Where failed steps' full logs are kept. */

@@ -17,24 +17,11 @@ import { mkdirInRoot } from './effects/mkdir.js';
 import { runStep } from './effects/run.js';
 import { changeInSnapshot } from './effects/snapshot.js';
 import { configBytes, type StageState } from './state.js';
+import type { StageRun } from './stage-run.js';
+
+export type { StageRun };
 
 export const HISTORY_COMMENT = 'buildkit.dockerfile.v0';
-
-export interface StageRun {
-  stage: Stage;
-  base: StageState;
-  /** The number docker gives this stage's FROM line (`Step N/total`). */
-  firstStep: number;
-  total: number;
-  /** Every stage of the file, by index (COPY --from names them). */
-  stages: readonly Stage[];
-  /** The result of another stage, for COPY --from=stage. */
-  stageState(index: number): Promise<StageState>;
-  /** An image's state, for COPY --from=image. */
-  imageState(ref: string): Promise<StageState>;
-  /** Records of the store by parent, for explanations (loaded once, on the first miss). */
-  siblings(parent: string): Promise<KeyInput[]>;
-}
 
 export interface StepOutcome {
   stage: number;

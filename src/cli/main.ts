@@ -5,36 +5,67 @@
  */
 import { DockerfileError, TsbuildError, UsageError } from '../errors.js';
 import type { Io } from './io.js';
-import { importCommand, loadCommand, saveCommand } from './archive.js';
 import { startsBuild } from './build-args.js';
-import { buildCommand } from './build.js';
-import { historyCommand } from './history.js';
-import { imagesCommand } from './images.js';
-import { inspectCommand } from './inspect.js';
-import { parseCommand } from './parse.js';
-import { cacheCommand, pruneCommand } from './prune.js';
-import { rmiCommand, tagCommand } from './tag.js';
 
 export type { Io };
 
 type Command = (argv: string[], io: Io) => Promise<number>;
 
+/**
+ * Each command's module is loaded when it runs: a warm no-op build is about a tenth
+ * of a second of work, and loading every command (the parser, the archive code…)
+ * for it would cost as much again.
+ */
+const lazy =
+  <K extends string>(load: () => Promise<Record<K, Command>>, name: K): Command =>
+  async (argv, io) =>
+    (await load())[name](argv, io);
+
+const buildCommand = lazy(() => import('./build.js'), 'buildCommand');
+const archive = () => import('./archive.js');
+const prune = () => import('./prune.js');
+const tag = () => import('./tag.js');
+
 const COMMANDS: Record<string, { run: Command; summary: string }> = {
   build: { run: buildCommand, summary: 'Build an image from a Dockerfile' },
   parse: {
-    run: parseCommand,
+    run: lazy(() => import('./parse.js'), 'parseCommand'),
     summary: 'Parse a Dockerfile; print its instructions and stage graph',
   },
-  images: { run: imagesCommand, summary: 'List images' },
-  inspect: { run: inspectCommand, summary: 'Display detailed information on images' },
-  history: { run: historyCommand, summary: 'Show the history of an image' },
-  tag: { run: tagCommand, summary: 'Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE' },
-  rmi: { run: rmiCommand, summary: 'Remove one or more images' },
-  save: { run: saveCommand, summary: 'Save images to a tar archive (OCI layout + docker-archive)' },
-  load: { run: loadCommand, summary: 'Load images from a tar archive or an OCI layout' },
-  import: { run: importCommand, summary: 'Create a base image from a rootfs tarball' },
-  prune: { run: pruneCommand, summary: 'Remove dangling images, unused cache and blobs' },
-  cache: { run: cacheCommand, summary: 'Build cache: "cache du" shows its disk usage' },
+  images: { run: lazy(() => import('./images.js'), 'imagesCommand'), summary: 'List images' },
+  inspect: {
+    run: lazy(() => import('./inspect.js'), 'inspectCommand'),
+    summary: 'Display detailed information on images',
+  },
+  history: {
+    run: lazy(() => import('./history.js'), 'historyCommand'),
+    summary: 'Show the history of an image',
+  },
+  tag: {
+    run: lazy(tag, 'tagCommand'),
+    summary: 'Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE',
+  },
+  rmi: { run: lazy(tag, 'rmiCommand'), summary: 'Remove one or more images' },
+  save: {
+    run: lazy(archive, 'saveCommand'),
+    summary: 'Save images to a tar archive (OCI layout + docker-archive)',
+  },
+  load: {
+    run: lazy(archive, 'loadCommand'),
+    summary: 'Load images from a tar archive or an OCI layout',
+  },
+  import: {
+    run: lazy(archive, 'importCommand'),
+    summary: 'Create a base image from a rootfs tarball',
+  },
+  prune: {
+    run: lazy(prune, 'pruneCommand'),
+    summary: 'Remove dangling images, unused cache and blobs',
+  },
+  cache: {
+    run: lazy(prune, 'cacheCommand'),
+    summary: 'Build cache: "cache du" shows its disk usage',
+  },
 };
 
 const USAGE = `Usage: tsbuild COMMAND [OPTIONS]

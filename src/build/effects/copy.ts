@@ -15,7 +15,7 @@ import type { Download } from '../copy/download.js';
 import type { KeyInput } from '../cachekey.js';
 import type { BuildDeps } from '../deps.js';
 import type { Effect } from '../instructions/types.js';
-import type { StageRun } from '../stage.js';
+import type { StageRun } from '../stage-run.js';
 import type { StageState } from '../state.js';
 import { changeInSnapshot, lowerDirs } from './snapshot.js';
 
@@ -118,7 +118,9 @@ async function mount(
   deps: BuildDeps,
   layers: Descriptor[],
 ): Promise<{ rootfs: string; release: () => Promise<void> }> {
-  const snap = await deps.snapshotter.prepare(await lowerDirs(deps, layers), {
+  const snap = await (
+    await deps.snapshotter()
+  ).prepare(await lowerDirs(deps, layers), {
     workRoot: deps.workRoot,
   });
   return { rootfs: snap.rootfs, release: () => snap.release() };

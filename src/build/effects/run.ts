@@ -45,7 +45,7 @@ export async function runStep(
   let code = 0;
   try {
     const layer = await changeInSnapshot(deps, layers, text, async (rootfs) => {
-      code = await deps.runner.run(
+      code = await deps.runner().run(
         rootfs,
         {
           args: effect.args,

@@ -23,7 +23,7 @@ export async function changeInSnapshot(
   fn: (rootfs: string) => Promise<void>,
 ): Promise<Descriptor | undefined> {
   const lowers = await lowerDirs(deps, layers);
-  const snap = await deps.snapshotter.prepare(lowers, {
+  const snap = await (await deps.snapshotter()).prepare(lowers, {
     workRoot: deps.workRoot,
     exclude: (p) => RUNTIME_FILES.has(p),
   });
@@ -46,7 +46,7 @@ export async function withRootfs<T>(
   layers: Descriptor[],
   fn: (rootfs: string) => Promise<T>,
 ): Promise<T> {
-  const snap = await deps.snapshotter.prepare(await lowerDirs(deps, layers), {
+  const snap = await (await deps.snapshotter()).prepare(await lowerDirs(deps, layers), {
     workRoot: deps.workRoot,
   });
   try {

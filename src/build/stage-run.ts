@@ -1,0 +1,20 @@
+/** What runStage is given about its stage and the build around it. */
+import type { Stage } from '../dockerfile/stage.js';
+import type { KeyInput } from './cachekey.js';
+import type { StageState } from './state.js';
+
+export interface StageRun {
+  stage: Stage;
+  base: StageState;
+  /** The number docker gives this stage's FROM line (`Step N/total`). */
+  firstStep: number;
+  total: number;
+  /** Every stage of the file, by index (COPY --from names them). */
+  stages: readonly Stage[];
+  /** The result of another stage, for COPY --from=stage. */
+  stageState(index: number): Promise<StageState>;
+  /** An image's state, for COPY --from=image. */
+  imageState(ref: string): Promise<StageState>;
+  /** Records of the store by parent, for explanations (loaded once, on the first miss). */
+  siblings(parent: string): Promise<KeyInput[]>;
+}

@@ -15,6 +15,7 @@ import { TsbuildError } from '../errors.js';
 import type { Descriptor, ImageConfig } from '../image/types.js';
 import { applyLayer } from '../layer/apply.js';
 import { tarDirectory } from '../layer/writer.js';
+import { canonicalTag } from '../store/names.js';
 import type { Store } from '../store/store.js';
 import type { BuildRequest, BuildResult } from './build-types.js';
 import { save } from './save.js';
@@ -60,7 +61,8 @@ export async function finishImage(
       digest: record.manifest.digest,
       size: record.manifest.size,
     },
-    tags: record.tags,
+    // The names this build was asked for, as docker prints them; not every tag the image has.
+    tags: (req.tags ?? []).map(canonicalTag),
   };
 }
 

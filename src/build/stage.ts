@@ -9,7 +9,8 @@ import type { Descriptor, HistoryEntry, ImageConfig } from '../image/types.js';
 import type { CacheRecord } from '../store/cache.js';
 import { argDigest, cacheKey, type KeyInput } from './cachekey.js';
 import type { BuildDeps } from './deps.js';
-import type { CacheExplanation } from './events.js';
+import type { BuildEvent, CacheExplanation } from './events.js';
+import { TsbuildError } from '../errors.js';
 import { explainMiss } from './explain.js';
 import { planStep, type Effect, type Plan } from './instructions/index.js';
 import { copySources, copyStep, type CopySources } from './effects/copy.js';
@@ -107,6 +108,9 @@ export async function runStage(
           : undefined;
         state = await commit(deps, state, plan, layer, key, k.input);
       }
+    } catch (e) {
+      if (!deps.signal.aborted) deps.emit(failedEvent(stage.index, number, e));
+      throw e;
     } finally {
       await sources?.release();
     }
@@ -220,6 +224,24 @@ async function commit(
     layers: layer ? [...state.layers, layer] : state.layers,
     id: stored.digest,
     cmdSet: plan.cmdSet ?? state.cmdSet,
+  };
+}
+
+/** What a display shows under the step that failed: the error, and a RUN's exit code, log and last lines. */
+function failedEvent(stage: number, step: number, e: unknown): BuildEvent {
+  const data = (e instanceof TsbuildError ? e.data : {}) as {
+    exitCode?: number;
+    log?: string;
+    tail?: string[];
+  };
+  return {
+    type: 'failed',
+    stage,
+    step,
+    message: (e as Error)?.message ?? String(e),
+    ...(data.exitCode !== undefined ? { exitCode: data.exitCode } : {}),
+    ...(data.log !== undefined ? { log: data.log } : {}),
+    ...(data.tail !== undefined ? { tail: data.tail } : {}),
   };
 }
 

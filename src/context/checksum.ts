@@ -19,9 +19,9 @@ import type { ResolvedSource, SourceTree } from './sources.js';
 import { walkSource, type PathMatcher, type SourceEntry } from './walk.js';
 
 export interface ChecksumOptions {
-  /** Owner every copied entry gets (0:0 without --chown). */
-  uid: number;
-  gid: number;
+  /** Owner every copied entry gets (--chown, or 0:0); undefined: each keeps its own (COPY --from). */
+  uid: number | undefined;
+  gid: number | undefined;
   /** --chmod, applied to files and directories (not symlinks). */
   chmod?: number;
   /** --exclude patterns, matched under each source. */
@@ -104,7 +104,7 @@ const HASH_CONCURRENCY = 16;
 export async function entryRecord(e: SourceEntry, opts: ChecksumOptions): Promise<string> {
   const perm = Number(e.stat.mode) & 0o7777;
   const mode = e.kind === 'symlink' ? 0o777 : (opts.chmod ?? perm);
-  const head = `${e.kind} ${mode.toString(8)} ${opts.uid}:${opts.gid}`;
+  const head = `${e.kind} ${mode.toString(8)} ${opts.uid ?? e.stat.uid}:${opts.gid ?? e.stat.gid}`;
   if (e.kind === 'file') return `${head} ${await opts.hasher.hash(e.abs, e.stat)}`;
   if (e.kind === 'symlink') return `${head} ${JSON.stringify(e.link ?? '')}`;
   if (e.kind === 'char' || e.kind === 'block') return `${head} ${e.stat.rdev}`;

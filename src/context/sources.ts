@@ -25,6 +25,18 @@ export interface SourceTree {
   ignore?: PathMatcher;
   /** 'context' or e.g. 'stage build', for messages. */
   label: string;
+  /**
+   * Whether copies keep the owners files have here (when there is no --chown).
+   * BuildKit keeps them for a stage's or image's files (COPY --from), while a
+   * context's arrive as 0:0 (Docker 20.10 confirmed). Default: kept unless the
+   * label is 'context'.
+   */
+  keepOwners?: boolean;
+}
+
+/** See SourceTree.keepOwners. */
+export function keepsOwners(tree: SourceTree): boolean {
+  return tree.keepOwners ?? tree.label !== 'context';
 }
 
 export interface ResolvedSource {

@@ -52,7 +52,8 @@ export async function copyInto(
   plan: CopyPlan,
   opts: CopyOptions = {},
 ): Promise<void> {
-  const root = new DestRoot(rootfs, plan.owner);
+  // Directories the copy makes, downloads and heredoc files are 0:0 unless --chown.
+  const root = new DestRoot(rootfs, plan.owner ?? { uid: 0, gid: 0 });
   const w: EntryWriter = {
     owner: plan.owner,
     chmod: plan.chmod,

@@ -2,7 +2,8 @@
  * Copying the entries of one source into the rootfs, as BuildKit's copier
  * (tonistiigi/fsutil copy) does; Docker 20.10 confirmed each point:
  * - a file keeps its mode bits, setuid included, and its mtime; the owner is
- *   0:0 or --chown's; --chmod replaces the mode of files and directories;
+ *   --chown's, else 0:0 from the context and the file's own from a stage or
+ *   image (COPY --from); --chmod replaces the mode of files and directories;
  * - symlinks are copied as symlinks, never followed;
  * - files hardlinked to each other in the source are hardlinked in the copy;
  * - a directory onto an existing directory merges (and takes the source's
@@ -34,7 +35,8 @@ const MY_UID = process.getuid?.() ?? -1;
 const MY_GID = process.getgid?.() ?? -1;
 
 export interface EntryWriter {
-  owner: Owner;
+  /** undefined: each entry keeps its source owner (COPY --from). */
+  owner: Owner | undefined;
   chmod: number | undefined;
   asRoot: boolean;
   /** Source `dev:ino` → first copy, for hardlinks. */
@@ -83,14 +85,18 @@ export async function writeEntry(
       if (e.stat.nlink > 1n) w.links.set(key, host);
       // A new file is ours with the source's mode bits (libuv fchmods it): when that
       // is what the image wants, only the times are left to set.
-      if (w.owner.uid === MY_UID && w.owner.gid === MY_GID && w.chmod === undefined) {
+      const { uid, gid } = ownerOf(e.stat, w);
+      if (uid === MY_UID && gid === MY_GID && w.chmod === undefined) {
         return lutimesSync(host, seconds(e.stat.atimeNs), seconds(e.stat.mtimeNs));
       }
       return setMeta(host, e.stat, w, true);
     }
     case 'symlink':
       symlinkSync(e.link ?? '', host);
-      if (w.asRoot) lchownSync(host, w.owner.uid, w.owner.gid);
+      if (w.asRoot) {
+        const { uid, gid } = ownerOf(e.stat, w);
+        lchownSync(host, uid, gid);
+      }
       return lutimesSync(host, seconds(e.stat.atimeNs), seconds(e.stat.mtimeNs));
     default: {
       const { major, minor } = splitDev(e.stat.rdev);
@@ -100,9 +106,16 @@ export async function writeEntry(
   }
 }
 
+function ownerOf(st: BigIntStats, w: EntryWriter): Owner {
+  return w.owner ?? { uid: Number(st.uid), gid: Number(st.gid) };
+}
+
 /** Owner first (chown clears setuid bits), then mode, then times. */
 function setMeta(host: string, st: BigIntStats, w: EntryWriter, times: boolean): void {
-  if (w.asRoot) lchownSync(host, w.owner.uid, w.owner.gid);
+  if (w.asRoot) {
+    const { uid, gid } = ownerOf(st, w);
+    lchownSync(host, uid, gid);
+  }
   chmodSync(host, w.chmod ?? Number(st.mode) & 0o7777);
   if (times) lutimesSync(host, seconds(st.atimeNs), seconds(st.mtimeNs));
 }

@@ -15,7 +15,12 @@ import { TsbuildError } from '../../errors.js';
 import { digestHex } from '../../util/digest.js';
 import { checksumSources, type SourceChecksum } from '../../context/checksum.js';
 import { Dockerignore } from '../../context/dockerignore.js';
-import { resolveSources, type ResolvedSource, type SourceTree } from '../../context/sources.js';
+import {
+  keepsOwners,
+  resolveSources,
+  type ResolvedSource,
+  type SourceTree,
+} from '../../context/sources.js';
 import type { FileHasher } from '../../context/statcache.js';
 import type { PathMatcher } from '../../context/walk.js';
 import type { AddInstruction, CopyInstruction } from '../../dockerfile/ast.js';
@@ -34,7 +39,8 @@ export interface CopyPlan {
   /** Absolute, WORKDIR applied. */
   dest: string;
   destIsDir: boolean;
-  owner: Owner;
+  /** --chown's, or 0:0; undefined: every file keeps its owner in the tree (BuildKit's COPY --from). */
+  owner: Owner | undefined;
   chmod: number | undefined;
   parents: boolean;
   exclude: PathMatcher | undefined;
@@ -81,7 +87,11 @@ export async function planCopy(
     throw new TsbuildError('CHECKSUM_NEEDS_URL', 'ADD --checksum needs exactly one URL source', {});
   }
   const parents = ins.kind === 'COPY' && ins.parents;
-  const owner = ins.chown ? resolveChown(opts.rootfsForChown, ins.chown) : { uid: 0, gid: 0 };
+  const owner = ins.chown
+    ? resolveChown(opts.rootfsForChown, ins.chown)
+    : keepsOwners(opts.tree)
+      ? undefined
+      : { uid: 0, gid: 0 };
   const chmod = ins.chmod === undefined ? undefined : parseChmod(ins.chmod);
   const exclude =
     ins.exclude.length > 0 ? Dockerignore.parse(ins.exclude.join('\n'), '--exclude') : undefined;
@@ -115,7 +125,8 @@ export async function planCopy(
     unpack: ins.kind === 'ADD',
   };
   const local_ = await checksumSources(opts.tree, sources, {
-    ...owner,
+    uid: owner?.uid,
+    gid: owner?.gid,
     chmod,
     exclude,
     hasher: opts.hasher,
@@ -133,7 +144,7 @@ function withExtras(sum: SourceChecksum, plan: CopyPlan): SourceChecksum {
     files.set(key, record);
     all.update(`${key}\0${record}\n`);
   };
-  const { uid, gid } = plan.owner;
+  const { uid, gid } = plan.owner ?? { uid: 0, gid: 0 };
   const mode = (m: number) => (plan.chmod ?? m).toString(8);
   // Records read like checksum.ts's: `url 600 0:0 <name> <sha256 hex>`.
   for (const d of plan.downloads) {

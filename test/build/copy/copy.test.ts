@@ -1,4 +1,6 @@
 import {
+  chownSync,
+  lchownSync,
   linkSync,
   lstatSync,
   mkdirSync,
@@ -138,6 +140,34 @@ describe('COPY (Docker 20.10 confirmed, BuildKit)', () => {
     expect((await rejected(run(copyIns(['a'], '/n', { chown: 'nosuch' })))).code).toBe(
       'UNKNOWN_USER',
     );
+  });
+
+  it('keeps the owners of a stage’s files without --chown; a context’s become 0:0', async () => {
+    // Docker 20.10 confirmed (BuildKit; test/conformance case copy-from-stage-ownership)
+    const stage = tempRoot('tsbuild-copy-stage-');
+    mkdirSync(join(stage, 'out/sub'), { recursive: true });
+    writeFileSync(join(stage, 'out/sub/f'), 'secret\n');
+    symlinkSync('sub/f', join(stage, 'out/link'));
+    for (const p of ['out/sub', 'out/sub/f']) chownSync(join(stage, p), 1000, 1000);
+    lchownSync(join(stage, 'out/link'), 1000, 1000);
+    const tree: SourceTree = { root: stage, label: 'stage build' };
+    const copied = await run(copyIns(['/out'], '/copied'), { ctx: stage, tree });
+    expect([
+      facts(copied.at('copied')),
+      facts(copied.at('copied/sub')),
+      facts(copied.at('copied/sub/f')),
+      facts(copied.at('copied/link')),
+    ]).toEqual(['d 0755 0:0', 'd 0755 1000:1000', 'f 0644 1000:1000', 'l 0777 1000:1000']);
+    expect(copied.checksum.files.get('out/sub/f')).toMatch(/^file 644 1000:1000 /);
+    const followed = await run(copyIns(['/out/link'], '/followed'), { ctx: stage, tree });
+    expect(facts(followed.at('followed'))).toBe('f 0644 1000:1000');
+    const chowned = await run(copyIns(['/out/sub'], '/chowned/', { chown: '0:0' }), {
+      ctx: stage,
+      tree,
+    });
+    expect(facts(chowned.at('chowned/f'))).toBe('f 0644 0:0');
+    const fromContext = await run(copyIns(['out'], '/ctx/'), { ctx: stage });
+    expect(facts(fromContext.at('ctx/sub/f'))).toBe('f 0644 0:0');
   });
 
   it('--chmod: files and directories under the destination, not the destination itself', async () => {

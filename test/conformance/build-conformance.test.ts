@@ -42,6 +42,8 @@ interface Difference {
 interface CaseSpec {
   buildArgs?: Record<string, string>;
   target?: string;
+  /** `--label`: for the final image only. */
+  labels?: Record<string, string>;
   /** Built first, from the same context, by each builder into its own store. */
   base?: { dockerfile: string; tag: string };
   differences?: Difference[];
@@ -91,7 +93,10 @@ const DOCKER_ENV = { DOCKER_BUILDKIT: '1' };
 async function dockerBuild(dir: string, tag: string, dockerfile: string, spec: CaseSpec) {
   const args = ['build', '--network=none', '-q', '-t', tag, '-f', join(dir, dockerfile)];
   for (const [k, v] of Object.entries(spec.buildArgs ?? {})) args.push('--build-arg', `${k}=${v}`);
-  if (spec.target && dockerfile === 'Dockerfile') args.push('--target', spec.target);
+  if (dockerfile === 'Dockerfile') {
+    if (spec.target) args.push('--target', spec.target);
+    for (const [k, v] of Object.entries(spec.labels ?? {})) args.push('--label', `${k}=${v}`);
+  }
   await dockerOk([...args, dir], { env: DOCKER_ENV });
 }
 
@@ -122,7 +127,7 @@ async function ourSide(root: string, name: string, spec: CaseSpec): Promise<Obse
       tags: [spec.base.tag],
     });
   const tag = `tsb-conf/${name}:1`;
-  await buildIn(root, { ...common, target: spec.target, tags: [tag] });
+  await buildIn(root, { ...common, target: spec.target, labels: spec.labels, tags: [tag] });
   const store = await Store.open(root);
   const record = await store.resolve(tag);
   const layers = (await store.manifest(record)).layers.map(

@@ -31,7 +31,7 @@ const clean = (name: string) =>
 /** A short file content: the text itself when small and printable, else size and digest. */
 function content(data: Buffer): string {
   const text = data.toString('utf8');
-  if (data.length <= 120 && /^[\x20-\x7e\n\t]*$/.test(text)) return JSON.stringify(text);
+  if (data.length <= 400 && /^[\x20-\x7e\n\t]*$/.test(text)) return JSON.stringify(text);
   return `${data.length}B sha256:${createHash('sha256').update(data).digest('hex').slice(0, 16)}`;
 }
 

@@ -7,8 +7,8 @@
  * - The build args in scope are in the environment for this step only; history shows
  *   them as BuildKit does: `RUN |1 V=2 /bin/sh -c make # buildkit`, in the order they
  *   were declared. An ARG wins over the base image's ENV of the same name, as in
- *   BuildKit. Proxy args are in the environment but neither in the history nor in the
- *   key. Pinned by test/fixtures/build-cases arg-build-args, arg-over-base-env.
+ *   BuildKit. Proxy args are in the environment (upper and lower case, whichever was
+ *   given) but neither in the history nor in the key. Pinned by test/fixtures/build-cases arg-build-args, arg-over-base-env.
  */
 import type { RunInstruction } from '../../dockerfile/ast.js';
 import { DockerfileError } from '../../errors.js';
@@ -39,7 +39,9 @@ export const run: Handler<RunInstruction> = {
     // ARG to the step's environment as it is declared); the front end has already
     // left out the args a later ENV in the stage shadows.
     for (const k of names) env = setEnv(env, k, args[k]!);
-    for (const [k, v] of Object.entries(step.proxy ?? {})) env = setEnv(env, k, v);
+    // BuildKit hands a proxy arg to the step in both spellings: HTTP_PROXY and http_proxy.
+    for (const [k, v] of Object.entries(step.proxy ?? {}))
+      for (const name of [k.toUpperCase(), k.toLowerCase()]) env = setEnv(env, name, v);
     const prefix =
       names.length > 0 ? `|${names.length} ${names.map((k) => `${k}=${args[k]}`).join(' ')} ` : '';
     const network = ins.network ?? 'default';

@@ -1,4 +1,14 @@
 /** tsbuild's public API: re-exports only. */
+export { build, buildEvents } from './api/build.js';
+export type {
+  BuildEvent,
+  BuildOutput,
+  BuildRequest,
+  BuildResult,
+  CacheExplanation,
+  StepResult,
+} from './api/build-types.js';
+
 export { parse, type ParseRequest, type ParseResult } from './api/parse.js';
 export {
   parseDockerfile,

@@ -3,10 +3,10 @@
  * `tsbuild build` flags map one to one onto BuildRequest.
  */
 import type { Readable } from 'node:stream';
-import type { BuildEvent } from '../build/events.js';
+import type { BuildEvent, CacheExplanation } from '../build/events.js';
 import type { StoreOptions } from './store.js';
 
-export type { BuildEvent };
+export type { BuildEvent, CacheExplanation };
 
 /** Where the result goes besides (or instead of) the store. */
 export type BuildOutput =

@@ -1,6 +1,9 @@
 /**
  * WORKDIR app — relative to the previous WORKDIR (`/` at first); the directory is
- * created (owned by root, as BuildKit) when missing, which may add a layer.
+ * created when missing, owned by the stage's USER (see effects/mkdir.ts). BuildKit
+ * commits a layer for every WORKDIR but `/`, even an empty one for a directory that
+ * existed; tsbuild keeps no empty layer and marks that step empty_layer instead.
+ * Pinned by test/fixtures/build-cases workdir-rules (a declared difference there).
  */
 import { posix } from 'node:path';
 import type { WorkdirInstruction } from '../../dockerfile/ast.js';

@@ -26,7 +26,7 @@ export interface ChecksumOptions {
   chmod?: number;
   /** --exclude patterns, matched under each source. */
   exclude?: PathMatcher;
-  hasher: Pick<FileHasher, 'hash'>;
+  hasher: Pick<FileHasher, 'hash'> & Partial<Pick<FileHasher, 'cached'>>;
   signal?: AbortSignal;
 }
 
@@ -75,12 +75,19 @@ export async function checksumSources(
       entries.push({ name, entry, linkOf });
     }
   }
-  // A few workers hash the files (a cold context is read in parallel); the sum is taken in order.
+  // What the stat cache or the entry itself says is known at once; a few workers
+  // read the rest (a cold context in parallel). The sum is taken in order.
   const digests = new Array<string>(entries.length);
+  const unknown: number[] = [];
+  entries.forEach(({ entry }, i) => {
+    const known = knownRecord(entry, opts);
+    if (known === undefined) unknown.push(i);
+    else digests[i] = known;
+  });
   let next = 0;
   const worker = async () => {
-    while (next < entries.length) {
-      const i = next++;
+    while (next < unknown.length) {
+      const i = unknown[next++]!;
       digests[i] = await entryRecord(entries[i]!.entry, opts);
     }
   };
@@ -102,11 +109,24 @@ const HASH_CONCURRENCY = 16;
  * say what changed; no digest per file, which would cost more than the walk.
  */
 export async function entryRecord(e: SourceEntry, opts: ChecksumOptions): Promise<string> {
-  const perm = Number(e.stat.mode) & 0o7777;
-  const mode = e.kind === 'symlink' ? 0o777 : (opts.chmod ?? perm);
-  const head = `${e.kind} ${mode.toString(8)} ${opts.uid ?? e.stat.uid}:${opts.gid ?? e.stat.gid}`;
-  if (e.kind === 'file') return `${head} ${await opts.hasher.hash(e.abs, e.stat)}`;
+  if (e.kind === 'file') return `${recordHead(e, opts)} ${await opts.hasher.hash(e.abs, e.stat)}`;
+  return knownRecord(e, opts)!;
+}
+
+/** entryRecord when it needs no read: anything but a file the stat cache does not know. */
+function knownRecord(e: SourceEntry, opts: ChecksumOptions): string | undefined {
+  const head = recordHead(e, opts);
+  if (e.kind === 'file') {
+    const digest = opts.hasher.cached?.(e.abs, e.stat);
+    return digest === undefined ? undefined : `${head} ${digest}`;
+  }
   if (e.kind === 'symlink') return `${head} ${JSON.stringify(e.link ?? '')}`;
   if (e.kind === 'char' || e.kind === 'block') return `${head} ${e.stat.rdev}`;
   return head;
+}
+
+function recordHead(e: SourceEntry, opts: ChecksumOptions): string {
+  const perm = Number(e.stat.mode) & 0o7777;
+  const mode = e.kind === 'symlink' ? 0o777 : (opts.chmod ?? perm);
+  return `${e.kind} ${mode.toString(8)} ${opts.uid ?? e.stat.uid}:${opts.gid ?? e.stat.gid}`;
 }

@@ -19,7 +19,8 @@ import { Store } from '../../src/store/store.js';
 import type { ImageConfig } from '../../src/image/types.js';
 import { buildIn, storeWithBusybox } from '../build/harness.js';
 import { busyboxRootfsTar } from '../helpers/busybox.js';
-import { dockerOk } from '../helpers/docker.js';
+import { rejected } from '../helpers/caught.js';
+import { docker, dockerOk } from '../helpers/docker.js';
 import { tempRoot } from '../helpers/tmp.js';
 import { listLayers } from './layer-listing.js';
 import type { Readable } from 'node:stream';
@@ -47,6 +48,11 @@ interface CaseSpec {
   /** Built first, from the same context, by each builder into its own store. */
   base?: { dockerfile: string; tag: string };
   differences?: Difference[];
+  /**
+   * tsbuild must refuse this case with `code` and `message`, and Docker too, saying
+   * `docker` — or, where `docker` is null, Docker builds it and `why` says why we do not.
+   */
+  fails?: { docker: string | null; code: string; message: string; why?: string };
 }
 
 /** What we compare, flattened to one value per key so a difference can name its spot. */
@@ -148,15 +154,45 @@ describe('whole builds against Docker 20.10 BuildKit', () => {
   });
 
   describe.concurrent.each(cases)('%s', (name) => {
-    it('builds the image Docker builds', async () => {
-      const spec = specOf(name);
-      const [theirs, ours] = await Promise.all([dockerSide(name, spec), ourSide(root, name, spec)]);
-      for (const d of spec.differences ?? []) {
-        expect(d.why, `${d.at}: a reason`).toMatch(/\S/);
-        expect({ at: d.at, docker: take(theirs, d.at) }).toEqual({ at: d.at, docker: d.docker });
-        expect({ at: d.at, tsbuild: take(ours, d.at) }).toEqual({ at: d.at, tsbuild: d.tsbuild });
-      }
-      expect(ours).toEqual(theirs);
-    }, 90_000);
+    const { fails } = specOf(name);
+    if (fails)
+      it('fails as Docker fails', async () => {
+        const dir = join(CASES, name);
+        const [theirs, ours] = await Promise.all([
+          docker(['build', '--network=none', '-q', '-t', `tsb-conf/${name}:1`, dir], {
+            env: DOCKER_ENV,
+          }),
+          rejected(buildIn(root, { context: dir, tags: [`tsb-conf/${name}:1`] })),
+        ]);
+        if (fails.docker === null) {
+          expect({ dockerExit: theirs.code, why: fails.why }).toEqual({
+            dockerExit: 0,
+            why: expect.stringMatching(/\S/) as string,
+          });
+        } else {
+          const said = theirs.stderr.includes(fails.docker)
+            ? fails.docker
+            : theirs.stderr.trim().split('\n').at(-1);
+          expect({ failed: theirs.code !== 0, said }).toEqual({ failed: true, said: fails.docker });
+        }
+        expect({ code: ours.code, message: ours.message }).toMatchObject({
+          code: fails.code,
+          message: expect.stringContaining(fails.message) as string,
+        });
+      }, 90_000);
+    else
+      it('builds the image Docker builds', async () => {
+        const spec = specOf(name);
+        const [theirs, ours] = await Promise.all([
+          dockerSide(name, spec),
+          ourSide(root, name, spec),
+        ]);
+        for (const d of spec.differences ?? []) {
+          expect(d.why, `${d.at}: a reason`).toMatch(/\S/);
+          expect({ at: d.at, docker: take(theirs, d.at) }).toEqual({ at: d.at, docker: d.docker });
+          expect({ at: d.at, tsbuild: take(ours, d.at) }).toEqual({ at: d.at, tsbuild: d.tsbuild });
+        }
+        expect(ours).toEqual(theirs);
+      }, 90_000);
   });
 });

@@ -14,8 +14,13 @@
  */
 import {
   chmodSync,
+  closeSync,
   constants,
   copyFileSync,
+  fchmodSync,
+  openSync,
+  readFileSync,
+  writeSync,
   lchownSync,
   linkSync,
   lstatSync,
@@ -80,8 +85,7 @@ export async function writeEntry(
       const key = `${e.stat.dev}:${e.stat.ino}`;
       const first = e.stat.nlink > 1n ? w.links.get(key) : undefined;
       if (first !== undefined) return linkSync(first, host);
-      // COPYFILE_EXCL: the target is created, never opened through a symlink.
-      copyFileSync(e.abs, host, constants.COPYFILE_EXCL);
+      copyFileContent(e, host);
       if (e.stat.nlink > 1n) w.links.set(key, host);
       // A new file is ours with the source's mode bits (libuv fchmods it): when that
       // is what the image wants, only the times are left to set.
@@ -103,6 +107,30 @@ export async function writeEntry(
       await mknod(host, e.kind, Number(e.stat.mode), major, minor);
       return setMeta(host, e.stat, w, true);
     }
+  }
+}
+
+/** Files up to this size are read and written in one call each. */
+const SMALL_FILE = 1 << 20;
+
+/**
+ * The file's bytes and mode bits at `host`, which is created (O_EXCL: never opened
+ * through a symlink). A small file is one read and one write: copyFileSync's
+ * sendfile path took 2-3 times as long per file for a 10,000-file COPY here.
+ */
+function copyFileContent(e: SourceEntry, host: string): void {
+  if (e.stat.size > BigInt(SMALL_FILE)) {
+    copyFileSync(e.abs, host, constants.COPYFILE_EXCL);
+    return;
+  }
+  const data = readFileSync(e.abs);
+  const fd = openSync(host, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
+  try {
+    for (let done = 0; done < data.length;) done += writeSync(fd, data, done);
+    // As copyFileSync does: the source's mode bits, umask aside.
+    fchmodSync(fd, Number(e.stat.mode) & 0o7777);
+  } finally {
+    closeSync(fd);
   }
 }
 

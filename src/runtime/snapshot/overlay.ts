@@ -10,7 +10,7 @@
  * mount(8) runs in the paths' common parent with relative paths, as Docker's
  * overlay2 driver does with its short links.
  */
-import { lstatSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, realpathSync, rmSync } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { tarDirectory } from '../../layer/writer.js';
@@ -93,6 +93,8 @@ function commonParent(paths: string[]): string {
 
 class OverlaySnapshot implements Snapshot {
   private released: Promise<void> | undefined;
+  /** Paths diff() left out because `exclude` named them. */
+  private readonly excluded = new Set<string>();
 
   constructor(
     private readonly dir: string,
@@ -105,14 +107,19 @@ class OverlaySnapshot implements Snapshot {
   diff(opts: { sourceDateEpoch?: number } = {}): Readable {
     const given = this.exclude ?? (() => false);
     const unchanged = unchangedCopiedUpDirs(this.upper, this.lowersTopFirst, given);
-    const exclude = (p: string) => given(p) || unchanged.has(p);
+    const exclude = (p: string) => {
+      if (!given(p)) return unchanged.has(p);
+      this.excluded.add(p);
+      return true;
+    };
     return tarDirectory(this.upper, { overlay: true, exclude, ...opts });
   }
 
   /** The upper dir is the diff already; only what diff() leaves out has to go first. */
   async detach(): Promise<string> {
     for (const m of mountsUnder(this.dir).reverse()) await unmount(m);
-    if (this.exclude) removeExcluded(this.upper, '', this.exclude);
+    // diff() met every path and noted the ones it left out.
+    for (const p of this.excluded) rmSync(join(this.upper, p), { recursive: true, force: true });
     return this.upper;
   }
 
@@ -123,15 +130,5 @@ class OverlaySnapshot implements Snapshot {
       throw e;
     });
     return this.released;
-  }
-}
-
-/** Delete the entries of `dir` whose path relative to the upper dir `exclude` names. */
-function removeExcluded(root: string, rel: string, exclude: (relPath: string) => boolean): void {
-  for (const name of readdirSync(join(root, rel))) {
-    const path = rel ? `${rel}/${name}` : name;
-    const abs = join(root, path);
-    if (exclude(path)) rmSync(abs, { recursive: true, force: true });
-    else if (lstatSync(abs).isDirectory()) removeExcluded(root, path, exclude);
   }
 }

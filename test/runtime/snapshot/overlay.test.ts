@@ -2,7 +2,19 @@
  * The overlayfs snapshotter's own cases: mount data past one page, paths it
  * cannot carry, and choosing a snapshotter.
  */
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { Readable } from 'node:stream';
+import { applyLayer } from '../../../src/layer/apply.js';
+import { tarDirectory } from '../../../src/layer/writer.js';
+import { readAll } from '../../helpers/streams.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -92,6 +104,41 @@ describe('OverlaySnapshotter', () => {
     expect(err.code).toBe('SNAPSHOT_BAD_PATH');
     expect(err.message).toContain('a,b');
     expect(readdirSync(workRoot)).toEqual([]);
+  });
+});
+
+describe('OverlaySnapshot.detach', () => {
+  it('hands over a dir that, as a lower, shows what the layer shows, without excluded paths', async () => {
+    const lower = join(temp(), 'lower');
+    mkdirSync(join(lower, 'etc'), { recursive: true });
+    writeFileSync(join(lower, 'etc/keep'), 'lower\n');
+    writeFileSync(join(lower, 'gone'), 'bye\n');
+    const work = join(temp(), 'work');
+    const snap = await new OverlaySnapshotter().prepare([lower], {
+      workRoot: work,
+      exclude: (p) => p === 'etc/hosts',
+    });
+    open.push(snap);
+    writeFileSync(join(snap.rootfs, 'etc/hosts'), 'runtime file\n');
+    writeFileSync(join(snap.rootfs, 'new'), 'new\n');
+    rmSync(join(snap.rootfs, 'gone'));
+    const layer = await readAll(snap.diff());
+    const dir = await snap.detach!();
+    expect(existsSync(join(dir, 'etc/hosts'))).toBe(false);
+    expect(readFileSync(join(dir, 'new'), 'utf8')).toBe('new\n');
+    // Stacked on the same lower, the detached dir and the layer give the same tree.
+    const viaLayer = temp();
+    const viaDir = temp();
+    for (const [root, top] of [
+      [viaLayer, Readable.from([layer])],
+      [viaDir, tarDirectory(dir, { overlay: true })],
+    ] as const) {
+      await applyLayer(root, tarDirectory(lower, { overlay: true }), { whiteouts: 'apply' });
+      await applyLayer(root, top, { whiteouts: 'apply' });
+    }
+    expect(readdirSync(viaDir).sort()).toEqual(['etc', 'new']);
+    expect(readdirSync(viaLayer).sort()).toEqual(['etc', 'new']);
+    expect(readdirSync(join(viaDir, 'etc'))).toEqual(['keep']);
   });
 });
 

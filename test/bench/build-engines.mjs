@@ -1,0 +1,154 @@
+// The four builders the build bench times, behind one shape:
+//   { name, setup(busyboxTar), build(ctx, { noCache, cold }) → wall ms, teardown() }
+// Each is timed as the process a user runs, from spawn to exit. `cold` asks
+// the engine to forget what an earlier build left (outside the timing) and
+// build without its cache.
+import { spawn, spawnSync } from 'node:child_process';
+import { createReadStream, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { URL, fileURLToPath } from 'node:url';
+
+const TSBUILD = fileURLToPath(new URL('../../bin/tsbuild.js', import.meta.url));
+/** Debian's 20.10 client; /usr/local/bin/docker here is a 28.x one (test/helpers/docker-cli.ts). */
+const DOCKER = existsSync('/usr/bin/docker') ? '/usr/bin/docker' : 'docker';
+
+/**
+ * Runs a command to completion; resolves { ms, start, out }: its wall time,
+ * when it was spawned (epoch ms) and, with capture, its stdout. A non-zero
+ * exit rejects with the tail of its stderr: a failed build must not be timed.
+ */
+export function exec(file, args, { env, input, capture = false } = {}) {
+  return new Promise((resolve, reject) => {
+    const start = Date.now();
+    const t0 = process.hrtime.bigint();
+    const stdio = ['pipe', capture ? 'pipe' : 'ignore', 'pipe'];
+    const p = spawn(file, args, { env: env ?? process.env, stdio });
+    let err = '';
+    let out = '';
+    p.stderr.on('data', (c) => (err = (err + c).slice(-4000)));
+    p.stdout?.on('data', (c) => (out += c));
+    p.on('error', reject);
+    p.on('close', (code) => {
+      const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+      if (code === 0) resolve({ ms, start, out });
+      else reject(new Error(`${file} ${args.join(' ')} exited ${code}:\n${err.trim()}`));
+    });
+    if (input) pipeline(createReadStream(input), p.stdin).catch(reject);
+    else p.stdin.end();
+  });
+}
+
+/** exec's wall time in ms. */
+export const timed = async (file, args, opts) => (await exec(file, args, opts)).ms;
+
+const quiet = (file, args, opts = {}) => spawnSync(file, args, { stdio: 'ignore', ...opts });
+
+/** tsbuild's CLI against the built dist/, a store of its own under work. */
+export function tsbuild(work) {
+  let n = 0;
+  let root = join(work, 'tsbuild-store');
+  let tar;
+  /** Imports busybox into a store; resolves the store's path. */
+  const imported = async (dir) => {
+    await timed(process.execPath, [TSBUILD, 'import', '--root', dir, tar, 'busybox']);
+    return dir;
+  };
+  return {
+    name: 'tsbuild',
+    async setup(busyboxTar) {
+      tar = busyboxTar;
+      await imported(root);
+    },
+    /** cold: a new, empty store (busybox imported, no cache records, no stat cache). */
+    async build(ctx, opts = {}) {
+      return (await this.run(ctx, opts)).ms;
+    },
+    /**
+     * As build; json: `--progress=json` instead of -q, captured; node: flags
+     * for node itself (--cpu-prof). Resolves exec's { ms, start, out }.
+     */
+    async run(ctx, { noCache = false, cold = false, json = false, node = [] } = {}) {
+      if (cold) {
+        if (n > 0) rmSync(root, { recursive: true, force: true });
+        root = await imported(join(work, `tsbuild-cold-${++n}`));
+      }
+      const args = [...node, TSBUILD, 'build', json ? '--progress=json' : '-q', '--root', root];
+      args.push('-t', 'bench', ...(noCache ? ['--no-cache'] : []), ctx);
+      return exec(process.execPath, args, { capture: json });
+    },
+    async teardown() {},
+  };
+}
+
+/**
+ * `docker build` on daemon ({ host, private }: see build-dockerd.mjs);
+ * builder 'buildkit' or 'classic'.
+ */
+export function docker(daemon, builder, work) {
+  const host = daemon.host;
+  const config = join(work, 'docker-config');
+  mkdirSync(config, { recursive: true });
+  const env = {
+    ...process.env,
+    DOCKER_HOST: host,
+    DOCKER_CONFIG: config,
+    DOCKER_BUILDKIT: builder === 'buildkit' ? '1' : '0',
+  };
+  const tag = `tsbuild-bench-${builder}`;
+  return {
+    name: builder === 'buildkit' ? 'BuildKit' : 'classic',
+    async setup(busyboxTar) {
+      await timed(DOCKER, ['import', '-', 'busybox:latest'], { env, input: busyboxTar });
+    },
+    /** cold: BuildKit's cache (its copy of earlier contexts too) pruned, then --no-cache. */
+    async build(ctx, { noCache = false, cold = false } = {}) {
+      if (cold && builder === 'buildkit') await timed(DOCKER, ['builder', 'prune', '-af'], { env });
+      const args = ['build', '-q', '--network=none', '-t', tag];
+      return timed(DOCKER, [...args, ...(noCache || cold ? ['--no-cache'] : []), ctx], { env });
+    },
+    /** A private daemon's state goes with the bench's dir; a shared one keeps its images. */
+    async teardown() {
+      if (daemon.private) return;
+      quiet(DOCKER, ['rmi', '-f', tag], { env });
+      quiet(DOCKER, ['image', 'prune', '-f'], { env });
+      if (builder === 'buildkit') quiet(DOCKER, ['builder', 'prune', '-af'], { env });
+    },
+  };
+}
+
+/**
+ * `buildah bud --layers` (a cache record per step, as docker) with storage of
+ * its own under work; runc, since crun 1.8 refuses this host's hybrid cgroups
+ * (see src/runtime/run/cgroups.ts). undefined when buildah is not installed.
+ */
+export function buildah(work) {
+  if (spawnSync('sh', ['-c', 'command -v buildah']).status !== 0) return undefined;
+  const root = join(work, 'buildah');
+  const global = ['--root', join(root, 'root'), '--runroot', join(root, 'run')];
+  global.push('--storage-driver', 'overlay');
+  const runc = spawnSync('sh', ['-c', 'command -v runc'], { encoding: 'utf8' }).stdout.trim();
+  const bud = ['bud', '--isolation', 'oci', '--network', 'none', '--layers', '-q'];
+  if (runc) bud.push('--runtime', runc);
+  const env = { ...process.env, BUILDAH_LAYERS: 'true' };
+  return {
+    name: 'buildah',
+    async setup(busyboxTar) {
+      const base = join(root, 'base');
+      mkdirSync(base, { recursive: true });
+      spawnSync('cp', [busyboxTar, join(base, 'rootfs.tar')]);
+      writeFileSync(join(base, 'Dockerfile'), 'FROM scratch\nADD rootfs.tar /\n');
+      await timed('buildah', [...global, ...bud, '-t', 'busybox', base], { env });
+    },
+    /** cold: --no-cache (buildah keeps no copy of the context to forget). */
+    async build(ctx, { noCache = false, cold = false } = {}) {
+      const args = [...global, ...bud, '-t', 'tsbuild-bench-buildah'];
+      return timed('buildah', [...args, ...(noCache || cold ? ['--no-cache'] : []), ctx], { env });
+    },
+    async teardown() {
+      // Its images go with the bench's dir; containers and mounts must go first.
+      quiet('buildah', [...global, 'rm', '--all']);
+      quiet('umount', ['-R', join(root, 'root', 'overlay')]);
+    },
+  };
+}

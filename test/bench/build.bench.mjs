@@ -1,0 +1,183 @@
+// Issue 5's build benchmarks: six scenarios, each built by tsbuild (its CLI,
+// `node bin/tsbuild.js build -q`, against dist/), by `docker build` with
+// BuildKit and with the classic builder, and by `buildah bud --layers`, in the
+// same run, rounds interleaved (every engine builds round r before any builds
+// round r+1) so a noisy moment hurts all alike, and `sync` (untimed) before
+// each build so no engine pays for writing back what the one before it wrote.
+// Wall time of each process, median of BENCH_BUILD_N (default 3) rounds for
+// tsbuild and BuildKit, whose ratio is held against the issue's target; the
+// classic builder and buildah, slower and for reference only, build
+// BENCH_BUILD_PEER_N (default 1) rounds, so the bench stays near 6 minutes. Then, for each missed target, one more tsbuild
+// run with --progress=json says where its time went.
+// Everything lives under one /tmp dir that is removed at the end, with the
+// private dockerd (if the bench started one) stopped.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { buildah, docker, tsbuild } from './build-engines.mjs';
+import { dockerEngine } from './build-dockerd.mjs';
+import {
+  bigContext,
+  bigWrite,
+  busyboxTar,
+  changeFile,
+  twentyRuns,
+  twoStages,
+} from './build-fixtures.mjs';
+import { profile } from './build-profile.mjs';
+
+const N = Number(process.env.BENCH_BUILD_N ?? 3);
+const PEER_N = Math.min(N, Number(process.env.BENCH_BUILD_PEER_N ?? 1));
+const rounds = (e) => (e.name === 'tsbuild' || e.name === 'BuildKit' ? N : PEER_N);
+/** The context file that scenario 2 changes between rounds. */
+const CHANGED = 4242;
+
+/** Literal /tmp, not os.tmpdir(): dockerd's socket path must stay under 108 bytes. */
+const work = mkdtempSync('/tmp/tsbuild-bb-');
+let daemon;
+let cleaned = false;
+async function cleanup(engines = []) {
+  if (cleaned) return;
+  cleaned = true;
+  for (const e of engines) await e.teardown().catch(() => {});
+  await daemon?.stop?.();
+  rmSync(work, { recursive: true, force: true });
+}
+for (const sig of ['SIGINT', 'SIGTERM']) {
+  process.once(sig, () => void cleanup().finally(() => process.exit(130)));
+}
+
+/**
+ * In the issue's order; `order` is the order they run in: cold first, so its
+ * last build leaves each engine's cache warm for the warm one.
+ */
+const scenarios = (ctx) => [
+  { order: 2, name: 'warm no-op, 10k files', ctx: ctx.big, target: 0.37, warmup: true },
+  {
+    order: 3,
+    name: 'one file changed',
+    ctx: ctx.big,
+    target: 0.31,
+    before: (round) => changeFile(ctx.big, CHANGED, round),
+  },
+  { order: 1, name: 'cold, 10k files', ctx: ctx.big, target: 0.39, opts: { cold: true } },
+  { order: 4, name: 'twenty 1-line RUNs', ctx: ctx.twenty, target: 0.48, opts: { noCache: true } },
+  { order: 5, name: 'two 2 s stages', ctx: ctx.stages, target: 0.96, opts: { noCache: true } },
+  { order: 6, name: 'RUN writes 512 MiB', ctx: ctx.write, target: 0.49, opts: { noCache: true } },
+];
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const secs = (ms) => (ms === undefined ? '—' : (ms / 1000).toFixed(2));
+const firstLine = (e) => e.message.split('\n').find((l) => l.trim() !== '') ?? String(e);
+
+/** Every engine that sets up here; prints why any other is left out. */
+async function engines(tar) {
+  const all = [tsbuild(work)];
+  mkdirSync(join(work, 'd'));
+  daemon = await dockerEngine(join(work, 'd'));
+  if (daemon.host) {
+    if (!daemon.private)
+      console.log(`docker: the engine at ${daemon.host} (its BuildKit cache is pruned)`);
+    all.push(docker(daemon, 'buildkit', work), docker(daemon, 'classic', work));
+  } else console.log(`docker: not measured (${daemon.reason})`);
+  const b = buildah(work);
+  if (b) all.push(b);
+  else console.log('buildah: not installed, not measured');
+  const ready = [];
+  for (const e of all) {
+    try {
+      await e.setup(tar);
+      ready.push(e);
+    } catch (err) {
+      console.log(`${e.name}: not measured (${firstLine(err)})`);
+    }
+  }
+  return ready;
+}
+
+/** Median wall ms per engine name (undefined where it failed). */
+async function measure(s, ready) {
+  const times = new Map(ready.map((e) => [e.name, []]));
+  const failed = new Set();
+  const once = async (e, round) => {
+    if (failed.has(e.name) || round >= rounds(e)) return;
+    spawnSync('sync');
+    try {
+      const ms = await e.build(s.ctx, s.opts ?? {});
+      if (round >= 0) times.get(e.name).push(ms);
+    } catch (err) {
+      failed.add(e.name);
+      console.log(
+        `${s.name}: ${e.name} failed: ${err.message.split('\n').slice(0, 4).join(' | ')}`,
+      );
+    }
+  };
+  if (s.warmup) for (const e of ready) await once(e, -1);
+  for (let round = 0; round < N; round++) {
+    s.before?.(round);
+    for (const e of ready) await once(e, round);
+  }
+  return new Map(
+    ready.map((e) => [e.name, failed.has(e.name) ? undefined : median(times.get(e.name))]),
+  );
+}
+
+function table(rows) {
+  const head = ['scenario', 'tsbuild', 'BuildKit', 'classic', 'buildah', 'ratio', 'target', 'met?'];
+  const lines = rows.map(({ s, t }) => {
+    const ratio =
+      t.get('tsbuild') !== undefined && t.get('BuildKit')
+        ? t.get('tsbuild') / t.get('BuildKit')
+        : undefined;
+    const met = ratio === undefined ? '—' : ratio <= s.target ? 'yes' : 'NO';
+    const cells = ['tsbuild', 'BuildKit', 'classic', 'buildah'].map((n) => secs(t.get(n)));
+    return [s.name, ...cells, ratio === undefined ? '—' : ratio.toFixed(2), `≤ ${s.target}`, met];
+  });
+  const width = head.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
+  const row = (cells) =>
+    `| ${cells.map((c, i) => (i === 0 ? c.padEnd(width[i]) : c.padStart(width[i]))).join(' | ')} |`;
+  console.log(row(head));
+  console.log(
+    `|${width.map((w, i) => (i === 0 ? ':' : '-') + '-'.repeat(w) + (i === 0 ? '-' : ':')).join('|')}|`,
+  );
+  for (const l of lines) console.log(row(l));
+}
+
+let ready = [];
+try {
+  const tar = await busyboxTar(work);
+  const ctx = {
+    big: bigContext(join(work, 'ctx-big')),
+    twenty: twentyRuns(join(work, 'ctx-twenty')),
+    stages: twoStages(join(work, 'ctx-stages')),
+    write: bigWrite(join(work, 'ctx-write')),
+  };
+  ready = await engines(tar);
+  const list = scenarios(ctx);
+  const results = new Map();
+  const t0 = Date.now();
+  for (const s of [...list].sort((a, b) => a.order - b.order)) {
+    results.set(s, await measure(s, ready));
+    console.error(`build bench: "${s.name}" done at ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+  }
+  const rows = list.map((s) => ({ s, t: results.get(s) }));
+  console.log(
+    `wall seconds, median of ${N} (classic, buildah: ${PEER_N}); cold = a new tsbuild store, docker --no-cache after ` +
+      '`docker builder prune -af`, buildah --no-cache; scenarios 4–6 --no-cache for all; ' +
+      'the 512 MiB are /dev/zero',
+  );
+  table(rows);
+  const missed = rows.filter(
+    ({ s, t }) => t.get('BuildKit') && t.get('tsbuild') / t.get('BuildKit') > s.target,
+  );
+  const ts = ready.find((e) => e.name === 'tsbuild');
+  for (const { s } of missed) {
+    s.before?.(N);
+    await profile(s, ts, work).catch((e) => console.log(`${s.name}: no profile (${firstLine(e)})`));
+  }
+} finally {
+  await cleanup(ready);
+}

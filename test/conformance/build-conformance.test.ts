@@ -3,8 +3,9 @@
  * folder under test/fixtures/build-cases is a context with its Dockerfile,
  * built by the suite's private dockerd and by tsbuild over the same busybox
  * base, and the two images compared — the config's `config` object key by
- * key, `author`, the history (created_by and empty_layer) and the flattened
- * filesystem (path, type, mode, owner, symlink target, content; not mtimes).
+ * key, `author`, the platform, the history (created_by, empty_layer, comment)
+ * and the flattened filesystem (path, type, mode, owner, symlink target,
+ * content; not mtimes). test/fixtures/build-cases/README.md has the format.
  *
  * A case's optional case.json gives build args, a target, a base image both
  * builders build first (ONBUILD), and the differences we expect, each with the
@@ -29,8 +30,8 @@ const CASES = join(import.meta.dirname, '..', 'fixtures', 'build-cases');
 
 interface Difference {
   /**
-   * `config.<Key>`, `author`, `history.<index>`, `history` (all entries, as a list)
-   * or an absolute path in the filesystem.
+   * `config.<Key>`, `author`, `platform`, `history.<index>`, `history` (all entries,
+   * as a list) or an absolute path in the filesystem.
    */
   at: string;
   /** Each side's value there; `null` when it has none. */
@@ -75,9 +76,11 @@ function observe(config: ImageConfig, fs: Record<string, string>): Observation {
   for (const [k, v] of Object.entries(config.config ?? {}))
     if (v !== null && v !== undefined) obs[`config.${k}`] = v;
   if (config.author !== undefined) obs.author = config.author;
+  obs.platform = [config.os, config.architecture, config.variant].filter(Boolean).join('/');
   // The base image's entries too: both builders start from the same import.
   (config.history ?? []).forEach((h, i) => {
-    obs[`history.${i}`] = `${h.created_by ?? ''} | ${h.empty_layer ? 'empty' : 'layer'}`;
+    obs[`history.${i}`] =
+      `${h.created_by ?? ''} | ${h.empty_layer ? 'empty' : 'layer'} | ${h.comment ?? ''}`;
   });
   for (const [path, line] of Object.entries(fs)) obs[`/${path}`] = line;
   return obs;

@@ -70,7 +70,11 @@ export async function build(req: BuildRequest): Promise<BuildResult> {
     const graph = buildStageGraph(df, {
       buildArgs: req.buildArgs,
       target: req.target,
-      imageEnv: (ref) => images.get(ref)?.config.config?.Env ?? undefined,
+      // As the stage will start: with the PATH BuildKit gives an image that has none.
+      imageEnv: (ref) => {
+        const img = images.get(ref);
+        return img && (baseState(img.config, img.layers).config.config?.Env ?? undefined);
+      },
       imageOnBuild: (ref) => images.get(ref)?.config.config?.OnBuild ?? undefined,
     });
     emitPlan(graph, emit);

@@ -60,6 +60,7 @@ export async function runStage(
     deps.signal.throwIfAborted();
     const number = run.firstStep + 1 + i;
     const started = Date.now();
+    const layersBefore = state.layers.length;
     const text = stepText(step);
     deps.emit({
       type: 'step',
@@ -115,8 +116,7 @@ export async function runStage(
       await sources?.release();
     }
     const ms = Date.now() - started;
-    const last = state.config.rootfs.diff_ids.at(-1);
-    const added = state.config.history?.at(-1)?.empty_layer ? undefined : last;
+    const added = state.layers.length > layersBefore ? state.layers.at(-1)!.digest : undefined;
     deps.emit({
       type: 'done',
       stage: stage.index,
@@ -199,13 +199,17 @@ async function commit(
   input: KeyInput,
 ): Promise<StageState> {
   const created = new Date().toISOString();
-  const entry: HistoryEntry = { created, created_by: plan.history, comment: HISTORY_COMMENT };
-  if (!layer) entry.empty_layer = true;
+  const history = [...(state.config.history ?? [])];
+  if (plan.history !== undefined) {
+    const entry: HistoryEntry = { created, created_by: plan.history, comment: HISTORY_COMMENT };
+    if (!layer) entry.empty_layer = true;
+    history.push(entry);
+  }
   const config: ImageConfig = {
     ...state.config,
     created,
     config: plan.config,
-    history: [...(state.config.history ?? []), entry],
+    history,
     rootfs: {
       type: 'layers',
       diff_ids: layer

@@ -1,6 +1,8 @@
 /**
  * ONBUILD RUN make — stored as a trigger in the config; a build FROM this image runs the
- * triggers right after its FROM, and its own image does not carry them on.
+ * triggers right after its FROM, and its own image does not carry them on. Like
+ * BuildKit, it writes no history entry (Docker 20.10 confirmed; conformance case
+ * onbuild-declared).
  */
 import type { OnbuildInstruction } from '../../dockerfile/ast.js';
 import type { Handler } from './types.js';
@@ -10,7 +12,7 @@ export const onbuild: Handler<OnbuildInstruction> = {
     const text = `ONBUILD ${ins.expression}`;
     return {
       config: { ...st.config, OnBuild: [...(st.config.OnBuild ?? []), ins.expression] },
-      history: text,
+      history: undefined,
       key: text,
     };
   },

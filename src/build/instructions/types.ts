@@ -38,8 +38,8 @@ export interface Plan {
   config: ContainerConfig;
   author?: string;
   cmdSet?: boolean;
-  /** `created_by` of the history entry. */
-  history: string;
+  /** `created_by` of the history entry; undefined: the step writes none (ONBUILD, as BuildKit). */
+  history: string | undefined;
   /** The instruction's canonical text for the cache key (without secrets: arg values go in separately). */
   key: string;
   effect?: Effect;

@@ -13,7 +13,7 @@
  * so fixing it fails the case until the declaration goes.
  */
 import { execFileSync } from 'node:child_process';
-import { createReadStream, existsSync, readFileSync, readdirSync } from 'node:fs';
+import { createReadStream, existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Store } from '../../src/store/store.js';
@@ -115,15 +115,19 @@ async function dockerSide(name: string, spec: CaseSpec): Promise<Observation> {
   const tag = `tsb-conf/${name}:1`;
   await dockerBuild(dir, tag, 'Dockerfile', spec);
   const out = tempRoot('tsbuild-conf-save-');
-  await dockerOk(['save', '-o', join(out, 'image.tar'), tag]);
-  execFileSync('tar', ['-xf', join(out, 'image.tar'), '-C', out]);
-  const [manifest] = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as {
-    Config: string;
-    Layers: string[];
-  }[];
-  const config = JSON.parse(readFileSync(join(out, manifest!.Config), 'utf8')) as ImageConfig;
-  const fs = await listLayers(manifest!.Layers.map((l) => () => createReadStream(join(out, l))));
-  return observe(config, fs);
+  try {
+    await dockerOk(['save', '-o', join(out, 'image.tar'), tag]);
+    execFileSync('tar', ['-xf', join(out, 'image.tar'), '-C', out]);
+    const [manifest] = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as {
+      Config: string;
+      Layers: string[];
+    }[];
+    const config = JSON.parse(readFileSync(join(out, manifest!.Config), 'utf8')) as ImageConfig;
+    const layers = manifest!.Layers.map((l) => () => createReadStream(join(out, l)));
+    return observe(config, await listLayers(layers));
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
 }
 
 async function ourSide(root: string, name: string, spec: CaseSpec): Promise<Observation> {

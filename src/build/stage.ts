@@ -56,6 +56,7 @@ export async function runStage(
     ms: 0,
   });
   let missed = deps.noCache;
+  const declared: string[] = [];
   for (const [i, step] of stage.steps.entries()) {
     deps.signal.throwIfAborted();
     const number = run.firstStep + 1 + i;
@@ -72,9 +73,15 @@ export async function runStage(
     });
     const plan = planStep(
       step.instruction,
-      { config: state.config.config ?? {}, author: state.config.author, cmdSet: state.cmdSet },
+      {
+        config: state.config.config ?? {},
+        author: state.config.author,
+        cmdSet: state.cmdSet,
+        declaredArgs: declared,
+      },
       step,
     );
+    if (step.instruction.kind === 'ARG') declared.push(...step.instruction.args.map((a) => a.key));
     const sources =
       plan.effect?.kind === 'copy' ? await copySources(deps, plan.effect, state, run) : undefined;
     let cached = false;

@@ -8,12 +8,13 @@
  *   them as BuildKit does: `RUN |1 V=2 /bin/sh -c make # buildkit`, in the order they
  *   were declared. An ARG wins over the base image's ENV of the same name, as in
  *   BuildKit. Proxy args are in the environment (upper and lower case, whichever was
- *   given) but neither in the history nor in the key. Pinned by test/fixtures/build-cases arg-build-args, arg-over-base-env.
+ *   given) but neither in the history nor in the key. Pinned by test/fixtures/build-cases arg-build-args, arg-over-base-env,
+ * arg-shadowed-by-env, arg-stage-scope.
  */
 import type { RunInstruction } from '../../dockerfile/ast.js';
 import { DockerfileError } from '../../errors.js';
 import { argvOf } from './command.js';
-import { setEnv } from './env.js';
+import { getEnv, setEnv } from './env.js';
 import type { Handler } from './types.js';
 
 export const run: Handler<RunInstruction> = {
@@ -42,8 +43,11 @@ export const run: Handler<RunInstruction> = {
     // BuildKit hands a proxy arg to the step in both spellings: HTTP_PROXY and http_proxy.
     for (const [k, v] of Object.entries(step.proxy ?? {}))
       for (const name of [k.toUpperCase(), k.toLowerCase()]) env = setEnv(env, name, v);
-    const prefix =
-      names.length > 0 ? `|${names.length} ${names.map((k) => `${k}=${args[k]}`).join(' ')} ` : '';
+    // History lists every ARG this stage declared, in order, duplicates kept, each with
+    // the value the step's environment has ('' when none): BuildKit's prependEnvOnCmd.
+    const declared = st.declaredArgs ?? names;
+    const shown = declared.map((k) => `${k}=${getEnv(env, k) ?? ''}`);
+    const prefix = shown.length > 0 ? `|${shown.length} ${shown.join(' ')} ` : '';
     const network = ins.network ?? 'default';
     return {
       config: st.config,

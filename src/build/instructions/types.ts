@@ -18,6 +18,11 @@ export interface PlanState {
   author: string | undefined;
   /** CMD was set by this stage (so a later ENTRYPOINT keeps it). */
   cmdSet: boolean;
+  /**
+   * The names this stage's ARGs declared so far, in order, duplicates kept: what
+   * BuildKit lists in a RUN's history (`|2 X=a X=a`), each with the step's value.
+   */
+  declaredArgs?: readonly string[];
 }
 
 export type Effect =

@@ -13,9 +13,9 @@ export interface Step {
    */
   args?: Record<string, string>;
   /**
-   * For RUN: the predefined proxy args (HTTP_PROXY, …) given as build args
-   * and not declared. Docker puts them in the RUN's environment but keeps
-   * them out of the history and the cache key.
+   * For RUN: the predefined proxy args (HTTP_PROXY, …) given as build args,
+   * declared or not. Docker puts them in the RUN's environment (both
+   * spellings); an undeclared one stays out of the history and the cache key.
    */
   proxy?: Record<string, string>;
   /** True for a trigger of the base stage's ONBUILD, run right after FROM. */

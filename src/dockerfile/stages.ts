@@ -159,7 +159,7 @@ function apply(
   const step: Step = { instruction: expanded };
   if (expanded.kind === 'RUN') {
     step.args = scope.runArgs();
-    const proxy = proxyArgs(ctx.buildArgs, scope);
+    const proxy = proxyArgs(ctx.buildArgs);
     if (proxy) step.proxy = proxy;
   }
   if (onbuild) step.onbuild = true;
@@ -188,7 +188,11 @@ function runTriggers(current: { stage: Stage; scope: Scope }, parent: Stage, ctx
 }
 
 /** `FROM image` whose config has OnBuild triggers: parsed and run like a stage's. */
-function runImageTriggers(current: { stage: Stage; scope: Scope }, ref: string, ctx: Context): void {
+function runImageTriggers(
+  current: { stage: Stage; scope: Scope },
+  ref: string,
+  ctx: Context,
+): void {
   const triggers = ctx.opts.imageOnBuild?.(ref) ?? [];
   for (const text of triggers) {
     const parsed = parseDockerfile(text, { file: `${ref} ONBUILD` });
@@ -287,14 +291,11 @@ function declareArgs(ins: ArgInstruction, scope: Scope, ctx: Context): ArgInstru
   return { ...ins, args };
 }
 
-function proxyArgs(
-  buildArgs: Map<string, string>,
-  scope: Scope,
-): Record<string, string> | undefined {
+function proxyArgs(buildArgs: Map<string, string>): Record<string, string> | undefined {
   let out: Record<string, string> | undefined;
-  for (const [k, v] of buildArgs) {
-    if (PROXY_ARGS.has(k) && scope.lookup(k) === undefined) (out ??= {})[k] = v;
-  }
+  // Every proxy build arg, declared or not: BuildKit sets both spellings of each in the
+  // step's environment (a declared one is also in `args`, so in the history too).
+  for (const [k, v] of buildArgs) if (PROXY_ARGS.has(k)) (out ??= {})[k] = v;
   return out;
 }
 

@@ -28,7 +28,7 @@ Options:
       --no-cache           Do not use cache when building the image
   -o, --output list        Output destination (type=image|oci|docker|tar|local,dest=PATH; "DIR" = local)
       --platform string    The platform to build for (only the host's)
-      --progress string    Progress output: auto, plain, tty, json or quiet (default "auto")
+      --progress string    Progress output: auto, plain, tty, json (explains misses) or quiet (default "auto")
       --pull               Always attempt to pull a newer version of the base image
   -q, --quiet              Print nothing but the image ID
       --runtime string     How RUN steps run: auto, runc, crun or builtin (default "auto")
@@ -119,7 +119,8 @@ export function parseBuildArgs(
     squash: v.squash,
     jobs: v.jobs === undefined ? undefined : jobsFrom(v.jobs),
     outputs: v.output?.map(outputFrom),
-    explainCache: v['explain-cache'],
+    // The json progress is for tools: its miss events always carry the explanation.
+    explainCache: v['explain-cache'] ?? (progress === 'json' ? true : undefined),
   };
   for (const key of Object.keys(request) as (keyof BuildRequest)[])
     if (request[key] === undefined) delete request[key];

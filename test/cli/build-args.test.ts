@@ -54,6 +54,7 @@ describe('parseBuildArgs: each flag onto BuildRequest', () => {
     ['--root', ['--root', '/var/lib/tsbuild', '.'], { root: '/var/lib/tsbuild' }],
     ['--jobs', ['--jobs', '4', '.'], { jobs: 4 }],
     ['--explain-cache', ['--explain-cache', '.'], { explainCache: true }],
+    ['--progress=json explains misses', ['--progress=json', '.'], { explainCache: true }],
     ['-o DIR is local', ['-o', 'out', '.'], { outputs: [{ type: 'local', dest: 'out' }] }],
     ['-o - is a tar on stdout', ['-o', '-', '.'], { outputs: [{ type: 'tar', dest: '-' }] }],
     [

@@ -1,4 +1,5 @@
 /** Multi-stage builds, ONBUILD, .dockerignore and bad input, built for real. */
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -64,6 +65,30 @@ describe('multi-stage', () => {
     const started = Date.now();
     await buildIn(root, { context: ctx, noCache: true });
     expect(Date.now() - started).toBeLessThan(1900);
+  });
+
+  it('stops the other stages when one fails, leaving no mount and no process', async () => {
+    const ctx = contextOf({
+      Dockerfile: [
+        'FROM busybox AS slow',
+        'RUN sleep 4242',
+        'FROM busybox AS broken',
+        'RUN sleep 0.3; exit 7',
+        'FROM busybox',
+        'COPY --from=slow /etc/passwd /a',
+        'COPY --from=broken /etc/passwd /b',
+      ].join('\n'),
+    });
+    const started = Date.now();
+    const err = await rejected(buildIn(root, { context: ctx, noCache: true }));
+    expect(err).toMatchObject({ code: 'RUN_FAILED', data: { exitCode: 7 } });
+    expect(Date.now() - started).toBeLessThan(10_000);
+    const mounts = readFileSync('/proc/self/mountinfo', 'utf8')
+      .split('\n')
+      .filter((l) => l.includes(root));
+    expect(mounts).toEqual([]);
+    const ps = execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' });
+    expect(ps.split('\n').filter((l) => l.trim() === 'sleep 4242')).toEqual([]);
   });
 
   it('refuses an unknown --target and COPY --from stage with clear errors', async () => {

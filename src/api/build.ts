@@ -28,11 +28,12 @@ import { buildStageGraph, type StageGraph } from '../dockerfile/stages.js';
 import { DockerfileError, TsbuildError } from '../errors.js';
 import { pickRunner } from '../runtime/run/pick.js';
 import { pickSnapshotter } from '../runtime/snapshot/index.js';
-import { cleanupStale } from '../runtime/snapshot/stale.js';
+import { writeOwner } from '../runtime/snapshot/owner.js';
 import type { Store } from '../store/store.js';
 import { sha256 } from '../util/digest.js';
 import type { BuildRequest, BuildResult } from './build-types.js';
 import { finishImage } from './build-output.js';
+import { BUILD_DIR_PREFIX, sweepStaleBuilds } from './build-sweep.js';
 import { IngestSession } from './ingest.js';
 import { openStore } from './store.js';
 
@@ -54,10 +55,11 @@ export async function build(req: BuildRequest): Promise<BuildResult> {
     );
   const store = await openStore(req);
   const emit = req.onEvent ?? (() => undefined);
-  const work = await mkdtemp(join(store.root, 'tmp', 'build-'));
+  await sweepStaleBuilds(join(store.root, 'tmp'));
+  const work = await mkdtemp(join(store.root, 'tmp', BUILD_DIR_PREFIX));
   let context: BuildContext | undefined;
   try {
-    await cleanupStale(join(store.root, 'tmp')).catch(() => undefined);
+    writeOwner(work);
     context = await openContext({
       context: req.context,
       dockerfile: req.dockerfile,

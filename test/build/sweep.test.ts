@@ -1,0 +1,43 @@
+/** A build killed mid-RUN leaves mounts in tmp/; the next build unmounts and removes them. */
+import { spawn, spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, expect, it } from 'vitest';
+import { tempRoot } from '../helpers/tmp.js';
+import { buildIn, contextOf, storeWithBusybox } from './harness.js';
+
+const mountsUnder = (dir: string) =>
+  readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .filter((l) => l.split(' ')[4]?.startsWith(dir));
+
+afterAll(() => {
+  spawnSync('pkill', ['-f', 'sleep 4343']);
+});
+
+it('cleans up after a build that was killed', async () => {
+  const root = await storeWithBusybox();
+  const ctx = contextOf({ Dockerfile: 'FROM busybox\nRUN sleep 4343\n' });
+  // A separate process, so that it can die without running any finally block.
+  const script = join(tempRoot('tsbuild-sweep-'), 'build.ts');
+  writeFileSync(
+    script,
+    `import { build } from ${JSON.stringify(join(process.cwd(), 'src/api/build.ts'))};\n` +
+      `await build({ root: ${JSON.stringify(root)}, env: {}, context: ${JSON.stringify(ctx)} });\n`,
+  );
+  const child = spawn(join(process.cwd(), 'node_modules/.bin/vite-node'), [script], {
+    stdio: 'ignore',
+  });
+  const tmp = join(root, 'tmp');
+  const deadline = Date.now() + 20_000;
+  while (mountsUnder(tmp).length === 0 && Date.now() < deadline)
+    await new Promise((r) => setTimeout(r, 50));
+  expect(mountsUnder(tmp).length).toBeGreaterThan(0);
+  child.kill('SIGKILL');
+  await new Promise((r) => child.once('exit', r));
+  spawnSync('pkill', ['-f', 'sleep 4343']);
+
+  await buildIn(root, { context: contextOf({ Dockerfile: 'FROM busybox\nLABEL next=1\n' }) });
+  expect(mountsUnder(tmp)).toEqual([]);
+  expect(readdirSync(tmp).filter((n) => n.startsWith('build-'))).toEqual([]);
+}, 60_000);

@@ -118,9 +118,8 @@ async function mount(
   deps: BuildDeps,
   layers: Descriptor[],
 ): Promise<{ rootfs: string; release: () => Promise<void> }> {
-  const snap = await (
-    await deps.snapshotter()
-  ).prepare(await lowerDirs(deps, layers), {
+  const snapshotter = await deps.snapshotter();
+  const snap = await snapshotter.prepare(await lowerDirs(deps, layers), {
     workRoot: deps.workRoot,
   });
   return { rootfs: snap.rootfs, release: () => snap.release() };

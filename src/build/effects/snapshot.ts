@@ -23,7 +23,8 @@ export async function changeInSnapshot(
   fn: (rootfs: string) => Promise<void>,
 ): Promise<Descriptor | undefined> {
   const lowers = await lowerDirs(deps, layers);
-  const snap = await (await deps.snapshotter()).prepare(lowers, {
+  const snapshotter = await deps.snapshotter();
+  const snap = await snapshotter.prepare(lowers, {
     workRoot: deps.workRoot,
     exclude: (p) => RUNTIME_FILES.has(p),
   });
@@ -35,22 +36,6 @@ export async function changeInSnapshot(
     // rather than extract the blob we just wrote again.
     if (snap.detach) await deps.store.snapshots.adopt(layer.digest, await snap.detach());
     return layer;
-  } finally {
-    await snap.release();
-  }
-}
-
-/** A read-only look at a state's filesystem (COPY --from, --chown lookups); released after `fn`. */
-export async function withRootfs<T>(
-  deps: BuildDeps,
-  layers: Descriptor[],
-  fn: (rootfs: string) => Promise<T>,
-): Promise<T> {
-  const snap = await (await deps.snapshotter()).prepare(await lowerDirs(deps, layers), {
-    workRoot: deps.workRoot,
-  });
-  try {
-    return await fn(snap.rootfs);
   } finally {
     await snap.release();
   }

@@ -43,6 +43,8 @@ interface Difference {
 interface CaseSpec {
   buildArgs?: Record<string, string>;
   target?: string;
+  /** The Dockerfile, relative to the context (`-f`); default `Dockerfile`. */
+  dockerfile?: string;
   /** `--label`: for the final image only. */
   labels?: Record<string, string>;
   /** Built first, from the same context, by each builder into its own store. */
@@ -99,10 +101,11 @@ function take(obs: Observation, at: string): unknown {
 
 const DOCKER_ENV = { DOCKER_BUILDKIT: '1' };
 
-async function dockerBuild(dir: string, tag: string, dockerfile: string, spec: CaseSpec) {
+async function dockerBuild(dir: string, tag: string, spec: CaseSpec, base = false) {
+  const dockerfile = (base ? spec.base?.dockerfile : spec.dockerfile) ?? 'Dockerfile';
   const args = ['build', '--network=none', '-q', '-t', tag, '-f', join(dir, dockerfile)];
   for (const [k, v] of Object.entries(spec.buildArgs ?? {})) args.push('--build-arg', `${k}=${v}`);
-  if (dockerfile === 'Dockerfile') {
+  if (!base) {
     if (spec.target) args.push('--target', spec.target);
     for (const [k, v] of Object.entries(spec.labels ?? {})) args.push('--label', `${k}=${v}`);
   }
@@ -111,9 +114,9 @@ async function dockerBuild(dir: string, tag: string, dockerfile: string, spec: C
 
 async function dockerSide(name: string, spec: CaseSpec): Promise<Observation> {
   const dir = join(CASES, name);
-  if (spec.base) await dockerBuild(dir, spec.base.tag, spec.base.dockerfile, spec);
+  if (spec.base) await dockerBuild(dir, spec.base.tag, spec, true);
   const tag = `tsb-conf/${name}:1`;
-  await dockerBuild(dir, tag, 'Dockerfile', spec);
+  await dockerBuild(dir, tag, spec);
   const out = tempRoot('tsbuild-conf-save-');
   try {
     await dockerOk(['save', '-o', join(out, 'image.tar'), tag]);
@@ -140,7 +143,13 @@ async function ourSide(root: string, name: string, spec: CaseSpec): Promise<Obse
       tags: [spec.base.tag],
     });
   const tag = `tsb-conf/${name}:1`;
-  await buildIn(root, { ...common, target: spec.target, labels: spec.labels, tags: [tag] });
+  await buildIn(root, {
+    ...common,
+    dockerfile: spec.dockerfile && join(context, spec.dockerfile),
+    target: spec.target,
+    labels: spec.labels,
+    tags: [tag],
+  });
   const store = await Store.open(root);
   const record = await store.resolve(tag);
   const layers = (await store.manifest(record)).layers.map(

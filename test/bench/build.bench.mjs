@@ -2,18 +2,22 @@
 // `node bin/tsbuild.js build -q`, against dist/), by `docker build` with
 // BuildKit and with the classic builder, and by `buildah bud --layers`, in the
 // same run, rounds interleaved (every engine builds round r before any builds
-// round r+1) so a noisy moment hurts all alike, and `sync` (untimed) before
-// each build so no engine pays for writing back what the one before it wrote.
+// round r+1, each round starting with the next engine) so a noisy moment
+// hurts all alike, and `sync` and a 250 ms pause (untimed) before each build
+// so no engine pays for the writeback or the daemons' cleanup of the one
+// before it.
 // Wall time of each process, median of BENCH_BUILD_N (default 3) rounds for
 // tsbuild and BuildKit, whose ratio is held against the issue's target; the
 // classic builder and buildah, slower and for reference only, build
-// BENCH_BUILD_PEER_N (default 1) rounds, so the bench stays near 6 minutes. Then, for each missed target, one more tsbuild
+// BENCH_BUILD_PEER_N (default 1; 0 skips them) rounds, so the bench stays
+// near 6 minutes. Then, for each missed target, one more tsbuild
 // run with --progress=json says where its time went.
 // Everything lives under one /tmp dir that is removed at the end, with the
 // private dockerd (if the bench started one) stopped.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout } from 'node:timers';
 import { buildah, docker, tsbuild } from './build-engines.mjs';
 import { dockerEngine } from './build-dockerd.mjs';
 import {
@@ -35,17 +39,26 @@ const CHANGED = 4242;
 /** Literal /tmp, not os.tmpdir(): dockerd's socket path must stay under 108 bytes. */
 const work = mkdtempSync('/tmp/tsbuild-bb-');
 let daemon;
+let ready = [];
 let cleaned = false;
-async function cleanup(engines = []) {
+/** Engines' teardown, the private dockerd stopped, anything still mounted under work unmounted, work removed. */
+async function cleanup() {
   if (cleaned) return;
   cleaned = true;
-  for (const e of engines) await e.teardown().catch(() => {});
+  for (const e of ready) await e.teardown().catch(() => {});
   await daemon?.stop?.();
+  const mounts = spawnSync('findmnt', ['-rn', '-o', 'TARGET'], { encoding: 'utf8' }).stdout ?? '';
+  for (const t of mounts
+    .split('\n')
+    .filter((m) => m.startsWith(`${work}/`))
+    .sort()
+    .reverse()) {
+    spawnSync('umount', ['-l', t], { stdio: 'ignore' });
+  }
   rmSync(work, { recursive: true, force: true });
 }
-for (const sig of ['SIGINT', 'SIGTERM']) {
-  process.once(sig, () => void cleanup().finally(() => process.exit(130)));
-}
+const interrupted = () => void cleanup().finally(() => process.exit(130));
+for (const sig of ['SIGINT', 'SIGTERM']) process.once(sig, interrupted);
 
 /**
  * In the issue's order; `order` is the order they run in: cold first, so its
@@ -71,10 +84,11 @@ const median = (xs) => {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 const secs = (ms) => (ms === undefined ? '—' : (ms / 1000).toFixed(2));
+const settle = () => new Promise((r) => setTimeout(r, 250));
 const firstLine = (e) => e.message.split('\n').find((l) => l.trim() !== '') ?? String(e);
 
-/** Every engine that sets up here; prints why any other is left out. */
-async function engines(tar) {
+/** Fills `ready` with every engine that sets up here; prints why any other is left out. */
+async function setupEngines(tar) {
   const all = [tsbuild(work)];
   mkdirSync(join(work, 'd'));
   daemon = await dockerEngine(join(work, 'd'));
@@ -86,25 +100,26 @@ async function engines(tar) {
   const b = buildah(work);
   if (b) all.push(b);
   else console.log('buildah: not installed, not measured');
-  const ready = [];
   for (const e of all) {
     try {
+      ready.push(e); // before setup: an interrupted setup is torn down too
       await e.setup(tar);
-      ready.push(e);
     } catch (err) {
+      ready.pop();
+      await e.teardown().catch(() => {});
       console.log(`${e.name}: not measured (${firstLine(err)})`);
     }
   }
-  return ready;
 }
 
-/** Median wall ms per engine name (undefined where it failed). */
-async function measure(s, ready) {
+/** Engine name → the wall ms of its timed builds (undefined where one failed). */
+async function measure(s) {
   const times = new Map(ready.map((e) => [e.name, []]));
   const failed = new Set();
   const once = async (e, round) => {
     if (failed.has(e.name) || round >= rounds(e)) return;
     spawnSync('sync');
+    await settle(); // what the daemons do after a build (gc, unmounts) lands before the next one starts
     try {
       const ms = await e.build(s.ctx, s.opts ?? {});
       if (round >= 0) times.get(e.name).push(ms);
@@ -115,16 +130,17 @@ async function measure(s, ready) {
       );
     }
   };
-  if (s.warmup) for (const e of ready) await once(e, -1);
+  if (s.warmup) for (const e of ready.filter((x) => rounds(x) > 0)) await once(e, -1);
   for (let round = 0; round < N; round++) {
     s.before?.(round);
-    for (const e of ready) await once(e, round);
+    // Each round starts with the next engine, so none always follows the same one.
+    const order = ready.map((_, i) => ready[(i + round) % ready.length]);
+    for (const e of order) await once(e, round);
   }
-  return new Map(
-    ready.map((e) => [e.name, failed.has(e.name) ? undefined : median(times.get(e.name))]),
-  );
+  return new Map(ready.map((e) => [e.name, failed.has(e.name) ? undefined : times.get(e.name)]));
 }
 
+/** rows: { s, t: Map engine name → median ms } */
 function table(rows) {
   const head = ['scenario', 'tsbuild', 'BuildKit', 'classic', 'buildah', 'ratio', 'target', 'met?'];
   const lines = rows.map(({ s, t }) => {
@@ -146,7 +162,6 @@ function table(rows) {
   for (const l of lines) console.log(row(l));
 }
 
-let ready = [];
 try {
   const tar = await busyboxTar(work);
   const ctx = {
@@ -155,21 +170,30 @@ try {
     stages: twoStages(join(work, 'ctx-stages')),
     write: bigWrite(join(work, 'ctx-write')),
   };
-  ready = await engines(tar);
+  await setupEngines(tar);
   const list = scenarios(ctx);
-  const results = new Map();
+  const runs = new Map();
   const t0 = Date.now();
   for (const s of [...list].sort((a, b) => a.order - b.order)) {
-    results.set(s, await measure(s, ready));
+    runs.set(s, await measure(s));
     console.error(`build bench: "${s.name}" done at ${((Date.now() - t0) / 1000).toFixed(0)} s`);
   }
-  const rows = list.map((s) => ({ s, t: results.get(s) }));
+  const medians = (t) =>
+    new Map([...t].map(([name, ms]) => [name, ms?.length ? median(ms) : undefined]));
+  const rows = list.map((s) => ({ s, t: medians(runs.get(s)) }));
   console.log(
     `wall seconds, median of ${N} (classic, buildah: ${PEER_N}); cold = a new tsbuild store, docker --no-cache after ` +
       '`docker builder prune -af`, buildah --no-cache; scenarios 4–6 --no-cache for all; ' +
       'the 512 MiB are /dev/zero',
   );
   table(rows);
+  console.log('every timed run, in seconds (the spread says how far to trust a median):');
+  for (const s of list) {
+    const each = [...runs.get(s)].map(
+      ([name, ms]) => `${name} ${ms ? ms.map(secs).join(' ') || 'not run' : 'failed'}`,
+    );
+    console.log(`  ${s.name}: ${each.join(' · ')}`);
+  }
   const missed = rows.filter(
     ({ s, t }) => t.get('BuildKit') && t.get('tsbuild') / t.get('BuildKit') > s.target,
   );
@@ -179,5 +203,7 @@ try {
     await profile(s, ts, work).catch((e) => console.log(`${s.name}: no profile (${firstLine(e)})`));
   }
 } finally {
-  await cleanup(ready);
+  await cleanup();
+  // run.mjs imports the other benches into this process next.
+  for (const sig of ['SIGINT', 'SIGTERM']) process.off(sig, interrupted);
 }

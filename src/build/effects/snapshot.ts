@@ -7,7 +7,7 @@ import type { Descriptor } from '../../image/types.js';
 import type { BuildDeps } from '../deps.js';
 
 /** Paths a runner puts in place that must never reach a layer. */
-const RUNTIME_FILES = new Set(['etc/hosts', 'etc/resolv.conf', 'etc/hostname']);
+const RUNTIME_FILES = new Set(['etc/hosts', 'etc/resolv.conf']);
 
 /** An empty layer is the two end-of-archive blocks alone. */
 const EMPTY_TAR_SIZE = 1024;

@@ -1,6 +1,6 @@
 /**
  * The files one run needs beside its rootfs: a bundle dir with config.json and
- * the /etc/hosts, /etc/resolv.conf and /etc/hostname that get bind-mounted
+ * the /etc/hosts and /etc/resolv.conf that get bind-mounted (read-only)
  * over the rootfs. Kept out of the rootfs so they never reach its diff (as
  * BuildKit does); only an empty mount point may be created there, and
  * `removeMountPoints` takes it away again after the run.
@@ -22,7 +22,12 @@ import { join, relative } from 'node:path';
 import { TsbuildError } from '../../errors.js';
 import { resolveInRoot } from './scope.js';
 
-export const ETC_FILES = ['/etc/hosts', '/etc/resolv.conf', '/etc/hostname'] as const;
+/**
+ * The files a RUN gets from the sandbox, bind-mounted read-only as BuildKit mounts
+ * them (`echo x >> /etc/hosts` fails: Read-only file system). Not /etc/hostname:
+ * BuildKit leaves the image's own, and a step may write it into its layer.
+ */
+export const ETC_FILES = ['/etc/hosts', '/etc/resolv.conf'] as const;
 
 /** BuildKit's /etc/hosts for a sandbox: localhost and the hostname on loopback. */
 export function hostsFile(hostname: string): string {
@@ -60,7 +65,6 @@ export function writeEtcFiles(
   const content: Record<(typeof ETC_FILES)[number], string> = {
     '/etc/hosts': hostsFile(hostname),
     '/etc/resolv.conf': resolvConf(),
-    '/etc/hostname': `${hostname}\n`,
   };
   return ETC_FILES.map((destination) => {
     const source = join(dir, destination.slice('/etc/'.length));

@@ -86,7 +86,7 @@ export function sandboxFstabs(p: SandboxPlan): { early: string; late: string } {
     ['devpts', `${dev}/pts`, 'devpts', 'nosuid,noexec,newinstance,ptmxmode=0666,mode=0620,gid=5'],
     ['shm', `${dev}/shm`, 'tmpfs', 'nosuid,noexec,nodev,mode=1777,size=65536k'],
     ['mqueue', `${dev}/mqueue`, 'mqueue', 'nosuid,noexec,nodev'],
-    ...p.binds.map((b): FstabLine => [b.source, staged(p, b.target), 'none', 'bind']),
+    ...p.binds.map((b): FstabLine => [b.source, staged(p, b.target), 'none', 'bind,ro']),
     ...procProtections((m) => hostPath(p, m)),
     // The staging root's own /proc too (it has no /sys): a root process can
     // chroot out of the image into the staging root (CAP_SYS_CHROOT is

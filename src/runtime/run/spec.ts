@@ -236,6 +236,6 @@ function bindMount(b: { source: string; destination: string }): OciMount {
     destination: b.destination,
     type: 'bind',
     source: b.source,
-    options: ['rbind', 'rprivate'],
+    options: ['rbind', 'rprivate', 'ro'],
   };
 }

@@ -70,7 +70,7 @@ describe('runtimeSpec', () => {
       destination: '/etc/hosts',
       type: 'bind',
       source: '/b/hosts',
-      options: ['rbind', 'rprivate'],
+      options: ['rbind', 'rprivate', 'ro'],
     });
     expect(s.linux.maskedPaths).toContain('/proc/kcore');
     expect(s.linux.readonlyPaths).toContain('/proc/sys');

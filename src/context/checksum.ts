@@ -127,6 +127,8 @@ function knownRecord(e: SourceEntry, opts: ChecksumOptions): string | undefined 
 
 function recordHead(e: SourceEntry, opts: ChecksumOptions): string {
   const perm = Number(e.stat.mode) & 0o7777;
-  const mode = e.kind === 'symlink' ? 0o777 : (opts.chmod ?? perm);
+  // As copy-tree.ts chmodded(): --chmod's bits over the entry's setuid/setgid/sticky.
+  const mode =
+    e.kind === 'symlink' ? 0o777 : opts.chmod === undefined ? perm : (perm & 0o7000) | opts.chmod;
   return `${e.kind} ${mode.toString(8)} ${opts.uid ?? e.stat.uid}:${opts.gid ?? e.stat.gid}`;
 }

@@ -19,7 +19,7 @@ const MAX_LINKS = 40;
 /** The part of .dockerignore's Dockerignore the walk needs (--exclude uses the same matcher). */
 export type PathMatcher = Pick<Dockerignore, 'matches' | 'mayIncludeUnder'>;
 
-export type EntryKind = 'file' | 'dir' | 'symlink' | 'fifo' | 'char' | 'block';
+export type EntryKind = 'file' | 'dir' | 'symlink' | 'char' | 'block';
 
 export interface SourceEntry {
   /** Path under the walked source, '/'-separated; '' for the source itself. */
@@ -101,7 +101,8 @@ export interface WalkOptions {
  * `abs` and everything under it, depth first, a directory before its contents,
  * names in bytewise order. An ignored or excluded directory is entered only
  * when an exception may re-include something under it, and is yielded only
- * once something under it is. Sockets are left out: they mean nothing in an image.
+ * once something under it is. Sockets and named pipes are left out, as BuildKit
+ * 20.10's COPY leaves them (conformance case copy-from-links-and-modes).
  */
 export function* walkSource(abs: string, opts: WalkOptions): Generator<SourceEntry> {
   const top = classify(abs, '');
@@ -161,7 +162,6 @@ function classify(abs: string, rel: string): SourceEntry | undefined {
   if (stat.isDirectory()) kind = 'dir';
   else if (stat.isFile()) kind = 'file';
   else if (stat.isSymbolicLink()) kind = 'symlink';
-  else if (stat.isFIFO()) kind = 'fifo';
   else if (stat.isCharacterDevice()) kind = 'char';
   else if (stat.isBlockDevice()) kind = 'block';
   else return undefined;

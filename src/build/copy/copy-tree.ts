@@ -3,7 +3,8 @@
  * (tonistiigi/fsutil copy) does; Docker 20.10 confirmed each point:
  * - a file keeps its mode bits, setuid included, and its mtime; the owner is
  *   --chown's, else 0:0 from the context and the file's own from a stage or
- *   image (COPY --from); --chmod replaces the mode of files and directories;
+ *   image (COPY --from); --chmod replaces the permission bits of files and
+ *   directories and keeps setuid, setgid and sticky (chmodded() below);
  * - symlinks are copied as symlinks, never followed;
  * - files hardlinked to each other in the source are hardlinked in the copy;
  * - a directory onto an existing directory merges (and takes the source's
@@ -138,13 +139,21 @@ function ownerOf(st: BigIntStats, w: EntryWriter): Owner {
   return w.owner ?? { uid: Number(st.uid), gid: Number(st.gid) };
 }
 
+/**
+ * The mode a copied entry gets: its own, or --chmod's bits over its setuid, setgid
+ * and sticky bits, which BuildKit 20.10 keeps (conformance case copy-from-links-and-modes).
+ */
+export function chmodded(mode: number, chmod: number | undefined): number {
+  return chmod === undefined ? mode & 0o7777 : (mode & 0o7000) | chmod;
+}
+
 /** Owner first (chown clears setuid bits), then mode, then times. */
 function setMeta(host: string, st: BigIntStats, w: EntryWriter, times: boolean): void {
   if (w.asRoot) {
     const { uid, gid } = ownerOf(st, w);
     lchownSync(host, uid, gid);
   }
-  chmodSync(host, w.chmod ?? Number(st.mode) & 0o7777);
+  chmodSync(host, chmodded(Number(st.mode), w.chmod));
   if (times) lutimesSync(host, seconds(st.atimeNs), seconds(st.mtimeNs));
 }
 

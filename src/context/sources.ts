@@ -83,6 +83,9 @@ export function resolveSources(
     for (const named of paths) {
       const real = followInRoot(root, named);
       if (real === undefined) throw danglingMatch(tree, pattern, named.join('/'));
+      // A wildcard match that is a symlink to an ignored file must not bring it in
+      // (Docker 20.10: `"/secret.env" not found`): the target is not in the context.
+      if (split >= 0) ensureVisible(tree, root, `/${real.join('/')}`, real);
       const abs = hostPath(root, real);
       const match: ResolvedSource = {
         pattern,

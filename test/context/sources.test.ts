@@ -148,6 +148,21 @@ describe('resolveSources', () => {
     expect(caught(() => paths(ig, ['dlink/c']), TsbuildError).code).toBe('SOURCE_NOT_FOUND');
   });
 
+  it('refuses a wildcard match whose symlink leads to an ignored file (Docker 20.10: not found)', () => {
+    const dir = tempRoot('tsbuild-sources-');
+    writeFileSync(join(dir, 'secret.env'), 'PASSWORD=hunter2\n');
+    symlinkSync('secret.env', join(dir, 'config.env'));
+    const ignored: SourceTree = {
+      root: dir,
+      label: 'context',
+      ignore: Dockerignore.parse('secret.env\n', '.dockerignore'),
+    };
+    const e = caught(() => resolveSources(ignored, ['conf*']), TsbuildError);
+    expect(e.code).toBe('SOURCE_NOT_FOUND');
+    expect(e.message).toContain('secret.env');
+    expect(e.message).toContain('.dockerignore line 1');
+  });
+
   it('keeps the path under the root, or under a /./ pivot, for --parents', () => {
     expect(paths(tree, ['d/sub/s', 'd/./sub/s', 'd/*'], true).map((m) => m[3])).toEqual([
       'd/sub/s',

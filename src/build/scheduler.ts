@@ -7,7 +7,7 @@ import type { StageGraph } from '../dockerfile/stage.js';
 import type { KeyInput } from './cachekey.js';
 import type { BuildDeps } from './deps.js';
 import { runStage, type StepOutcome } from './stage.js';
-import type { StageState } from './state.js';
+import { baseState, type StageState } from './state.js';
 
 export interface ScheduleOptions {
   jobs: number;
@@ -48,7 +48,11 @@ export async function buildStages(
         const out = await runStage(
           {
             stage,
-            base: stage.base.kind === 'stage' ? { ...base, cmdSet: false } : base,
+            // FROM another stage: as FROM an image, its triggers are consumed, not passed on.
+            base:
+              stage.base.kind === 'stage'
+                ? { ...baseState(base.config, base.layers), id: base.id }
+                : base,
             firstStep: numbering.get(index)!,
             total: numbering.total,
             stages: graph.stages,

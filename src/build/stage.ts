@@ -87,7 +87,7 @@ export async function runStage(
     let cached = false;
     let key: string;
     try {
-      const k = cacheKey(keyInput(state.id, plan, step, sources));
+      const k = cacheKey(keyInput(state.id, plan, step, sources, state, deps));
       key = k.key;
       const hit = missed ? undefined : await lookup(deps, key);
       cached = hit !== undefined;
@@ -139,16 +139,27 @@ export async function runStage(
   return { state, steps: outcomes };
 }
 
+/**
+ * The key's input. Beyond parent and text: what else changes the step's result —
+ * a RUN's build args and network (BuildKit keys the network mode of an exec too),
+ * COPY/ADD's sources, and for ENTRYPOINT whether this stage set CMD (which it
+ * keeps; an inherited one is cleared), which the parent config cannot tell.
+ */
 function keyInput(
   parent: string,
   plan: Plan,
   step: Step,
   sources: CopySources | undefined,
+  state: StageState,
+  deps: BuildDeps,
 ): KeyInput {
   const input: KeyInput = { parent, text: plan.key };
-  if (plan.effect?.kind === 'run' && step.args && Object.keys(step.args).length > 0) {
-    input.args = Object.fromEntries(Object.entries(step.args).map(([k, v]) => [k, argDigest(v)]));
+  if (plan.effect?.kind === 'run') {
+    if (step.args && Object.keys(step.args).length > 0)
+      input.args = Object.fromEntries(Object.entries(step.args).map(([k, v]) => [k, argDigest(v)]));
+    if (plan.effect.network === 'default') input.extra = { network: deps.network };
   }
+  if (step.instruction.kind === 'ENTRYPOINT') input.extra = { cmdSet: String(state.cmdSet) };
   if (sources) input.sources = sources.key;
   return input;
 }

@@ -150,6 +150,21 @@ describe('a build', () => {
     expect(c2.rootfs.diff_ids[1]).toBe(c1.rootfs.diff_ids[1]);
   });
 
+  it('never hands ENTRYPOINT a cached result that kept or cleared the wrong CMD', async () => {
+    // Same parent config, same instruction; only whether CMD was set in this stage differs.
+    const own = contextOf({ Dockerfile: 'FROM busybox\nCMD ["x"]\nENTRYPOINT ["e"]\n' });
+    expect((await configOf(root, (await buildIn(root, { context: own })).id)).config?.Cmd).toEqual([
+      'x',
+    ]);
+    await buildIn(root, {
+      context: contextOf({ Dockerfile: 'FROM busybox\nCMD ["x"]\n' }),
+      tags: ['with-cmd'],
+    });
+    const child = contextOf({ Dockerfile: 'FROM with-cmd\nENTRYPOINT ["e"]\n' });
+    const r = await buildIn(root, { context: child });
+    expect((await configOf(root, r.id)).config?.Cmd ?? null).toBeNull();
+  });
+
   it('keeps the steps before a failing RUN cached, and fails with its exit code', async () => {
     const ctx = contextOf({
       Dockerfile:

@@ -129,6 +129,18 @@ describe('ONBUILD', () => {
   });
 });
 
+describe('ONBUILD in a stage', () => {
+  it("runs a parent stage's triggers in the child and leaves them out of its image", async () => {
+    const ctx = contextOf({
+      Dockerfile: 'FROM busybox AS a\nONBUILD RUN echo trig > /trig\nFROM a\nLABEL x=1\n',
+    });
+    const r = await buildIn(root, { context: ctx, tags: ['ob-stage'] });
+    expect(Object.keys(r.cached)).toContain('RUN echo trig > /trig');
+    expect(readFileSync(join(await flatten(root, 'ob-stage'), 'trig'), 'utf8')).toBe('trig\n');
+    expect((await configOf(root, 'ob-stage')).config?.OnBuild ?? null).toBeNull();
+  });
+});
+
 describe('.dockerignore', () => {
   it('keeps excluded files out of COPY, exceptions in, and names the pattern when one is asked for', async () => {
     const ctx = contextOf({

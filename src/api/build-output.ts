@@ -8,7 +8,6 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { BuildDeps } from '../build/deps.js';
-import { HISTORY_COMMENT } from '../build/stage.js';
 import { configBytes, type StageState } from '../build/state.js';
 import { changeInSnapshot } from '../build/effects/snapshot.js';
 import { TsbuildError } from '../errors.js';
@@ -22,11 +21,18 @@ import { save } from './save.js';
 
 type Finished = Omit<BuildResult, 'steps'>;
 
+export interface BaseCounts {
+  layers: number;
+  history: number;
+}
+
 export async function finishImage(
   store: Store,
   deps: BuildDeps,
   state: StageState,
   req: BuildRequest,
+  /** How many layers and history entries are the base image's: --squash keeps those. */
+  base: BaseCounts,
 ): Promise<Finished> {
   let config = state.config;
   let layers = state.layers;
@@ -37,7 +43,7 @@ export async function finishImage(
       config: { ...inner, Labels: { ...(inner.Labels ?? {}), ...req.labels } },
     };
   }
-  if (req.squash) ({ config, layers } = await squash(deps, config, layers, baseLayerCount(state)));
+  if (req.squash) ({ config, layers } = await squash(deps, config, layers, base));
   const outputs = req.outputs ?? [{ type: 'image' as const }];
   // The image always lands in the store (its layers are the cache); tags too, so an
   // archive output names it as `save` would.
@@ -66,40 +72,31 @@ export async function finishImage(
   };
 }
 
-/** How many of the final layers came from the base image (the rest are the build's). */
-function baseLayerCount(state: StageState): number {
-  const history = state.config.history ?? [];
-  const ours = history.filter((h) => h.comment === HISTORY_COMMENT && !h.empty_layer).length;
-  return state.layers.length - ours;
-}
-
 /**
  * `--squash`: the build's own layers as one, on top of the base image's layers.
- * History is kept; every entry of the build but the last is marked empty.
+ * History is kept; of the build's own entries, all but the last with a layer are
+ * marked empty (the base image's entries are left as they are).
  */
 async function squash(
   deps: BuildDeps,
   config: ImageConfig,
   layers: Descriptor[],
-  base: number,
+  base: BaseCounts,
 ): Promise<{ config: ImageConfig; layers: Descriptor[] }> {
-  const own = layers.slice(base);
+  const kept = layers.slice(0, base.layers);
+  const own = layers.slice(base.layers);
   if (own.length <= 1) return { config, layers };
-  const one = await changeInSnapshot(deps, layers.slice(0, base), 'squash', async (rootfs) => {
+  const one = await changeInSnapshot(deps, kept, 'squash', async (rootfs) => {
     for (const l of own)
       await applyLayer(rootfs, deps.store.blobs.open(l.digest), { whiteouts: 'apply' });
   });
-  const kept = layers.slice(0, base);
   const newLayers = one ? [...kept, one] : kept;
   const history = (config.history ?? []).map((h) => ({ ...h }));
-  let last = -1;
-  history.forEach((h, i) => {
-    if (h.comment === HISTORY_COMMENT && !h.empty_layer) last = i;
+  const ours = history.slice(base.history);
+  const last = one ? ours.findLastIndex((h) => !h.empty_layer) : -1;
+  ours.forEach((h, i) => {
+    if (i !== last) h.empty_layer = true;
   });
-  history.forEach((h, i) => {
-    if (h.comment === HISTORY_COMMENT && i !== last) h.empty_layer = true;
-  });
-  if (last >= 0 && !one) history[last]!.empty_layer = true;
   return {
     config: {
       ...config,

@@ -32,7 +32,7 @@ import { writeOwner } from '../runtime/snapshot/owner.js';
 import type { Store } from '../store/store.js';
 import { sha256 } from '../util/digest.js';
 import type { BuildRequest, BuildResult } from './build-types.js';
-import { finishImage } from './build-output.js';
+import { finishImage, type BaseCounts } from './build-output.js';
 import { BUILD_DIR_PREFIX, sweepStaleBuilds } from './build-sweep.js';
 import { IngestSession } from './ingest.js';
 import { openStore } from './store.js';
@@ -116,7 +116,7 @@ export async function build(req: BuildRequest): Promise<BuildResult> {
           return s;
         },
       });
-      const out = await finishImage(store, deps, state, req);
+      const out = await finishImage(store, deps, state, req, baseCounts(graph, images));
       emit({ type: 'result', id: out.id, digest: out.digest, tags: out.tags });
       return { ...out, steps };
     } finally {
@@ -235,6 +235,15 @@ function startState(
   }
   const s = scratchState(platform);
   return { ...s, id: sha256(configBytes(s.config)) };
+}
+
+/** The layers and history entries of the image the target's chain of stages starts FROM. */
+function baseCounts(graph: StageGraph, images: Map<string, StageState>): BaseCounts {
+  let stage = graph.stages[graph.target]!;
+  while (stage.base.kind === 'stage') stage = graph.stages[stage.base.index]!;
+  if (stage.base.kind !== 'image') return { layers: 0, history: 0 };
+  const img = images.get(stage.base.ref)!;
+  return { layers: img.layers.length, history: img.config.history?.length ?? 0 };
 }
 
 function emitPlan(graph: StageGraph, emit: (e: BuildEvent) => void): void {

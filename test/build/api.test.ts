@@ -76,6 +76,21 @@ describe('outputs and options', () => {
     );
   });
 
+  it('--squash keeps a base image built by tsbuild as it is', async () => {
+    const base = contextOf({ Dockerfile: 'FROM busybox\nRUN echo 1 > /one\n' });
+    await buildIn(root, { context: base, tags: ['sq-base'] });
+    const child = contextOf({ Dockerfile: 'FROM sq-base\nRUN echo a > /a\nRUN echo b > /b\n' });
+    const r = await buildIn(root, { context: child, squash: true });
+    const [b, c] = [await configOf(root, 'sq-base'), await configOf(root, r.id)];
+    expect(c.rootfs.diff_ids.slice(0, -1)).toEqual(b.rootfs.diff_ids);
+    expect(c.rootfs.diff_ids).toHaveLength(b.rootfs.diff_ids.length + 1);
+    expect(c.history!.slice(0, b.history!.length)).toEqual(b.history);
+    expect(c.history!.slice(b.history!.length).map((h) => h.empty_layer ?? false)).toEqual([
+      true,
+      false,
+    ]);
+  });
+
   it('writes the filesystem to a directory or a tar, and an archive for --output type=oci', async () => {
     const ctx = contextOf({ Dockerfile: 'FROM scratch\nCOPY a.txt /\n', 'a.txt': 'A' });
     const out = tempRoot('tsbuild-out-');

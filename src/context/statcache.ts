@@ -38,7 +38,8 @@ interface Entry {
 
 type Stored = [stamp: string, digest: string, day: number];
 
-const stampOf = (st: BigIntStats): string =>
+/** What a file's lstat says that any change to it moves (ctime above all). */
+export const stampOf = (st: BigIntStats): string =>
   `${st.size}:${st.mtimeNs}:${st.ctimeNs}:${st.ino}:${st.mode}`;
 
 export class FileHasher {
@@ -128,6 +129,36 @@ export class FileHasher {
       this.dirty = true;
     }
     return digest;
+  }
+}
+
+/**
+ * A FileHasher that also remembers the stamp of every file it was asked about,
+ * so a second pass over the same files can tell which changed in between — by
+ * ctime, which no write can leave as it was (content could come back the same).
+ */
+export class StampWatch implements Pick<FileHasher, 'hash' | 'cached'> {
+  private readonly first = new Map<string, string>();
+  /** Files whose stamp differed on a later pass. */
+  readonly changed = new Set<string>();
+
+  constructor(private readonly hasher: FileHasher) {}
+
+  hash(abs: string, st: BigIntStats): Promise<string> {
+    this.note(abs, st);
+    return this.hasher.hash(abs, st);
+  }
+
+  cached(abs: string, st: BigIntStats): string | undefined {
+    this.note(abs, st);
+    return this.hasher.cached(abs, st);
+  }
+
+  private note(abs: string, st: BigIntStats): void {
+    const stamp = stampOf(st);
+    const before = this.first.get(abs);
+    if (before === undefined) this.first.set(abs, stamp);
+    else if (before !== stamp) this.changed.add(abs);
   }
 }
 

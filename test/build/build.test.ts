@@ -6,6 +6,7 @@
 import { chmodSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { build } from '../../src/api/build.js';
 import { rejected } from '../helpers/caught.js';
 import { buildIn, configOf, contextOf, flatten, storeWithBusybox } from './harness.js';
 
@@ -163,6 +164,27 @@ describe('a build', () => {
     const child = contextOf({ Dockerfile: 'FROM with-cmd\nENTRYPOINT ["e"]\n' });
     const r = await buildIn(root, { context: child });
     expect((await configOf(root, r.id)).config?.Cmd ?? null).toBeNull();
+  });
+
+  it('refuses to store a COPY whose context file changed after its key was made', async () => {
+    const ctx = contextOf({ Dockerfile: 'FROM busybox\nCOPY app.txt /\n', 'app.txt': 'A\n' });
+    // The miss event comes after the key and before the copy: the file changes in between.
+    const err = await rejected(
+      build({
+        root,
+        env: {},
+        context: ctx,
+        onEvent: (e) => {
+          if (e.type === 'miss') writeFileSync(join(ctx, 'app.txt'), 'B\n');
+        },
+      }),
+    );
+    expect(err).toMatchObject({ code: 'CONTEXT_CHANGED' });
+    expect(err.message).toContain('app.txt');
+    // Nothing was recorded under the old key: the stable context now builds B.
+    const r = await buildIn(root, { context: ctx, tags: ['changed'] });
+    expect(readFileSync(join(await flatten(root, 'changed'), 'app.txt'), 'utf8')).toBe('B\n');
+    expect(r.cached['COPY app.txt /']).toBe(false);
   });
 
   it('keeps the steps before a failing RUN cached, and fails with its exit code', async () => {

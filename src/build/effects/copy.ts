@@ -9,6 +9,8 @@
  */
 import { join } from 'node:path';
 import type { SourceTree } from '../../context/sources.js';
+import { FileHasher, StampWatch } from '../../context/statcache.js';
+import { TsbuildError } from '../../errors.js';
 import type { Descriptor } from '../../image/types.js';
 import { copyInto, planCopy, type CopyPlan } from '../copy/index.js';
 import type { Download } from '../copy/download.js';
@@ -27,6 +29,8 @@ export interface CopySources {
   plan: CopyPlan;
   /** Unmount what planning mounted; call once the step is over. */
   release(): Promise<void>;
+  /** The context files that changed since the key was computed (context sources only). */
+  recheck?: () => Promise<string[]>;
 }
 
 type CopyEffect = Extract<Effect, { kind: 'copy' }>;
@@ -65,19 +69,30 @@ export async function copySources(
     }
     let downloads = downloadsByBuild.get(deps.store);
     if (!downloads) downloadsByBuild.set(deps.store, (downloads = new Map()));
-    const { plan, checksum } = await planCopy(ins, {
+    // The context's files can change while the build runs; a stage's or image's cannot.
+    const watch = from === undefined ? new StampWatch(deps.hasher) : undefined;
+    const options = {
       tree,
       workdir: effect.workdir,
       rootfsForChown,
-      hasher: deps.hasher,
+      // The persisted stat cache is for the context: a stage's or image's files sit
+      // under a mount path that changes every time, so remembering them only grows it.
+      hasher: watch ?? (await FileHasher.open()),
       workDir: join(deps.workRoot, 'downloads'),
       downloads,
       signal: deps.signal,
-    });
+    };
+    const { plan, checksum } = await planCopy(ins, options);
     const count = checksum.files.size;
     const key: CopySources['key'] = { digest: checksum.digest, count };
     if (count <= EXPLAIN_FILES) key.files = Object.fromEntries(checksum.files);
-    return { key, plan, release };
+    const recheck = watch
+      ? async () => {
+          await planCopy(ins, options);
+          return [...watch.changed];
+        }
+      : undefined;
+    return { key, plan, release, ...(recheck ? { recheck } : {}) };
   } catch (e) {
     await release();
     throw e;
@@ -92,9 +107,19 @@ export async function copyStep(
   text: string,
 ): Promise<Descriptor | undefined> {
   const link = effect.ins.link;
-  return changeInSnapshot(deps, link ? [] : state.layers, text, (rootfs) =>
-    copyInto(rootfs, sources.plan, { signal: deps.signal }),
-  );
+  return changeInSnapshot(deps, link ? [] : state.layers, text, async (rootfs) => {
+    await copyInto(rootfs, sources.plan, { signal: deps.signal });
+    // The key was computed before the copy read the files: had one changed in
+    // between, the layer would be stored under a key that does not describe it.
+    // A second pass compares every file's ctime stamp: a stat per file.
+    const changed = (await sources.recheck?.()) ?? [];
+    if (changed.length > 0)
+      throw new TsbuildError(
+        'CONTEXT_CHANGED',
+        `${text}: ${changed.length} file(s) of the context changed while the step ran (${changed.slice(0, 3).join(', ')}); build again`,
+        { files: changed },
+      );
+  });
 }
 
 async function fromState(

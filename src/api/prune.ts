@@ -1,5 +1,7 @@
 /** `prune` and `cache du`: what the store can give back, and giving it back. */
+import { join } from 'node:path';
 import { prune as pruneStore, type PruneResult } from '../store/prune.js';
+import { sweepStaleBuilds } from './build-sweep.js';
 import { familiarEvents } from './tag.js';
 import { UsageError } from '../errors.js';
 import { openStore, type StoreOptions } from './store.js';
@@ -25,6 +27,8 @@ export async function prune(req: PruneRequest = {}): Promise<PruneResult> {
       throw new UsageError(`invalid filter '${f}' (prune takes until=)`);
     until = parseUntil(value);
   }
+  // Dead builds' work dirs first: they may hold mounts, which the store cannot undo.
+  await sweepStaleBuilds(join(store.root, 'tmp'));
   const result = await pruneStore(store, { all: req.all, until });
   return { ...result, images: familiarEvents(result.images) };
 }

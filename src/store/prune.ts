@@ -95,7 +95,13 @@ async function removeOrphans(store: Store, held: Set<string>, olderThan: number)
 /** What a killed command left: temp blobs, half-unpacked archives, half-written records. */
 async function removeLeftovers(store: Store, olderThan: number): Promise<void> {
   const tmp = join(store.root, 'tmp');
-  for (const name of await readdir(tmp)) await removeIfOld(join(tmp, name), olderThan);
+  for (const name of await readdir(tmp)) {
+    // A build's work dir may hold overlay mounts, and a long RUN leaves it untouched
+    // for minutes: age says nothing. Builds sweep the dirs of dead builds themselves
+    // (api/build-sweep.ts), as `prune` does before it gets here.
+    if (name.startsWith('build-')) continue;
+    await removeIfOld(join(tmp, name), olderThan);
+  }
   for (const dir of [store.root, store.cache.dir, store.layers.dir])
     for (const name of await readdir(dir))
       if (name.startsWith('.tmp-')) await removeIfOld(join(dir, name), olderThan);

@@ -1,10 +1,14 @@
-/** A build killed mid-RUN leaves mounts in tmp/; the next build unmounts and removes them. */
+/**
+ * Builds' work dirs in tmp/: a killed build's mounts are swept by the next build,
+ * and prune never touches a live one.
+ */
 import { spawn, spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { tempRoot } from '../helpers/tmp.js';
-import { buildIn, contextOf, storeWithBusybox } from './harness.js';
+import { prune } from '../../src/api/prune.js';
+import { buildIn, contextOf, flatten, storeWithBusybox } from './harness.js';
 
 const mountsUnder = (dir: string) =>
   readFileSync('/proc/self/mountinfo', 'utf8')
@@ -40,4 +44,21 @@ it('cleans up after a build that was killed', async () => {
   await buildIn(root, { context: contextOf({ Dockerfile: 'FROM busybox\nLABEL next=1\n' }) });
   expect(mountsUnder(tmp)).toEqual([]);
   expect(readdirSync(tmp).filter((n) => n.startsWith('build-'))).toEqual([]);
+}, 60_000);
+
+it('prune leaves a running build alone, however old its work dir looks', async () => {
+  const root = await storeWithBusybox();
+  const ctx = contextOf({ Dockerfile: 'FROM busybox\nRUN sleep 1.5; ls /bin > /bins\n' });
+  const building = buildIn(root, { context: ctx, tags: ['long'] });
+  const tmp = join(root, 'tmp');
+  const deadline = Date.now() + 20_000;
+  while (mountsUnder(tmp).length === 0 && Date.now() < deadline)
+    await new Promise((r) => setTimeout(r, 50));
+  const old = new Date(Date.now() - 3_600_000);
+  for (const n of readdirSync(tmp)) utimesSync(join(tmp, n), old, old);
+  await prune({ root, env: {} });
+  await building;
+  const bins = readFileSync(join(await flatten(root, 'long'), 'bins'), 'utf8');
+  expect(bins).toContain('busybox');
+  expect(mountsUnder(tmp)).toEqual([]);
 }, 60_000);

@@ -38,7 +38,10 @@ export async function sniffContext(input: Readable, name: string): Promise<Conte
     return {
       kind: 'archive',
       extract: async (into) => {
-        await Promise.all([applyLayer(into, codec), pipeline(stream, codec)]);
+        await Promise.all([
+          applyLayer(into, codec, { whiteouts: 'none' }),
+          pipeline(stream, codec),
+        ]);
       },
     };
   }
@@ -51,7 +54,9 @@ export async function sniffContext(input: Readable, name: string): Promise<Conte
     return {
       kind: 'archive',
       extract: async (into) => {
-        await applyLayer(into, Readable.from(replay(), { objectMode: false }));
+        await applyLayer(into, Readable.from(replay(), { objectMode: false }), {
+          whiteouts: 'none',
+        });
       },
     };
   }

@@ -23,6 +23,7 @@ import type { Readable } from 'node:stream';
 import { TsbuildError } from '../errors.js';
 import { sniffContext } from './context-tar.js';
 import { Dockerignore } from './dockerignore.js';
+import { followInRoot, hostPath, realRoot } from './walk.js';
 
 export interface BuildContext {
   /** A real directory holding the context files (for tar/stdin: an extracted temp dir). */
@@ -160,6 +161,9 @@ async function readDockerfile(
     : (o.dockerfile ?? 'Dockerfile');
   let text: string;
   try {
+    // An archive's Dockerfile may be a symlink: it resolves inside the archive, never
+    // to a file of this machine (Docker: not found).
+    if (!local) path = confined(dir, path);
     text = await readFile(path, 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
@@ -183,6 +187,15 @@ async function readIgnore(dir: string, df: BuildContext['dockerfile']): Promise<
     if (text !== undefined) return Dockerignore.parse(text, name);
   }
   return Dockerignore.empty;
+}
+
+/** `path` (under `dir`) with its symlinks followed inside `dir` only. */
+function confined(dir: string, path: string): string {
+  const root = realRoot(dir);
+  const real = followInRoot(root, relative(dir, path).split(sep));
+  if (real === undefined)
+    throw new TsbuildError('DOCKERFILE_NOT_FOUND', `Dockerfile not found: ${path}`, { path });
+  return hostPath(root, real);
 }
 
 function inside(dir: string, path: string): boolean {

@@ -6,7 +6,7 @@
 import { lstatSync, readdirSync, rmdirSync, unlinkSync, type Stats } from 'node:fs';
 import { RootFs, fsPath, type BytePath } from './paths.js';
 
-export type WhiteoutMode = 'apply' | 'overlay';
+export type WhiteoutMode = 'apply' | 'overlay' | 'none';
 
 /**
  * A tar mtime as the Date the utimes calls take: Node reads a negative number

@@ -14,7 +14,7 @@
  */
 import { lstatSync, lutimesSync } from 'node:fs';
 import type { Readable } from 'node:stream';
-import { ApplyContext, timeOf } from './apply-context.js';
+import { ApplyContext, timeOf, type WhiteoutMode } from './apply-context.js';
 import { createEntry } from './apply-entry.js';
 import { LayerError, entryError, sysReason } from './errors.js';
 import { bytePath, cleanName, fsPath } from './paths.js';
@@ -26,9 +26,10 @@ export interface ApplyOptions {
    * 'apply' (default): OCI whiteouts delete what they name from `root`, opaque dirs are emptied,
    * as when extracting a stack of layers into one tree. 'overlay': keep the layer as an overlayfs
    * lower/upper dir: `.wh.x` becomes a 0/0 char device `x`, `.wh..wh..opq` becomes xattr
-   * trusted.overlay.opaque=y on its dir.
+   * trusted.overlay.opaque=y on its dir. 'none': not a layer but a plain archive (a build
+   * context): `.wh.` names are files like any other, as Docker extracts a context tar.
    */
-  whiteouts?: 'apply' | 'overlay';
+  whiteouts?: WhiteoutMode;
 }
 
 export interface ApplyResult {
@@ -75,7 +76,7 @@ export async function applyLayer(
   return { entries, bytes };
 }
 
-function openRoot(root: string, tar: Readable, mode: 'apply' | 'overlay'): ApplyContext {
+function openRoot(root: string, tar: Readable, mode: WhiteoutMode): ApplyContext {
   if (!lstatSync(root, { throwIfNoEntry: false })?.isDirectory()) {
     tar.destroy();
     throw new LayerError('LAYER_IO', `layer root ${JSON.stringify(root)} is not a directory`, {
@@ -89,7 +90,8 @@ async function applyEntry(ctx: ApplyContext, e: TarEntry): Promise<void> {
   const comps = cleanName(bytePath(e.name), e.label);
   const base = comps.pop();
   if (base === undefined) return;
-  if (base.startsWith(WHITEOUT_PREFIX)) return whiteout(ctx, e, comps, base);
+  if (ctx.whiteouts !== 'none' && base.startsWith(WHITEOUT_PREFIX))
+    return whiteout(ctx, e, comps, base);
   const path = `${ctx.fs.dir(comps, e.label)}/${base}`;
   await createEntry(ctx, e, path);
   ctx.markWritten(path);

@@ -221,6 +221,33 @@ describe('openContext: an archive', () => {
     expect(readdirSync(tmpDir)).toEqual([]);
   });
 
+  it('keeps .wh. files as files, and never reads a Dockerfile symlink out of the archive', async () => {
+    const { root, tmpDir } = await setup({});
+    const secret = join(root, 'host-secret');
+    await writeFile(secret, 'FROM scratch\nLABEL leaked=1\n');
+    const pack = (linkTo: string) => {
+      const p = tar.pack();
+      p.entry({ name: 'Dockerfile', type: 'symlink', linkname: linkTo });
+      p.entry({ name: 'real.df' }, DF);
+      p.entry({ name: '.wh.keep' }, 'a file, not a whiteout');
+      p.finalize();
+      return readAll(p as unknown as Readable);
+    };
+    // Docker 20.10 resolves the link inside the context: "no such file".
+    const e = await rejected(
+      openContext({ context: '-', stdin: Readable.from([await pack(secret)]), tmpDir }),
+    );
+    expect(e.code).toBe('DOCKERFILE_NOT_FOUND');
+    const c = await openContext({
+      context: '-',
+      stdin: Readable.from([await pack('/real.df')]),
+      tmpDir,
+    });
+    expect(c.dockerfile.text).toBe(DF);
+    expect(await readFile(join(c.dir, '.wh.keep'), 'utf8')).toBe('a file, not a whiteout');
+    await c.close();
+  });
+
   it('takes non-archive stdin as the Dockerfile, with an empty context', async () => {
     const { tmpDir } = await setup({});
     const c = await openContext({ context: '-', stdin: Readable.from([DF]), tmpDir });

@@ -115,6 +115,11 @@ export async function build(req: BuildRequest): Promise<BuildResult> {
             );
           return s;
         },
+      }).catch((e: unknown) => {
+        // A step's error points at its line: show that line under it.
+        if (e instanceof DockerfileError && e.span.file === context!.dockerfile.name)
+          e.attachSource(df.lines);
+        throw e;
       });
       const out = await finishImage(store, deps, state, req, baseCounts(graph, images));
       emit({ type: 'result', id: out.id, digest: out.digest, tags: out.tags });
@@ -209,7 +214,9 @@ async function resolveImages(
         const span =
           stage.base.kind === 'image' && stage.base.ref === ref
             ? stage.from.imageSpan
-            : stage.from.span;
+            : (stage.steps.find(
+                (st) => st.instruction.kind === 'COPY' && st.instruction.from === ref,
+              )?.instruction.span ?? stage.from.span);
         throw new DockerfileError(
           'BASE_NOT_FOUND',
           `${ref}: no such image in the store (load, import or build it first; pulling from a registry is not supported yet)`,

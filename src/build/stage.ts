@@ -10,7 +10,7 @@ import type { CacheRecord } from '../store/cache.js';
 import { argDigest, cacheKey, type KeyInput } from './cachekey.js';
 import type { BuildDeps } from './deps.js';
 import type { BuildEvent, CacheExplanation } from './events.js';
-import { TsbuildError } from '../errors.js';
+import { DockerfileError, TsbuildError } from '../errors.js';
 import { explainMiss } from './explain.js';
 import { planStep, type Effect, type Plan } from './instructions/index.js';
 import { copySources, copyStep, type CopySources } from './effects/copy.js';
@@ -71,22 +71,23 @@ export async function runStage(
       text,
       ...(step.onbuild ? { onbuild: true } : {}),
     });
-    const plan = planStep(
-      step.instruction,
-      {
-        config: state.config.config ?? {},
-        author: state.config.author,
-        cmdSet: state.cmdSet,
-        declaredArgs: declared,
-      },
-      step,
-    );
-    if (step.instruction.kind === 'ARG') declared.push(...step.instruction.args.map((a) => a.key));
-    const sources =
-      plan.effect?.kind === 'copy' ? await copySources(deps, plan.effect, state, run) : undefined;
     let cached = false;
     let key: string;
+    let sources: CopySources | undefined;
     try {
+      const plan = planStep(
+        step.instruction,
+        {
+          config: state.config.config ?? {},
+          author: state.config.author,
+          cmdSet: state.cmdSet,
+          declaredArgs: declared,
+        },
+        step,
+      );
+      if (step.instruction.kind === 'ARG')
+        declared.push(...step.instruction.args.map((a) => a.key));
+      if (plan.effect?.kind === 'copy') sources = await copySources(deps, plan.effect, state, run);
       const k = cacheKey(keyInput(state.id, plan, step, sources, state, deps));
       key = k.key;
       const hit = missed ? undefined : await lookup(deps, key);
@@ -117,8 +118,9 @@ export async function runStage(
         state = await commit(deps, state, plan, layer, key, k.input);
       }
     } catch (e) {
-      if (!deps.signal.aborted) deps.emit(failedEvent(stage.index, number, e));
-      throw e;
+      const err = atStep(e, step);
+      if (!deps.signal.aborted) deps.emit(failedEvent(stage.index, number, err));
+      throw err;
     } finally {
       await sources?.release();
     }
@@ -247,6 +249,20 @@ async function commit(
     id: stored.digest,
     cmdSet: plan.cmdSet ?? state.cmdSet,
   };
+}
+
+/**
+ * An error of a step, placed at its line: `Dockerfile:7:1: "/app.js" not found in
+ * the context`, with the code and data it had (a RUN's exit status among them).
+ */
+function atStep(e: unknown, step: Step): unknown {
+  if (!(e instanceof TsbuildError) || e instanceof DockerfileError) return e;
+  if (e.code === 'RUN_ABORTED') return e;
+  const err = new DockerfileError(e.code, e.message, step.instruction.span, {
+    data: { ...e.data },
+  });
+  err.cause = e;
+  return err;
 }
 
 /** What a display shows under the step that failed: the error, and a RUN's exit code, log and last lines. */

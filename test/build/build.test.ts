@@ -7,6 +7,7 @@ import { chmodSync, readFileSync, statSync, utimesSync, writeFileSync } from 'no
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { build } from '../../src/api/build.js';
+import { DockerfileError } from '../../src/errors.js';
 import { rejected } from '../helpers/caught.js';
 import { buildIn, configOf, contextOf, flatten, storeWithBusybox } from './harness.js';
 
@@ -194,8 +195,12 @@ describe('a build', () => {
     });
     const err = await rejected(buildIn(root, { context: ctx }));
     expect(err).toMatchObject({ code: 'RUN_FAILED', data: { exitCode: 3 } });
+    // At the RUN's line, with the line shown under it.
     expect(err.message).toBe(
-      "The command '/bin/sh -c echo line1; echo oops >&2; exit 3' returned a non-zero code: 3",
+      "Dockerfile:3:1: The command '/bin/sh -c echo line1; echo oops >&2; exit 3' returned a non-zero code: 3",
+    );
+    expect((err as DockerfileError).render()).toContain(
+      '3 | RUN echo line1; echo oops >&2; exit 3',
     );
     const data = (err as unknown as { data: { log: string; tail: string[] } }).data;
     const log = data.log;

@@ -98,6 +98,8 @@ describe('multi-stage', () => {
     const ctx2 = contextOf({ Dockerfile: 'FROM busybox\nCOPY --from=nostage /x /x\n' });
     const e2 = await rejected(buildIn(root, { context: ctx2 }));
     expect(e2.message).toContain('nostage');
+    expect(e2).toBeInstanceOf(DockerfileError);
+    expect((e2 as DockerfileError).span.line).toBe(2);
   });
 });
 

@@ -16,7 +16,15 @@
 import { createHash } from 'node:crypto';
 import type { FileHasher } from './statcache.js';
 import type { ResolvedSource, SourceTree } from './sources.js';
-import { walkSource, type PathMatcher, type SourceEntry } from './walk.js';
+import { lstatSync } from 'node:fs';
+import {
+  followInRoot,
+  hostPath,
+  realRoot,
+  walkSource,
+  type PathMatcher,
+  type SourceEntry,
+} from './walk.js';
 
 export interface ChecksumOptions {
   /** Owner every copied entry gets (--chown, or 0:0); undefined: each keeps its own (COPY --from). */
@@ -55,6 +63,9 @@ export async function checksumSources(
     const inodes = new Map<string, string>();
     const header = `source\0${src.pattern}\0${src.path}\0${src.keep ?? ''}\0${src.dir}\n`;
     all.update(header);
+    // COPY --parents recreates the kept directories above the source with their modes
+    // and owners (copy-into.ts keptPath): they count too.
+    for (const entry of keptParents(tree, src)) entries.push({ name: entry.rel, entry });
     const walk = walkSource(src.abs, {
       ignore: tree.ignore,
       base: src.real,
@@ -98,6 +109,24 @@ export async function checksumSources(
     all.update(`${name}\0${digests[i]}\n`);
   });
   return { digest: `sha256:${all.digest('hex')}`, files };
+}
+
+/** The directories COPY --parents recreates above `src` (not `src` itself), as entries. */
+function keptParents(tree: SourceTree, src: ResolvedSource): SourceEntry[] {
+  if (src.keep === undefined) return [];
+  const keep = src.keep.split('/').filter((c) => c !== '');
+  const named = src.path.split('/').filter((c) => c !== '');
+  const pivot = named.slice(0, named.length - keep.length);
+  const root = realRoot(tree.root);
+  const out: SourceEntry[] = [];
+  for (let i = 0; i < keep.length - 1; i++) {
+    const comps = [...pivot, ...keep.slice(0, i + 1)];
+    const real = followInRoot(root, comps);
+    if (real === undefined) continue;
+    const abs = hostPath(root, real);
+    out.push({ rel: comps.join('/'), abs, kind: 'dir', stat: lstatSync(abs, { bigint: true }) });
+  }
+  return out;
 }
 
 /** Files read at once on a cold stat cache. */

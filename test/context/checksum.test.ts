@@ -110,6 +110,22 @@ describe('checksumSources', () => {
     expect(digests.size).toBe(variants.length + 1);
   });
 
+  it('counts the directories COPY --parents recreates above a source', async () => {
+    const root = project();
+    const tree: SourceTree = { root, label: 'context' };
+    const parents = async () =>
+      (
+        await checksumSources(tree, resolveSources(tree, ['src/lib/util.ts'], { parents: true }), {
+          uid: 0,
+          gid: 0,
+          hasher: countingHasher(),
+        })
+      ).digest;
+    const before = await parents();
+    chmodSync(join(root, 'src'), 0o700);
+    expect(await parents()).not.toBe(before);
+  });
+
   it('does not depend on where the tree is: a copy elsewhere has the same digest', async () => {
     const root = project();
     const elsewhere = join(tempRoot('tsbuild-checksum-copy-'), 'deeper');

@@ -36,7 +36,13 @@ export interface DownloadOptions {
 
 /** The name BuildKit gives a download: the URL path's last element, or `__unnamed__`. */
 export function urlFileName(url: string): string {
-  const base = posix.basename(decodeURIComponent(new URL(url).pathname));
+  let path: string;
+  try {
+    path = decodeURIComponent(new URL(url).pathname);
+  } catch {
+    throw new TsbuildError('DOWNLOAD_FAILED', `ADD ${url}: not a valid URL`, { url });
+  }
+  const base = posix.basename(path);
   return base === '' || base === '.' || base === '/' ? '__unnamed__' : base;
 }
 

@@ -13,9 +13,10 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copyInto, planCopy, type Download } from '../../../src/build/copy/index.js';
-import { download } from '../../../src/build/copy/download.js';
+import { download, urlFileName } from '../../../src/build/copy/download.js';
+import { TsbuildError } from '../../../src/errors.js';
 import type { AddInstruction } from '../../../src/dockerfile/ast.js';
-import { rejected } from '../../helpers/caught.js';
+import { caught, rejected } from '../../helpers/caught.js';
 import { tempRoot } from '../../helpers/tmp.js';
 import { addIns, contextTree, facts, hasher, rootfs } from './fixtures.js';
 
@@ -203,5 +204,15 @@ describe('ADD of URLs', () => {
     'git://h/r',
   ])('refuses the git source %s for now', async (src) => {
     expect((await rejected(add(addIns([src], '/g/'), context()))).code).toBe('ADD_GIT_UNSUPPORTED');
+  });
+});
+
+describe('urlFileName', () => {
+  it('names a download after the URL path, and refuses a malformed one clearly', () => {
+    expect(urlFileName('http://127.0.0.1/a/b%20c.tgz')).toBe('b c.tgz');
+    expect(urlFileName('http://127.0.0.1/')).toBe('__unnamed__');
+    expect(caught(() => urlFileName('http://127.0.0.1/%E0%A4%A'), TsbuildError).code).toBe(
+      'DOWNLOAD_FAILED',
+    );
   });
 });

@@ -8,15 +8,11 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { TsbuildError } from '../errors.js';
-import { commandCodec } from '../layer/command-codec.js';
-import { decompressStream, sniffCompression } from '../layer/compress.js';
+import { decoderFor, sniffCompression } from '../layer/compress.js';
 
 export async function openDecompressed(input: Readable, name: string): Promise<Readable> {
   const { kind, stream } = await sniffCompression(input);
-  const codec =
-    kind === 'bzip2' || kind === 'xz'
-      ? commandCodec(kind, ['-d', '-c'], `${name} (${kind}-compressed)`)
-      : decompressStream(kind);
+  const codec = decoderFor(kind, name);
   stream.on('error', (e) => codec.destroy(e));
   return stream.pipe(codec);
 }

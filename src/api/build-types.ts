@@ -4,6 +4,7 @@
  */
 import type { Readable } from 'node:stream';
 import type { BuildEvent, CacheExplanation } from '../build/events.js';
+import type { StepOutcome } from '../build/stage.js';
 import type { StoreOptions } from './store.js';
 
 export type { BuildEvent, CacheExplanation };
@@ -49,14 +50,8 @@ export interface BuildRequest extends StoreOptions {
   cwd?: string;
 }
 
-export interface StepResult {
-  stage: number;
-  step: number;
-  text: string;
-  cached: boolean;
-  ms: number;
-  key: string;
-}
+/** What one step did: `{ stage, step, text, cached, ms, key }`. */
+export type StepResult = StepOutcome;
 
 export interface BuildResult {
   /** The image ID: the config digest. */

@@ -12,8 +12,7 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { applyLayer } from '../layer/apply.js';
-import { commandCodec } from '../layer/command-codec.js';
-import { decompressStream, sniffCompression } from '../layer/compress.js';
+import { decoderFor, sniffCompression } from '../layer/compress.js';
 import { parseHeader } from '../layer/tar-parse.js';
 import { BLOCK } from '../layer/tar-format.js';
 
@@ -31,10 +30,7 @@ export type ContextStream =
 export async function sniffContext(input: Readable, name: string): Promise<ContextStream> {
   const { kind, stream } = await sniffCompression(input);
   if (kind !== 'none') {
-    const codec =
-      kind === 'bzip2' || kind === 'xz'
-        ? commandCodec(kind, ['-d', '-c'], `${name} (${kind}-compressed)`)
-        : decompressStream(kind);
+    const codec = decoderFor(kind, name);
     return {
       kind: 'archive',
       extract: async (into) => {

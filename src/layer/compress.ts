@@ -79,6 +79,16 @@ export function decompressStream(kind: Compression): Duplex {
   }
 }
 
+/**
+ * A decoder for what sniffCompression found; bzip2 and xz go through their commands
+ * (Node has neither). `what` names the input in a decoding error.
+ */
+export function decoderFor(kind: SniffedCompression, what: string): Duplex {
+  if (kind === 'bzip2' || kind === 'xz')
+    return commandCodec(kind, ['-d', '-c', '-q'], `${what} (${kind}-compressed)`);
+  return decompressStream(kind);
+}
+
 const MAGIC: [SniffedCompression, number[]][] = [
   ['gzip', [0x1f, 0x8b]],
   ['zstd', [0x28, 0xb5, 0x2f, 0xfd]],

@@ -13,41 +13,20 @@
  * ADD creates (Docker 20.10 confirmed).
  */
 import { createReadStream, lstatSync, lutimesSync } from 'node:fs';
-import { PassThrough, type Duplex, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import * as zlib from 'node:zlib';
 import { ApplyContext, timeOf } from '../../layer/apply-context.js';
 import { createEntry } from '../../layer/apply-entry.js';
-import { commandCodec } from '../../layer/command-codec.js';
-import {
-  decompressStream,
-  sniffCompression,
-  type SniffedCompression,
-} from '../../layer/compress.js';
+import { decoderFor, sniffCompression } from '../../layer/compress.js';
 import { LayerError, entryError, sysReason } from '../../layer/errors.js';
 import { bytePath, cleanName, fsPath } from '../../layer/paths.js';
 import { readTar } from '../../layer/tar-reader.js';
 import { BLOCK } from '../../layer/tar-format.js';
 import { parseHeader } from '../../layer/tar-parse.js';
 
-function decoder(kind: SniffedCompression): Duplex {
-  switch (kind) {
-    case 'none':
-      return new PassThrough();
-    case 'gzip':
-      return zlib.createGunzip();
-    case 'zstd':
-      return decompressStream('zstd');
-    case 'bzip2':
-      return commandCodec('bzip2', ['-d', '-c', '-q'], 'bzip2 decompression');
-    case 'xz':
-      return commandCodec('xz', ['-d', '-c', '-q'], 'xz decompression');
-  }
-}
-
 async function open(path: string): Promise<Readable> {
   const { kind, stream } = await sniffCompression(createReadStream(path));
-  const dec = decoder(kind);
+  const dec = decoderFor(kind, path);
   pipeline(stream, dec).catch((e: unknown) => dec.destroy(e as Error));
   return dec;
 }

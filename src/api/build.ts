@@ -8,7 +8,7 @@
  * tagged, and the build's temporary directories are removed.
  */
 import { createHash } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { buildStages } from '../build/scheduler.js';
 import {
@@ -29,6 +29,7 @@ import { DockerfileError, TsbuildError } from '../errors.js';
 import { pickRunner } from '../runtime/run/pick.js';
 import { pickSnapshotter } from '../runtime/snapshot/index.js';
 import { writeOwner } from '../runtime/snapshot/owner.js';
+import { removeSnapshotDir } from '../runtime/snapshot/stale.js';
 import type { Store } from '../store/store.js';
 import { sha256 } from '../util/digest.js';
 import type { BuildRequest, BuildResult } from './build-types.js';
@@ -129,7 +130,9 @@ export async function build(req: BuildRequest): Promise<BuildResult> {
     }
   } finally {
     await context?.close();
-    await rm(work, { recursive: true, force: true });
+    // Never rm -rf through a mount: a snapshot still mounted (it should not be) is
+    // unmounted first; one that will not go leaves the dir to the next build's sweep.
+    await removeSnapshotDir(work).catch(() => undefined);
   }
 }
 

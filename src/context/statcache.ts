@@ -134,31 +134,32 @@ export class FileHasher {
 
 /**
  * A FileHasher that also remembers the stamp of every file it was asked about,
- * so a second pass over the same files can tell which changed in between — by
- * ctime, which no write can leave as it was (content could come back the same).
+ * so that changedSince() can tell which changed afterwards — by ctime, which no
+ * write can leave as it was (content could come back the same).
  */
 export class StampWatch implements Pick<FileHasher, 'hash' | 'cached'> {
-  private readonly first = new Map<string, string>();
-  /** Files whose stamp differed on a later pass. */
-  readonly changed = new Set<string>();
+  private readonly stamps = new Map<string, string>();
 
   constructor(private readonly hasher: FileHasher) {}
 
   hash(abs: string, st: BigIntStats): Promise<string> {
-    this.note(abs, st);
+    this.stamps.set(abs, stampOf(st));
     return this.hasher.hash(abs, st);
   }
 
   cached(abs: string, st: BigIntStats): string | undefined {
-    this.note(abs, st);
+    this.stamps.set(abs, stampOf(st));
     return this.hasher.cached(abs, st);
   }
 
-  private note(abs: string, st: BigIntStats): void {
-    const stamp = stampOf(st);
-    const before = this.first.get(abs);
-    if (before === undefined) this.first.set(abs, stamp);
-    else if (before !== stamp) this.changed.add(abs);
+  /** The files whose stamp is not what it was when they were hashed (gone ones too): one lstat each. */
+  changedSince(): string[] {
+    const changed: string[] = [];
+    for (const [abs, stamp] of this.stamps) {
+      const now = lstatSync(abs, { bigint: true, throwIfNoEntry: false });
+      if (now === undefined || stampOf(now) !== stamp) changed.push(abs);
+    }
+    return changed;
   }
 }
 

@@ -30,7 +30,7 @@ export interface CopySources {
   /** Unmount what planning mounted; call once the step is over. */
   release(): Promise<void>;
   /** The context files that changed since the key was computed (context sources only). */
-  recheck?: () => Promise<string[]>;
+  recheck?: () => string[];
 }
 
 type CopyEffect = Extract<Effect, { kind: 'copy' }>;
@@ -86,13 +86,7 @@ export async function copySources(
     const count = checksum.files.size;
     const key: CopySources['key'] = { digest: checksum.digest, count };
     if (count <= EXPLAIN_FILES) key.files = Object.fromEntries(checksum.files);
-    const recheck = watch
-      ? async () => {
-          await planCopy(ins, options);
-          return [...watch.changed];
-        }
-      : undefined;
-    return { key, plan, release, ...(recheck ? { recheck } : {}) };
+    return { key, plan, release, ...(watch ? { recheck: () => watch.changedSince() } : {}) };
   } catch (e) {
     await release();
     throw e;
@@ -111,8 +105,8 @@ export async function copyStep(
     await copyInto(rootfs, sources.plan, { signal: deps.signal });
     // The key was computed before the copy read the files: had one changed in
     // between, the layer would be stored under a key that does not describe it.
-    // A second pass compares every file's ctime stamp: a stat per file.
-    const changed = (await sources.recheck?.()) ?? [];
+    // Every file hashed for the key is stat-ed again: its ctime stamp must not have moved.
+    const changed = sources.recheck?.() ?? [];
     if (changed.length > 0)
       throw new TsbuildError(
         'CONTEXT_CHANGED',

@@ -24,6 +24,9 @@ export type { StageRun };
 
 export const HISTORY_COMMENT = 'buildkit.dockerfile.v0';
 
+/** How stale a hit's `lastUsed` may be before the hit writes it again. */
+const LAST_USED_PRECISION_MS = 3_600_000;
+
 export interface StepOutcome {
   stage: number;
   step: number;
@@ -174,10 +177,17 @@ async function lookup(
   const record = await deps.store.cache.get(key);
   if (!record?.config) return undefined;
   const { blobs } = deps.store;
-  if (!(await blobs.has(record.config))) return undefined;
   if (record.layer && !(await blobs.has(record.layer.digest))) return undefined;
-  const config = await blobs.readJson<ImageConfig>(record.config);
-  await deps.store.cache.put({ ...record, lastUsed: new Date().toISOString() });
+  const config = await blobs.readJson<ImageConfig>(record.config).catch((e: unknown) => {
+    if (e instanceof TsbuildError && e.code === 'BLOB_MISSING') return undefined;
+    throw e;
+  });
+  if (config === undefined) return undefined;
+  // prune's `until` counts in hours and days: a record used today need not be rewritten
+  // (a temp file, a rename and two fsyncs) on every hit of every warm rebuild.
+  const now = new Date();
+  if (now.getTime() - Date.parse(record.lastUsed) > LAST_USED_PRECISION_MS)
+    await deps.store.cache.put({ ...record, lastUsed: now.toISOString() });
   const layer = record.layer;
   return {
     state: (s, plan) => ({

@@ -40,6 +40,16 @@ describe('multi-stage', () => {
     expect(config.rootfs.diff_ids).toHaveLength(2);
   });
 
+  it('takes COPY --from by index, written as the front end reads one (01 is stage 1)', async () => {
+    const ctx = contextOf({
+      Dockerfile:
+        'FROM busybox\nRUN echo zero > /z\nFROM busybox\nRUN echo one > /o\nFROM scratch\nCOPY --from=01 /o /\nCOPY --from=0 /z /\n',
+    });
+    const r = await buildIn(root, { context: ctx, tags: ['by-index'] });
+    expect(r.id).toBeDefined();
+    expect(readdirSync(await flatten(root, 'by-index')).sort()).toEqual(['o', 'z']);
+  });
+
   it('builds --target and what it needs only', async () => {
     const ctx = contextOf({
       Dockerfile:

@@ -35,12 +35,15 @@ export function resolveChown(rootfs: string, spec: string): Owner {
   }
   let uid: number;
   let gid: number;
+  // Numbers are taken as they are (no passwd or group file is read: the caller may
+  // pass no rootfs for them); a bare number is uid and gid both.
   if (/^\d+$/.test(user)) {
-    uid = resolveUser(rootfs, `${user}:${user}`).uid;
+    uid = Number(user);
     gid = uid;
   } else {
     ({ uid, gid } = resolveUser(rootfs, user));
   }
-  if (group !== undefined) gid = resolveUser(rootfs, `0:${group}`).gid;
+  if (group !== undefined)
+    gid = /^\d+$/.test(group) ? Number(group) : resolveUser(rootfs, `0:${group}`).gid;
   return { uid, gid };
 }

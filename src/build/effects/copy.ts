@@ -62,7 +62,8 @@ export async function copySources(
       tree = { root: mounted.rootfs, label: source.label };
     }
     let rootfsForChown = '/nonexistent';
-    if (ins.chown !== undefined) {
+    // A numeric --chown needs no passwd or group file: no mount for it.
+    if (ins.chown !== undefined && !/^\d+(:\d+)?$/.test(ins.chown)) {
       const parent = await mount(deps, state.layers);
       mounts.push(parent.release);
       rootfsForChown = parent.rootfs;
@@ -128,9 +129,10 @@ async function fromState(
   return { layers: (await run.imageState(from)).layers, label: `image ${from}` };
 }
 
+/** `--from=build` or `--from=1` (also `01`, as stage-refs.ts reads an index). */
 function stageMatches(run: StageRun, index: number, from: string): boolean {
   const s = run.stages[index]!;
-  return s.name === from.toLowerCase() || String(index) === from;
+  return s.name === from.toLowerCase() || (/^[0-9]+$/.test(from) && Number(from) === index);
 }
 
 async function mount(

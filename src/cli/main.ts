@@ -5,7 +5,6 @@
  */
 import { DockerfileError, TsbuildError, UsageError } from '../errors.js';
 import type { Io } from './io.js';
-import { startsBuild } from './build-args.js';
 
 export type { Io };
 
@@ -88,7 +87,8 @@ export async function main(argv: string[], io: Io): Promise<number> {
     }
     const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
     // `tsbuild -t app .`: a flag or a context where a command would be starts a build.
-    if (!command && startsBuild(name)) return await buildCommand(argv, io);
+    if (!command && (await import('./build-args.js')).startsBuild(name))
+      return await buildCommand(argv, io);
     if (!command) throw new UsageError(`unknown command "${name}"\n\n${USAGE}`);
     return await command.run(rest, io);
   } catch (e) {

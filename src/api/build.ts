@@ -10,7 +10,7 @@
 import { createHash } from 'node:crypto';
 import { mkdtemp } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { buildStages } from '../build/scheduler.js';
+import { buildStages, stepNumbers } from '../build/scheduler.js';
 import {
   baseState,
   configBytes,
@@ -257,8 +257,7 @@ function baseCounts(graph: StageGraph, images: Map<string, StageState>): BaseCou
 }
 
 function emitPlan(graph: StageGraph, emit: (e: BuildEvent) => void): void {
-  let total = 0;
-  for (const i of graph.order) total += 1 + graph.stages[i]!.steps.length;
+  const { total } = stepNumbers(graph);
   emit({
     type: 'plan',
     total,

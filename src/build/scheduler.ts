@@ -76,9 +76,9 @@ export async function buildStages(
     return p;
   };
   for (const i of graph.order) start(i).catch(() => undefined);
-  const settled = await Promise.allSettled(graph.order.map((i) => results.get(i)!));
-  if (first !== undefined || settled.some((s) => s.status === 'rejected'))
-    throw first ?? (settled.find((s) => s.status === 'rejected') as PromiseRejectedResult).reason;
+  // Every stage settles (the others abort) before the first failure is reported.
+  await Promise.allSettled([...results.values()]);
+  if (first !== undefined) throw first;
   steps.sort((a, b) => a.step - b.step);
   return { state: await results.get(graph.target)!, steps };
 }

@@ -12,15 +12,12 @@
  * the archive's owners even with --chown, which only owns the directories
  * ADD creates (Docker 20.10 confirmed).
  */
-import { createReadStream, lstatSync, lutimesSync } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { ApplyContext, timeOf } from '../../layer/apply-context.js';
-import { createEntry } from '../../layer/apply-entry.js';
+import { applyLayer } from '../../layer/apply.js';
 import { decoderFor, sniffCompression } from '../../layer/compress.js';
-import { LayerError, entryError, sysReason } from '../../layer/errors.js';
-import { bytePath, cleanName, fsPath } from '../../layer/paths.js';
-import { readTar } from '../../layer/tar-reader.js';
+import { LayerError } from '../../layer/errors.js';
 import { BLOCK } from '../../layer/tar-format.js';
 import { parseHeader } from '../../layer/tar-parse.js';
 
@@ -56,26 +53,10 @@ export async function isArchive(path: string): Promise<boolean> {
   }
 }
 
-/** Extract the archive at `path` into the existing directory `dir` (a real path in the rootfs). */
+/**
+ * Extract the archive at `path` into the existing directory `dir` (a real path in the
+ * rootfs): a plain archive, so `.wh.` names are files like any other.
+ */
 export async function extractArchive(path: string, dir: string): Promise<void> {
-  const tar = await open(path);
-  const ctx = new ApplyContext(dir, 'apply');
-  for await (const e of readTar(tar)) {
-    const comps = cleanName(bytePath(e.name), e.label);
-    const base = comps.pop();
-    if (base === undefined) continue;
-    const target = `${ctx.fs.dir(comps, e.label)}/${base}`;
-    try {
-      await createEntry(ctx, e, target);
-    } catch (err) {
-      if (err instanceof LayerError) throw err;
-      throw entryError('LAYER_IO', e.label, sysReason(err), err);
-    }
-    ctx.markWritten(target);
-  }
-  for (const [p, mtime] of ctx.takeDirTimes()) {
-    if (lstatSync(fsPath(p), { throwIfNoEntry: false })?.isDirectory()) {
-      lutimesSync(fsPath(p), timeOf(mtime), timeOf(mtime));
-    }
-  }
+  await applyLayer(dir, await open(path), { whiteouts: 'none' });
 }

@@ -24,7 +24,7 @@ const SIGNALS = new Set([
 export function validateStage(stage: Stage): void {
   if (stage.platform !== undefined) checkPlatform(stage.platform, stage.from.span);
   for (const { instruction: ins } of stage.steps) {
-    if (ins.kind === 'EXPOSE') for (const p of ins.ports) checkPort(p.value, p.span);
+    if (ins.kind === 'EXPOSE') for (const p of ins.ports) parsePortSpec(p.value, p.span);
     if (ins.kind === 'STOPSIGNAL') checkSignal(ins.signal, ins.span);
   }
 }
@@ -42,8 +42,14 @@ function checkPlatform(value: string, span: Stage['from']['span']): void {
   }
 }
 
-/** Docker's nat.ParsePortSpec for EXPOSE: `[[ip:]host:]port[-port][/proto]`. */
-function checkPort(spec: string, span: Stage['from']['span']): void {
+/**
+ * Docker's nat.ParsePortSpec for EXPOSE: `[[ip:]host:]port[-port][/proto]` → the
+ * container port range and the protocol (lower-cased).
+ */
+export function parsePortSpec(
+  spec: string,
+  span: Stage['from']['span'],
+): { lo: number; hi: number; proto: string } {
   const slash = spec.lastIndexOf('/');
   const proto = slash < 0 ? 'tcp' : spec.slice(slash + 1);
   const address = slash < 0 ? spec : spec.slice(0, slash);
@@ -63,6 +69,7 @@ function checkPort(spec: string, span: Stage['from']['span']): void {
       `invalid range specified for container port: ${port}`,
       span,
     );
+  return { lo, hi, proto: proto.toLowerCase() };
 }
 
 /** moby's signal.ParseSignal: a non-zero number, or a name with or without SIG. */

@@ -4,8 +4,8 @@
  * `EXPOSE map[80/tcp:{} 8000/udp:{} 8001/udp:{}]`, keys sorted.
  */
 import type { ExposeInstruction } from '../../dockerfile/ast.js';
-import { DockerfileError } from '../../errors.js';
 import { formatInstruction } from '../../dockerfile/format.js';
+import { parsePortSpec } from '../../dockerfile/validate.js';
 import type { Handler } from './types.js';
 
 export const expose: Handler<ExposeInstruction> = {
@@ -23,17 +23,10 @@ export const expose: Handler<ExposeInstruction> = {
   },
 };
 
+/** Each port of one EXPOSE word, ranges expanded: `8000-8001/udp` → 8000/udp, 8001/udp. */
 function parsePorts(spec: string, ins: ExposeInstruction): string[] {
-  const m = /^(?:(?:[^:]*:)?[^:]*:)?(\d+)(?:-(\d+))?(?:\/([A-Za-z]+))?$/.exec(spec);
-  const bad = () => new DockerfileError('BAD_PORT', `invalid containerPort: ${spec}`, ins.span);
-  if (!m) throw bad();
-  const start = Number(m[1]);
-  const end = m[2] === undefined ? start : Number(m[2]);
-  const proto = (m[3] ?? 'tcp').toLowerCase();
-  if (start > 65535 || end > 65535 || end < start) throw bad();
-  if (!['tcp', 'udp', 'sctp'].includes(proto))
-    throw new DockerfileError('BAD_PORT', `invalid proto: ${proto}`, ins.span);
+  const { lo, hi, proto } = parsePortSpec(spec, ins.span);
   const out: string[] = [];
-  for (let p = start; p <= end; p++) out.push(`${p}/${proto}`);
+  for (let p = lo; p <= hi; p++) out.push(`${p}/${proto}`);
   return out;
 }

@@ -7,7 +7,6 @@
  * failure stays cached (its layer and config are stored and recorded), nothing is
  * tagged, and the build's temporary directories are removed.
  */
-import { createHash } from 'node:crypto';
 import { mkdtemp } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { buildStages, stepNumbers } from '../build/scheduler.js';
@@ -31,7 +30,7 @@ import { pickSnapshotter } from '../runtime/snapshot/index.js';
 import { writeOwner } from '../runtime/snapshot/owner.js';
 import { removeSnapshotDir } from '../runtime/snapshot/stale.js';
 import type { Store } from '../store/store.js';
-import { sha256 } from '../util/digest.js';
+import { digestHex, sha256 } from '../util/digest.js';
 import type { BuildRequest, BuildResult } from './build-types.js';
 import { finishImage, type BaseCounts } from './build-output.js';
 import { BUILD_DIR_PREFIX, sweepStaleBuilds } from './build-sweep.js';
@@ -287,8 +286,5 @@ function emitPlan(graph: StageGraph, emit: (e: BuildEvent) => void): void {
 
 /** The stat cache is per context directory: its absolute path never reaches a key. */
 function contextId(context: BuildContext, req: BuildRequest): string {
-  return createHash('sha256')
-    .update(resolve(req.cwd ?? process.cwd(), context.dir))
-    .digest('hex')
-    .slice(0, 32);
+  return digestHex(sha256(resolve(req.cwd ?? process.cwd(), context.dir))).slice(0, 32);
 }

@@ -11,7 +11,7 @@
  *
  * Never part of it: timestamps, the context's absolute path, proxy args.
  */
-import { createHash } from 'node:crypto';
+import { digestHex, sha256 } from '../util/digest.js';
 
 /** Bump when what goes into a key changes: old records then simply miss. */
 export const KEY_VERSION = 1;
@@ -43,12 +43,12 @@ export function cacheKey(input: KeyInput): CacheKey {
     ...input,
     sources: input.sources && { digest: input.sources.digest },
   };
-  return { key: `sha256:${sha256Hex(canonicalJson(hashed))}`, input };
+  return { key: sha256(canonicalJson(hashed)), input };
 }
 
 /** A build arg's value as it goes into a key: hashed, so records never hold a secret. */
 export function argDigest(value: string): string {
-  return sha256Hex(value).slice(0, 32);
+  return digestHex(sha256(value)).slice(0, 32);
 }
 
 /** JSON with object keys sorted at every level and undefined members dropped. */
@@ -59,8 +59,4 @@ export function canonicalJson(value: unknown): string {
     .filter(([, v]) => v !== undefined)
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-}
-
-function sha256Hex(s: string): string {
-  return createHash('sha256').update(s).digest('hex');
 }

@@ -28,15 +28,9 @@ export interface SourceTree {
   /**
    * Whether copies keep the owners files have here (when there is no --chown).
    * BuildKit keeps them for a stage's or image's files (COPY --from), while a
-   * context's arrive as 0:0 (Docker 20.10 confirmed). Default: kept unless the
-   * label is 'context'.
+   * context's arrive as 0:0 (Docker 20.10 confirmed). Default: not kept.
    */
   keepOwners?: boolean;
-}
-
-/** See SourceTree.keepOwners. */
-export function keepsOwners(tree: SourceTree): boolean {
-  return tree.keepOwners ?? tree.label !== 'context';
 }
 
 export interface ResolvedSource {

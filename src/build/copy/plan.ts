@@ -15,12 +15,7 @@ import { TsbuildError } from '../../errors.js';
 import { digestHex } from '../../util/digest.js';
 import { checksumSources, type SourceChecksum } from '../../context/checksum.js';
 import { Dockerignore } from '../../context/dockerignore.js';
-import {
-  keepsOwners,
-  resolveSources,
-  type ResolvedSource,
-  type SourceTree,
-} from '../../context/sources.js';
+import { resolveSources, type ResolvedSource, type SourceTree } from '../../context/sources.js';
 import type { FileHasher } from '../../context/statcache.js';
 import type { PathMatcher } from '../../context/walk.js';
 import type { AddInstruction, CopyInstruction } from '../../dockerfile/ast.js';
@@ -89,7 +84,7 @@ export async function planCopy(
   const parents = ins.kind === 'COPY' && ins.parents;
   const owner = ins.chown
     ? resolveChown(opts.rootfsForChown, ins.chown)
-    : keepsOwners(opts.tree)
+    : opts.tree.keepOwners === true
       ? undefined
       : { uid: 0, gid: 0 };
   const chmod = ins.chmod === undefined ? undefined : parseChmod(ins.chmod);

@@ -59,7 +59,7 @@ export async function copySources(
       const source = await fromState(from, run);
       const mounted = await mount(deps, source.layers);
       mounts.push(mounted.release);
-      tree = { root: mounted.rootfs, label: source.label };
+      tree = { root: mounted.rootfs, label: source.label, keepOwners: true };
     }
     let rootfsForChown = '/nonexistent';
     // A numeric --chown needs no passwd or group file: no mount for it.

@@ -150,7 +150,7 @@ describe('COPY (Docker 20.10 confirmed, BuildKit)', () => {
     symlinkSync('sub/f', join(stage, 'out/link'));
     for (const p of ['out/sub', 'out/sub/f']) chownSync(join(stage, p), 1000, 1000);
     lchownSync(join(stage, 'out/link'), 1000, 1000);
-    const tree: SourceTree = { root: stage, label: 'stage build' };
+    const tree: SourceTree = { root: stage, label: 'stage build', keepOwners: true };
     const copied = await run(copyIns(['/out'], '/copied'), { ctx: stage, tree });
     expect([
       facts(copied.at('copied')),
@@ -284,7 +284,7 @@ describe('COPY (Docker 20.10 confirmed, BuildKit)', () => {
     const stage = tempRoot('tsbuild-copy-stage-');
     writeFileSync(join(stage, 'ping'), 'binary');
     execFileSync('setcap', ['cap_net_raw+ep', join(stage, 'ping')]);
-    const tree: SourceTree = { root: stage, label: 'stage build' };
+    const tree: SourceTree = { root: stage, label: 'stage build', keepOwners: true };
     const { at } = await run(copyIns(['ping'], '/p'), { ctx: stage, tree });
     expect(execFileSync('getcap', [at('p')]).toString()).toBe('');
   });

@@ -8,7 +8,7 @@ import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Descriptor } from '../image/types.js';
 import { writeFileAtomic } from '../util/atomic.js';
-import { DIGEST_RE, digestHex } from '../util/digest.js';
+import { DIGEST_RE, digestHex, sha256 } from '../util/digest.js';
 import { StoreError } from './errors.js';
 
 export interface CacheRecord {
@@ -44,6 +44,29 @@ export class CacheStore {
 
   async put(record: CacheRecord): Promise<void> {
     await writeFileAtomic(this.path(record.key), JSON.stringify(record));
+  }
+
+  /**
+   * The layer the COPY step with this instruction text last made (any parent): where
+   * a later run of it looks for files it need not copy again. A hint, never a key.
+   */
+  async lastCopy(text: string): Promise<string | undefined> {
+    try {
+      const { layer } = JSON.parse(await readFile(this.copyPath(text), 'utf8')) as {
+        layer?: unknown;
+      };
+      return typeof layer === 'string' && DIGEST_RE.test(layer) ? layer : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  async setLastCopy(text: string, layer: string): Promise<void> {
+    await writeFileAtomic(this.copyPath(text), JSON.stringify({ layer }));
+  }
+
+  private copyPath(text: string): string {
+    return join(this.dir, `copy-${digestHex(sha256(text))}.json`);
   }
 
   async delete(key: string): Promise<void> {

@@ -43,5 +43,26 @@ export class LayerInfoStore {
 
   async delete(diffID: string): Promise<void> {
     await rm(join(this.dir, `${digestHex(diffID)}.json`), { force: true });
+    await rm(this.filesPath(diffID), { force: true });
+  }
+
+  /**
+   * A COPY layer's regular files and their content digests (path in the root →
+   * sha256 hex), kept so a later COPY can tell which files it need not write again.
+   */
+  async putFiles(diffID: string, files: Record<string, string>): Promise<void> {
+    await writeFileAtomic(this.filesPath(diffID), JSON.stringify(files));
+  }
+
+  async files(diffID: string): Promise<Record<string, string> | undefined> {
+    try {
+      return JSON.parse(await readFile(this.filesPath(diffID), 'utf8')) as Record<string, string>;
+    } catch {
+      return undefined;
+    }
+  }
+
+  private filesPath(diffID: string): string {
+    return join(this.dir, `${digestHex(diffID)}.files.json`);
   }
 }

@@ -34,6 +34,9 @@ export interface CopyOptions {
   signal?: AbortSignal;
   /** The mtime of heredoc files and of downloads without Last-Modified; default now. */
   now?: Date;
+  /** Files to hardlink rather than copy (EntryWriter.reuse); the links are returned, not made. */
+  reuse?: EntryWriter['reuse'];
+  onFile?: EntryWriter['onFile'];
 }
 
 interface Target {
@@ -45,21 +48,24 @@ interface Target {
 /**
  * @example
  * const { plan } = await planCopy(ins, planOptions);
- * await copyInto('/var/lib/tsbuild/snapshots/x/merged', plan, { signal });
+ * const links = await copyInto('/var/lib/tsbuild/snapshots/x/merged', plan, { signal });
  */
 export async function copyInto(
   rootfs: string,
   plan: CopyPlan,
   opts: CopyOptions = {},
-): Promise<void> {
+): Promise<[string, string][]> {
   // Directories the copy makes, downloads and heredoc files are 0:0 unless --chown.
   const root = new DestRoot(rootfs, plan.owner ?? { uid: 0, gid: 0 });
+  const deferred: [string, string][] = [];
   const w: EntryWriter = {
     owner: plan.owner,
     chmod: plan.chmod,
     asRoot: root.asRoot,
     links: new Map(),
     made: new Set(),
+    ...(opts.reuse ? { reuse: opts.reuse, deferred } : {}),
+    ...(opts.onFile ? { onFile: opts.onFile } : {}),
   };
   const now = opts.now ?? new Date();
   for (const src of plan.sources) {
@@ -80,6 +86,7 @@ export async function copyInto(
     await fresh(t, (host) => writeFile(host, h.content, { flag: 'wx' }));
     await finish(root, t.host, plan.chmod ?? 0o644, now);
   }
+  return deferred;
 }
 
 async function copySource(
@@ -116,7 +123,11 @@ async function prepare(
 ): Promise<Target> {
   if (src.keep !== undefined) return keptPath(root, plan, src, w);
   if (!src.dir) return fileTarget(root, plan, posix.basename(src.path));
-  return { host: root.mkdirp(plan.dest), shown: plan.dest };
+  const existed = root.locate(plan.dest).stat !== undefined;
+  const host = root.mkdirp(plan.dest);
+  // A destination this source made holds nothing but what it puts there.
+  if (!existed) w.made.add(host);
+  return { host, shown: plan.dest };
 }
 
 /**

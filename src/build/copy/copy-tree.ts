@@ -49,6 +49,20 @@ export interface EntryWriter {
   links: Map<string, string>;
   /** Directories this copy made: nothing is in them but what it put there. */
   made: Set<string>;
+  /**
+   * An immutable file that is already exactly what `e` would become at `host` (same
+   * content, mode, owner, mtime), to hardlink instead of copying; see effects/copy.ts.
+   * Asked only for a file in a directory this copy made, with no other links.
+   */
+  reuse?: (
+    e: SourceEntry,
+    host: string,
+    meta: { uid: number; gid: number; mode: number },
+  ) => Promise<string | undefined>;
+  /** Hardlinks `reuse` asked for, made by the caller: [existing file, host target]. */
+  deferred?: [string, string][];
+  /** Told of every regular file written or deferred. */
+  onFile?: (e: SourceEntry, host: string) => void;
 }
 
 /**
@@ -83,6 +97,16 @@ export async function writeEntry(
   if (there !== undefined) unlinkSync(host);
   switch (e.kind) {
     case 'file': {
+      w.onFile?.(e, host);
+      if (w.reuse && fresh && e.stat.nlink === 1n) {
+        const { uid, gid } = ownerOf(e.stat, w);
+        const mode = chmodded(Number(e.stat.mode), w.chmod);
+        const same = await w.reuse(e, host, { uid, gid, mode });
+        if (same !== undefined) {
+          w.deferred!.push([same, host]);
+          return;
+        }
+      }
       const key = `${e.stat.dev}:${e.stat.ino}`;
       const first = e.stat.nlink > 1n ? w.links.get(key) : undefined;
       if (first !== undefined) return linkSync(first, host);

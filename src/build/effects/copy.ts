@@ -7,12 +7,15 @@
  * layer. `--link` copies onto an empty root, so its layer does not depend on the
  * parent's files.
  */
+import { existsSync, linkSync, lstatSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
+import type { SourceEntry } from '../../context/walk.js';
+import { hasXattrs } from '../../runtime/snapshot/tree-state.js';
 import type { SourceTree } from '../../context/sources.js';
 import { FileHasher, StampWatch } from '../../context/statcache.js';
 import { TsbuildError } from '../../errors.js';
 import type { Descriptor } from '../../image/types.js';
-import { copyInto, planCopy, type CopyPlan } from '../copy/index.js';
+import { copyInto, planCopy, type CopyOptions, type CopyPlan } from '../copy/index.js';
 import type { Download } from '../copy/download.js';
 import type { KeyInput } from '../cachekey.js';
 import type { BuildDeps } from '../deps.js';
@@ -102,19 +105,82 @@ export async function copyStep(
   text: string,
 ): Promise<Descriptor | undefined> {
   const link = effect.ins.link;
-  return changeInSnapshot(deps, link ? [] : state.layers, text, async (rootfs) => {
-    await copyInto(rootfs, sources.plan, { signal: deps.signal });
-    // The key was computed before the copy read the files: had one changed in
-    // between, the layer would be stored under a key that does not describe it.
-    // Every file hashed for the key is stat-ed again: its ctime stamp must not have moved.
-    const changed = sources.recheck?.() ?? [];
-    if (changed.length > 0)
-      throw new TsbuildError(
-        'CONTEXT_CHANGED',
-        `${text}: ${changed.length} file(s) of the context changed while the step ran (${changed.slice(0, 3).join(', ')}); build again`,
-        { files: changed },
-      );
-  });
+  // Only a copy from the context is worth remembering: its files come back in the next
+  // build of the same step (one file changed: the 9,999 others need not be written again).
+  const fromContext = sources.recheck !== undefined;
+  const written: Record<string, string> = {};
+  const layer = await changeInSnapshot(
+    deps,
+    link ? [] : state.layers,
+    text,
+    async (rootfs, snap) => {
+      const base = realpathSync(rootfs);
+      const reuse = fromContext && snap.upper ? await reuser(deps, text, base) : undefined;
+      const links = await copyInto(rootfs, sources.plan, {
+        signal: deps.signal,
+        ...(reuse ? { reuse } : {}),
+        ...(fromContext
+          ? {
+              onFile: (e: SourceEntry, host: string) => {
+                const digest = deps.hasher.cached(e.abs, e.stat);
+                if (digest !== undefined) written[host.slice(base.length)] = digest;
+              },
+            }
+          : {}),
+      });
+      // The copy no longer reads the merged view: the links go straight into the upper dir,
+      // in directories this copy made (so they are there already).
+      for (const [from, host] of links) linkSync(from, snap.upper! + host.slice(base.length));
+      // The key was computed before the copy read the files: had one changed in
+      // between, the layer would be stored under a key that does not describe it.
+      // Every file hashed for the key is stat-ed again: its ctime stamp must not have moved.
+      const changed = sources.recheck?.() ?? [];
+      if (changed.length > 0)
+        throw new TsbuildError(
+          'CONTEXT_CHANGED',
+          `${text}: ${changed.length} file(s) of the context changed while the step ran (${changed.slice(0, 3).join(', ')}); build again`,
+          { files: changed },
+        );
+    },
+  );
+  if (layer && fromContext && !link) {
+    await deps.store.layers.putFiles(layer.digest, written);
+    await deps.store.cache.setLastCopy(text, layer.digest);
+  }
+  return layer;
+}
+
+/**
+ * Where this COPY's files may already be: the snapshot of the layer the same
+ * instruction made last time. A file there is taken only when its path, size,
+ * mode, owner and mtime are what the copy would make and its recorded content
+ * digest is the source's: then a hardlink is that file (snapshots never change).
+ */
+const abs = (n: bigint) => (n < 0n ? -n : n);
+
+async function reuser(deps: BuildDeps, text: string, base: string): Promise<CopyOptions['reuse']> {
+  const previous = await deps.store.cache.lastCopy(text);
+  if (previous === undefined) return undefined;
+  const dir = deps.store.snapshots.path(previous);
+  const files = existsSync(dir) ? await deps.store.layers.files(previous) : undefined;
+  if (files === undefined) return undefined;
+  return async (e, host, meta) => {
+    const rel = host.slice(base.length);
+    const recorded = files[rel];
+    if (recorded === undefined || recorded !== deps.hasher.cached(e.abs, e.stat)) return undefined;
+    const old = dir + rel;
+    const st = lstatSync(old, { bigint: true, throwIfNoEntry: false });
+    const same =
+      st?.isFile() === true &&
+      st.size === e.stat.size &&
+      Number(st.mode & 0o7777n) === meta.mode &&
+      Number(st.uid) === meta.uid &&
+      Number(st.gid) === meta.gid &&
+      // A copy sets times through a double (copy-tree.ts seconds()): equal within 1 µs.
+      abs(st.mtimeNs - e.stat.mtimeNs) < 1000n &&
+      !hasXattrs(Buffer.from(old));
+    return same ? old : undefined;
+  };
 }
 
 async function fromState(

@@ -4,6 +4,7 @@
  * gives no layer (history then says `empty_layer`).
  */
 import type { Descriptor } from '../../image/types.js';
+import type { Snapshot } from '../../runtime/snapshot/types.js';
 import type { BuildDeps } from '../deps.js';
 
 /** Paths a runner puts in place that must never reach a layer. */
@@ -20,7 +21,7 @@ export async function changeInSnapshot(
   deps: BuildDeps,
   layers: Descriptor[],
   source: string,
-  fn: (rootfs: string) => Promise<void>,
+  fn: (rootfs: string, snap: Snapshot) => Promise<void>,
 ): Promise<Descriptor | undefined> {
   const lowers = await lowerDirs(deps, layers);
   const snapshotter = await deps.snapshotter();
@@ -29,7 +30,7 @@ export async function changeInSnapshot(
     exclude: (p) => RUNTIME_FILES.has(p),
   });
   try {
-    await fn(snap.rootfs);
+    await fn(snap.rootfs, snap);
     const layer = await deps.putLayer(snap.diff(), source);
     if (layer.size <= EMPTY_TAR_SIZE) return undefined;
     // The next step mounts this layer: keep the overlay upper dir as its snapshot

@@ -99,7 +99,7 @@ class OverlaySnapshot implements Snapshot {
   constructor(
     private readonly dir: string,
     readonly rootfs: string,
-    private readonly upper: string,
+    readonly upper: string,
     private readonly lowersTopFirst: string[],
     private readonly exclude: ((relPath: string) => boolean) | undefined,
   ) {}

@@ -8,6 +8,12 @@ export interface Snapshot {
   /** The merged root filesystem a process runs in. */
   readonly rootfs: string;
   /**
+   * Overlay only: the upper dir, where what changes lands. A caller may add entries
+   * to it directly (hardlinks of immutable files) once it no longer reads `rootfs`,
+   * before diff().
+   */
+  readonly upper?: string;
+  /**
    * What changed since prepare(), as a deterministic OCI layer tar (never includes paths given in
    * `exclude`). Nothing changed gives an empty layer: only the two end-of-archive blocks.
    */

@@ -89,7 +89,16 @@ export async function build(req: BuildRequest): Promise<BuildResult> {
     const deps: BuildDeps = {
       store,
       runner: once(() => pickRunner(req.runtime ?? 'auto')),
-      snapshotter: once(() => pickSnapshotter('auto', { workRoot: work })),
+      snapshotter: once(async () => {
+        const picked = await pickSnapshotter('auto', { workRoot: work });
+        // Correct but slow (a full copy of the parent per step): say so once.
+        if (picked.kind === 'copy')
+          emit({
+            type: 'warning',
+            message: `overlayfs is not available for ${store.root}: every RUN and COPY copies its parent filesystem (slow)`,
+          });
+        return picked;
+      }),
       workRoot: work,
       logDir: join(store.root, 'logs'),
       putLayer: (tar, source) => session.putTar(tar, source),

@@ -15,7 +15,6 @@ import type { Descriptor, ImageConfig } from '../image/types.js';
 import { applyLayer } from '../layer/apply.js';
 import { tarDirectory } from '../layer/writer.js';
 import { canonicalTag } from '../store/names.js';
-import type { Store } from '../store/store.js';
 import type { BuildRequest, BuildResult } from './build-types.js';
 import { save } from './save.js';
 
@@ -27,13 +26,13 @@ export interface BaseCounts {
 }
 
 export async function finishImage(
-  store: Store,
   deps: BuildDeps,
   state: StageState,
   req: BuildRequest,
   /** How many layers and history entries are the base image's: --squash keeps those. */
   base: BaseCounts,
 ): Promise<Finished> {
+  const { store } = deps;
   let config = state.config;
   let layers = state.layers;
   if (req.labels && Object.keys(req.labels).length > 0) {

@@ -130,7 +130,7 @@ export async function build(req: BuildRequest): Promise<BuildResult> {
           e.attachSource(df.lines);
         throw e;
       });
-      const out = await finishImage(store, deps, state, req, baseCounts(graph, images));
+      const out = await finishImage(deps, state, req, baseCounts(graph, images));
       emit({ type: 'result', id: out.id, digest: out.digest, tags: out.tags });
       return { ...out, steps };
     } finally {

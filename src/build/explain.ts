@@ -8,6 +8,7 @@
  *   COPY . /app   after editing app.js       →  sources: changed app.js
  */
 import type { CacheExplanation } from './events.js';
+import { shortDigest } from '../util/digest.js';
 import type { KeyInput } from './cachekey.js';
 
 /** Explain why `want` missed, given the inputs of the records that share its parent. */
@@ -34,7 +35,7 @@ export function explainMiss(want: KeyInput, siblings: KeyInput[]): CacheExplanat
   }
   return {
     reason: 'new-parent',
-    message: `no earlier build reached this step from the same parent (${want.parent.slice(7, 19)})`,
+    message: `no earlier build reached this step from the same parent (${shortDigest(want.parent)})`,
   };
 }
 

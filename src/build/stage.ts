@@ -18,11 +18,12 @@ import { mkdirInRoot } from './effects/mkdir.js';
 import { runStep } from './effects/run.js';
 import { changeInSnapshot } from './effects/snapshot.js';
 import { configBytes, type StageState } from './state.js';
+import { shortDigest } from '../util/digest.js';
 import type { StageRun } from './stage-run.js';
 
 export type { StageRun };
 
-export const HISTORY_COMMENT = 'buildkit.dockerfile.v0';
+const HISTORY_COMMENT = 'buildkit.dockerfile.v0';
 
 /** How stale a hit's `lastUsed` may be before the hit writes it again. */
 const LAST_USED_PRECISION_MS = 3_600_000;
@@ -54,7 +55,7 @@ export async function runStage(
     type: 'done',
     stage: stage.index,
     step: run.firstStep,
-    id: short(state.id),
+    id: shortDigest(state.id),
     cached: false,
     ms: 0,
   });
@@ -91,7 +92,7 @@ export async function runStage(
       if (step.instruction.kind === 'ARG')
         declared.push(...step.instruction.args.map((a) => a.key));
       if (plan.effect?.kind === 'copy') sources = await copySources(deps, plan.effect, state, run);
-      const k = cacheKey(keyInput(state.id, plan, step, sources, state, deps));
+      const k = cacheKey(keyInput(plan, step, sources, state, deps));
       key = k.key;
       const hit = missed ? undefined : await lookup(deps, key);
       cached = hit !== undefined;
@@ -133,7 +134,7 @@ export async function runStage(
       type: 'done',
       stage: stage.index,
       step: number,
-      id: short(state.id),
+      id: shortDigest(state.id),
       cached,
       ms,
       ...(added ? { layer: added } : {}),
@@ -151,14 +152,13 @@ export async function runStage(
  * keeps; an inherited one is cleared), which the parent config cannot tell.
  */
 function keyInput(
-  parent: string,
   plan: Plan,
   step: Step,
   sources: CopySources | undefined,
   state: StageState,
   deps: BuildDeps,
 ): KeyInput {
-  const input: KeyInput = { parent, text: plan.key };
+  const input: KeyInput = { parent: state.id, text: plan.key };
   if (plan.effect?.kind === 'run') {
     if (step.args && Object.keys(step.args).length > 0)
       input.args = Object.fromEntries(Object.entries(step.args).map(([k, v]) => [k, argDigest(v)]));
@@ -299,8 +299,4 @@ function fromText(stage: Stage): string {
 
 function stepText(step: Step): string {
   return formatInstruction(step.instruction);
-}
-
-export function short(id: string): string {
-  return id.slice(7, 19);
 }

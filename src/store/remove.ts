@@ -14,6 +14,7 @@
  * A blob is deleted only when no remaining image holds it. Everything is
  * decided first and index.json is rewritten once, before any blob is deleted.
  */
+import { shortDigest } from '../util/digest.js';
 import type { Descriptor } from '../image/types.js';
 import { StoreError } from './errors.js';
 import { keepListed } from './entries.js';
@@ -100,7 +101,7 @@ function checkConflicts(
   opts: RemoveOptions,
 ): void {
   if (opts.force) return;
-  const short = image.id.slice(7, 19);
+  const short = shortDigest(image.id);
   if (image.tags.length > 1)
     throw new StoreError(
       'IMAGE_CONFLICT',

@@ -11,6 +11,11 @@ export function sha256(data: string | Uint8Array): string {
   return `sha256:${createHash('sha256').update(data).digest('hex')}`;
 }
 
+/** The 12 hex digits docker shows of a digest: `sha256:1a2b3c…` → `1a2b3c4d5e6f`. */
+export function shortDigest(digest: string): string {
+  return digestHex(digest).slice(0, 12);
+}
+
 /** The hex part of a `sha256:<hex>` digest. */
 export function digestHex(digest: string): string {
   return digest.slice(digest.indexOf(':') + 1);

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { TsbuildError } from '../../errors.js';
 import type { Descriptor } from '../../image/types.js';
+import { shortDigest } from '../../util/digest.js';
 import type { BuildDeps } from '../deps.js';
 import type { Effect } from '../instructions/types.js';
 import { changeInSnapshot } from './snapshot.js';
@@ -30,7 +31,7 @@ export async function runStep(
   text: string,
 ): Promise<Descriptor | undefined> {
   await mkdir(deps.logDir, { recursive: true });
-  const logPath = join(deps.logDir, `${ref.key.slice(7, 19)}-${process.pid}-${Date.now()}.log`);
+  const logPath = join(deps.logDir, `${shortDigest(ref.key)}-${process.pid}-${Date.now()}.log`);
   const log = createWriteStream(logPath);
   const tail = new Tail();
   const sink = (stream: 'stdout' | 'stderr') =>

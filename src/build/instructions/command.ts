@@ -12,7 +12,7 @@ import type { ContainerConfig } from '../../image/types.js';
 import { goQuote } from '../../util/go-quote.js';
 import type { Handler } from './types.js';
 
-export const DEFAULT_SHELL = ['/bin/sh', '-c'];
+const DEFAULT_SHELL = ['/bin/sh', '-c'];
 
 export function argvOf(c: CommandLine, config: ContainerConfig): string[] {
   if (c.form === 'exec') return c.argv;

@@ -60,7 +60,6 @@ export const run: Handler<RunInstruction> = {
         cwd: st.config.WorkingDir || '/',
         user: st.config.User ?? '',
         network,
-        heredocs: ins.heredocs,
       },
     };
   },

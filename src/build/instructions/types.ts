@@ -4,12 +4,7 @@
  * and at most one effect on the filesystem that stage.ts carries out.
  * "Metadata only" is `effect === undefined`.
  */
-import type {
-  AddInstruction,
-  CopyInstruction,
-  Heredoc,
-  Instruction,
-} from '../../dockerfile/ast.js';
+import type { AddInstruction, CopyInstruction, Instruction } from '../../dockerfile/ast.js';
 import type { Step } from '../../dockerfile/stage.js';
 import type { ContainerConfig } from '../../image/types.js';
 
@@ -34,7 +29,6 @@ export type Effect =
       cwd: string;
       user: string;
       network: 'default' | 'none' | 'host';
-      heredocs: Heredoc[];
     }
   | { kind: 'copy'; ins: CopyInstruction | AddInstruction; workdir: string; user: string }
   | { kind: 'mkdir'; path: string; user: string };

@@ -111,7 +111,13 @@ export class BlobStore {
     const fh = await open(tmp, 'wx', 0o644);
     try {
       try {
-        await pipeline(input, hasher, fh.createWriteStream({ flush: true }));
+        // A 1 MiB buffer: while one write is in flight the next chunks queue and go
+        // out as one writev, not one thread-pool round trip per small chunk.
+        await pipeline(
+          input,
+          hasher,
+          fh.createWriteStream({ flush: true, highWaterMark: 1 << 20 }),
+        );
       } finally {
         await fh.close().catch(() => undefined);
       }

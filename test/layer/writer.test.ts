@@ -7,13 +7,14 @@ import { execFileSync } from 'node:child_process';
 import { linkSync, mkdirSync, truncateSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
+import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { getAttributeSync } from 'fs-xattr';
 import { describe, expect, it } from 'vitest';
 import { LayerError } from '../../src/layer/errors.js';
 import { readTar } from '../../src/layer/tar-reader.js';
-import { tarDirectory } from '../../src/layer/writer.js';
+import { scanLayer } from '../../src/layer/scan.js';
+import { tarDirectory, type TarSummary } from '../../src/layer/writer.js';
 import { DigestStream } from '../../src/util/digest.js';
 import { chunked, collect, decodeTar, put, tempDir, type Decoded } from './helpers.js';
 import {
@@ -203,6 +204,45 @@ describe('tarDirectory streaming and errors', () => {
   it('fails with a LayerError for a directory that does not exist', async () => {
     const err = await collect(tarDirectory(join(tempDir(), 'nope'))).catch((e: unknown) => e);
     expect(err).toMatchObject({ name: 'LayerError', code: 'LAYER_IO' });
+  });
+
+  it('fills in the summary scanLayer would measure, complete once the tar has ended', async () => {
+    for (const [build, overlay] of [
+      [basicTree, false],
+      [upperTree, true],
+    ] as const) {
+      const root = join(tempDir(), 'tree');
+      build(root);
+      const summary: TarSummary = { unpackedSize: 0, complete: false };
+      const bytes = await collect(tarDirectory(root, { overlay, summary }));
+      expect(summary.complete).toBe(true);
+      const scanned = await scanLayer(Readable.from([bytes]));
+      expect(summary.unpackedSize).toBe(scanned.unpackedSize);
+      expect(summary.unpackedSize).toBeGreaterThan(0);
+    }
+  });
+
+  it('leaves the summary incomplete when the tar fails part way', async () => {
+    const root = tempDir();
+    put(join(root, 'a'), 'x');
+    put(join(root, 'big'), Buffer.alloc(3 << 20, 1));
+    const summary: TarSummary = { unpackedSize: 0, complete: false };
+    const stream = tarDirectory(root, { summary });
+    const it = stream[Symbol.asyncIterator]();
+    await it.next();
+    truncateSync(join(root, 'big'), 10);
+    await collect({ [Symbol.asyncIterator]: () => it }).catch(() => undefined);
+    expect(summary.complete).toBe(false);
+  });
+
+  it('hands out 1 MiB chunks, not one per header or small file', async () => {
+    const root = tempDir();
+    for (let i = 0; i < 600; i++)
+      put(join(root, `f${String(i).padStart(3, '0')}`), Buffer.alloc(3000, i));
+    const sizes: number[] = [];
+    for await (const chunk of tarDirectory(root)) sizes.push((chunk as Buffer).length);
+    // 600 × (512 header + 3072 content) + 1024 end blocks = 2,151,424 bytes.
+    expect(sizes).toEqual([1 << 20, 1 << 20, 2_151_424 - (2 << 20)]);
   });
 
   it('streams a 1 GiB file with flat memory', async () => {

@@ -101,7 +101,7 @@ export async function build(req: BuildRequest): Promise<BuildResult> {
       }),
       workRoot: work,
       logDir: join(store.root, 'logs'),
-      putLayer: (tar, source) => session.putTar(tar, source),
+      putLayer: (tar, source, summary) => session.putTar(tar, source, { summary }),
       emit,
       signal: req.signal ?? new AbortController().signal,
       noCache: req.noCache ?? false,

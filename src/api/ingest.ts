@@ -14,6 +14,7 @@ import { DigestStream } from '../util/digest.js';
 import type { BlobInfo, PutOptions } from '../store/blobs.js';
 import type { Store } from '../store/store.js';
 import { TsbuildError } from '../errors.js';
+import type { TarSummary } from '../layer/writer.js';
 
 export class IngestSession {
   /** Digest → the blob's mtime when this session created it. */
@@ -39,7 +40,7 @@ export class IngestSession {
     const plain = decompressStream(compression);
     const decoded = pipeline(input, raw, plain);
     decoded.catch(() => undefined); // awaited below; putTar may fail first
-    const layer = await this.putTar(plain, want.source, want.diffID);
+    const layer = await this.putTar(plain, want.source, { diffID: want.diffID });
     await decoded;
     if (want.blobDigest && raw.digest !== want.blobDigest)
       throw new TsbuildError(
@@ -55,8 +56,16 @@ export class IngestSession {
    * in the same pass, through a tar reader that rejects a corrupt or truncated
    * archive and measures the layer's unpacked size. When either side fails the
    * input is destroyed, so whatever feeds it (a decompressing command) stops.
+   * A tar tarDirectory made (`summary` given) is neither checked nor measured
+   * again: its writer did both, and parsing it cost a build a third of a COPY.
    */
-  async putTar(input: Readable, source: string, diffID?: string): Promise<Descriptor> {
+  async putTar(
+    input: Readable,
+    source: string,
+    opts: { diffID?: string; summary?: TarSummary } = {},
+  ): Promise<Descriptor> {
+    const { diffID, summary } = opts;
+    if (summary) return this.putOwnTar(input, source, summary);
     const toBlob = new PassThrough();
     const toScan = new PassThrough();
     // pipe() to two streams waits for the slower one: memory stays bounded.
@@ -98,6 +107,18 @@ export class IngestSession {
     if (put.status === 'rejected' || scan.status === 'rejected') throw first;
     const info = put.value;
     await this.store.recordLayer({ diffID: info.digest, unpackedSize: scan.value.unpackedSize });
+    return { mediaType: MediaType.ociLayer, digest: info.digest, size: info.size };
+  }
+
+  private async putOwnTar(
+    input: Readable,
+    source: string,
+    summary: TarSummary,
+  ): Promise<Descriptor> {
+    const info = await this.track(() => this.store.blobs.put(input, { source }));
+    // The stream ends only when the writer has written the end-of-archive blocks.
+    if (!summary.complete) throw new Error(`${source}: the layer tar ended before its end`);
+    await this.store.recordLayer({ diffID: info.digest, unpackedSize: summary.unpackedSize });
     return { mediaType: MediaType.ociLayer, digest: info.digest, size: info.size };
   }
 

@@ -4,6 +4,7 @@
  */
 import type { Readable } from 'node:stream';
 import type { Descriptor } from '../image/types.js';
+import type { TarSummary } from '../layer/writer.js';
 import type { Runner } from '../runtime/run/runner.js';
 import type { Snapshotter } from '../runtime/snapshot/types.js';
 import type { Store } from '../store/store.js';
@@ -21,8 +22,11 @@ export interface BuildDeps {
   workRoot: string;
   /** Where failed steps' full logs are kept. */
   logDir: string;
-  /** Store an uncompressed layer tar; resolves to its descriptor (digest = diff ID). */
-  putLayer(tar: Readable, source: string): Promise<Descriptor>;
+  /**
+   * Store an uncompressed layer tar; resolves to its descriptor (digest = diff ID).
+   * `summary`: the tar is our own (tarDirectory filled it in), so it is not parsed again.
+   */
+  putLayer(tar: Readable, source: string, summary?: TarSummary): Promise<Descriptor>;
   emit(event: BuildEvent): void;
   signal: AbortSignal;
   noCache: boolean;

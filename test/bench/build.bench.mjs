@@ -14,6 +14,8 @@
 // near 6 minutes. Then, for each missed target, one more tsbuild run with
 // --progress=json says where its time went (BENCH_BUILD_CPUPROF=1: under
 // node --cpu-prof too, with the top functions by self time).
+// BENCH_BUILD_ONLY=2,6 measures only those scenarios (1-based, in the
+// issue's order), for a quick look at one target.
 // Everything lives under one /tmp dir that is removed at the end, with the
 // private dockerd (if the bench started one) stopped.
 import { spawnSync } from 'node:child_process';
@@ -34,6 +36,7 @@ import { profile } from './build-profile.mjs';
 
 const N = process.env.BENCH_BUILD_N ? Number(process.env.BENCH_BUILD_N) : undefined;
 const PEER_N = Number(process.env.BENCH_BUILD_PEER_N ?? 1);
+const ONLY = process.env.BENCH_BUILD_ONLY?.split(',').map(Number);
 /** Timed rounds of engine e in scenario s. */
 const rounds = (s, e) =>
   e.name === 'tsbuild' || e.name === 'BuildKit' ? (N ?? s.n ?? 3) : Math.min(PEER_N, N ?? 3);
@@ -176,7 +179,7 @@ try {
     write: bigWrite(join(work, 'ctx-write')),
   };
   await setupEngines(tar);
-  const list = scenarios(ctx);
+  const list = scenarios(ctx).filter((_, i) => !ONLY || ONLY.includes(i + 1));
   const runs = new Map();
   const t0 = Date.now();
   for (const s of [...list].sort((a, b) => a.order - b.order)) {

@@ -31,7 +31,8 @@ export async function changeInSnapshot(
   });
   try {
     await fn(snap.rootfs, snap);
-    const layer = await deps.putLayer(snap.diff(), source);
+    const summary = { unpackedSize: 0, complete: false };
+    const layer = await deps.putLayer(snap.diff({ summary }), source, summary);
     if (layer.size <= EMPTY_TAR_SIZE) return undefined;
     // The next step mounts this layer: keep the overlay upper dir as its snapshot
     // rather than extract the blob we just wrote again.

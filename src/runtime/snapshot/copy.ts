@@ -18,7 +18,7 @@ import { buildUpper } from './copy-diff.js';
 import { writeOwner } from './owner.js';
 import { removeSnapshotDir } from './stale.js';
 import { recordTree, type TreeState } from './tree-state.js';
-import type { PrepareOptions, Snapshot, Snapshotter } from './types.js';
+import type { DiffOptions, PrepareOptions, Snapshot, Snapshotter } from './types.js';
 
 export class CopySnapshotter implements Snapshotter {
   readonly kind = 'copy' as const;
@@ -53,7 +53,7 @@ class CopySnapshot implements Snapshot {
     private readonly exclude: ((relPath: string) => boolean) | undefined,
   ) {}
 
-  diff(opts: { sourceDateEpoch?: number } = {}): Readable {
+  diff(opts: DiffOptions = {}): Readable {
     const upper = join(this.dir, `diff-${++this.diffs}`);
     const { rootfs, before, exclude } = this;
     async function* generate(): AsyncGenerator<Buffer> {

@@ -19,7 +19,7 @@ import { SnapshotError } from './errors.js';
 import { mountOverlay, mountsUnder, unmount } from './mount.js';
 import { writeOwner } from './owner.js';
 import { removeSnapshotDir } from './stale.js';
-import type { PrepareOptions, Snapshot, Snapshotter } from './types.js';
+import type { DiffOptions, PrepareOptions, Snapshot, Snapshotter } from './types.js';
 
 /** The kernel copies at most one page of mount data, with a terminating NUL. */
 const MAX_DATA = 4095;
@@ -104,7 +104,7 @@ class OverlaySnapshot implements Snapshot {
     private readonly exclude: ((relPath: string) => boolean) | undefined,
   ) {}
 
-  diff(opts: { sourceDateEpoch?: number } = {}): Readable {
+  diff(opts: DiffOptions = {}): Readable {
     const given = this.exclude ?? (() => false);
     const unchanged = unchangedCopiedUpDirs(this.upper, this.lowersTopFirst, given);
     const exclude = (p: string) => {

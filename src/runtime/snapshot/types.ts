@@ -3,6 +3,7 @@
  * unpacked layers, and what changed in it as an OCI layer.
  */
 import type { Readable } from 'node:stream';
+import type { TarSummary } from '../../layer/writer.js';
 
 export interface Snapshot {
   /** The merged root filesystem a process runs in. */
@@ -17,7 +18,7 @@ export interface Snapshot {
    * What changed since prepare(), as a deterministic OCI layer tar (never includes paths given in
    * `exclude`). Nothing changed gives an empty layer: only the two end-of-archive blocks.
    */
-  diff(opts?: { sourceDateEpoch?: number }): Readable;
+  diff(opts?: DiffOptions): Readable;
   /**
    * After diff(): unmount, and hand over the directory that holds exactly the
    * diff in overlay lower-dir format (whiteouts as 0/0 devices, opaque xattrs),
@@ -29,6 +30,12 @@ export interface Snapshot {
   detach?(): Promise<string>;
   /** Unmount and delete everything prepare() made. Safe to call twice; always call it (finally). */
   release(): Promise<void>;
+}
+
+export interface DiffOptions {
+  sourceDateEpoch?: number;
+  /** Filled in as the diff is written (see TarOptions.summary). */
+  summary?: TarSummary;
 }
 
 export interface PrepareOptions {

@@ -18,7 +18,11 @@ export type BuildOutput =
   | { type: 'local'; dest: string };
 
 export interface BuildRequest extends StoreOptions {
-  /** A directory, a tar file, or `-` for a tar context (or a bare Dockerfile) read from `stdin`. */
+  /**
+   * A directory, a tar file, `-` for a tar context (or a bare Dockerfile) read from `stdin`,
+   * a git URL (`https://host/repo.git#ref:folder`, `git://…`, `git@host:repo.git`,
+   * `github.com/org/repo`), or the http(s) URL of a tarball or Dockerfile.
+   */
   context: string;
   /** The Dockerfile: a path (relative to the process cwd, as docker's -f), or `-` for `stdin`. Default `<context>/Dockerfile`. */
   dockerfile?: string;

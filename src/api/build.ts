@@ -29,6 +29,7 @@ import { pickRunner } from '../runtime/run/pick.js';
 import { pickSnapshotter } from '../runtime/snapshot/index.js';
 import { writeOwner } from '../runtime/snapshot/owner.js';
 import { removeSnapshotDir } from '../runtime/snapshot/stale.js';
+import { withLock } from '../store/lock.js';
 import type { Store } from '../store/store.js';
 import { digestHex, sha256 } from '../util/digest.js';
 import type { BuildRequest, BuildResult } from './build-types.js';
@@ -66,6 +67,9 @@ export async function build(req: BuildRequest): Promise<BuildResult> {
       stdin: req.stdin,
       cwd: req.cwd,
       tmpDir: work,
+      git: { cacheDir: join(store.root, 'git'), lock: withLock },
+      keepGitDir: truthy(req.buildArgs?.BUILDKIT_CONTEXT_KEEP_GIT_DIR),
+      ...(req.signal ? { signal: req.signal } : {}),
     });
     const df = parseDockerfile(context.dockerfile.text, { file: context.dockerfile.name });
     const images = await resolveImages(store, df, req);
@@ -296,4 +300,9 @@ function emitPlan(graph: StageGraph, emit: (e: BuildEvent) => void): void {
 /** The stat cache is per context directory: its absolute path never reaches a key. */
 function contextId(context: BuildContext, req: BuildRequest): string {
   return digestHex(sha256(resolve(req.cwd ?? process.cwd(), context.dir))).slice(0, 32);
+}
+
+/** A build arg meant as a switch, as BuildKit reads one (strconv.ParseBool). */
+function truthy(v: string | undefined): boolean {
+  return v !== undefined && ['1', 't', 'T', 'true', 'TRUE', 'True'].includes(v);
 }

@@ -15,6 +15,13 @@
  *   archive context has no .dockerignore at all: Docker 20.10 (both builders)
  *   copies `a` from a tar whose own .dockerignore says `a`; the file is only
  *   for trimming what a client sends, and a tar is sent as it is.
+ * - a git URL (git-url.ts says which strings are): the repository's tree at
+ *   the ref, cached in the store by commit (git.ts); the context is the
+ *   fragment's folder, `-f` is relative to that folder (or, absolute, to the
+ *   repository's root) and never leaves the repository; `.dockerignore`
+ *   applies as in a directory. A local directory of the same name wins.
+ * - any other http(s) URL: downloaded (remote-url.ts), then an archive
+ *   context, or else a bare Dockerfile as on stdin.
  */
 import { lstat, mkdtemp, readFile, realpath, rm, stat } from 'node:fs/promises';
 import { createReadStream } from 'node:fs';
@@ -23,6 +30,9 @@ import type { Readable } from 'node:stream';
 import { TsbuildError } from '../errors.js';
 import { sniffContext } from './context-tar.js';
 import { Dockerignore } from './dockerignore.js';
+import { openGitContext, type GitContextOptions } from './git.js';
+import { parseGitUrl, remoteKind } from './git-url.js';
+import { downloadContext, redactUrl, type Download } from './remote-url.js';
 import { followInRoot, hostPath, realRoot } from './walk.js';
 
 export interface BuildContext {
@@ -44,6 +54,13 @@ export interface OpenContextOptions {
   cwd?: string;
   /** Where tar/stdin contexts are extracted. */
   tmpDir: string;
+  /** The store's git cache (`<root>/git`) and its lock; needed for a git URL context. */
+  git?: { cacheDir: string; lock: GitContextOptions['lock'] };
+  /** Git credentials come from here (default process.env). */
+  env?: NodeJS.ProcessEnv;
+  /** Keep `.git` in a git context (BUILDKIT_CONTEXT_KEEP_GIT_DIR). */
+  keepGitDir?: boolean;
+  signal?: AbortSignal;
 }
 
 /**
@@ -63,22 +80,24 @@ export async function openContext(o: OpenContextOptions): Promise<BuildContext> 
       "invalid argument: can't use stdin for both build context and dockerfile",
     );
   let temp: string | undefined;
+  let download: Download | undefined;
   const close = async () => {
     if (temp !== undefined) await rm(temp, { recursive: true, force: true });
     temp = undefined;
+    await download?.close();
   };
   try {
-    const source = await contextSource(o, cwd);
+    const source = await contextSource(o, cwd, (d) => (download = d));
     let dir: string;
     let stdinDockerfile: string | undefined;
-    if (source.kind === 'dir') {
+    if (source.kind === 'dir' || source.kind === 'git') {
       dir = source.dir;
     } else {
       temp = await mkdtemp(join(o.tmpDir, 'context-'));
       dir = await realpath(temp);
       const s = await sniffContext(source.stream, source.name);
       if (s.kind === 'archive') await s.extract(dir);
-      else if (source.name === 'stdin') stdinDockerfile = await s.text();
+      else if (source.name === 'stdin' || source.kind === 'url') stdinDockerfile = await s.text();
       else {
         source.stream.destroy();
         throw new TsbuildError('CONTEXT_NOT_AN_ARCHIVE', `${o.context}: not a tar archive`);
@@ -87,8 +106,11 @@ export async function openContext(o: OpenContextOptions): Promise<BuildContext> 
     const dockerfile =
       stdinDockerfile !== undefined
         ? noDashF(o, stdinDockerfile)
-        : await readDockerfile(o, dir, cwd, source.kind === 'dir');
-    const ignore = source.kind === 'dir' ? await readIgnore(dir, dockerfile) : Dockerignore.empty;
+        : await readDockerfile(o, dir, cwd, source);
+    const ignore =
+      source.kind === 'dir' || source.kind === 'git'
+        ? await readIgnore(dir, dockerfile)
+        : Dockerignore.empty;
     return { dir, ignore, dockerfile, close };
   } catch (e) {
     await close();
@@ -96,12 +118,47 @@ export async function openContext(o: OpenContextOptions): Promise<BuildContext> 
   }
 }
 
-type Source = { kind: 'dir'; dir: string } | { kind: 'stream'; stream: Readable; name: string };
+type Source =
+  | { kind: 'dir'; dir: string }
+  /** `root`: the repository's checkout; `dir`: the context folder in it. */
+  | { kind: 'git'; dir: string; root: string }
+  | { kind: 'stream'; stream: Readable; name: string }
+  | { kind: 'url'; stream: Readable; name: string };
 
-async function contextSource(o: OpenContextOptions, cwd: string): Promise<Source> {
+async function contextSource(
+  o: OpenContextOptions,
+  cwd: string,
+  downloaded: (d: Download) => void,
+): Promise<Source> {
   if (o.context === '-') return { kind: 'stream', stream: needStdin(o), name: 'stdin' };
   const abs = resolve(cwd, o.context);
   const st = await stat(abs).catch(() => undefined);
+  if (!st?.isDirectory()) {
+    const kind = remoteKind(o.context);
+    if (kind === 'git') {
+      if (o.git === undefined)
+        throw new TsbuildError('GIT_NO_CACHE', 'a git context needs a store to keep it in');
+      const checkout = await openGitContext(parseGitUrl(o.context), {
+        ...o.git,
+        ...(o.env ? { env: o.env } : {}),
+        ...(o.keepGitDir ? { keepGitDir: true } : {}),
+        ...(o.signal ? { signal: o.signal } : {}),
+      });
+      return {
+        kind: 'git',
+        dir: await realpath(checkout.dir),
+        root: await realpath(checkout.root),
+      };
+    }
+    if (kind === 'url') {
+      const d = await downloadContext(o.context, {
+        tmpDir: o.tmpDir,
+        ...(o.signal ? { signal: o.signal } : {}),
+      });
+      downloaded(d);
+      return { kind: 'url', stream: createReadStream(d.path), name: redactUrl(o.context) };
+    }
+  }
   if (!st)
     throw new TsbuildError(
       'CONTEXT_NOT_FOUND',
@@ -132,8 +189,11 @@ async function readDockerfile(
   o: OpenContextOptions,
   dir: string,
   cwd: string,
-  local: boolean,
+  source: Source,
 ): Promise<BuildContext['dockerfile']> {
+  const local = source.kind === 'dir';
+  // A git context's -f stays in the repository: relative to the folder, or absolute from its root.
+  const confineTo = source.kind === 'git' ? source.root : dir;
   if (o.dockerfile === '-') {
     const chunks: Buffer[] = [];
     for await (const c of needStdin(o)) chunks.push(Buffer.from(c as Buffer));
@@ -147,12 +207,15 @@ async function readDockerfile(
   } else if (local) {
     path = resolve(cwd, o.dockerfile);
   } else {
-    // In an archive, -f names a file inside it.
-    path = join(dir, o.dockerfile);
-    if (!inside(dir, path))
+    // In an archive or a repository, -f names a file inside it.
+    path =
+      source.kind === 'git' && isAbsolute(o.dockerfile)
+        ? join(source.root, o.dockerfile)
+        : join(dir, o.dockerfile);
+    if (!inside(confineTo, path))
       throw new TsbuildError(
         'DOCKERFILE_NOT_FOUND',
-        `-f ${o.dockerfile}: not inside the context archive`,
+        `-f ${o.dockerfile}: not inside the context ${source.kind === 'git' ? 'repository' : 'archive'}`,
         { path: o.dockerfile },
       );
   }
@@ -163,7 +226,7 @@ async function readDockerfile(
   try {
     // An archive's Dockerfile may be a symlink: it resolves inside the archive, never
     // to a file of this machine (Docker: not found).
-    if (!local) path = confined(dir, path);
+    if (!local) path = confined(confineTo, path);
     text = await readFile(path, 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;

@@ -22,6 +22,9 @@ import type { Stage, StageBase, StageGraph, Step } from './stage.js';
 import { validateStage } from './validate.js';
 import { hostPlatform, platformArgs, PROXY_ARGS, Scope, type Platform } from './scope.js';
 
+/** Build args that are options of the build itself (read by openContext), not of the Dockerfile. */
+const FRONTEND_ARGS = new Set(['BUILDKIT_CONTEXT_KEEP_GIT_DIR']);
+
 export type { Stage, StageBase, StageGraph, Step };
 
 export interface StageGraphOptions {
@@ -104,7 +107,7 @@ function lower(df: ParsedDockerfile, opts: StageGraphOptions): StageGraph {
     }
   }
   const unusedBuildArgs = [...buildArgs.keys()].filter(
-    (k) => !consumed.has(k) && !PROXY_ARGS.has(k),
+    (k) => !consumed.has(k) && !PROXY_ARGS.has(k) && !FRONTEND_ARGS.has(k),
   );
   const target = findTarget(stages, opts.target);
   const order = buildOrder(stages, target);

@@ -21,7 +21,9 @@ export interface BuildRequest extends StoreOptions {
   /**
    * A directory, a tar file, `-` for a tar context (or a bare Dockerfile) read from `stdin`,
    * a git URL (`https://host/repo.git#ref:folder`, `git://…`, `git@host:repo.git`,
-   * `github.com/org/repo`), or the http(s) URL of a tarball or Dockerfile.
+   * `github.com/org/repo`), or the http(s) URL of a tarball or Dockerfile. A git
+   * context's credentials come from `env` (GIT_AUTH_TOKEN, GIT_AUTH_HEADER, HOME's
+   * .git-credentials) or the URL.
    */
   context: string;
   /** The Dockerfile: a path (relative to the process cwd, as docker's -f), or `-` for `stdin`. Default `<context>/Dockerfile`. */

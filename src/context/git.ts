@@ -399,7 +399,8 @@ function sshCommand(): string {
 function remoteError(access: Access, e: unknown): TsbuildError {
   if (e instanceof TsbuildError) return e;
   const err = e as Error & { code?: string; data?: { statusCode?: number } };
-  const status = err.data?.statusCode;
+  // onAuthFailure cancels: a 401 for credentials we sent comes back as UserCanceledError.
+  const status = err.code === 'UserCanceledError' ? 401 : err.data?.statusCode;
   const shown = access.shown;
   if (status === 401 || status === 403)
     return new TsbuildError(

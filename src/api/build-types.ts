@@ -54,6 +54,8 @@ export interface BuildRequest extends StoreOptions {
   onEvent?: (event: BuildEvent) => void;
   /** Resolves relative paths; default process.cwd(). */
   cwd?: string;
+  /** A git or remote context may use plain http to a host that is not loopback. */
+  allowInsecureHttp?: boolean;
 }
 
 /** What one step did: `{ stage, step, text, cached, ms, key }`. */

@@ -70,6 +70,7 @@ export async function build(req: BuildRequest): Promise<BuildResult> {
       git: { cacheDir: join(store.root, 'git'), lock: withLock },
       keepGitDir: truthy(req.buildArgs?.BUILDKIT_CONTEXT_KEEP_GIT_DIR),
       ...(req.env ? { env: req.env } : {}),
+      ...(req.allowInsecureHttp ? { allowInsecureHttp: true } : {}),
       ...(req.signal ? { signal: req.signal } : {}),
     });
     const df = parseDockerfile(context.dockerfile.text, { file: context.dockerfile.name });

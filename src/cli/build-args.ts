@@ -18,6 +18,7 @@ Build an image from a Dockerfile ("tsbuild [OPTIONS] PATH" does the same)
 
 Options:
       --build-arg list     Set build-time variables (K=V, or K to take it from the environment)
+      --allow-insecure-http  Allow a git or remote context over plain http to a host that is not this machine
       --explain-cache      Say, for each cache miss, what changed since the closest earlier build
   -f, --file string        Name of the Dockerfile (default: PATH/Dockerfile; "-" reads stdin)
       --iidfile string     Write the image ID to the file
@@ -57,6 +58,7 @@ const OPTIONS = {
   jobs: { type: 'string' },
   output: { type: 'string', short: 'o', multiple: true },
   'explain-cache': { type: 'boolean' },
+  'allow-insecure-http': { type: 'boolean' },
 } as const;
 
 export const PROGRESS_MODES = ['auto', 'plain', 'tty', 'json', 'quiet'] as const;
@@ -121,6 +123,7 @@ export function parseBuildArgs(
     outputs: v.output?.map(outputFrom),
     // The json progress is for tools: its miss events always carry the explanation.
     explainCache: v['explain-cache'] ?? (progress === 'json' ? true : undefined),
+    allowInsecureHttp: v['allow-insecure-http'],
   };
   for (const key of Object.keys(request) as (keyof BuildRequest)[])
     if (request[key] === undefined) delete request[key];

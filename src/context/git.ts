@@ -87,6 +87,8 @@ interface Access {
   headers: Record<string, string>;
   auth?: { username: string; password: string };
   transport: GitSpec['transport'];
+  /** The system git runs with it (PATH, HOME, GIT_SSH_COMMAND, an ssh agent). */
+  env: NodeJS.ProcessEnv;
 }
 
 interface RemoteRefs {
@@ -138,7 +140,7 @@ async function accessFor(
   env: NodeJS.ProcessEnv,
 ): Promise<Access> {
   const shown = redactUrl(remote);
-  if (transport !== 'http') return { url: remote, shown, headers: {}, transport };
+  if (transport !== 'http') return { url: remote, shown, headers: {}, transport, env };
   const { url, username, password } = splitCredentials(remote);
   const headers: Record<string, string> = {};
   let auth: Access['auth'];
@@ -146,7 +148,7 @@ async function accessFor(
   else if (env.GIT_AUTH_HEADER) headers.Authorization = env.GIT_AUTH_HEADER;
   else if (env.GIT_AUTH_TOKEN) auth = { username: 'x-access-token', password: env.GIT_AUTH_TOKEN };
   else auth = await storedCredentials(url, env);
-  return { url, shown, headers, transport, ...(auth ? { auth } : {}) };
+  return { url, shown, headers, transport, env, ...(auth ? { auth } : {}) };
 }
 
 /** The first `~/.git-credentials` line for this URL's scheme and host (and path, when it has one). */
@@ -373,7 +375,7 @@ async function systemGit(access: Access, args: string[]): Promise<string> {
     const { stdout } = await run('git', args, {
       maxBuffer: 64 << 20,
       // Never prompt: a missing credential is an error, not a hang.
-      env: { ...process.env, GIT_TERMINAL_PROMPT: '0', GIT_SSH_COMMAND: sshCommand() },
+      env: { ...access.env, GIT_TERMINAL_PROMPT: '0', GIT_SSH_COMMAND: sshCommand(access.env) },
     });
     return stdout;
   } catch (e) {
@@ -392,8 +394,8 @@ async function systemGit(access: Access, args: string[]): Promise<string> {
 }
 
 /** BatchMode: ssh fails at once instead of asking for a password or a host key. */
-function sshCommand(): string {
-  return process.env.GIT_SSH_COMMAND ?? 'ssh -o BatchMode=yes';
+function sshCommand(env: NodeJS.ProcessEnv): string {
+  return env.GIT_SSH_COMMAND ?? 'ssh -o BatchMode=yes';
 }
 
 function remoteError(access: Access, e: unknown): TsbuildError {

@@ -60,6 +60,8 @@ export interface OpenContextOptions {
   env?: NodeJS.ProcessEnv;
   /** Keep `.git` in a git context (BUILDKIT_CONTEXT_KEEP_GIT_DIR). */
   keepGitDir?: boolean;
+  /** Plain http is refused for a git or remote context unless to loopback or this says yes. */
+  allowInsecureHttp?: boolean;
   signal?: AbortSignal;
 }
 
@@ -135,6 +137,7 @@ async function contextSource(
   const st = await stat(abs).catch(() => undefined);
   if (!st?.isDirectory()) {
     const kind = remoteKind(o.context);
+    if (kind !== 'local' && !o.allowInsecureHttp) refuseInsecure(o.context);
     if (kind === 'git') {
       if (o.git === undefined)
         throw new TsbuildError('GIT_NO_CACHE', 'a git context needs a store to keep it in');
@@ -268,4 +271,24 @@ function inside(dir: string, path: string): boolean {
 
 async function exists(path: string): Promise<boolean> {
   return (await lstat(path).catch(() => undefined)) !== undefined;
+}
+
+/**
+ * Plain http carries the context (and any credentials) in the clear: only to this
+ * machine, unless the caller said so.
+ */
+function refuseInsecure(context: string): void {
+  if (!context.startsWith('http://')) return;
+  let host: string;
+  try {
+    host = new URL(context.split('#')[0]!).hostname;
+  } catch {
+    return; // the fetch names what is wrong with it
+  }
+  if (host === 'localhost' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host)) return;
+  throw new TsbuildError(
+    'INSECURE_CONTEXT',
+    `${redactUrl(context)}: plain http to ${host} is refused; use https, or --allow-insecure-http`,
+    { host },
+  );
 }

@@ -38,9 +38,7 @@ import {
   rename,
   rm,
   stat,
-  symlink,
   utimes,
-  lutimes,
   writeFile,
 } from 'node:fs/promises';
 import { homedir } from 'node:os';
@@ -483,7 +481,10 @@ async function writeCommit(
   const time = commit.committer.timestamp;
   const links: GitLink[] = [];
   const dirs: string[] = [];
-  await writeTree(gitdir, commit.tree, dest, '', { cache, time, links, dirs, opts });
+  const repoFs = readOnlyRepoFs(gitdir);
+  await writeTree(gitdir, commit.tree, dest, {
+    ...{ fs: repoFs, cache, time, links, dirs, blobs: [], opts },
+  });
   if (links.length > 0) {
     const modules = await gitmodules(gitdir, commit.tree, cache);
     for (const link of links) {
@@ -515,45 +516,125 @@ async function writeCommit(
   for (const d of dirs.reverse()) await utimes(d, time, time);
 }
 
-async function writeTree(
+interface TreeWriter {
+  /** readOnlyRepoFs of the repository the tree is in. */
+  fs: typeof fs;
+  cache: object;
+  time: number;
+  links: GitLink[];
+  dirs: string[];
+  /** Files and symlinks to write once every directory is there. */
+  blobs: { path: string; oid: string; mode: string }[];
+  opts: GitContextOptions;
+}
+
+/** Blob reads in flight at once: each waits on the thread pool, not the CPU. */
+const BLOB_READS = 16;
+/** Blobs read before they are written: bounds memory (a batch of large files is read whole). */
+const BATCH = 256;
+
+/**
+ * The directories of a tree first (few, one object each), then its files and
+ * symlinks in batches: a batch's blobs are read with the reads overlapped, then
+ * written with synchronous calls. One at a time, a 5,000-file tree spent most of
+ * its 5 s waiting on thread-pool round trips; reads and writes interleaved, the
+ * file creations slowed to 0.7 ms each. Modes are set explicitly, not left to
+ * the umask.
+ */
+async function writeTree(gitdir: string, treeOid: string, dest: string, w: TreeWriter) {
+  await listTree(gitdir, treeOid, dest, '', w);
+  for (let start = 0; start < w.blobs.length; start += BATCH) {
+    w.opts.signal?.throwIfAborted();
+    const batch = w.blobs.slice(start, start + BATCH);
+    const data: Uint8Array[] = new Array(batch.length);
+    let next = 0;
+    const read = async () => {
+      while (next < batch.length) {
+        const i = next++;
+        const oid = batch[i]!.oid;
+        data[i] = (await git.readBlob({ fs: w.fs, gitdir, oid, cache: w.cache })).blob;
+      }
+    };
+    await Promise.all(Array.from({ length: BLOB_READS }, read));
+    batch.forEach((b, i) => writeBlob(b, data[i]!, w.time));
+  }
+}
+
+function writeBlob(b: TreeWriter['blobs'][number], blob: Uint8Array, time: number): void {
+  if (b.mode === '120000') {
+    fs.symlinkSync(Buffer.from(blob).toString('utf8'), b.path);
+    fs.lutimesSync(b.path, time, time);
+    return;
+  }
+  const fd = fs.openSync(b.path, 'wx', 0o600);
+  try {
+    fs.writeFileSync(fd, blob);
+    fs.fchmodSync(fd, b.mode === '100755' ? 0o755 : 0o644);
+    fs.futimesSync(fd, time, time);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+async function listTree(
   gitdir: string,
   treeOid: string,
   dest: string,
   prefix: string,
-  w: { cache: object; time: number; links: GitLink[]; dirs: string[]; opts: GitContextOptions },
+  w: TreeWriter,
 ): Promise<void> {
-  await mkdir(dest, { recursive: true, mode: 0o755 });
+  fs.mkdirSync(dest, { recursive: true });
+  fs.chmodSync(dest, 0o755);
   w.dirs.push(dest);
-  const { tree } = await git.readTree({ fs, gitdir, oid: treeOid, cache: w.cache });
+  const { tree } = await git.readTree({ fs: w.fs, gitdir, oid: treeOid, cache: w.cache });
   for (const e of tree) {
     w.opts.signal?.throwIfAborted();
     // A tree entry is one path component; git refuses others, a crafted pack might not.
-    if (
-      e.path === '' ||
-      e.path === '.' ||
-      e.path === '..' ||
-      e.path.includes('/') ||
-      e.path === '.git'
-    )
-      continue;
+    if (['', '.', '..', '.git'].includes(e.path) || e.path.includes('/')) continue;
     const path = join(dest, e.path);
     const rel = prefix + e.path;
     if (e.type === 'tree') {
-      await writeTree(gitdir, e.oid, path, `${rel}/`, w);
+      await listTree(gitdir, e.oid, path, `${rel}/`, w);
     } else if (e.type === 'commit') {
-      await mkdir(path, { mode: 0o755 });
+      fs.mkdirSync(path);
+      fs.chmodSync(path, 0o755);
       w.links.push({ path: rel, oid: e.oid });
-    } else if (e.mode === '120000') {
-      const { blob } = await git.readBlob({ fs, gitdir, oid: e.oid, cache: w.cache });
-      await symlink(Buffer.from(blob).toString('utf8'), path);
-      await lutimes(path, w.time, w.time);
     } else {
-      const { blob } = await git.readBlob({ fs, gitdir, oid: e.oid, cache: w.cache });
-      const mode = e.mode === '100755' ? 0o755 : 0o644;
-      await writeFile(path, blob, { mode, flag: 'wx' });
-      await utimes(path, w.time, w.time);
+      w.blobs.push({ path, oid: e.oid, mode: e.mode });
     }
   }
+}
+
+const LOOSE_OBJECT = /\/objects\/([0-9a-f]{2})\/[0-9a-f]{38}$/;
+
+/**
+ * node:fs for isomorphic-git while it only reads a repository nobody writes to:
+ * it looks for every object loose before it looks in the packs (a failed open
+ * each, through the thread pool, and an exception) and lists objects/pack each
+ * time. A fetch leaves packs and no loose objects, so both are answered from
+ * one listing made here. A third of a 5,000-file checkout went there.
+ */
+function readOnlyRepoFs(gitdir: string): typeof fs {
+  const looseDirs = new Set(
+    fs.readdirSync(join(gitdir, 'objects')).filter((n) => /^[0-9a-f]{2}$/.test(n)),
+  );
+  const packDir = join(gitdir, 'objects', 'pack');
+  let packs: Promise<string[]> | undefined;
+  const notFound = (path: string) =>
+    Promise.reject(Object.assign(new Error(`ENOENT: ${path}`), { code: 'ENOENT' }));
+  const promises = {
+    ...fs.promises,
+    readdir: (path: string, ...rest: unknown[]) =>
+      path === packDir
+        ? (packs ??= fs.promises.readdir(path))
+        : (fs.promises.readdir as (...a: unknown[]) => Promise<unknown>)(path, ...rest),
+    readFile: (path: string, ...rest: unknown[]) => {
+      const loose = LOOSE_OBJECT.exec(path);
+      if (loose && path.startsWith(gitdir) && !looseDirs.has(loose[1]!)) return notFound(path);
+      return (fs.promises.readFile as (...a: unknown[]) => Promise<unknown>)(path, ...rest);
+    },
+  };
+  return { ...fs, promises } as unknown as typeof fs;
 }
 
 /** .gitmodules of a tree: submodule path → url. */

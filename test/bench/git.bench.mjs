@@ -1,7 +1,9 @@
 // Git build contexts (issue 6) on a 5,000-file / 200-commit repo served by
 // git http-backend on loopback: wall time of `git clone --depth 1`, the floor
-// for fetching a context, and of tsbuild building `<url>#main` into a new
-// store (first) and again into the same store (second, cached); median of 3.
+// for fetching a context; of tsbuild doing the same (resolve, fetch depth 1,
+// write the tree: git-fetch.mjs); and of tsbuild building `<url>#main` into a
+// new store (first: fetch, then a 5,000-file COPY) and again into the same
+// store (second, cached); median of 3.
 // tsbuild is measured only if its CLI takes git URLs; otherwise the bench says
 // why and measures git alone.
 // Everything lives under one /tmp dir that is removed at the end, with the
@@ -53,6 +55,15 @@ try {
     clones.push(await timed('git', ['clone', '-q', '--depth', '1', url, `clone-${r}`], work));
   }
   const rows = [['`git clone --depth 1`', median(clones)]];
+  // The same work in tsbuild: resolve the ref, fetch depth 1, write the tree.
+  const FETCH = fileURLToPath(new URL('./git-fetch.mjs', import.meta.url));
+  const fetches = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    fetches.push(
+      await timed(process.execPath, [FETCH, `${url}#main`, join(work, `fetch-${r}`)], work),
+    );
+  }
+  rows.push(['tsbuild fetch + tree (no build)', median(fetches)]);
 
   const build = (r) => [TSBUILD, 'build', '-q', '--root', join(work, `store-${r}`), `${url}#main`];
   const first = [];

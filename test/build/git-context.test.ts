@@ -56,6 +56,17 @@ beforeAll(async () => {
     git('add', '-A');
     git('commit', '-q', '-m', 'runner');
   });
+  makeRepo(repos, 'ignored', (work, git) => {
+    writeFiles(work, {
+      'app/Dockerfile': 'FROM scratch\nCOPY . /ctx/\n',
+      'app/.dockerignore': 'secret.txt\n',
+      'app/secret.txt': 'not for the image\n',
+      'app/keep.txt': 'kept\n',
+      '.dockerignore': 'keep.txt\n',
+    });
+    git('add', '-A');
+    git('commit', '-q', '-m', 'ignored');
+  });
   makeRepo(repos, 'secret', (work, git) => {
     writeFiles(work, { Dockerfile: 'FROM scratch\nCOPY . /ctx/\n', 'private.txt': 'private\n' });
     git('add', '-A');
@@ -173,6 +184,21 @@ describe('the tree', () => {
       },
     );
     expect(log.trim()).toBe(ids.mybranch);
+  });
+
+  it("applies the folder's .dockerignore (not the repository root's)", async () => {
+    const fs = await built(`${srv.url}/ignored.git#:app`, 'g-ignore');
+    expect(readdirSync(join(fs, 'ctx')).sort()).toEqual([
+      '.dockerignore',
+      'Dockerfile',
+      'keep.txt',
+    ]);
+  });
+
+  it('fetches a branch at depth 1', () => {
+    const shallow = readdirSync(join(root, 'git/repos')).filter((n) => n.endsWith('-1'));
+    expect(shallow.length).toBeGreaterThan(0);
+    for (const r of shallow) expect(existsSync(join(root, 'git/repos', r, 'shallow'))).toBe(true);
   });
 
   it('checks submodules out recursively at the commits their gitlinks record', async () => {

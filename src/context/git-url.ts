@@ -19,7 +19,8 @@ import { redactUrl } from './remote-url.js';
 
 export type ContextKind = 'git' | 'url' | 'local';
 
-const GIT_PREFIXES = ['git://', 'github.com/', 'git@'];
+// ssh:// is beyond Docker 20.10's list (BuildKit takes it since).
+const GIT_PREFIXES = ['git://', 'github.com/', 'git@', 'ssh://'];
 const URL_PREFIXES = ['http://', 'https://'];
 const GIT_PATH_WITH_FRAGMENT = /.git(?:#.+)?$/;
 
@@ -60,7 +61,8 @@ export interface GitSpec {
  */
 export function parseGitUrl(s: string): GitSpec {
   let url = s;
-  if (!isUrl(url) && !url.startsWith('git://') && !url.startsWith('git@')) url = `https://${url}`;
+  if (!isUrl(url) && !['git://', 'git@', 'ssh://'].some((p) => url.startsWith(p)))
+    url = `https://${url}`;
   const hash = url.indexOf('#');
   const remote = hash < 0 ? url : url.slice(0, hash);
   const fragment = hash < 0 ? '' : url.slice(hash + 1);
@@ -95,4 +97,24 @@ export function splitCredentials(url: string): {
     username: decodeURIComponent(user ?? ''),
     password: decodeURIComponent(pw.join(':')),
   };
+}
+
+/**
+ * Plain http carries the sources (and any credentials) in the clear: only to
+ * this machine, unless the caller said so (`--allow-insecure-http`).
+ */
+export function checkInsecure(url: string, allowed: boolean): void {
+  if (allowed || !url.startsWith('http://')) return;
+  let host: string;
+  try {
+    host = new URL(url.split('#')[0]!).hostname;
+  } catch {
+    return; // the request names what is wrong with it
+  }
+  if (host === 'localhost' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host)) return;
+  throw new TsbuildError(
+    'INSECURE_CONTEXT',
+    `${redactUrl(url)}: plain http to ${host} is refused; use https, or --allow-insecure-http`,
+    { host },
+  );
 }

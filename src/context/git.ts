@@ -38,17 +38,18 @@ import {
   rename,
   rm,
   stat,
-  utimes,
   writeFile,
 } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import git from 'isomorphic-git';
-import http from 'isomorphic-git/http/node';
+import type { GitHttpRequest, GitHttpResponse, HttpClient } from 'isomorphic-git';
+import { request as undiciRequest } from 'undici';
+import { Readable } from 'node:stream';
 import { TsbuildError } from '../errors.js';
 import { sha256 } from '../util/digest.js';
-import { parseGitUrl, splitCredentials, type GitSpec } from './git-url.js';
+import { checkInsecure, parseGitUrl, splitCredentials, type GitSpec } from './git-url.js';
 import { redactUrl } from './remote-url.js';
 import { followInRoot, hostPath, realRoot } from './walk.js';
 
@@ -61,6 +62,8 @@ export interface GitContextOptions {
   env?: NodeJS.ProcessEnv;
   /** Keep `.git` in the context (BUILDKIT_CONTEXT_KEEP_GIT_DIR=1). */
   keepGitDir?: boolean;
+  /** Plain http to a host that is not loopback (submodules included). */
+  allowInsecureHttp?: boolean;
   signal?: AbortSignal;
   /**
    * Run `fn` holding a cross-process lock named by the directory `dir` (the store's
@@ -87,6 +90,7 @@ interface Access {
   transport: GitSpec['transport'];
   /** The system git runs with it (PATH, HOME, GIT_SSH_COMMAND, an ssh agent). */
   env: NodeJS.ProcessEnv;
+  signal?: AbortSignal;
 }
 
 interface RemoteRefs {
@@ -104,25 +108,37 @@ const MAX_SUBMODULE_DEPTH = 8;
 /** Fetch (or find in the cache) the tree `spec` names and return its context folder. */
 export async function openGitContext(spec: GitSpec, opts: GitContextOptions): Promise<GitCheckout> {
   const env = opts.env ?? process.env;
-  const access = await accessFor(spec.remote, spec.transport, env);
+  const access = await accessFor(spec.remote, spec.transport, env, { tokens: true }, opts.signal);
   opts.signal?.throwIfAborted();
   const remote = await listRefs(access);
   const known = pickCommit(spec.ref, remote, access);
+  // By remote and commit: a commit id alone must not hand one repository's tree to a
+  // URL that never had it (BuildKit keys its git cache the same way).
+  const name = (commit: string) =>
+    `${commit}-${urlKey(access.url)}${opts.keepGitDir ? '.git' : ''}`;
   const treeDir = join(opts.cacheDir, 'trees');
-  const suffix = opts.keepGitDir ? '.git' : '';
-  if (known !== undefined && (await exists(join(treeDir, known + suffix)))) {
-    const root = join(treeDir, known + suffix);
+  if (known !== undefined && (await exists(join(treeDir, name(known))))) {
+    const root = join(treeDir, name(known));
     return { root, dir: folderIn(root, spec, access), commit: known };
   }
-  const { gitdir, commit } = await fetchCommit(access, spec.ref, known, remote, opts);
-  const root = join(treeDir, commit + suffix);
-  if (!(await exists(root))) {
-    await publishTree(root, opts.cacheDir, async (tmp) => {
-      await writeCommit(gitdir, commit, tmp, access, opts, 0);
-      if (opts.keepGitDir) await keepGit(gitdir, commit, tmp);
-    });
+  // Repositories this call creates go again if it fails: nothing is left behind.
+  const created: string[] = [];
+  try {
+    const { gitdir, commit } = await fetchCommit(access, spec.ref, known, remote, opts, created);
+    const root = join(treeDir, name(commit));
+    if (!(await exists(root))) {
+      await publishTree(root, opts.cacheDir, async (tmp) => {
+        await writeRoot(gitdir, commit, tmp, access, opts);
+        folderIn(tmp, spec, access); // a missing folder publishes nothing
+        if (opts.keepGitDir)
+          await opts.lock(lockDir(opts.cacheDir, access.url), () => keepGit(gitdir, commit, tmp));
+      });
+    }
+    return { root, dir: folderIn(root, spec, access), commit };
+  } catch (e) {
+    for (const dir of created) await rm(dir, { recursive: true, force: true });
+    throw e;
   }
-  return { root, dir: folderIn(root, spec, access), commit };
 }
 
 /** Parse and open in one call, for callers holding the context string. */
@@ -132,21 +148,30 @@ export async function openGitUrl(context: string, opts: GitContextOptions): Prom
 
 // ---------------------------------------------------------------- access
 
+/**
+ * How to reach `remote`. GIT_AUTH_TOKEN and GIT_AUTH_HEADER are for the
+ * context's own remote (`tokens`), never a submodule's; a URL's user info is
+ * for that URL; ~/.git-credentials matches by host.
+ */
 async function accessFor(
   remote: string,
   transport: GitSpec['transport'],
   env: NodeJS.ProcessEnv,
+  scope: { tokens: boolean },
+  signal: AbortSignal | undefined,
 ): Promise<Access> {
   const shown = redactUrl(remote);
-  if (transport !== 'http') return { url: remote, shown, headers: {}, transport, env };
+  const common = { shown, transport, env, ...(signal ? { signal } : {}) };
+  if (transport !== 'http') return { url: remote, headers: {}, ...common };
   const { url, username, password } = splitCredentials(remote);
   const headers: Record<string, string> = {};
   let auth: Access['auth'];
   if (username !== undefined) auth = { username, password: password ?? '' };
-  else if (env.GIT_AUTH_HEADER) headers.Authorization = env.GIT_AUTH_HEADER;
-  else if (env.GIT_AUTH_TOKEN) auth = { username: 'x-access-token', password: env.GIT_AUTH_TOKEN };
+  else if (scope.tokens && env.GIT_AUTH_HEADER) headers.Authorization = env.GIT_AUTH_HEADER;
+  else if (scope.tokens && env.GIT_AUTH_TOKEN)
+    auth = { username: 'x-access-token', password: env.GIT_AUTH_TOKEN };
   else auth = await storedCredentials(url, env);
-  return { url, shown, headers, transport, env, ...(auth ? { auth } : {}) };
+  return { url, headers, ...common, ...(auth ? { auth } : {}) };
 }
 
 /** The first `~/.git-credentials` line for this URL's scheme and host (and path, when it has one). */
@@ -177,12 +202,43 @@ async function storedCredentials(
 
 function httpArgs(access: Access) {
   return {
-    http,
+    http: gitHttp(access.signal),
     url: access.url,
     headers: access.headers,
     ...(access.auth ? { onAuth: () => access.auth } : {}),
     // A wrong password must fail, not be asked for again forever.
     onAuthFailure: () => ({ cancel: true }),
+  };
+}
+
+/**
+ * isomorphic-git's HTTP through undici rather than its own simple-get client:
+ * the build's AbortSignal reaches the socket, and a redirect to another origin
+ * (https → http on the same host included) drops the Authorization header.
+ */
+function gitHttp(signal: AbortSignal | undefined): HttpClient {
+  return {
+    async request(req: GitHttpRequest): Promise<GitHttpResponse> {
+      const body = req.body ? Readable.from(req.body) : undefined;
+      const res = await undiciRequest(req.url, {
+        method: (req.method ?? 'GET') as 'GET',
+        headers: req.headers ?? {},
+        ...(body ? { body } : {}),
+        maxRedirections: 10,
+        ...(signal ? { signal } : {}),
+      });
+      const headers: Record<string, string> = {};
+      for (const [k, v] of Object.entries(res.headers))
+        if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v;
+      return {
+        url: req.url,
+        method: req.method ?? 'GET',
+        statusCode: res.statusCode,
+        statusMessage: '',
+        headers,
+        body: res.body as unknown as AsyncIterableIterator<Uint8Array>,
+      };
+    },
   };
 }
 
@@ -259,9 +315,13 @@ function refNotFound(access: Access, ref: string): TsbuildError {
 
 // ---------------------------------------------------------------- fetch
 
+const urlKey = (url: string) => sha256(url).slice('sha256:'.length, 'sha256:'.length + 32);
+const lockDir = (cacheDir: string, url: string) => join(cacheDir, 'locks', urlKey(url));
+
 /**
  * Make sure `commit` (or, when undefined, the abbreviated id `ref`) is in a
  * local bare repository for this URL; returns it and the full commit id.
+ * Repositories it creates are added to `created`.
  */
 async function fetchCommit(
   access: Access,
@@ -269,39 +329,44 @@ async function fetchCommit(
   commit: string | undefined,
   remote: RemoteRefs,
   opts: GitContextOptions,
+  created: string[],
 ): Promise<{ gitdir: string; commit: string }> {
-  const key = sha256(access.url).slice('sha256:'.length, 'sha256:'.length + 32);
-  const lockDir = join(opts.cacheDir, 'locks', key);
-  await mkdir(lockDir, { recursive: true });
-  return opts.lock(lockDir, async () => {
+  const key = urlKey(access.url);
+  const lock = lockDir(opts.cacheDir, access.url);
+  await mkdir(lock, { recursive: true });
+  return opts.lock(lock, async () => {
     const name = refName(ref, remote);
     // A ref's tip: depth 1 is enough. A commit id: try it by id at depth 1 (most
     // servers allow a reachable one), else all of history, in a repository of its
     // own so the shallow one stays shallow.
     if (commit !== undefined) {
-      const shallow = await repoFor(opts.cacheDir, `${key}-1`);
+      const shallow = await repoFor(opts.cacheDir, `${key}-1`, created);
       if (await hasCommit(shallow, commit)) return { gitdir: shallow, commit };
-      const ok = await fetchInto(access, shallow, name ?? commit, 1, opts).then(
+      const ok = await fetchInto(access, shallow, name ?? commit, 1).then(
         () => true,
         (e: unknown) => {
-          if (name !== undefined) throw e;
+          // Only a server that will not send a commit by id gets the full fetch;
+          // auth, network and missing-repository errors are errors.
+          if (name !== undefined || !(e instanceof TsbuildError) || e.code !== 'GIT_FETCH_FAILED')
+            throw e;
           return false;
         },
       );
       if (ok && (await hasCommit(shallow, commit))) return { gitdir: shallow, commit };
     }
-    const full = await repoFor(opts.cacheDir, `${key}-all`);
+    const full = await repoFor(opts.cacheDir, `${key}-all`, created);
     if (commit === undefined || !(await hasCommit(full, commit)))
-      await fetchInto(access, full, undefined, undefined, opts);
+      await fetchInto(access, full, undefined, undefined);
     const found = commit ?? (await expand(full, ref));
     if (found === undefined || !(await hasCommit(full, found))) throw refNotFound(access, ref);
     return { gitdir: full, commit: found };
   });
 }
 
-async function repoFor(cacheDir: string, name: string): Promise<string> {
+async function repoFor(cacheDir: string, name: string, created: string[]): Promise<string> {
   const gitdir = join(cacheDir, 'repos', name);
   if (await exists(join(gitdir, 'HEAD'))) return gitdir;
+  created.push(gitdir);
   await mkdir(join(cacheDir, 'repos'), { recursive: true });
   const tmp = await mkdtemp(join(cacheDir, 'repos', '.init-'));
   await git.init({ fs, gitdir: tmp, bare: true });
@@ -325,9 +390,8 @@ async function fetchInto(
   gitdir: string,
   what: string | undefined,
   depth: number | undefined,
-  opts: GitContextOptions,
 ): Promise<void> {
-  opts.signal?.throwIfAborted();
+  access.signal?.throwIfAborted();
   if (access.transport === 'http') {
     try {
       await git.fetch({
@@ -372,12 +436,14 @@ async function systemGit(access: Access, args: string[]): Promise<string> {
   try {
     const { stdout } = await run('git', args, {
       maxBuffer: 64 << 20,
+      ...(access.signal ? { signal: access.signal } : {}),
       // Never prompt: a missing credential is an error, not a hang.
       env: { ...access.env, GIT_TERMINAL_PROMPT: '0', GIT_SSH_COMMAND: sshCommand(access.env) },
     });
     return stdout;
   } catch (e) {
     const err = e as NodeJS.ErrnoException & { stderr?: string };
+    if (access.signal?.aborted) throw access.signal.reason;
     if (err.code === 'ENOENT')
       throw new TsbuildError(
         'GIT_NOT_INSTALLED',
@@ -468,6 +534,33 @@ interface GitLink {
 }
 
 /** Write commit `oid`'s tree (and its submodules') under `dest`. */
+/**
+ * What the whole checkout does last: symlinks only once every submodule is in
+ * (so no write of ours can pass through one), then directory times, deepest
+ * first (writing into a directory moves its mtime).
+ */
+interface Finish {
+  symlinks: { path: string; target: string; time: number }[];
+  dirs: { path: string; time: number }[];
+}
+
+/** Commit `oid`'s tree, its submodules' and its symlinks, under `dest`. */
+async function writeRoot(
+  gitdir: string,
+  oid: string,
+  dest: string,
+  access: Access,
+  opts: GitContextOptions,
+): Promise<void> {
+  const finish: Finish = { symlinks: [], dirs: [] };
+  await writeCommit(gitdir, oid, dest, access, opts, 0, finish);
+  for (const l of finish.symlinks) {
+    fs.symlinkSync(l.target, l.path);
+    fs.lutimesSync(l.path, l.time, l.time);
+  }
+  for (const d of finish.dirs.reverse()) fs.utimesSync(d.path, d.time, d.time);
+}
+
 async function writeCommit(
   gitdir: string,
   oid: string,
@@ -475,45 +568,63 @@ async function writeCommit(
   access: Access,
   opts: GitContextOptions,
   depth: number,
+  finish: Finish,
 ): Promise<void> {
   const cache = {};
   const { commit } = await git.readCommit({ fs, gitdir, oid, cache });
   const time = commit.committer.timestamp;
   const links: GitLink[] = [];
-  const dirs: string[] = [];
   const repoFs = readOnlyRepoFs(gitdir);
   await writeTree(gitdir, commit.tree, dest, {
-    ...{ fs: repoFs, cache, time, links, dirs, blobs: [], opts },
+    ...{ fs: repoFs, cache, time, links, blobs: [], opts, finish },
   });
-  if (links.length > 0) {
-    const modules = await gitmodules(gitdir, commit.tree, cache);
-    for (const link of links) {
-      const url = modules.get(link.path);
-      if (url === undefined)
-        throw new TsbuildError(
-          'GIT_SUBMODULE',
-          `${access.shown}: submodule ${link.path} has no URL in .gitmodules`,
-          { url: access.shown, path: link.path },
-        );
-      if (depth >= MAX_SUBMODULE_DEPTH)
-        throw new TsbuildError(
-          'GIT_SUBMODULE',
-          `${access.shown}: submodules nest deeper than ${MAX_SUBMODULE_DEPTH} at ${link.path}`,
-          { url: access.shown, path: link.path },
-        );
-      const subUrl = resolveSubmoduleUrl(access.url, url);
-      const sub = await accessFor(
-        subUrl,
-        parseGitUrl(subUrl).transport,
-        opts.env ?? process.env,
-      ).then((a) => (a.auth || !access.auth ? a : { ...a, auth: access.auth }));
-      const fetched = await fetchCommit(sub, link.oid, link.oid, { refs: new Map() }, opts);
-      await writeCommit(fetched.gitdir, link.oid, join(dest, link.path), sub, opts, depth + 1);
-      await utimes(join(dest, link.path), time, time);
+  if (links.length === 0) return;
+  const modules = await gitmodules(gitdir, commit.tree, cache);
+  for (const link of links) {
+    const url = modules.get(link.path);
+    const fail = (why: string) =>
+      new TsbuildError('GIT_SUBMODULE', `${access.shown}: submodule ${link.path}: ${why}`, {
+        url: access.shown,
+        path: link.path,
+      });
+    if (url === undefined) throw fail('no URL in .gitmodules');
+    if (depth >= MAX_SUBMODULE_DEPTH)
+      throw fail(`submodules nest deeper than ${MAX_SUBMODULE_DEPTH}`);
+    const subUrl = resolveSubmoduleUrl(access.url, url);
+    let spec: GitSpec;
+    try {
+      spec = parseGitUrl(subUrl);
+    } catch (e) {
+      throw fail((e as Error).message);
     }
+    if (!/^(https?|git|ssh):\/\//.test(spec.remote) && !spec.remote.startsWith('git@'))
+      throw fail(`${redactUrl(url)} is not a URL tsbuild fetches (https, http, git, ssh)`);
+    checkInsecure(spec.remote, opts.allowInsecureHttp ?? false);
+    const env = opts.env ?? process.env;
+    let sub = await accessFor(spec.remote, spec.transport, env, { tokens: false }, opts.signal);
+    // The superproject's credentials go to its own origin only.
+    if (!sub.auth && access.auth && sameOrigin(sub.url, access.url))
+      sub = { ...sub, auth: access.auth };
+    const created: string[] = [];
+    const fetched = await fetchCommit(sub, link.oid, link.oid, { refs: new Map() }, opts, created);
+    await writeCommit(
+      fetched.gitdir,
+      link.oid,
+      join(dest, link.path),
+      sub,
+      opts,
+      depth + 1,
+      finish,
+    );
   }
-  // Children change their directory's mtime: directories last, deepest first.
-  for (const d of dirs.reverse()) await utimes(d, time, time);
+}
+
+function sameOrigin(a: string, b: string): boolean {
+  try {
+    return new URL(a).origin === new URL(b).origin;
+  } catch {
+    return false;
+  }
 }
 
 interface TreeWriter {
@@ -522,7 +633,7 @@ interface TreeWriter {
   cache: object;
   time: number;
   links: GitLink[];
-  dirs: string[];
+  finish: Finish;
   /** Files and symlinks to write once every directory is there. */
   blobs: { path: string; oid: string; mode: string }[];
   opts: GitContextOptions;
@@ -556,17 +667,26 @@ async function writeTree(gitdir: string, treeOid: string, dest: string, w: TreeW
       }
     };
     await Promise.all(Array.from({ length: BLOB_READS }, read));
-    batch.forEach((b, i) => writeBlob(b, data[i]!, w.time));
+    batch.forEach((b, i) => writeBlob(b, data[i]!, w));
   }
 }
 
-function writeBlob(b: TreeWriter['blobs'][number], blob: Uint8Array, time: number): void {
+function writeBlob(b: TreeWriter['blobs'][number], blob: Uint8Array, w: TreeWriter): void {
   if (b.mode === '120000') {
-    fs.symlinkSync(Buffer.from(blob).toString('utf8'), b.path);
-    fs.lutimesSync(b.path, time, time);
+    w.finish.symlinks.push({
+      path: b.path,
+      target: Buffer.from(blob).toString('utf8'),
+      time: w.time,
+    });
     return;
   }
-  const fd = fs.openSync(b.path, 'wx', 0o600);
+  const time = w.time;
+  // O_EXCL|O_NOFOLLOW: never through a symlink, never over something there.
+  const fd = fs.openSync(
+    b.path,
+    fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW,
+    0o600,
+  );
   try {
     fs.writeFileSync(fd, blob);
     fs.fchmodSync(fd, b.mode === '100755' ? 0o755 : 0o644);
@@ -583,14 +703,25 @@ async function listTree(
   prefix: string,
   w: TreeWriter,
 ): Promise<void> {
-  fs.mkdirSync(dest, { recursive: true });
+  // Not recursive: every parent is a directory this checkout made (a submodule's
+  // root was made as its gitlink's entry), and mkdir does not follow a last symlink.
+  if (prefix === '' && !fs.existsSync(dest)) fs.mkdirSync(dest);
+  else if (prefix !== '') fs.mkdirSync(dest);
   fs.chmodSync(dest, 0o755);
-  w.dirs.push(dest);
+  w.finish.dirs.push({ path: dest, time: w.time });
   const { tree } = await git.readTree({ fs: w.fs, gitdir, oid: treeOid, cache: w.cache });
+  const names = new Set<string>();
   for (const e of tree) {
     w.opts.signal?.throwIfAborted();
-    // A tree entry is one path component; git refuses others, a crafted pack might not.
-    if (['', '.', '..', '.git'].includes(e.path) || e.path.includes('/')) continue;
+    // A tree entry is one path component, once; git's fsck refuses others, a crafted
+    // pack may still carry them (a name twice could be a directory and a symlink).
+    if (['', '.', '..', '.git'].includes(e.path) || e.path.includes('/') || names.has(e.path))
+      throw new TsbuildError(
+        'GIT_BAD_TREE',
+        `the repository's tree ${treeOid} has an entry git refuses: ${JSON.stringify(prefix + e.path)}`,
+        { tree: treeOid, entry: prefix + e.path },
+      );
+    names.add(e.path);
     const path = join(dest, e.path);
     const rel = prefix + e.path;
     if (e.type === 'tree') {
@@ -681,6 +812,12 @@ async function gitmodules(
  */
 export function resolveSubmoduleUrl(base: string, url: string): string {
   if (!url.startsWith('./') && !url.startsWith('../')) return url;
+  // scp-like `git@host:org/repo.git`: the path after the colon is what `../` climbs.
+  const scp = /^([^/:]+:)(?!\/\/)(.*)$/.exec(base);
+  if (scp && !base.includes('://')) {
+    const path = resolveSubmoduleUrl(`x:///${scp[2]!}`, url).slice('x:///'.length);
+    return `${scp[1]!}${path.replace(/^\/+/, '')}`;
+  }
   let b = base.replace(/\/+$/, '');
   let rest = url;
   for (;;) {

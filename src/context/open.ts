@@ -24,14 +24,14 @@
  *   context, or else a bare Dockerfile as on stdin.
  */
 import { lstat, mkdtemp, readFile, realpath, rm, stat } from 'node:fs/promises';
-import { createReadStream } from 'node:fs';
+import { createReadStream, lstatSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { TsbuildError } from '../errors.js';
 import { sniffContext } from './context-tar.js';
 import { Dockerignore } from './dockerignore.js';
 import { openGitContext, type GitContextOptions } from './git.js';
-import { parseGitUrl, remoteKind } from './git-url.js';
+import { checkInsecure, parseGitUrl, remoteKind } from './git-url.js';
 import { downloadContext, redactUrl, type Download } from './remote-url.js';
 import { followInRoot, hostPath, realRoot } from './walk.js';
 
@@ -111,7 +111,7 @@ export async function openContext(o: OpenContextOptions): Promise<BuildContext> 
         : await readDockerfile(o, dir, cwd, source);
     const ignore =
       source.kind === 'dir' || source.kind === 'git'
-        ? await readIgnore(dir, dockerfile)
+        ? await readIgnore(dir, dockerfile, source.kind === 'git' ? source.root : undefined)
         : Dockerignore.empty;
     return { dir, ignore, dockerfile, close };
   } catch (e) {
@@ -137,7 +137,7 @@ async function contextSource(
   const st = await stat(abs).catch(() => undefined);
   if (!st?.isDirectory()) {
     const kind = remoteKind(o.context);
-    if (kind !== 'local' && !o.allowInsecureHttp) refuseInsecure(o.context);
+    if (kind !== 'local') checkInsecure(o.context, o.allowInsecureHttp ?? false);
     if (kind === 'git') {
       if (o.git === undefined)
         throw new TsbuildError('GIT_NO_CACHE', 'a git context needs a store to keep it in');
@@ -145,6 +145,7 @@ async function contextSource(
         ...o.git,
         ...(o.env ? { env: o.env } : {}),
         ...(o.keepGitDir ? { keepGitDir: true } : {}),
+        ...(o.allowInsecureHttp ? { allowInsecureHttp: true } : {}),
         ...(o.signal ? { signal: o.signal } : {}),
       });
       return {
@@ -240,12 +241,27 @@ async function readDockerfile(
   return { text, name, path };
 }
 
-async function readIgnore(dir: string, df: BuildContext['dockerfile']): Promise<Dockerignore> {
+/**
+ * `confineTo`: a repository's checkout, whose .dockerignore files are its own:
+ * a symlink is followed inside it only, and only a regular file is read (a link
+ * to a host file, /dev/zero or a tty must not shape the build, or hang it).
+ */
+async function readIgnore(
+  dir: string,
+  df: BuildContext['dockerfile'],
+  confineTo?: string,
+): Promise<Dockerignore> {
   const candidates: [string, string][] = [];
   if (df.path !== undefined)
     candidates.push([`${df.path}.dockerignore`, `${df.name}.dockerignore`]);
   candidates.push([join(dir, '.dockerignore'), '.dockerignore']);
-  for (const [path, name] of candidates) {
+  for (const [given, name] of candidates) {
+    let path = given;
+    if (confineTo !== undefined) {
+      const real = confinedFile(confineTo, given);
+      if (real === undefined) continue;
+      path = real;
+    }
     const text = await readFile(path, 'utf8').catch((e: NodeJS.ErrnoException) => {
       if (e.code === 'ENOENT' || e.code === 'ENOTDIR') return undefined;
       throw new TsbuildError('DOCKERIGNORE_READ', `${name}: ${e.message}`, { file: name, path });
@@ -253,6 +269,16 @@ async function readIgnore(dir: string, df: BuildContext['dockerfile']): Promise<
     if (text !== undefined) return Dockerignore.parse(text, name);
   }
   return Dockerignore.empty;
+}
+
+/** `path` (under `root`) followed inside `root`, when that is a regular file. */
+function confinedFile(root: string, path: string): string | undefined {
+  if (!inside(root, path)) return undefined;
+  const real = realRoot(root);
+  const found = followInRoot(real, relative(root, path).split(sep));
+  if (found === undefined) return undefined;
+  const host = hostPath(real, found);
+  return lstatSync(host, { throwIfNoEntry: false })?.isFile() ? host : undefined;
 }
 
 /** `path` (under `dir`) with its symlinks followed inside `dir` only. */
@@ -271,24 +297,4 @@ function inside(dir: string, path: string): boolean {
 
 async function exists(path: string): Promise<boolean> {
   return (await lstat(path).catch(() => undefined)) !== undefined;
-}
-
-/**
- * Plain http carries the context (and any credentials) in the clear: only to this
- * machine, unless the caller said so.
- */
-function refuseInsecure(context: string): void {
-  if (!context.startsWith('http://')) return;
-  let host: string;
-  try {
-    host = new URL(context.split('#')[0]!).hostname;
-  } catch {
-    return; // the fetch names what is wrong with it
-  }
-  if (host === 'localhost' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host)) return;
-  throw new TsbuildError(
-    'INSECURE_CONTEXT',
-    `${redactUrl(context)}: plain http to ${host} is refused; use https, or --allow-insecure-http`,
-    { host },
-  );
 }

@@ -9,6 +9,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import {
   chmodSync,
   existsSync,
+  symlinkSync,
   lstatSync,
   mkdirSync,
   readFileSync,
@@ -231,6 +232,116 @@ describe('the tree', () => {
     });
     // The root Dockerfile copies the context (the folder) to /ctx/.
     expect(read(await flatten(root, 'g-f'), 'ctx/hello.txt')).toBe('hello from main\n');
+  });
+});
+
+describe('hostile repositories (review findings, each reproduced first)', () => {
+  /** A raw git tree object, entries as given (git's own tools refuse duplicates). */
+  function rawTree(bare: string, entries: [string, string, string][]): string {
+    const body = Buffer.concat(
+      entries.map(([mode, name, oid]) =>
+        Buffer.concat([Buffer.from(`${mode} ${name}\0`), Buffer.from(oid, 'hex')]),
+      ),
+    );
+    return execFileSync('git', ['hash-object', '-t', 'tree', '--literally', '-w', '--stdin'], {
+      cwd: bare,
+      input: body,
+      encoding: 'utf8',
+    }).trim();
+  }
+  const gitAt = (bare: string, ...args: string[]) =>
+    execFileSync('git', args, {
+      cwd: bare,
+      encoding: 'utf8',
+      env: {
+        ...process.env,
+        GIT_AUTHOR_NAME: 't',
+        GIT_AUTHOR_EMAIL: 't@t',
+        GIT_COMMITTER_NAME: 't',
+        GIT_COMMITTER_EMAIL: 't@t',
+      },
+    }).trim();
+
+  it('a tree naming one entry twice (a directory and a symlink out) is refused; nothing is written outside', async () => {
+    const outside = tempRoot('tsbuild-git-outside-');
+    const bare = join(repos, 'dup.git');
+    execFileSync('git', ['init', '-q', '--bare', bare]);
+    const blob = (text: string) =>
+      execFileSync('git', ['hash-object', '-w', '--stdin'], {
+        cwd: bare,
+        input: text,
+        encoding: 'utf8',
+      }).trim();
+    const pwned = rawTree(bare, [['100644', 'pwned.txt', blob('pwned\n')]]);
+    const x = rawTree(bare, [['40000', 'x', pwned]]);
+    const link = rawTree(bare, [['120000', 'x', blob(outside)]]);
+    const root = rawTree(bare, [
+      ['100644', 'Dockerfile', blob('FROM scratch\nCOPY . /ctx/\n')],
+      ['40000', 'sub', link],
+      ['40000', 'sub', x],
+    ]);
+    const commit = gitAt(bare, 'commit-tree', root, '-m', 'evil');
+    gitAt(bare, 'update-ref', 'refs/heads/main', commit);
+    gitAt(bare, 'symbolic-ref', 'HEAD', 'refs/heads/main');
+    const e = await rejected(
+      buildIn(tempRoot('tsbuild-git-evil-'), { context: `${srv.url}/dup.git` }),
+    );
+    expect(e).toMatchObject({ code: 'GIT_BAD_TREE' });
+    expect(readdirSync(outside)).toEqual([]);
+  });
+
+  it("the context's credentials never go to a submodule on another origin", async () => {
+    const other = await startGitHttp({ root: repos });
+    try {
+      makeRepo(repos, 'super', (work, git) => {
+        writeFiles(work, { Dockerfile: 'FROM scratch\nCOPY . /ctx/\n' });
+        // Added from the path (a sync clone from a server in this process would hang),
+        // then pointed at the other origin.
+        git(
+          '-c',
+          'protocol.file.allow=always',
+          'submodule',
+          '--quiet',
+          'add',
+          join(repos, 'lib.git'),
+          'lib',
+        );
+        git('config', '-f', '.gitmodules', 'submodule.lib.url', `${other.url}/lib.git`);
+        git('add', '-A');
+        git('commit', '-q', '-m', 'super');
+      });
+      const store = tempRoot('tsbuild-git-creds-');
+      await buildIn(store, {
+        context: `${srv.url}/super.git`,
+        env: { HOME: '/nonexistent', GIT_AUTH_HEADER: 'Bearer TOKEN-123' },
+      });
+      expect(srv.requests.some((r) => r.auth !== undefined)).toBe(true);
+      expect(other.requests.length).toBeGreaterThan(0);
+      expect(other.requests.filter((r) => r.auth !== undefined)).toEqual([]);
+    } finally {
+      await other.stop();
+    }
+  });
+
+  it('a .dockerignore that is a symlink out of the repository is not read', async () => {
+    const hostFile = join(tempRoot('tsbuild-git-hostignore-'), 'ignore');
+    writeFileSync(hostFile, 'keep.txt\n');
+    makeRepo(repos, 'linkedignore', (work, git) => {
+      writeFiles(work, { Dockerfile: 'FROM scratch\nCOPY . /ctx/\n', 'keep.txt': 'kept\n' });
+      symlinkSync(hostFile, join(work, '.dockerignore'));
+      git('add', '-A');
+      git('commit', '-q', '-m', 'linked ignore');
+    });
+    const fs = await built(`${srv.url}/linkedignore.git`, 'g-linkedignore');
+    expect(read(fs, 'ctx/keep.txt')).toBe('kept\n');
+  });
+
+  it('a missing folder leaves nothing in a fresh store: no tree, no repository', async () => {
+    const store = tempRoot('tsbuild-git-nothing-');
+    const e = await rejected(buildIn(store, { context: `${std}#main:nope` }));
+    expect(e).toMatchObject({ code: 'GIT_FOLDER_NOT_FOUND' });
+    expect(readdirSync(join(store, 'git/trees'))).toEqual([]);
+    expect(readdirSync(join(store, 'git/repos'))).toEqual([]);
   });
 });
 

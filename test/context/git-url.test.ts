@@ -21,7 +21,8 @@ describe('remoteKind', () => {
     ['https://host/repo.git/', 'url'],
     ['./repo.git', 'local'],
     ['repo.git', 'local'],
-    ['ssh://git@host/repo.git', 'local'],
+    // Beyond Docker 20.10's prefixes, as the issue asks (BuildKit takes it).
+    ['ssh://git@host/repo.git', 'git'],
   ])('%s is %s', (s, kind) => {
     expect(remoteKind(s)).toBe(kind);
   });
@@ -55,6 +56,12 @@ describe('parseGitUrl', () => {
       remote: 'git@h:org/r.git',
       ref: 'v1',
       folder: 'sub',
+      transport: 'ssh',
+    });
+    expect(parseGitUrl('ssh://git@h:2222/r.git#v2')).toEqual({
+      remote: 'ssh://git@h:2222/r.git',
+      ref: 'v2',
+      folder: '',
       transport: 'ssh',
     });
     expect(parseGitUrl('github.com/org/repo#dev')).toMatchObject({
@@ -96,6 +103,9 @@ describe('resolveSubmoduleUrl', () => {
     ['http://h/app.git', './sub.git', 'http://h/app.git/sub.git'],
     ['http://h/app.git/', '../lib.git', 'http://h/lib.git'],
     ['http://h/app.git', 'https://elsewhere/x.git', 'https://elsewhere/x.git'],
+    // scp-like: `../` climbs the path after the colon, as git does.
+    ['git@host:org/app.git', '../lib.git', 'git@host:org/lib.git'],
+    ['git@host:app.git', '../lib.git', 'git@host:lib.git'],
   ])('%s + %s → %s', (base, url, want) => {
     expect(resolveSubmoduleUrl(base, url)).toBe(want);
   });

@@ -34,8 +34,10 @@ export interface BuildRequest extends StoreOptions {
   buildArgs?: Record<string, string>;
   target?: string;
   noCache?: boolean;
-  /** Look for a newer base image in the registry (needs the registry client: issue 7). */
+  /** Pull every base image again, even one the store has (a newer one in the registry wins). */
   pull?: boolean;
+  /** Registries (`host:port`) that may be reached over plain http; loopback always may. */
+  insecureRegistries?: string[];
   labels?: Record<string, string>;
   /** The default network of RUN steps; `default` is docker's (isolated here: `none` unless `RUN --network=host`). */
   network?: 'default' | 'host' | 'none';

@@ -30,6 +30,7 @@ import { pickSnapshotter } from '../runtime/snapshot/index.js';
 import { writeOwner } from '../runtime/snapshot/owner.js';
 import { removeSnapshotDir } from '../runtime/snapshot/stale.js';
 import { withLock } from '../store/lock.js';
+import { pullInto } from './pull.js';
 import type { Store } from '../store/store.js';
 import { digestHex, sha256 } from '../util/digest.js';
 import type { BuildRequest, BuildResult } from './build-types.js';
@@ -49,11 +50,6 @@ export type { BuildRequest, BuildResult, BuildEvent };
  */
 export async function build(req: BuildRequest): Promise<BuildResult> {
   const platform = checkPlatform(req.platform);
-  if (req.pull)
-    throw new TsbuildError(
-      'UNSUPPORTED',
-      '--pull needs a registry client, which tsbuild does not have yet (issue 7)',
-    );
   const store = await openStore(req);
   const emit = req.onEvent ?? (() => undefined);
   await sweepStaleBuilds(join(store.root, 'tmp'));
@@ -74,7 +70,7 @@ export async function build(req: BuildRequest): Promise<BuildResult> {
       ...(req.signal ? { signal: req.signal } : {}),
     });
     const df = parseDockerfile(context.dockerfile.text, { file: context.dockerfile.name });
-    const images = await resolveImages(store, df, req);
+    const images = await resolveImages(store, df, req, emit);
     const graph = buildStageGraph(df, {
       buildArgs: req.buildArgs,
       target: req.target,
@@ -212,10 +208,17 @@ function checkPlatform(requested: string | undefined) {
 }
 
 /** Every image a FROM or COPY --from names, from the store; a missing one is an error at its line. */
+/**
+ * The images the build starts from (FROM, COPY --from): from the store, or
+ * pulled when it has none of that name (always, with --pull: a registry that
+ * has a newer one wins, as `docker build --pull`). A base that cannot be had is
+ * an error at its FROM line.
+ */
 async function resolveImages(
   store: Store,
   df: ParsedDockerfile,
   req: BuildRequest,
+  emit: (e: BuildEvent) => void,
 ): Promise<Map<string, StageState>> {
   const first = buildStageGraph(df, { buildArgs: req.buildArgs, target: req.target });
   const out = new Map<string, StageState>();
@@ -224,26 +227,43 @@ async function resolveImages(
     const refs = [...(stage.base.kind === 'image' ? [stage.base.ref] : []), ...stage.images];
     for (const ref of refs) {
       if (out.has(ref)) continue;
-      try {
-        out.set(ref, await imageState(store, ref));
-      } catch (e) {
-        if (!(e instanceof TsbuildError) || e.code !== 'NO_SUCH_IMAGE') throw e;
-        const span =
-          stage.base.kind === 'image' && stage.base.ref === ref
-            ? stage.from.imageSpan
-            : (stage.steps.find(
-                (st) => st.instruction.kind === 'COPY' && st.instruction.from === ref,
-              )?.instruction.span ?? stage.from.span);
-        throw new DockerfileError(
-          'BASE_NOT_FOUND',
-          `${ref}: no such image in the store (load, import or build it first; pulling from a registry is not supported yet)`,
-          span,
-          { sourceLine: df.lines[span.line - 1] },
-        );
+      const span =
+        stage.base.kind === 'image' && stage.base.ref === ref
+          ? stage.from.imageSpan
+          : (stage.steps.find((st) => st.instruction.kind === 'COPY' && st.instruction.from === ref)
+              ?.instruction.span ?? stage.from.span);
+      const at = (e: TsbuildError) =>
+        new DockerfileError(e.code, `${ref}: ${e.message}`, span, {
+          ...e.data,
+          sourceLine: df.lines[span.line - 1],
+        });
+      let state = req.pull ? undefined : await imageState(store, ref).catch(missing);
+      if (state === undefined) {
+        try {
+          await pullInto(store, {
+            reference: ref,
+            ...(req.env ? { env: req.env } : {}),
+            ...(req.insecureRegistries ? { insecureRegistries: req.insecureRegistries } : {}),
+            ...(req.signal ? { signal: req.signal } : {}),
+            onEvent: (e) =>
+              emit({ type: 'pull', ref, ...(e.id ? { id: e.id } : {}), status: e.status }),
+          });
+        } catch (e) {
+          if (e instanceof TsbuildError && !(e instanceof DockerfileError)) throw at(e);
+          throw e;
+        }
+        state = await imageState(store, ref);
       }
+      out.set(ref, state);
     }
   }
   return out;
+}
+
+/** undefined for an image the store does not have; other errors go on. */
+function missing(e: unknown): undefined {
+  if (e instanceof TsbuildError && e.code === 'NO_SUCH_IMAGE') return undefined;
+  throw e;
 }
 
 function startState(

@@ -69,5 +69,10 @@ export type BuildEvent =
   | { type: 'stage-done'; stage: number; id: string }
   /** A warning that is not a Dockerfile lint (e.g. unused build args). */
   | { type: 'warning'; message: string }
+  /**
+   * A base image is being pulled (FROM, COPY --from or --pull): docker's pull
+   * lines, `id` the layer's short digest when the line is about one.
+   */
+  | { type: 'pull'; ref: string; id?: string; status: string }
   /** The build's result: docker prints `Successfully built <id12>` and one `Successfully tagged` per tag. */
   | { type: 'result'; id: string; digest: string; tags: string[] };

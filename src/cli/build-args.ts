@@ -10,7 +10,13 @@ import type { BuildOutput, BuildRequest } from '../api/build-types.js';
 import { TsbuildError, UsageError } from '../errors.js';
 import { ReferenceError, formatReference, parseReference } from '../image/reference.js';
 import { buildArgsFrom } from './args.js';
-import { STORE_HELP, STORE_OPTIONS, parseOptions, requireArgs } from './options.js';
+import {
+  STORE_HELP,
+  STORE_OPTIONS,
+  insecureRegistries,
+  parseOptions,
+  requireArgs,
+} from './options.js';
 
 export const BUILD_HELP = `Usage:  tsbuild build [OPTIONS] PATH | -
 
@@ -19,6 +25,7 @@ Build an image from a Dockerfile ("tsbuild [OPTIONS] PATH" does the same)
 Options:
       --build-arg list     Set build-time variables (K=V, or K to take it from the environment)
       --allow-insecure-http  Allow a git or remote context over plain http to a host that is not this machine
+      --insecure-registry list  A registry (host:port) to pull bases from over plain http
       --explain-cache      Say, for each cache miss, what changed since the closest earlier build
   -f, --file string        Name of the Dockerfile (default: PATH/Dockerfile; "-" reads stdin)
       --iidfile string     Write the image ID to the file
@@ -59,6 +66,7 @@ const OPTIONS = {
   output: { type: 'string', short: 'o', multiple: true },
   'explain-cache': { type: 'boolean' },
   'allow-insecure-http': { type: 'boolean' },
+  'insecure-registry': { type: 'string', multiple: true },
 } as const;
 
 export const PROGRESS_MODES = ['auto', 'plain', 'tty', 'json', 'quiet'] as const;
@@ -124,6 +132,7 @@ export function parseBuildArgs(
     // The json progress is for tools: its miss events always carry the explanation.
     explainCache: v['explain-cache'] ?? (progress === 'json' ? true : undefined),
     allowInsecureHttp: v['allow-insecure-http'],
+    insecureRegistries: insecureRegistries(v['insecure-registry'], env),
   };
   for (const key of Object.keys(request) as (keyof BuildRequest)[])
     if (request[key] === undefined) delete request[key];

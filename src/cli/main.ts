@@ -24,6 +24,7 @@ const buildCommand = lazy(() => import('./build.js'), 'buildCommand');
 const archive = () => import('./archive.js');
 const prune = () => import('./prune.js');
 const tag = () => import('./tag.js');
+const registry = () => import('./registry.js');
 
 const COMMANDS: Record<string, { run: Command; summary: string }> = {
   build: { run: buildCommand, summary: 'Build an image from a Dockerfile' },
@@ -40,6 +41,10 @@ const COMMANDS: Record<string, { run: Command; summary: string }> = {
     run: lazy(() => import('./history.js'), 'historyCommand'),
     summary: 'Show the history of an image',
   },
+  pull: { run: lazy(registry, 'pullCommand'), summary: 'Download an image from a registry' },
+  push: { run: lazy(registry, 'pushCommand'), summary: 'Upload an image to a registry' },
+  login: { run: lazy(registry, 'loginCommand'), summary: 'Log in to a registry' },
+  logout: { run: lazy(registry, 'logoutCommand'), summary: 'Log out from a registry' },
   tag: {
     run: lazy(tag, 'tagCommand'),
     summary: 'Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE',

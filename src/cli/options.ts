@@ -38,3 +38,13 @@ export function requireArgs(positionals: string[], min: number, max: number, hel
     );
   }
 }
+
+/** `--insecure-registry` hosts and $TSBUILD_INSECURE_REGISTRIES (comma-separated); undefined when none. */
+export function insecureRegistries(
+  flag: string[] | undefined,
+  env: NodeJS.ProcessEnv,
+): string[] | undefined {
+  const fromEnv = (env.TSBUILD_INSECURE_REGISTRIES ?? '').split(',').map((s) => s.trim());
+  const all = [...(flag ?? []), ...fromEnv].filter((s) => s !== '');
+  return all.length > 0 ? all : undefined;
+}

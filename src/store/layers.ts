@@ -19,6 +19,21 @@ export interface LayerInfo {
   gzip?: Descriptor;
   /** The same for zstd. */
   zstd?: Descriptor;
+  /**
+   * Registries and repositories known to hold this layer, and as which blob
+   * (pulled from there, or pushed): a push to that registry checks or mounts
+   * that blob instead of uploading one. Docker keeps the same (v2metadata).
+   */
+  sources?: LayerSource[];
+}
+
+export interface LayerSource {
+  /** The reference domain, e.g. 'docker.io' or '127.0.0.1:5000'. */
+  registry: string;
+  repository: string;
+  digest: string;
+  mediaType: string;
+  size: number;
 }
 
 export class LayerInfoStore {

@@ -14,7 +14,7 @@ import { MediaType, type Descriptor, type ImageConfig, type Manifest } from '../
 import { writeNewFileSynced } from '../util/atomic.js';
 import { BlobStore } from './blobs.js';
 import { CacheStore } from './cache.js';
-import { LayerInfoStore, type LayerInfo } from './layers.js';
+import { LayerInfoStore, type LayerInfo, type LayerSource } from './layers.js';
 import { SnapshotStore } from './snapshots.js';
 import { StoreError } from './errors.js';
 import { withLock } from './lock.js';
@@ -136,6 +136,19 @@ export class Store {
   /** Add to what the store knows about a layer (under the lock: records are read, merged, written). */
   recordLayer(info: LayerInfo): Promise<void> {
     return this.withLock(() => this.layers.put(info));
+  }
+
+  /** Remember that `source` holds layer `diffID` (newest first, one entry per registry and repository). */
+  addLayerSource(diffID: string, source: LayerSource): Promise<void> {
+    return this.withLock(async () => {
+      const old = (await this.layers.get(diffID))?.sources ?? [];
+      const same = (s: LayerSource) =>
+        s.registry === source.registry && s.repository === source.repository;
+      await this.layers.put({
+        diffID,
+        sources: [source, ...old.filter((s) => !same(s))].slice(0, 16),
+      });
+    });
   }
 
   withLock<T>(fn: () => Promise<T>): Promise<T> {

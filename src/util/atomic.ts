@@ -7,10 +7,14 @@ import { randomBytes } from 'node:crypto';
 import { open, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 
-export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
+export async function writeFileAtomic(
+  path: string,
+  data: string | Uint8Array,
+  mode = 0o644,
+): Promise<void> {
   const tmp = join(dirname(path), `.tmp-${randomBytes(6).toString('hex')}`);
   try {
-    await writeNewFileSynced(tmp, data);
+    await writeNewFileSynced(tmp, data, mode);
     await rename(tmp, path);
   } catch (e) {
     await rm(tmp, { force: true });
@@ -20,8 +24,12 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
 }
 
 /** Create `path` (it must not exist), write `data`, and fsync it before returning. */
-export async function writeNewFileSynced(path: string, data: string | Uint8Array): Promise<void> {
-  const fh = await open(path, 'wx', 0o644);
+export async function writeNewFileSynced(
+  path: string,
+  data: string | Uint8Array,
+  mode = 0o644,
+): Promise<void> {
+  const fh = await open(path, 'wx', mode);
   try {
     await fh.writeFile(data);
     await fh.sync();

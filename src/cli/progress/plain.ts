@@ -57,6 +57,8 @@ export class PlainProgress implements Progress {
         return;
       case 'warning':
         return this.write({ to: 'err', text: `${e.message}\n` });
+      case 'pull':
+        return this.write({ to: 'out', text: `${e.id ? `${e.id}: ` : ''}${e.status}\n` });
       case 'step': {
         const header = e.onbuild
           ? `# Executing build trigger: ${e.text}`

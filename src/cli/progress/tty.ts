@@ -70,6 +70,10 @@ export class TtyProgress implements Progress {
       case 'warning':
         this.notes.push(e.message);
         return;
+      case 'pull':
+        // Only the outcome: per-layer lines would scroll the live view away.
+        if (e.status.startsWith('Status: ')) this.notes.push(`${e.ref}: ${e.status.slice(8)}`);
+        return;
       case 'step':
         this.steps.set(e.step, {
           label: this.label(e.stage),

@@ -1,0 +1,253 @@
+/**
+ * `pull`: an image from a registry into the store, as `docker pull` does it.
+ * The manifest is resolved (an index or manifest list picks the host's
+ * platform), the config fetched and checked against its digest, then the
+ * layers — three at a time, those the store has already skipped (`Already
+ * exists`) — each checked against both its blob digest and its diff ID on the
+ * way in and stored uncompressed. Where each layer came from (registry,
+ * repository, blob digest) is remembered, so a later push to that registry
+ * can say `Layer already exists` or mount it instead of uploading.
+ *
+ * A failed pull leaves the store as it was: the image record is written last,
+ * and blobs this pull added are deleted again.
+ */
+import { TsbuildError } from '../errors.js';
+import {
+  MediaType,
+  isIndexType,
+  isManifestType,
+  layerCompression,
+  type Descriptor,
+  type ImageConfig,
+  type ImageIndex,
+  type Manifest,
+} from '../image/types.js';
+import {
+  familiarReference,
+  formatReference,
+  parseReference,
+  registryHost,
+  type Reference,
+} from '../image/reference.js';
+import { hostPlatform } from '../dockerfile/scope.js';
+import { RegistryClient, type ClientOptions, type FetchedManifest } from '../registry/client.js';
+import { shortDigest, sha256 } from '../util/digest.js';
+import type { ImageRecord, Store } from '../store/store.js';
+import { IngestSession } from './ingest.js';
+import { openStore, type StoreOptions } from './store.js';
+
+export interface PullRequest extends StoreOptions {
+  /** Any reference Docker takes: `alpine`, `127.0.0.1:5000/app:1`, `app@sha256:…`. */
+  reference: string;
+  /** Hosts that may be reached over plain http (loopback always may). */
+  insecureRegistries?: string[];
+  signal?: AbortSignal;
+  /** Docker's lines, as they happen: `{ id?: '31e352740f53', status: 'Pull complete' }`. */
+  onEvent?: (e: PullEvent) => void;
+}
+
+export interface PullEvent {
+  /** The layer's short digest, when the line is about one layer. */
+  id?: string;
+  status: string;
+}
+
+export interface PullResult {
+  /** The image ID (config digest). */
+  id: string;
+  /** The manifest digest the registry gave (what `Digest:` prints). */
+  digest: string;
+  /** The canonical reference, e.g. 'docker.io/library/alpine:latest'. */
+  reference: string;
+  /** False when the store had the image already (`Image is up to date`). */
+  downloaded: boolean;
+}
+
+/** Layers fetched at once, as dockerd's default max-concurrent-downloads (3). */
+const PARALLEL = 3;
+
+/**
+ * @example
+ *   const r = await pull({ reference: '127.0.0.1:5000/base:1', onEvent: (e) => console.log(e) });
+ *   r.id; // 'sha256:…'
+ */
+export async function pull(req: PullRequest): Promise<PullResult> {
+  const store = await openStore(req);
+  return pullInto(store, req);
+}
+
+/** Pull into an open store (build's FROM uses this). */
+export async function pullInto(store: Store, req: PullRequest): Promise<PullResult> {
+  const ref = parseReference(req.reference);
+  const emit = req.onEvent ?? (() => undefined);
+  const client = clientFor(ref, req);
+  const session = new IngestSession(store);
+  try {
+    emit({ status: `${ref.digest ?? ref.tag}: Pulling from ${familiarPath(ref)}` });
+    const top = await client.getManifest(ref.path, ref.digest ?? ref.tag!);
+    const image = await resolvePlatform(client, ref, top);
+    const manifest = parseJson<Manifest>(image.bytes, `manifest ${image.digest}`);
+    if (!manifest.config || !Array.isArray(manifest.layers))
+      throw protocol(ref, `manifest ${image.digest} has no config or layers`);
+    const configBytes = await readAll(client.blobStream(ref.path, manifest.config.digest));
+    if (sha256(configBytes) !== manifest.config.digest)
+      throw new TsbuildError(
+        'DIGEST_MISMATCH',
+        `${formatReference(ref)}: the config blob's digest is ${sha256(configBytes)}, not ${manifest.config.digest}`,
+        { expected: manifest.config.digest },
+      );
+    const config = parseJson<ImageConfig>(configBytes, `config ${manifest.config.digest}`);
+    const diffIDs = config.rootfs?.diff_ids ?? [];
+    if (diffIDs.length !== manifest.layers.length)
+      throw protocol(ref, `manifest and config disagree on the number of layers`);
+    const before = await store.images();
+    const existing = before.find((i) => i.id === sha256(configBytes));
+    const layers = await pullLayers(store, session, client, ref, manifest.layers, diffIDs, emit);
+    await session.putBytes(configBytes);
+    const reference = formatReference(ref);
+    const tags = ref.digest === undefined ? [reference] : [];
+    const record: ImageRecord = await store.addImage({ config: configBytes, layers, tags });
+    const downloaded = !(existing && upToDate(existing, reference, before));
+    emit({ status: `Digest: ${top.digest}` });
+    emit({
+      status: downloaded
+        ? `Status: Downloaded newer image for ${familiarReference(ref)}`
+        : `Status: Image is up to date for ${familiarReference(ref)}`,
+    });
+    return { id: record.id, digest: top.digest, reference, downloaded };
+  } catch (e) {
+    await session.rollback();
+    throw e;
+  } finally {
+    await client.close();
+  }
+}
+
+export function clientFor(
+  ref: Reference,
+  req: { env?: NodeJS.ProcessEnv; insecureRegistries?: string[]; signal?: AbortSignal },
+): RegistryClient {
+  const opts: ClientOptions = {
+    ...(req.env ? { env: req.env } : {}),
+    ...(req.insecureRegistries ? { insecure: req.insecureRegistries } : {}),
+    ...(req.signal ? { signal: req.signal } : {}),
+  };
+  return new RegistryClient(registryHost(ref.domain), ref.domain, opts);
+}
+
+function upToDate(existing: ImageRecord, reference: string, before: ImageRecord[]): boolean {
+  return existing.tags.includes(reference) || !before.some((i) => i.tags.includes(reference));
+}
+
+/** An index (or manifest list) down to the host platform's image manifest. */
+async function resolvePlatform(
+  client: RegistryClient,
+  ref: Reference,
+  m: FetchedManifest,
+): Promise<FetchedManifest> {
+  const type = m.mediaType || parseJson<{ mediaType?: string }>(m.bytes, 'manifest').mediaType;
+  if (isManifestType(type)) return m;
+  if (!isIndexType(type)) {
+    if (
+      type === 'application/vnd.docker.distribution.manifest.v1+prettyjws' ||
+      type?.includes('v1+json')
+    )
+      throw protocol(
+        ref,
+        'schema 1 manifests are not supported (push the image again with a current client)',
+      );
+    throw protocol(ref, `unknown manifest media type ${JSON.stringify(type)}`);
+  }
+  const index = parseJson<ImageIndex>(m.bytes, `index ${m.digest}`);
+  const host = hostPlatform();
+  const match = (index.manifests ?? []).find(
+    (d) =>
+      d.platform?.os === host.os &&
+      d.platform.architecture === host.architecture &&
+      (!host.variant || !d.platform.variant || d.platform.variant === host.variant),
+  );
+  if (!match)
+    throw new TsbuildError(
+      'NO_MATCHING_PLATFORM',
+      `${formatReference(ref)}: no image for ${host.os}/${host.architecture} in the manifest list`,
+      {
+        platforms: (index.manifests ?? []).map(
+          (d) => `${d.platform?.os}/${d.platform?.architecture}`,
+        ),
+      },
+    );
+  return client.getManifest(ref.path, match.digest);
+}
+
+async function pullLayers(
+  store: Store,
+  session: IngestSession,
+  client: RegistryClient,
+  ref: Reference,
+  blobs: Descriptor[],
+  diffIDs: string[],
+  emit: (e: PullEvent) => void,
+): Promise<Descriptor[]> {
+  const out: Descriptor[] = new Array(blobs.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < blobs.length) {
+      const i = next++;
+      const blob = blobs[i]!;
+      const diffID = diffIDs[i]!;
+      const id = shortDigest(blob.digest);
+      const compression = layerCompression(blob.mediaType);
+      if (compression === undefined)
+        throw protocol(ref, `layer ${blob.digest} has the unknown media type ${blob.mediaType}`);
+      if (await store.blobs.has(diffID)) {
+        emit({ id, status: 'Already exists' });
+        out[i] = {
+          mediaType: MediaType.ociLayer,
+          digest: diffID,
+          size: await store.blobs.size(diffID),
+        };
+      } else {
+        emit({ id, status: 'Pulling fs layer' });
+        out[i] = await session.putLayer(client.blobStream(ref.path, blob.digest), compression, {
+          diffID,
+          blobDigest: blob.digest,
+          source: `${formatReference(ref)}: layer ${blob.digest}`,
+        });
+        emit({ id, status: 'Pull complete' });
+      }
+      await store.addLayerSource(diffID, {
+        registry: ref.domain,
+        repository: ref.path,
+        digest: blob.digest,
+        mediaType: blob.mediaType,
+        size: blob.size,
+      });
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(PARALLEL, blobs.length) }, worker));
+  return out;
+}
+
+async function readAll(stream: AsyncIterable<unknown>): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of stream) chunks.push(c as Buffer);
+  return Buffer.concat(chunks);
+}
+
+function familiarPath(ref: Reference): string {
+  return ref.path;
+}
+
+function parseJson<T>(bytes: Uint8Array, what: string): T {
+  try {
+    return JSON.parse(Buffer.from(bytes).toString('utf8')) as T;
+  } catch (e) {
+    throw new TsbuildError('REGISTRY_PROTOCOL', `${what}: not JSON (${(e as Error).message})`);
+  }
+}
+
+function protocol(ref: Reference, why: string): TsbuildError {
+  return new TsbuildError('REGISTRY_PROTOCOL', `${formatReference(ref)}: ${why}`, {
+    reference: formatReference(ref),
+  });
+}

@@ -1,0 +1,175 @@
+/**
+ * `push`: an image from the store to a registry, as `docker push` does it.
+ * Each layer, in parallel: when the store knows the registry has it (pulled
+ * from or pushed to that repository) and a HEAD confirms it, `Layer already
+ * exists`; when another repository of the same registry has it, a
+ * cross-repository mount (`Mounted from …`); else it is gzip-compressed
+ * (deterministically, once, and kept) and uploaded, in one PUT or, for a large
+ * layer, in chunks. Then the config, then the manifest: Docker's schema 2
+ * (OCI's when a layer is zstd), whose digest is what `digest:` prints.
+ */
+import { Readable } from 'node:stream';
+import { TsbuildError } from '../errors.js';
+import { MediaType, type Descriptor, type Manifest } from '../image/types.js';
+import { formatReference, parseReference, type Reference } from '../image/reference.js';
+import type { RegistryClient } from '../registry/client.js';
+import type { LayerSource } from '../store/layers.js';
+import type { Store } from '../store/store.js';
+import { sha256, shortDigest } from '../util/digest.js';
+import { clientFor } from './pull.js';
+import { openStore, type StoreOptions } from './store.js';
+
+export interface PushRequest extends StoreOptions {
+  /** The image's name in the store, which says where it goes: `127.0.0.1:5000/app:1`. */
+  reference: string;
+  insecureRegistries?: string[];
+  signal?: AbortSignal;
+  /** Layers bigger than this go up in PATCHes of this size; default 32 MiB. */
+  chunkSize?: number;
+  onEvent?: (e: PushEvent) => void;
+}
+
+export interface PushEvent {
+  id?: string;
+  status: string;
+}
+
+export interface PushResult {
+  /** The manifest digest. */
+  digest: string;
+  /** The manifest's size in bytes. */
+  size: number;
+  reference: string;
+}
+
+/** Uploads at once, as dockerd's default max-concurrent-uploads (5). */
+const PARALLEL = 5;
+const CHUNK = 32 << 20;
+
+/**
+ * @example
+ *   const r = await push({ reference: '127.0.0.1:5000/app:1' });
+ *   r.digest; // 'sha256:…' (the manifest's)
+ */
+export async function push(req: PushRequest): Promise<PushResult> {
+  const store = await openStore(req);
+  return pushFrom(store, req);
+}
+
+export async function pushFrom(store: Store, req: PushRequest): Promise<PushResult> {
+  const ref = parseReference(req.reference);
+  const emit = req.onEvent ?? (() => undefined);
+  const image = await store.resolve(req.reference);
+  const local = await store.manifest(image);
+  const configBytes = await store.blobs.read(local.config.digest);
+  const client = clientFor(ref, req);
+  try {
+    emit({
+      status: `The push refers to repository [${formatReference({ ...ref, tag: undefined, digest: undefined })}]`,
+    });
+    const layers: Descriptor[] = new Array(local.layers.length);
+    let next = 0;
+    const worker = async () => {
+      while (next < local.layers.length) {
+        const i = next++;
+        layers[i] = await pushLayer(store, client, ref, local.layers[i]!.digest, req, emit);
+      }
+    };
+    // Docker lists the layers top first.
+    for (const l of [...local.layers].reverse())
+      emit({ id: shortDigest(l.digest), status: 'Preparing' });
+    await Promise.all(Array.from({ length: Math.min(PARALLEL, layers.length) }, worker));
+    const config: Descriptor = {
+      mediaType: MediaType.dockerConfig,
+      digest: local.config.digest,
+      size: configBytes.length,
+    };
+    if ((await client.headBlob(ref.path, config.digest)) === undefined)
+      await client.uploadBlob(ref.path, config.digest, configBytes.length, () =>
+        bufferStream(configBytes),
+      );
+    const oci = layers.some((l) => l.mediaType === MediaType.ociLayerZstd);
+    const manifest: Manifest = {
+      schemaVersion: 2,
+      mediaType: oci ? MediaType.ociManifest : MediaType.dockerManifest,
+      config: oci ? { ...config, mediaType: MediaType.ociConfig } : config,
+      layers: layers.map((l) => (oci ? l : { ...l, mediaType: dockerType(l.mediaType) })),
+    };
+    const bytes = Buffer.from(JSON.stringify(manifest, null, 3));
+    const tag = ref.tag ?? 'latest';
+    const digest = await client.putManifest(ref.path, tag, bytes, manifest.mediaType!);
+    const ours = sha256(bytes);
+    if (digest && digest !== ours)
+      throw new TsbuildError(
+        'DIGEST_MISMATCH',
+        `${formatReference(ref)}: the registry stored the manifest as ${digest}, not ${ours}`,
+      );
+    emit({ status: `${tag}: digest: ${ours} size: ${bytes.length}` });
+    return { digest: ours, size: bytes.length, reference: formatReference(ref) };
+  } finally {
+    await client.close();
+  }
+}
+
+/** One layer to the registry; returns the descriptor the manifest lists. */
+async function pushLayer(
+  store: Store,
+  client: RegistryClient,
+  ref: Reference,
+  diffID: string,
+  req: PushRequest,
+  emit: (e: PushEvent) => void,
+): Promise<Descriptor> {
+  const id = shortDigest(diffID);
+  const known = ((await store.layers.get(diffID))?.sources ?? []).filter(
+    (s) => s.registry === ref.domain,
+  );
+  const remember = (d: Descriptor) =>
+    store.addLayerSource(diffID, {
+      registry: ref.domain,
+      repository: ref.path,
+      digest: d.digest,
+      mediaType: d.mediaType,
+      size: d.size,
+    });
+  const asDescriptor = (s: LayerSource): Descriptor => ({
+    mediaType: s.mediaType,
+    digest: s.digest,
+    size: s.size,
+  });
+  for (const s of known.filter((k) => k.repository === ref.path)) {
+    if ((await client.headBlob(ref.path, s.digest)) !== undefined) {
+      emit({ id, status: 'Layer already exists' });
+      return asDescriptor(s);
+    }
+  }
+  for (const s of known.filter((k) => k.repository !== ref.path)) {
+    if (await client.mountBlob(ref.path, s.digest, s.repository)) {
+      emit({ id, status: `Mounted from ${s.repository}` });
+      await remember(asDescriptor(s));
+      return asDescriptor(s);
+    }
+  }
+  const gz = await store.compressedLayer(diffID, 'gzip');
+  if ((await client.headBlob(ref.path, gz.digest)) !== undefined) {
+    emit({ id, status: 'Layer already exists' });
+  } else {
+    emit({ id, status: 'Pushing' });
+    const chunk = req.chunkSize ?? CHUNK;
+    await client.uploadBlob(ref.path, gz.digest, gz.size, () => store.blobs.open(gz.digest), {
+      ...(gz.size > chunk ? { chunk } : {}),
+    });
+    emit({ id, status: 'Pushed' });
+  }
+  await remember(gz);
+  return gz;
+}
+
+function dockerType(mediaType: string): string {
+  return mediaType === MediaType.ociLayerGzip ? MediaType.dockerLayerGzip : mediaType;
+}
+
+/** A fresh stream per attempt: uploadBlob may start over. */
+function bufferStream(b: Buffer): Readable {
+  return Readable.from([b]);
+}

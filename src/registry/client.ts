@@ -1,0 +1,622 @@
+/**
+ * An OCI distribution (Docker Registry HTTP API v2) client for one registry host.
+ *
+ * - Scheme: https, with the system CAs plus `/etc/docker/certs.d/<host>/ca.crt`
+ *   (and `*.crt` there). A loopback host or one named as insecure is tried over
+ *   https first and then plain http, as dockerd does for insecure registries.
+ * - Auth: a 401's `WWW-Authenticate` decides. `Basic`: the stored credentials.
+ *   `Bearer realm,service,scope`: a token from the realm for the scope the
+ *   request needs (anonymous, or with the credentials as Basic), kept per scope
+ *   until it expires. A second 401, or a 403, is an error saying which
+ *   credentials were tried (their source and user), never the secret.
+ * - Faults: a dropped connection, 429 and 5xx are retried with exponential
+ *   backoff (Retry-After honoured) for requests that can be repeated; a blob
+ *   download cut short resumes with a Range request where the registry allows.
+ * - Redirects (blob storage) are followed; the Authorization header goes only
+ *   to the registry itself.
+ */
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { rootCertificates } from 'node:tls';
+import { Agent, request, type Dispatcher } from 'undici';
+import { TsbuildError } from '../errors.js';
+import { sha256 } from '../util/digest.js';
+import { credentialsFor, type Credentials } from './credentials.js';
+
+export interface ClientOptions {
+  /** Where credentials are looked up (DOCKER_CONFIG, HOME); default process.env. */
+  env?: NodeJS.ProcessEnv;
+  /** Hosts (`host[:port]`) that may be reached over plain http (`--insecure-registry`). */
+  insecure?: string[];
+  /** Use these instead of the stored ones (`tsbuild login`). */
+  credentials?: Credentials;
+  /** Where per-host CAs live; default /etc/docker/certs.d. */
+  certsDir?: string;
+  /** Attempts for a request that can be repeated; default 5. */
+  attempts?: number;
+  signal?: AbortSignal;
+}
+
+export interface FetchedManifest {
+  bytes: Buffer;
+  mediaType: string;
+  digest: string;
+}
+
+/** What the registry answers to a request, its body still to be read (or dumped). */
+interface Response {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Dispatcher.ResponseData['body'];
+}
+
+const MANIFEST_TYPES = [
+  'application/vnd.oci.image.index.v1+json',
+  'application/vnd.docker.distribution.manifest.list.v2+json',
+  'application/vnd.oci.image.manifest.v1+json',
+  'application/vnd.docker.distribution.manifest.v2+json',
+].join(', ');
+
+const RETRY_STATUS = new Set([408, 429, 500, 502, 503, 504]);
+const NETWORK_CODES = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CLOSED',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+]);
+
+export function isLoopback(host: string): boolean {
+  const name = host.replace(/:\d+$/, '');
+  return name === 'localhost' || name === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(name);
+}
+
+export class RegistryClient {
+  private readonly tokens = new Map<string, { token: string; until: number }>();
+  private basic = false;
+  private base: string | undefined;
+  private credentials: Credentials | undefined | null = null;
+  private readonly agent: Agent;
+
+  /** `host`: the API host (`registryHost(domain)`); `domain`: as in references, for credentials. */
+  constructor(
+    readonly host: string,
+    readonly domain: string,
+    private readonly opts: ClientOptions = {},
+  ) {
+    this.agent = new Agent({ connect: { ca: cas(host, opts.certsDir) }, keepAliveTimeout: 10_000 });
+  }
+
+  async close(): Promise<void> {
+    await this.agent.close();
+  }
+
+  /** `GET /v2/`: the registry is there and speaks v2 (a 401 counts: auth comes per request). */
+  async ping(): Promise<void> {
+    const res = await this.send('GET', '/v2/', { scope: undefined });
+    await res.body.dump();
+    if (res.status !== 200) throw this.failed(res, 'GET /v2/', undefined);
+  }
+
+  /**
+   * Check that the credentials are accepted (`tsbuild login`): `/v2/` with them,
+   * through whichever challenge it answers with (a token server checks them too).
+   */
+  async checkLogin(): Promise<void> {
+    await this.ping();
+  }
+
+  async getManifest(repo: string, ref: string): Promise<FetchedManifest> {
+    const path = `/v2/${repo}/manifests/${ref}`;
+    const res = await this.send('GET', path, {
+      scope: pull(repo),
+      headers: { accept: MANIFEST_TYPES },
+    });
+    if (res.status !== 200) throw this.failed(res, path, `${repo}:${ref}`);
+    const bytes = Buffer.from(await res.body.arrayBuffer());
+    const mediaType = header(res, 'content-type')?.split(';')[0]?.trim() ?? '';
+    const digest = sha256(bytes);
+    if (ref.startsWith('sha256:') && digest !== ref)
+      throw new TsbuildError(
+        'DIGEST_MISMATCH',
+        `${this.host}/${repo}@${ref}: the registry sent a manifest whose digest is ${digest}`,
+        { expected: ref, got: digest },
+      );
+    return { bytes, mediaType: mediaType || sniffMediaType(bytes), digest };
+  }
+
+  /** The manifest's descriptor without its body; undefined when there is none. */
+  async headManifest(
+    repo: string,
+    ref: string,
+  ): Promise<{ digest: string; mediaType: string } | undefined> {
+    const path = `/v2/${repo}/manifests/${ref}`;
+    const res = await this.send('HEAD', path, {
+      scope: pull(repo),
+      headers: { accept: MANIFEST_TYPES },
+    });
+    await res.body.dump();
+    if (res.status === 404) return undefined;
+    if (res.status !== 200) throw this.failed(res, path, `${repo}:${ref}`);
+    return {
+      digest: header(res, 'docker-content-digest') ?? '',
+      mediaType: header(res, 'content-type') ?? '',
+    };
+  }
+
+  /** The blob's size when the registry has it in `repo`, else undefined. */
+  async headBlob(repo: string, digest: string): Promise<number | undefined> {
+    const path = `/v2/${repo}/blobs/${digest}`;
+    const res = await this.send('HEAD', path, { scope: pull(repo) });
+    await res.body.dump();
+    if (res.status === 404) return undefined;
+    if (res.status !== 200) throw this.failed(res, path, digest);
+    return Number(header(res, 'content-length') ?? 0);
+  }
+
+  /**
+   * The blob's bytes from `offset` on. The caller checks the digest; a cut
+   * connection surfaces as a stream error (blobStream() resumes it).
+   */
+  async getBlob(
+    repo: string,
+    digest: string,
+    offset = 0,
+  ): Promise<{ body: Readable; resumed: boolean }> {
+    const path = `/v2/${repo}/blobs/${digest}`;
+    const headers: Record<string, string> = offset > 0 ? { range: `bytes=${offset}-` } : {};
+    const res = await this.send('GET', path, { scope: pull(repo), headers, redirects: true });
+    if (res.status === 200 || res.status === 206) {
+      if (offset > 0 && res.status === 200) {
+        // No ranges here: the caller must start over.
+        await res.body.dump();
+        return { body: Readable.from([]), resumed: false };
+      }
+      return { body: res.body as unknown as Readable, resumed: offset > 0 };
+    }
+    throw this.failed(res, path, digest);
+  }
+
+  /**
+   * A blob as one stream that survives dropped connections: each time the body
+   * fails part way, the rest is asked for with a Range request (up to the
+   * client's attempts). Registries without ranges make it fail instead.
+   */
+  blobStream(repo: string, digest: string): Readable {
+    const attempts = this.opts.attempts ?? 5;
+    const signal = this.opts.signal;
+    const from = (offset: number) => this.getBlob(repo, digest, offset);
+    const broke = (e: unknown) => this.networkError(e, `GET blob ${digest}`);
+    const cannotResume = new TsbuildError(
+      'REGISTRY_CONNECTION',
+      `${this.host}/${repo}: the download of ${digest} broke off and the registry cannot resume it`,
+      { digest },
+    );
+    async function* gen(): AsyncGenerator<Buffer> {
+      let offset = 0;
+      for (let attempt = 1; ; attempt++) {
+        const { body, resumed } = await from(offset);
+        if (offset > 0 && !resumed) throw cannotResume;
+        try {
+          for await (const chunk of body) {
+            offset += (chunk as Buffer).length;
+            yield chunk as Buffer;
+          }
+          return;
+        } catch (e) {
+          if (attempt >= attempts || !retryable(e)) throw broke(e);
+          await backoff(attempt, undefined, signal);
+        }
+      }
+    }
+    return Readable.from(gen(), { objectMode: false });
+  }
+
+  /** Cross-repository mount: true when the registry now has the blob in `repo`. */
+  async mountBlob(repo: string, digest: string, from: string): Promise<boolean> {
+    const path = `/v2/${repo}/blobs/uploads/?mount=${encodeURIComponent(digest)}&from=${encodeURIComponent(from)}`;
+    const res = await this.send('POST', path, { scope: `${push(repo)} ${pull(from)}` });
+    await res.body.dump();
+    if (res.status === 201) return true;
+    if (res.status === 202) {
+      // Not mounted: the registry opened an upload instead, which we leave to expire.
+      return false;
+    }
+    if (res.status === 404 || res.status === 401 || res.status === 403) return false;
+    throw this.failed(res, path, digest);
+  }
+
+  /**
+   * Upload a blob: POST for a session, then the bytes in one PUT (monolithic)
+   * or, when `chunk` is given, PATCHes of that size and a closing PUT. `open`
+   * gives the bytes afresh for each attempt.
+   */
+  async uploadBlob(
+    repo: string,
+    digest: string,
+    size: number,
+    open: () => Readable,
+    opts: { chunk?: number } = {},
+  ): Promise<void> {
+    const attempts = this.opts.attempts ?? 5;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.uploadOnce(repo, digest, size, open, opts.chunk);
+        return;
+      } catch (e) {
+        if (attempt >= attempts || !retryable(e)) throw e;
+        await backoff(attempt, undefined, this.opts.signal);
+      }
+    }
+  }
+
+  private async uploadOnce(
+    repo: string,
+    digest: string,
+    size: number,
+    open: () => Readable,
+    chunk: number | undefined,
+  ): Promise<void> {
+    const start = `/v2/${repo}/blobs/uploads/`;
+    const res = await this.send('POST', start, { scope: push(repo) });
+    await res.body.dump();
+    if (res.status !== 202) throw this.failed(res, start, digest);
+    let location = this.absolute(header(res, 'location'));
+    if (chunk !== undefined && size > chunk) {
+      let offset = 0;
+      for await (const piece of chunked(open(), chunk)) {
+        const patch = await this.send('PATCH', location, {
+          scope: push(repo),
+          body: piece,
+          headers: {
+            'content-type': 'application/octet-stream',
+            'content-range': `${offset}-${offset + piece.length - 1}`,
+            'content-length': String(piece.length),
+          },
+          once: true,
+        });
+        await patch.body.dump();
+        if (patch.status !== 202) throw this.failed(patch, 'PATCH upload', digest);
+        offset += piece.length;
+        location = this.absolute(header(patch, 'location'));
+      }
+      const done = await this.send('PUT', withQuery(location, 'digest', digest), {
+        scope: push(repo),
+        headers: { 'content-length': '0' },
+        once: true,
+      });
+      await done.body.dump();
+      if (done.status !== 201) throw this.failed(done, 'PUT upload', digest);
+      return;
+    }
+    const put = await this.send('PUT', withQuery(location, 'digest', digest), {
+      scope: push(repo),
+      body: open(),
+      headers: { 'content-type': 'application/octet-stream', 'content-length': String(size) },
+      once: true,
+    });
+    await put.body.dump();
+    if (put.status !== 201) throw this.failed(put, 'PUT upload', digest);
+  }
+
+  /** PUT a manifest; returns the digest the registry gives it. */
+  async putManifest(repo: string, ref: string, bytes: Buffer, mediaType: string): Promise<string> {
+    const path = `/v2/${repo}/manifests/${ref}`;
+    const res = await this.send('PUT', path, {
+      scope: push(repo),
+      body: bytes,
+      headers: { 'content-type': mediaType },
+    });
+    await res.body.dump();
+    if (res.status !== 201) throw this.failed(res, path, `${repo}:${ref}`);
+    return header(res, 'docker-content-digest') ?? '';
+  }
+
+  // ------------------------------------------------------------ transport
+
+  private absolute(location: string | undefined): string {
+    if (!location)
+      throw new TsbuildError('REGISTRY_PROTOCOL', `${this.host}: an upload without a Location`);
+    return location.startsWith('http') ? location : `${this.base}${location}`;
+  }
+
+  private async schemeBase(): Promise<string> {
+    if (this.base) return this.base;
+    const insecure = isLoopback(this.host) || (this.opts.insecure ?? []).includes(this.host);
+    if (!insecure) return (this.base = `https://${this.host}`);
+    // dockerd: https first, plain http when that fails, for an insecure registry.
+    try {
+      const res = await request(`https://${this.host}/v2/`, {
+        dispatcher: this.agent,
+        method: 'GET',
+        ...(this.opts.signal ? { signal: this.opts.signal } : {}),
+      });
+      await res.body.dump();
+      return (this.base = `https://${this.host}`);
+    } catch {
+      return (this.base = `http://${this.host}`);
+    }
+  }
+
+  /**
+   * One request, with auth and retries. `once`: the body cannot be sent twice
+   * (a stream), so the request is not retried (the caller starts over).
+   */
+  private async send(
+    method: string,
+    pathOrUrl: string,
+    o: {
+      scope: string | undefined;
+      headers?: Record<string, string>;
+      body?: Buffer | Readable;
+      once?: boolean;
+      redirects?: boolean;
+    },
+  ): Promise<Response> {
+    const base = await this.schemeBase();
+    const url = pathOrUrl.startsWith('http') ? pathOrUrl : `${base}${pathOrUrl}`;
+    const attempts = o.once ? 1 : (this.opts.attempts ?? 5);
+    let authTried = false;
+    for (let attempt = 1; ; attempt++) {
+      let res: Response;
+      try {
+        const auth = await this.authHeader(o.scope);
+        res = answered(
+          await request(url, {
+            dispatcher: this.agent,
+            method: method as Dispatcher.HttpMethod,
+            headers: { ...o.headers, ...(auth ? { authorization: auth } : {}) },
+            ...(o.body !== undefined ? { body: o.body } : {}),
+            ...(o.redirects ? { maxRedirections: 10 } : {}),
+            ...(this.opts.signal ? { signal: this.opts.signal } : {}),
+          }),
+        );
+      } catch (e) {
+        if (attempt >= attempts || !retryable(e))
+          throw this.networkError(e, `${method} ${pathOrUrl}`);
+        await backoff(attempt, undefined, this.opts.signal);
+        continue;
+      }
+      if (res.status === 401 && !authTried) {
+        authTried = true;
+        const challenge = header(res, 'www-authenticate');
+        await res.body.dump();
+        if (await this.answer(challenge, o.scope)) {
+          attempt--; // the auth round trip is not a failed attempt
+          if (o.once && o.body instanceof Readable) return this.send(method, pathOrUrl, o);
+          continue;
+        }
+        return { ...res, body: emptyBody() };
+      }
+      if (RETRY_STATUS.has(res.status) && attempt < attempts && !o.once) {
+        const after = header(res, 'retry-after');
+        await res.body.dump();
+        await backoff(attempt, after, this.opts.signal);
+        continue;
+      }
+      return res;
+    }
+  }
+
+  private async creds(): Promise<Credentials | undefined> {
+    if (this.credentials === null)
+      this.credentials =
+        this.opts.credentials ?? (await credentialsFor(this.domain, this.opts.env ?? process.env));
+    return this.credentials;
+  }
+
+  private async authHeader(scope: string | undefined): Promise<string | undefined> {
+    if (this.basic) {
+      const c = await this.creds();
+      if (c) return `Basic ${Buffer.from(`${c.username}:${c.password}`).toString('base64')}`;
+    }
+    const t = this.tokens.get(scope ?? '');
+    if (t && t.until > Date.now()) return `Bearer ${t.token}`;
+    return undefined;
+  }
+
+  /** Meet a 401's challenge; false when there is nothing more to try. */
+  private async answer(challenge: string | undefined, scope: string | undefined): Promise<boolean> {
+    const parsed = parseChallenge(challenge ?? '');
+    if (parsed?.scheme === 'basic') {
+      const c = await this.creds();
+      if (!c || this.basic) return false;
+      this.basic = true;
+      return true;
+    }
+    if (parsed?.scheme !== 'bearer' || !parsed.params.realm) return false;
+    const token = await this.fetchToken(parsed.params, scope ?? parsed.params.scope);
+    this.tokens.set(scope ?? '', token);
+    return true;
+  }
+
+  private async fetchToken(
+    params: Record<string, string>,
+    scope: string | undefined,
+  ): Promise<{ token: string; until: number }> {
+    const realm = new URL(params.realm!);
+    if (params.service) realm.searchParams.set('service', params.service);
+    for (const s of (scope ?? '').split(' ').filter(Boolean)) realm.searchParams.append('scope', s);
+    const c = await this.creds();
+    const headers: Record<string, string> = c
+      ? { authorization: `Basic ${Buffer.from(`${c.username}:${c.password}`).toString('base64')}` }
+      : {};
+    let res: Response;
+    try {
+      res = answered(
+        await request(realm.toString(), {
+          dispatcher: this.agent,
+          method: 'GET',
+          headers,
+          ...(this.opts.signal ? { signal: this.opts.signal } : {}),
+        }),
+      );
+    } catch (e) {
+      throw this.networkError(e, `token from ${realm.origin}`);
+    }
+    if (res.status !== 200) {
+      await res.body.dump();
+      throw this.authError(res.status, `the token server ${realm.origin}${realm.pathname} refused`);
+    }
+    const body = (await res.body.json()) as {
+      token?: string;
+      access_token?: string;
+      expires_in?: number;
+    };
+    const token = body.token ?? body.access_token;
+    if (!token)
+      throw new TsbuildError(
+        'REGISTRY_PROTOCOL',
+        `${realm.origin}: the token server sent no token`,
+      );
+    // Docker's default lifetime is 60 s; keep a margin.
+    return { token, until: Date.now() + Math.max((body.expires_in ?? 60) - 10, 5) * 1000 };
+  }
+
+  // ------------------------------------------------------------ errors
+
+  private tried(): string {
+    const c = this.credentials;
+    return c ? `credentials of ${c.username || 'a token'} from ${c.source}` : 'no credentials';
+  }
+
+  private authError(status: number, what: string): TsbuildError {
+    return new TsbuildError(
+      status === 403 ? 'REGISTRY_DENIED' : 'REGISTRY_UNAUTHORIZED',
+      `${this.host}: ${what} (HTTP ${status}; tried ${this.tried()})`,
+      { host: this.host, status },
+    );
+  }
+
+  private failed(res: Response, what: string, subject: string | undefined): TsbuildError {
+    const status = res.status;
+    void res.body.dump?.().catch(() => undefined);
+    if (status === 401 || status === 403)
+      return this.authError(
+        status,
+        `${subject ?? what}: ${status === 401 ? 'authentication required' : 'denied'}`,
+      );
+    if (status === 404)
+      return new TsbuildError('REGISTRY_NOT_FOUND', `${this.host}: ${subject ?? what}: not found`, {
+        host: this.host,
+        status,
+      });
+    return new TsbuildError('REGISTRY_ERROR', `${this.host}: ${what}: HTTP ${status}`, {
+      host: this.host,
+      status,
+    });
+  }
+
+  private networkError(e: unknown, what: string): TsbuildError {
+    if (e instanceof TsbuildError) return e;
+    const err = e as NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException };
+    if (err.name === 'AbortError' || this.opts.signal?.aborted) return e as TsbuildError;
+    const code = err.code ?? err.cause?.code ?? '';
+    const unknownHost = code === 'ENOTFOUND' || code === 'EAI_AGAIN';
+    return new TsbuildError(
+      unknownHost ? 'REGISTRY_UNKNOWN_HOST' : 'REGISTRY_CONNECTION',
+      `${this.host}: ${what}: ${unknownHost ? 'unknown host' : (err.cause?.message ?? err.message)}${code ? ` (${code})` : ''}`,
+      { host: this.host, code },
+    );
+  }
+}
+
+const pull = (repo: string) => `repository:${repo}:pull`;
+const push = (repo: string) => `repository:${repo}:pull,push`;
+
+function answered(r: Dispatcher.ResponseData): Response {
+  return { status: r.statusCode, headers: r.headers, body: r.body };
+}
+
+function header(res: Response, name: string): string | undefined {
+  const v = res.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+function emptyBody(): Response['body'] {
+  return Object.assign(Readable.from([]), {
+    dump: async () => undefined,
+    arrayBuffer: async () => new ArrayBuffer(0),
+    json: async () => ({}),
+    text: async () => '',
+  }) as unknown as Response['body'];
+}
+
+/** `Bearer realm="…",service="…",scope="…"` → scheme and params. */
+export function parseChallenge(
+  h: string,
+): { scheme: string; params: Record<string, string> } | undefined {
+  const m = /^\s*(\w+)\s*(.*)$/.exec(h);
+  if (!m) return undefined;
+  const params: Record<string, string> = {};
+  const re = /(\w+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^,\s]*))/g;
+  for (let p = re.exec(m[2]!); p; p = re.exec(m[2]!))
+    params[p[1]!.toLowerCase()] = (p[2] ?? p[3] ?? '').replace(/\\(.)/g, '$1');
+  return { scheme: m[1]!.toLowerCase(), params };
+}
+
+function retryable(e: unknown): boolean {
+  const err = e as NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException };
+  if (err?.name === 'AbortError') return false;
+  if (e instanceof TsbuildError) return e.code === 'REGISTRY_CONNECTION';
+  const code = err?.code ?? err?.cause?.code;
+  return code !== undefined && NETWORK_CODES.has(code);
+}
+
+async function backoff(attempt: number, retryAfter: string | undefined, signal?: AbortSignal) {
+  const asked =
+    retryAfter !== undefined && /^\d+$/.test(retryAfter) ? Number(retryAfter) * 1000 : 0;
+  const ms =
+    Math.min(Math.max(asked, 100 * 2 ** (attempt - 1)), 10_000) * (0.75 + Math.random() / 2);
+  await sleep(ms, undefined, signal ? { signal } : {});
+}
+
+function withQuery(location: string, key: string, value: string): string {
+  const u = new URL(location);
+  u.searchParams.set(key, value);
+  return u.toString();
+}
+
+async function* chunked(input: Readable, size: number): AsyncGenerator<Buffer> {
+  let held: Buffer[] = [];
+  let n = 0;
+  for await (const c of input) {
+    held.push(c as Buffer);
+    n += (c as Buffer).length;
+    while (n >= size) {
+      const all = Buffer.concat(held, n);
+      yield all.subarray(0, size);
+      held = [all.subarray(size)];
+      n -= size;
+    }
+  }
+  if (n > 0) yield Buffer.concat(held, n);
+}
+
+/** The system CAs and the registry's own from certs.d, as dockerd trusts them. */
+function cas(host: string, certsDir = '/etc/docker/certs.d'): string[] {
+  const dir = join(certsDir, host);
+  let extra: string[] = [];
+  try {
+    extra = readdirSync(dir)
+      .filter((f) => f.endsWith('.crt'))
+      .map((f) => readFileSync(join(dir, f), 'utf8'));
+  } catch {
+    // No directory for this host: the system CAs alone.
+  }
+  return [...rootCertificates, ...extra];
+}
+
+function sniffMediaType(bytes: Buffer): string {
+  try {
+    return (JSON.parse(bytes.toString('utf8')) as { mediaType?: string }).mediaType ?? '';
+  } catch {
+    return '';
+  }
+}

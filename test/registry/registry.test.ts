@@ -1,0 +1,309 @@
+/**
+ * The registry client against Debian's distribution registry on loopback
+ * (test/setup/registry.ts): the issue's registry lab end to end (push a base,
+ * build FROM it, push the child: only the new layer goes up, the base's is
+ * mounted; pull back: only missing layers come down), interop with skopeo,
+ * the three auth modes, login/logout, and the faults: unknown host, 401, 404,
+ * a blob with the wrong digest, a registry that is gone — each a clear error
+ * and the store as it was.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { images } from '../../src/api/images.js';
+import { pull, type PullEvent } from '../../src/api/pull.js';
+import { push, type PushEvent } from '../../src/api/push.js';
+import { rmi, tag } from '../../src/api/tag.js';
+import { rejected } from '../helpers/caught.js';
+import { cli } from '../helpers/cli.js';
+import { tempRoot } from '../helpers/tmp.js';
+import { startRegistry, type Registry } from '../setup/registry.js';
+import { buildIn, contextOf, flatten, storeWithBusybox } from '../build/harness.js';
+
+const run = promisify(execFile);
+const lines = (events: (PullEvent | PushEvent)[]) =>
+  events.map((e) => `${e.id ? `${e.id}: ` : ''}${e.status}`);
+
+let reg: Registry;
+let a: string; // machine A's store, busybox imported
+const env = { HOME: '/nonexistent' };
+
+beforeAll(async () => {
+  reg = await startRegistry({ deleteEnabled: true });
+  a = await storeWithBusybox();
+}, 60_000);
+
+afterAll(async () => {
+  await reg?.stop();
+});
+
+describe('the registry lab', () => {
+  it('push a base, build FROM it, push the child: the base layer is mounted, only the new one goes up', async () => {
+    const base = `${reg.host}/lab/base:1`;
+    await tag({ root: a, source: 'busybox:latest', target: base });
+    const first: PushEvent[] = [];
+    const pushed = await push({ root: a, env, reference: base, onEvent: (e) => first.push(e) });
+    expect(lines(first)[0]).toBe(`The push refers to repository [${reg.host}/lab/base]`);
+    expect(lines(first).filter((l) => l.endsWith(': Pushed'))).toHaveLength(1);
+    expect(lines(first).at(-1)).toBe(`1: digest: ${pushed.digest} size: ${pushed.size}`);
+
+    // Pushing it again uploads nothing.
+    const again: PushEvent[] = [];
+    await push({ root: a, env, reference: base, onEvent: (e) => again.push(e) });
+    expect(lines(again).filter((l) => l.includes('Layer already exists'))).toHaveLength(1);
+    expect(lines(again).some((l) => l.endsWith('Pushed'))).toBe(false);
+
+    const ctx = contextOf({
+      Dockerfile: `FROM ${base}\nRUN echo child > /child.txt\n`,
+    });
+    await buildIn(a, { context: ctx, tags: [`${reg.host}/lab/child:1`] });
+    const child: PushEvent[] = [];
+    const before = (await reg.requests()).length;
+    await push({
+      root: a,
+      env,
+      reference: `${reg.host}/lab/child:1`,
+      onEvent: (e) => child.push(e),
+    });
+    expect(lines(child).filter((l) => l.includes('Mounted from lab/base'))).toHaveLength(1);
+    expect(lines(child).filter((l) => l.endsWith(': Pushed'))).toHaveLength(1);
+    const log = (await reg.requests()).slice(before);
+    // One blob upload for the layer and one for the config; the base layer was mounted.
+    expect(log.filter((l) => l.startsWith('PUT /v2/lab/child/blobs/uploads/'))).toHaveLength(2);
+    expect(log.some((l) => l.startsWith('POST /v2/lab/child/blobs/uploads/?mount='))).toBe(true);
+  });
+
+  it('skopeo reads what tsbuild pushed, byte for byte', async () => {
+    const { stdout } = await run('skopeo', [
+      'inspect',
+      '--tls-verify=false',
+      '--raw',
+      `docker://${reg.host}/lab/child:1`,
+    ]);
+    const m = JSON.parse(stdout) as { mediaType: string; layers: { mediaType: string }[] };
+    expect(m.mediaType).toBe('application/vnd.docker.distribution.manifest.v2+json');
+    expect(m.layers.map((l) => l.mediaType)).toEqual([
+      'application/vnd.docker.image.rootfs.diff.tar.gzip',
+      'application/vnd.docker.image.rootfs.diff.tar.gzip',
+    ]);
+    const dir = join(tempRoot('tsbuild-skopeo-'), 'oci');
+    await run('skopeo', [
+      'copy',
+      '--insecure-policy',
+      '--src-tls-verify=false',
+      `docker://${reg.host}/lab/child:1`,
+      `oci:${dir}:child`,
+    ]);
+    expect(existsSync(join(dir, 'index.json'))).toBe(true);
+  });
+
+  it('delete the image locally and pull it back: only the missing layer comes down', async () => {
+    await rmi({ root: a, image: `${reg.host}/lab/child:1` });
+    const events: PullEvent[] = [];
+    const r = await pull({
+      root: a,
+      env,
+      reference: `${reg.host}/lab/child:1`,
+      onEvent: (e) => events.push(e),
+    });
+    expect(lines(events).filter((l) => l.endsWith('Already exists'))).toHaveLength(1);
+    expect(lines(events).filter((l) => l.endsWith('Pull complete'))).toHaveLength(1);
+    expect(lines(events).at(-1)).toBe(`Status: Downloaded newer image for ${reg.host}/lab/child:1`);
+    expect(readFileSync(join(await flatten(a, r.reference), 'child.txt'), 'utf8')).toBe('child\n');
+  });
+
+  it('a fresh store builds FROM the pushed image: the FROM pulls it', async () => {
+    const b = tempRoot('tsbuild-machine-b-');
+    const ctx = contextOf({
+      Dockerfile: `FROM ${reg.host}/lab/child:1\nRUN cat /child.txt > /again.txt\n`,
+    });
+    const r = await buildIn(b, { context: ctx, tags: ['grandchild'] });
+    const pulls = r.events.filter((e) => e.type === 'pull');
+    expect(pulls.map((e) => (e as { status: string }).status)).toContain(
+      `Status: Downloaded newer image for ${reg.host}/lab/child:1`,
+    );
+    expect(readFileSync(join(await flatten(b, 'grandchild'), 'again.txt'), 'utf8')).toBe('child\n');
+    // --pull: the registry is asked again; nothing new, nothing downloaded.
+    const again = await buildIn(b, { context: ctx, tags: ['grandchild'], pull: true });
+    expect(
+      again.events.some(
+        (e) =>
+          e.type === 'pull' &&
+          e.status === `Status: Image is up to date for ${reg.host}/lab/child:1`,
+      ),
+    ).toBe(true);
+    expect(again.id).toBe(r.id);
+  });
+
+  it('what skopeo pushes, tsbuild pulls and builds FROM', async () => {
+    const src = await storeWithBusybox();
+    await run('skopeo', [
+      'copy',
+      '--insecure-policy',
+      '--dest-tls-verify=false',
+      `oci:${src}:docker.io/library/busybox:latest`,
+      `docker://${reg.host}/skopeo/bb:2`,
+    ]);
+    const c = tempRoot('tsbuild-machine-c-');
+    const ctx = contextOf({ Dockerfile: `FROM ${reg.host}/skopeo/bb:2\nRUN echo ok > /ok\n` });
+    await buildIn(c, { context: ctx, tags: ['from-skopeo'] });
+    expect(readFileSync(join(await flatten(c, 'from-skopeo'), 'ok'), 'utf8')).toBe('ok\n');
+  });
+
+  it('the CLI prints what docker prints', async () => {
+    const root = tempRoot('tsbuild-cli-pull-');
+    const r = await cli(['pull', '--root', root, `${reg.host}/lab/base:1`], { env });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(
+      new RegExp(
+        `^1: Pulling from lab/base\\n[0-9a-f]{12}: Pulling fs layer\\n[0-9a-f]{12}: Pull complete\\nDigest: sha256:[0-9a-f]{64}\\nStatus: Downloaded newer image for ${reg.host}/lab/base:1\\n${reg.host}/lab/base:1\\n$`,
+      ),
+    );
+    const p = await cli(['push', '--root', root, `${reg.host}/lab/base:1`], { env });
+    expect(p.code).toBe(0);
+    expect(p.stdout).toMatch(/: Layer already exists\n1: digest: sha256:[0-9a-f]{64} size: \d+\n$/);
+  });
+});
+
+describe('auth', () => {
+  it('htpasswd: anonymous push is refused naming what was tried; login, push, logout', async () => {
+    const locked = await startRegistry({ auth: 'htpasswd' });
+    try {
+      const home = tempRoot('tsbuild-home-');
+      const henv = { HOME: home };
+      const ref = `${locked.host}/priv/bb:1`;
+      await tag({ root: a, source: 'busybox:latest', target: ref });
+      const anon = await rejected(push({ root: a, env: henv, reference: ref }));
+      expect(anon).toMatchObject({ code: 'REGISTRY_UNAUTHORIZED' });
+      expect(anon.message).toContain('no credentials');
+
+      const wrong = await cli(['login', '-u', 'alice', '--password-stdin', locked.host], {
+        env: henv,
+        stdin: 'not-her-password\n',
+      });
+      expect(wrong.code).toBe(1);
+      expect(wrong.stderr).toContain('alice');
+      expect(wrong.stderr).not.toContain('not-her-password');
+
+      const ok = await cli(['login', '-u', 'alice', '--password-stdin', locked.host], {
+        env: henv,
+        stdin: 'alice-pw\n',
+      });
+      expect(ok).toMatchObject({ code: 0, stdout: 'Login Succeeded\n' });
+      const config = JSON.parse(readFileSync(join(home, '.docker/config.json'), 'utf8')) as {
+        auths: Record<string, { auth: string }>;
+      };
+      expect(Buffer.from(config.auths[locked.host]!.auth, 'base64').toString()).toBe(
+        'alice:alice-pw',
+      );
+      await push({ root: a, env: henv, reference: ref });
+      const fresh = tempRoot('tsbuild-priv-pull-');
+      await pull({ root: fresh, env: henv, reference: ref });
+
+      const out = await cli(['logout', locked.host], { env: henv });
+      expect(out.stdout).toBe(`Removing login credentials for ${locked.host}\n`);
+      const gone = await rejected(pull({ root: tempRoot('x-'), env: henv, reference: ref }));
+      expect(gone).toMatchObject({ code: 'REGISTRY_UNAUTHORIZED' });
+    } finally {
+      await locked.stop();
+    }
+  });
+
+  it('token auth: anonymous pulls get a pull token; pushes need a user; tokens are per scope', async () => {
+    const tok = await startRegistry({ auth: 'token' });
+    try {
+      const home = tempRoot('tsbuild-home-');
+      mkdirSync(join(home, '.docker'));
+      writeFileSync(
+        join(home, '.docker/config.json'),
+        JSON.stringify({
+          auths: { [tok.host]: { auth: Buffer.from('alice:alice-pw').toString('base64') } },
+        }),
+      );
+      const ref = `${tok.host}/team/bb:1`;
+      await tag({ root: a, source: 'busybox:latest', target: ref });
+      const denied = await rejected(push({ root: a, env, reference: ref }));
+      expect(denied.code).toMatch(/REGISTRY_(UNAUTHORIZED|DENIED)/);
+      await push({ root: a, env: { HOME: home }, reference: ref });
+      expect(tok.token!.issued).toContainEqual({
+        user: 'alice',
+        scope: 'repository:team/bb:pull,push',
+      });
+      const anonymous = await pull({ root: tempRoot('tsbuild-anon-'), env, reference: ref });
+      expect(anonymous.id).toMatch(/^sha256:/);
+      expect(
+        tok.token!.issued.some(
+          (t) => t.user === undefined && t.scope === 'repository:team/bb:pull',
+        ),
+      ).toBe(true);
+    } finally {
+      await tok.stop();
+    }
+  });
+});
+
+describe('faults: a clear error, and the store as it was', () => {
+  const snapshot = (root: string) =>
+    JSON.stringify([
+      readdirSync(join(root, 'blobs/sha256')).sort(),
+      readFileSync(join(root, 'index.json'), 'utf8'),
+    ]);
+
+  it('an unknown tag, an unknown repository, an unknown host', async () => {
+    const root = await storeWithBusybox();
+    const before = snapshot(root);
+    const tagMissing = await rejected(pull({ root, env, reference: `${reg.host}/lab/base:nope` }));
+    expect(tagMissing).toMatchObject({ code: 'REGISTRY_NOT_FOUND' });
+    expect(tagMissing.message).toContain('lab/base:nope');
+    const host = await rejected(pull({ root, env, reference: 'registry.invalid:5000/x:1' }));
+    expect(host).toMatchObject({ code: 'REGISTRY_UNKNOWN_HOST' });
+    expect(snapshot(root)).toBe(before);
+  });
+
+  it('a blob whose bytes do not match its digest: DIGEST_MISMATCH, nothing kept', async () => {
+    const bad = await startRegistry();
+    try {
+      const src = await storeWithBusybox();
+      const ref = `${bad.host}/bad/bb:1`;
+      await tag({ root: src, source: 'busybox:latest', target: ref });
+      await push({ root: src, env, reference: ref });
+      // Corrupt every layer-sized blob in the registry's storage.
+      const blobs = join(bad.storage, 'docker/registry/v2/blobs/sha256');
+      for (const d of readdirSync(blobs))
+        for (const h of readdirSync(join(blobs, d))) {
+          const data = join(blobs, d, h, 'data');
+          const bytes = readFileSync(data);
+          if (bytes.length > 4096) {
+            bytes.writeUInt8(bytes.readUInt8(bytes.length - 100) ^ 0xff, bytes.length - 100);
+            writeFileSync(data, bytes);
+          }
+        }
+      const root = tempRoot('tsbuild-bad-');
+      mkdirSync(join(root, 'blobs/sha256'), { recursive: true });
+      const e = await rejected(pull({ root, env, reference: ref }));
+      // The gzip stream's own CRC may catch the flipped byte first.
+      expect([e.code, e.message]).toEqual([
+        expect.stringMatching(/^(DIGEST_MISMATCH|BAD_ARCHIVE)$/),
+        expect.stringContaining(ref),
+      ]);
+      expect((await images({ root })).length).toBe(0);
+      expect(readdirSync(join(root, 'blobs/sha256'))).toEqual([]);
+    } finally {
+      await bad.stop();
+    }
+  });
+
+  it('a registry that is gone: retried, then REGISTRY_CONNECTION, the store as it was', async () => {
+    const gone = await startRegistry();
+    const host = gone.host;
+    await gone.stop();
+    const root = await storeWithBusybox();
+    const before = snapshot(root);
+    const e = await rejected(pull({ root, env, reference: `${host}/x/y:1` }));
+    expect(e).toMatchObject({ code: 'REGISTRY_CONNECTION' });
+    expect(e.message).toContain(host);
+    expect(snapshot(root)).toBe(before);
+  });
+});

@@ -38,6 +38,12 @@ export interface BuildRequest extends StoreOptions {
   pull?: boolean;
   /** Registries (`host:port`) that may be reached over plain http; loopback always may. */
   insecureRegistries?: string[];
+  /** Shared caches to read: `type=registry,ref=host/repo:tag` (or just the ref). */
+  cacheFrom?: string[];
+  /** Where to export this build's cache: `type=registry,ref=host/repo:tag[,mode=min|max]`. */
+  cacheTo?: string;
+  /** Push every tag once the image is built (`build --push`). */
+  push?: boolean;
   labels?: Record<string, string>;
   /** The default network of RUN steps; `default` is docker's (isolated here: `none` unless `RUN --network=host`). */
   network?: 'default' | 'host' | 'none';

@@ -30,7 +30,9 @@ import { pickSnapshotter } from '../runtime/snapshot/index.js';
 import { writeOwner } from '../runtime/snapshot/owner.js';
 import { removeSnapshotDir } from '../runtime/snapshot/stale.js';
 import { withLock } from '../store/lock.js';
+import { exportCache, importCache, parseCacheSpec } from './cache-registry.js';
 import { pullInto } from './pull.js';
+import { pushFrom } from './push.js';
 import type { Store } from '../store/store.js';
 import { digestHex, sha256 } from '../util/digest.js';
 import type { BuildRequest, BuildResult } from './build-types.js';
@@ -50,6 +52,8 @@ export type { BuildRequest, BuildResult, BuildEvent };
  */
 export async function build(req: BuildRequest): Promise<BuildResult> {
   const platform = checkPlatform(req.platform);
+  if (req.push && (req.tags ?? []).length === 0)
+    throw new TsbuildError('USAGE', '--push needs a name to push to: give one with -t');
   const store = await openStore(req);
   const emit = req.onEvent ?? (() => undefined);
   await sweepStaleBuilds(join(store.root, 'tmp'));
@@ -88,6 +92,22 @@ export async function build(req: BuildRequest): Promise<BuildResult> {
       local ? join(store.root, 'context-cache', `${contextId(context, req)}.json`) : undefined,
     );
     const session = new IngestSession(store);
+    const registry = {
+      ...(req.env ? { env: req.env } : {}),
+      ...(req.insecureRegistries ? { insecureRegistries: req.insecureRegistries } : {}),
+      ...(req.signal ? { signal: req.signal } : {}),
+    };
+    const cacheTo =
+      req.cacheTo === undefined ? undefined : parseCacheSpec(req.cacheTo, '--cache-to');
+    const shared =
+      req.cacheFrom && req.cacheFrom.length > 0 && !req.noCache
+        ? await importCache(
+            store,
+            session,
+            req.cacheFrom.map((c) => parseCacheSpec(c, '--cache-from')),
+            registry,
+          )
+        : undefined;
     const deps: BuildDeps = {
       store,
       runner: once(() => pickRunner(req.runtime ?? 'auto')),
@@ -105,6 +125,7 @@ export async function build(req: BuildRequest): Promise<BuildResult> {
       logDir: join(store.root, 'logs'),
       putLayer: (tar, source, summary) => session.putTar(tar, source, { summary }),
       emit,
+      ...(shared ? { remoteCache: shared.lookup } : {}),
       signal: req.signal ?? new AbortController().signal,
       noCache: req.noCache ?? false,
       explain: req.explainCache ?? false,
@@ -133,10 +154,30 @@ export async function build(req: BuildRequest): Promise<BuildResult> {
         throw e;
       });
       const out = await finishImage(deps, state, req, baseCounts(graph, images));
+      if (cacheTo) {
+        // min: the steps of the image built; max: every step of every stage.
+        const exported = steps.filter((s) => cacheTo.mode === 'max' || s.stage === graph.target);
+        const r = await exportCache(
+          store,
+          exported.map((s) => s.key),
+          cacheTo,
+          registry,
+        );
+        emit({ type: 'push', ref: cacheTo.ref, status: `cache: ${r.records} records exported` });
+      }
+      if (req.push)
+        for (const tag of out.tags)
+          await pushFrom(store, {
+            reference: tag,
+            ...registry,
+            onEvent: (e) =>
+              emit({ type: 'push', ref: tag, ...(e.id ? { id: e.id } : {}), status: e.status }),
+          });
       emit({ type: 'result', id: out.id, digest: out.digest, tags: out.tags });
       return { ...out, steps };
     } finally {
       await hasher.save().catch(() => undefined);
+      await shared?.close();
     }
   } finally {
     await context?.close();
@@ -232,11 +273,19 @@ async function resolveImages(
           ? stage.from.imageSpan
           : (stage.steps.find((st) => st.instruction.kind === 'COPY' && st.instruction.from === ref)
               ?.instruction.span ?? stage.from.span);
+      // The registry's errors name host and repository already; others get the reference.
       const at = (e: TsbuildError) =>
-        new DockerfileError(e.code, `${ref}: ${e.message}`, span, {
-          ...e.data,
-          sourceLine: df.lines[span.line - 1],
-        });
+        new DockerfileError(
+          e.code,
+          e.message.includes(ref.split('/').pop()!.split(/[:@]/)[0]!)
+            ? e.message
+            : `${ref}: ${e.message}`,
+          span,
+          {
+            ...e.data,
+            sourceLine: df.lines[span.line - 1],
+          },
+        );
       let state = req.pull ? undefined : await imageState(store, ref).catch(missing);
       if (state === undefined) {
         try {

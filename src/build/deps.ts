@@ -28,6 +28,11 @@ export interface BuildDeps {
    */
   putLayer(tar: Readable, source: string, summary?: TarSummary): Promise<Descriptor>;
   emit(event: BuildEvent): void;
+  /**
+   * Asked on a local cache miss (`--cache-from`): true when it has made `key` a
+   * local record (layer and config in the store) from a shared cache.
+   */
+  remoteCache?: (key: string) => Promise<boolean>;
   signal: AbortSignal;
   noCache: boolean;
   explain: boolean;

@@ -74,5 +74,7 @@ export type BuildEvent =
    * lines, `id` the layer's short digest when the line is about one.
    */
   | { type: 'pull'; ref: string; id?: string; status: string }
+  /** After the build: `--push` and `--cache-to`, docker push's lines. */
+  | { type: 'push'; ref: string; id?: string; status: string }
   /** The build's result: docker prints `Successfully built <id12>` and one `Successfully tagged` per tag. */
   | { type: 'result'; id: string; digest: string; tags: string[] };

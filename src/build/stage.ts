@@ -174,7 +174,13 @@ async function lookup(
   deps: BuildDeps,
   key: string,
 ): Promise<{ state: (s: StageState, plan: Plan) => StageState } | undefined> {
-  const record = await deps.store.cache.get(key);
+  let record = await deps.store.cache.get(key);
+  if (
+    (!record?.config || (record.layer && !(await deps.store.blobs.has(record.layer.digest)))) &&
+    deps.remoteCache
+  ) {
+    if (await deps.remoteCache(key)) record = await deps.store.cache.get(key);
+  }
   if (!record?.config) return undefined;
   const { blobs } = deps.store;
   if (record.layer && !(await blobs.has(record.layer.digest))) return undefined;

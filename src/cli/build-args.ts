@@ -26,6 +26,9 @@ Options:
       --build-arg list     Set build-time variables (K=V, or K to take it from the environment)
       --allow-insecure-http  Allow a git or remote context over plain http to a host that is not this machine
       --insecure-registry list  A registry (host:port) to pull bases from over plain http
+      --cache-from list    A shared cache to use: type=registry,ref=HOST/REPO:TAG
+      --cache-to string    Export the build's cache: type=registry,ref=HOST/REPO:TAG[,mode=min|max]
+      --push               Push every tag once built
       --explain-cache      Say, for each cache miss, what changed since the closest earlier build
   -f, --file string        Name of the Dockerfile (default: PATH/Dockerfile; "-" reads stdin)
       --iidfile string     Write the image ID to the file
@@ -67,6 +70,9 @@ const OPTIONS = {
   'explain-cache': { type: 'boolean' },
   'allow-insecure-http': { type: 'boolean' },
   'insecure-registry': { type: 'string', multiple: true },
+  'cache-from': { type: 'string', multiple: true },
+  'cache-to': { type: 'string' },
+  push: { type: 'boolean' },
 } as const;
 
 export const PROGRESS_MODES = ['auto', 'plain', 'tty', 'json', 'quiet'] as const;
@@ -133,6 +139,9 @@ export function parseBuildArgs(
     explainCache: v['explain-cache'] ?? (progress === 'json' ? true : undefined),
     allowInsecureHttp: v['allow-insecure-http'],
     insecureRegistries: insecureRegistries(v['insecure-registry'], env),
+    cacheFrom: v['cache-from'],
+    cacheTo: v['cache-to'],
+    push: v.push,
   };
   for (const key of Object.keys(request) as (keyof BuildRequest)[])
     if (request[key] === undefined) delete request[key];

@@ -167,6 +167,101 @@ describe('the registry lab', () => {
   });
 });
 
+describe('a build cache shared through the registry', () => {
+  it('machine B builds with --cache-from what machine A exported: no RUN runs, the same image', async () => {
+    const base = `${reg.host}/shared/base:1`;
+    await tag({ root: a, source: 'busybox:latest', target: base });
+    await push({ root: a, env, reference: base });
+    const dockerfile = [
+      `FROM ${base}`,
+      'RUN echo one > /one && echo ran-one',
+      'COPY msg.txt /msg.txt',
+      'RUN cat /msg.txt /one > /both && echo ran-two',
+      'ENV DONE=1',
+    ].join('\n');
+    const ctxA = contextOf({ Dockerfile: `${dockerfile}\n`, 'msg.txt': 'shared\n' });
+    const cacheRef = `${reg.host}/shared/cache:main`;
+    const onA = await buildIn(a, {
+      context: ctxA,
+      tags: ['app-a'],
+      cacheTo: `type=registry,ref=${cacheRef},mode=max`,
+    });
+    expect(onA.output).toContain('ran-two');
+    expect(onA.events).toContainEqual({
+      type: 'push',
+      ref: cacheRef,
+      status: 'cache: 4 records exported',
+    });
+
+    // Machine B: a fresh store, the same sources in another folder.
+    const b = tempRoot('tsbuild-machine-b-cache-');
+    const ctxB = contextOf({ Dockerfile: `${dockerfile}\n`, 'msg.txt': 'shared\n' });
+    const before = (await reg.requests()).length;
+    const onB = await buildIn(b, {
+      context: ctxB,
+      tags: ['app-b'],
+      cacheFrom: [`type=registry,ref=${cacheRef}`],
+    });
+    expect(onB.output).toBe(''); // no RUN ran
+    expect(Object.values(onB.cached)).toEqual([true, true, true, true]);
+    expect(onB.id).toBe(onA.id);
+    expect(onB.digest).toBe(onA.digest);
+    expect(readFileSync(join(await flatten(b, 'app-b'), 'both'), 'utf8')).toBe('shared\none\n');
+    // It pulled the base's layer and the three step layers, nothing twice.
+    const gets = (await reg.requests())
+      .slice(before)
+      .filter((l) => /^GET \/v2\/.*\/blobs\//.test(l));
+    expect(new Set(gets).size).toBe(gets.length);
+
+    // A changed source: the steps before it still come from the cache, the rest run.
+    const ctxC = contextOf({ Dockerfile: `${dockerfile}\n`, 'msg.txt': 'changed\n' });
+    const c = tempRoot('tsbuild-machine-c-cache-');
+    const onC = await buildIn(c, { context: ctxC, tags: ['app-c'], cacheFrom: [cacheRef] });
+    expect(onC.output).not.toContain('ran-one');
+    expect(onC.output).toContain('ran-two');
+  });
+
+  /** busybox pushed as `name`, for a test that needs a base in the registry of its own. */
+  const pushedBase = async (name: string) => {
+    const ref = `${reg.host}/${name}`;
+    await tag({ root: a, source: 'busybox:latest', target: ref });
+    await push({ root: a, env, reference: ref });
+    return ref;
+  };
+
+  it('a cache ref that does not exist yet is an empty cache; an image is not a cache', async () => {
+    const base = await pushedBase('nocache/base:1');
+    const ctx = contextOf({ Dockerfile: `FROM ${base}\nRUN echo fresh\n` });
+    const r = await buildIn(tempRoot('tsbuild-nocache-'), {
+      context: ctx,
+      cacheFrom: [`type=registry,ref=${reg.host}/nothing/here:1`],
+    });
+    expect(r.output).toContain('fresh');
+    const e = await rejected(
+      buildIn(tempRoot('tsbuild-notcache-'), {
+        context: ctx,
+        cacheFrom: [`${reg.host}/lab/base:1`],
+      }),
+    );
+    expect(e).toMatchObject({ code: 'NOT_A_CACHE' });
+  });
+
+  it('build --push pushes every tag once built', async () => {
+    const base = await pushedBase('pushed/base:1');
+    const ctx = contextOf({ Dockerfile: `FROM ${base}\nRUN echo pushed > /p\n` });
+    const ref = `${reg.host}/lab/pushed:1`;
+    const r = await buildIn(a, { context: ctx, tags: [ref], push: true });
+    expect(r.events.some((e) => e.type === 'push' && e.status.startsWith('1: digest: '))).toBe(
+      true,
+    );
+    const fresh = tempRoot('tsbuild-pushed-');
+    const back = await pull({ root: fresh, env, reference: ref });
+    expect(back.id).toBe(r.id);
+    const noTag = await rejected(buildIn(a, { context: ctx, push: true }));
+    expect(noTag.message).toContain('--push needs a name');
+  });
+});
+
 describe('auth', () => {
   it('htpasswd: anonymous push is refused naming what was tried; login, push, logout', async () => {
     const locked = await startRegistry({ auth: 'htpasswd' });

@@ -58,6 +58,7 @@ export class PlainProgress implements Progress {
       case 'warning':
         return this.write({ to: 'err', text: `${e.message}\n` });
       case 'pull':
+      case 'push':
         return this.write({ to: 'out', text: `${e.id ? `${e.id}: ` : ''}${e.status}\n` });
       case 'step': {
         const header = e.onbuild

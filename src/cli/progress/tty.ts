@@ -74,6 +74,9 @@ export class TtyProgress implements Progress {
         // Only the outcome: per-layer lines would scroll the live view away.
         if (e.status.startsWith('Status: ')) this.notes.push(`${e.ref}: ${e.status.slice(8)}`);
         return;
+      case 'push':
+        if (/digest: |^cache: /.test(e.status)) this.notes.push(`${e.ref}: ${e.status}`);
+        return;
       case 'step':
         this.steps.set(e.step, {
           label: this.label(e.stage),

@@ -1,0 +1,249 @@
+/**
+ * A build cache shared through a registry: `--cache-to type=registry,ref=R`
+ * and `--cache-from type=registry,ref=R`.
+ *
+ * The export is an OCI artifact at R: a manifest whose config
+ * (`application/vnd.tsbuild.cache.v1+json`) lists cache records — key, the
+ * key's input, the step's exact image config, and its layer (diff ID and the
+ * gzip blob that holds it) — and whose layers are those blobs, so the
+ * registry keeps them (and garbage-collects them with it). `mode=min` exports
+ * the steps of the image built; `mode=max` every step of every stage.
+ *
+ * The import reads the list before the build; a step whose key is in it and
+ * not in the local cache is satisfied from it: the layer is pulled (checked
+ * against both digests), the config stored, the record written. Only the layers
+ * of steps that hit are pulled, and no RUN of theirs runs.
+ */
+import { TsbuildError } from '../errors.js';
+import { MediaType, type Descriptor, type Manifest } from '../image/types.js';
+import { formatReference, parseReference, type Reference } from '../image/reference.js';
+import type { RegistryClient } from '../registry/client.js';
+import type { CacheRecord } from '../store/cache.js';
+import type { Store } from '../store/store.js';
+import { sha256 } from '../util/digest.js';
+import { Readable } from 'node:stream';
+import type { IngestSession } from './ingest.js';
+import { clientFor } from './pull.js';
+
+export const CACHE_CONFIG_TYPE = 'application/vnd.tsbuild.cache.v1+json';
+
+export interface CacheSpec {
+  type: 'registry';
+  ref: string;
+  mode?: 'min' | 'max';
+}
+
+interface ExportedRecord {
+  key: string;
+  input: unknown;
+  /** The step's image config, byte for byte (its digest is the state id). */
+  config: string;
+  layer?: { diffID: string; blob: Descriptor };
+}
+
+interface CacheConfig {
+  tsbuildCache: 1;
+  records: ExportedRecord[];
+}
+
+export interface RegistryOptions {
+  env?: NodeJS.ProcessEnv;
+  insecureRegistries?: string[];
+  signal?: AbortSignal;
+}
+
+/** `type=registry,ref=host/repo:tag,mode=max` → a CacheSpec; a bare reference means type=registry. */
+export function parseCacheSpec(text: string, flag: string): CacheSpec {
+  const fields = new Map<string, string>();
+  if (!text.includes('=')) fields.set('ref', text);
+  else
+    for (const part of text.split(',')) {
+      const eq = part.indexOf('=');
+      if (eq < 0)
+        throw new TsbuildError(
+          'USAGE',
+          `${flag} ${text}: ${JSON.stringify(part)} is not key=value`,
+        );
+      fields.set(part.slice(0, eq).trim(), part.slice(eq + 1).trim());
+    }
+  const type = fields.get('type') ?? 'registry';
+  if (type !== 'registry')
+    throw new TsbuildError('USAGE', `${flag} ${text}: only type=registry is supported`);
+  const ref = fields.get('ref');
+  if (!ref) throw new TsbuildError('USAGE', `${flag} ${text}: ref= is required`);
+  parseReference(ref);
+  const mode = fields.get('mode');
+  if (mode !== undefined && mode !== 'min' && mode !== 'max')
+    throw new TsbuildError('USAGE', `${flag} ${text}: mode is min or max`);
+  return { type: 'registry', ref, ...(mode ? { mode } : {}) };
+}
+
+/** Export the records of `keys` (in build order) to `spec.ref`. */
+export async function exportCache(
+  store: Store,
+  keys: string[],
+  spec: CacheSpec,
+  opts: RegistryOptions,
+): Promise<{ digest: string; records: number }> {
+  const ref = parseReference(spec.ref);
+  const client = clientFor(ref, opts);
+  try {
+    const records: ExportedRecord[] = [];
+    const blobs = new Map<string, Descriptor>();
+    for (const key of new Set(keys)) {
+      const record = await store.cache.get(key);
+      if (!record?.config) continue;
+      const config = (await store.blobs.read(record.config)).toString('utf8');
+      const out: ExportedRecord = { key, input: record.input, config };
+      if (record.layer) {
+        const blob = await store.compressedLayer(record.layer.digest, 'gzip');
+        if (!blobs.has(blob.digest)) {
+          if ((await client.headBlob(ref.path, blob.digest)) === undefined)
+            await client.uploadBlob(ref.path, blob.digest, blob.size, () =>
+              store.blobs.open(blob.digest),
+            );
+          blobs.set(blob.digest, blob);
+        }
+        out.layer = { diffID: record.layer.digest, blob };
+      }
+      records.push(out);
+    }
+    const configBytes = Buffer.from(
+      JSON.stringify({ tsbuildCache: 1, records } satisfies CacheConfig),
+    );
+    const configDesc: Descriptor = {
+      mediaType: CACHE_CONFIG_TYPE,
+      digest: sha256(configBytes),
+      size: configBytes.length,
+    };
+    if ((await client.headBlob(ref.path, configDesc.digest)) === undefined)
+      await client.uploadBlob(ref.path, configDesc.digest, configBytes.length, () =>
+        Readable.from([configBytes]),
+      );
+    const manifest: Manifest = {
+      schemaVersion: 2,
+      mediaType: MediaType.ociManifest,
+      config: configDesc,
+      layers: [...blobs.values()],
+    };
+    const bytes = Buffer.from(JSON.stringify(manifest));
+    await client.putManifest(ref.path, ref.tag ?? 'latest', bytes, MediaType.ociManifest);
+    return { digest: sha256(bytes), records: records.length };
+  } finally {
+    await client.close();
+  }
+}
+
+/**
+ * The records at `spec.ref`, as a function the build asks on a local miss:
+ * true when it has made the key a local hit (layer pulled, config and record
+ * stored). A cache ref that does not exist yet is an empty cache, as BuildKit
+ * treats it; one that is not a tsbuild cache is an error.
+ */
+export async function importCache(
+  store: Store,
+  session: IngestSession,
+  specs: CacheSpec[],
+  opts: RegistryOptions,
+): Promise<{ lookup: (key: string) => Promise<boolean>; close: () => Promise<void> }> {
+  const sources: {
+    ref: Reference;
+    client: RegistryClient;
+    records: Map<string, ExportedRecord>;
+  }[] = [];
+  for (const spec of specs) {
+    const ref = parseReference(spec.ref);
+    const client = clientFor(ref, opts);
+    sources.push({ ref, client, records: await readRecords(client, ref) });
+  }
+  const lookup = async (key: string): Promise<boolean> => {
+    for (const { ref, client, records } of sources) {
+      const r = records.get(key);
+      if (!r || !consistent(r)) continue;
+      const config = Buffer.from(r.config, 'utf8');
+      let layer: Descriptor | undefined;
+      if (r.layer) {
+        const { diffID, blob } = r.layer;
+        layer = (await store.blobs.has(diffID))
+          ? { mediaType: MediaType.ociLayer, digest: diffID, size: await store.blobs.size(diffID) }
+          : await session.putLayer(client.blobStream(ref.path, blob.digest), 'gzip', {
+              diffID,
+              blobDigest: blob.digest,
+              source: `cache ${formatReference(ref)}: layer ${blob.digest}`,
+            });
+        await store.addLayerSource(diffID, {
+          registry: ref.domain,
+          repository: ref.path,
+          digest: blob.digest,
+          mediaType: blob.mediaType,
+          size: blob.size,
+        });
+      }
+      const stored = await session.putBytes(config);
+      const now = new Date().toISOString();
+      const record: CacheRecord = {
+        key,
+        input: r.input,
+        config: stored.digest,
+        created: now,
+        lastUsed: now,
+      };
+      if (layer) record.layer = layer;
+      await store.cache.put(record);
+      return true;
+    }
+    return false;
+  };
+  return {
+    lookup,
+    close: async () => {
+      for (const s of sources) await s.client.close();
+    },
+  };
+}
+
+async function readRecords(
+  client: RegistryClient,
+  ref: Reference,
+): Promise<Map<string, ExportedRecord>> {
+  let manifest: Manifest;
+  try {
+    const m = await client.getManifest(ref.path, ref.digest ?? ref.tag ?? 'latest');
+    manifest = JSON.parse(m.bytes.toString('utf8')) as Manifest;
+  } catch (e) {
+    if (e instanceof TsbuildError && e.code === 'REGISTRY_NOT_FOUND') return new Map();
+    throw e;
+  }
+  if (manifest.config?.mediaType !== CACHE_CONFIG_TYPE)
+    throw new TsbuildError(
+      'NOT_A_CACHE',
+      `--cache-from ${formatReference(ref)}: not a tsbuild cache (its config is ${manifest.config?.mediaType ?? 'missing'}); export one with --cache-to type=registry,ref=…`,
+      { reference: formatReference(ref) },
+    );
+  const chunks: Buffer[] = [];
+  for await (const c of client.blobStream(ref.path, manifest.config.digest))
+    chunks.push(c as Buffer);
+  const bytes = Buffer.concat(chunks);
+  if (sha256(bytes) !== manifest.config.digest)
+    throw new TsbuildError(
+      'DIGEST_MISMATCH',
+      `${formatReference(ref)}: the cache config does not match its digest`,
+    );
+  const config = JSON.parse(bytes.toString('utf8')) as CacheConfig;
+  const out = new Map<string, ExportedRecord>();
+  for (const r of config.records ?? []) {
+    // The config must be the one the key says the step made: its digest is checked on use.
+    out.set(r.key, r);
+  }
+  return out;
+}
+
+/** A record whose config says it ends with its layer (or has none): anything else is not used. */
+function consistent(r: ExportedRecord): boolean {
+  try {
+    const diffIDs = (JSON.parse(r.config) as { rootfs?: { diff_ids?: string[] } }).rootfs?.diff_ids;
+    return r.layer === undefined || diffIDs?.at(-1) === r.layer.diffID;
+  } catch {
+    return false;
+  }
+}

@@ -86,7 +86,10 @@ export async function pullInto(store: Store, req: PullRequest): Promise<PullResu
     emit({ status: `${ref.digest ?? ref.tag}: Pulling from ${familiarPath(ref)}` });
     const top = await client.getManifest(ref.path, ref.digest ?? ref.tag!);
     const image = await resolvePlatform(client, ref, top);
-    const manifest = parseJson<Manifest>(image.bytes, `manifest ${image.digest}`);
+    const manifest = parseJson<Manifest>(
+      image.bytes,
+      `${formatReference(ref)}: manifest ${image.digest}`,
+    );
     if (!manifest.config || !Array.isArray(manifest.layers))
       throw protocol(ref, `manifest ${image.digest} has no config or layers`);
     const configBytes = await readAll(client.blobStream(ref.path, manifest.config.digest));
@@ -96,7 +99,10 @@ export async function pullInto(store: Store, req: PullRequest): Promise<PullResu
         `${formatReference(ref)}: the config blob's digest is ${sha256(configBytes)}, not ${manifest.config.digest}`,
         { expected: manifest.config.digest },
       );
-    const config = parseJson<ImageConfig>(configBytes, `config ${manifest.config.digest}`);
+    const config = parseJson<ImageConfig>(
+      configBytes,
+      `${formatReference(ref)}: config ${manifest.config.digest}`,
+    );
     const diffIDs = config.rootfs?.diff_ids ?? [];
     if (diffIDs.length !== manifest.layers.length)
       throw protocol(ref, `manifest and config disagree on the number of layers`);
@@ -145,7 +151,10 @@ async function resolvePlatform(
   ref: Reference,
   m: FetchedManifest,
 ): Promise<FetchedManifest> {
-  const type = m.mediaType || parseJson<{ mediaType?: string }>(m.bytes, 'manifest').mediaType;
+  const type =
+    m.mediaType ||
+    parseJson<{ mediaType?: string }>(m.bytes, `${formatReference(ref)}: manifest ${m.digest}`)
+      .mediaType;
   if (isManifestType(type)) return m;
   if (!isIndexType(type)) {
     if (
@@ -158,7 +167,7 @@ async function resolvePlatform(
       );
     throw protocol(ref, `unknown manifest media type ${JSON.stringify(type)}`);
   }
-  const index = parseJson<ImageIndex>(m.bytes, `index ${m.digest}`);
+  const index = parseJson<ImageIndex>(m.bytes, `${formatReference(ref)}: index ${m.digest}`);
   const host = hostPlatform();
   const match = (index.manifests ?? []).find(
     (d) =>
@@ -208,11 +217,19 @@ async function pullLayers(
         };
       } else {
         emit({ id, status: 'Pulling fs layer' });
-        out[i] = await session.putLayer(client.blobStream(ref.path, blob.digest), compression, {
-          diffID,
-          blobDigest: blob.digest,
-          source: `${formatReference(ref)}: layer ${blob.digest}`,
-        });
+        // A download that broke off is the cause, not the tar or gzip error it leads to.
+        const download = client.blobStream(ref.path, blob.digest);
+        let broke: unknown;
+        download.once('error', (e) => (broke ??= e));
+        out[i] = await session
+          .putLayer(download, compression, {
+            diffID,
+            blobDigest: blob.digest,
+            source: `${formatReference(ref)}: layer ${blob.digest}`,
+          })
+          .catch((e: unknown) => {
+            throw broke ?? e;
+          });
         emit({ id, status: 'Pull complete' });
       }
       await store.addLayerSource(diffID, {

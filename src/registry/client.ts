@@ -114,12 +114,24 @@ export class RegistryClient {
 
   async getManifest(repo: string, ref: string): Promise<FetchedManifest> {
     const path = `/v2/${repo}/manifests/${ref}`;
-    const res = await this.send('GET', path, {
-      scope: pull(repo),
-      headers: { accept: MANIFEST_TYPES },
-    });
-    if (res.status !== 200) throw this.failed(res, path, `${repo}:${ref}`);
-    const bytes = Buffer.from(await res.body.arrayBuffer());
+    const attempts = this.opts.attempts ?? 5;
+    let res: Response;
+    let bytes: Buffer;
+    for (let attempt = 1; ; attempt++) {
+      res = await this.send('GET', path, {
+        scope: pull(repo),
+        headers: { accept: MANIFEST_TYPES },
+      });
+      if (res.status !== 200) throw this.failed(res, path, `${repo}:${ref}`);
+      try {
+        bytes = Buffer.from(await res.body.arrayBuffer());
+        break;
+      } catch (e) {
+        // The body broke off after the headers: ask again, as for a dropped connection.
+        if (attempt >= attempts || !retryable(e)) throw this.networkError(e, `GET ${path}`);
+        await backoff(attempt, undefined, this.opts.signal);
+      }
+    }
     const mediaType = header(res, 'content-type')?.split(';')[0]?.trim() ?? '';
     const digest = sha256(bytes);
     if (ref.startsWith('sha256:') && digest !== ref)
@@ -250,8 +262,10 @@ export class RegistryClient {
         await this.uploadOnce(repo, digest, size, open, opts.chunk);
         return;
       } catch (e) {
-        if (attempt >= attempts || !retryable(e)) throw e;
-        await backoff(attempt, undefined, this.opts.signal);
+        // A 429/5xx on a streamed PUT or PATCH cannot be repeated alone: start over.
+        if (attempt >= attempts || !(retryable(e) || busy(e))) throw e;
+        const after = e instanceof TsbuildError ? e.data.retryAfter : undefined;
+        await backoff(attempt, typeof after === 'string' ? after : undefined, this.opts.signal);
       }
     }
   }
@@ -464,11 +478,16 @@ export class RegistryClient {
       await res.body.dump();
       throw this.authError(res.status, `the token server ${realm.origin}${realm.pathname} refused`);
     }
-    const body = (await res.body.json()) as {
-      token?: string;
-      access_token?: string;
-      expires_in?: number;
-    };
+    let body: { token?: string; access_token?: string; expires_in?: number };
+    try {
+      body = (await res.body.json()) as typeof body;
+    } catch (e) {
+      if (retryable(e)) throw this.networkError(e, `token from ${realm.origin}`);
+      throw new TsbuildError(
+        'REGISTRY_PROTOCOL',
+        `${realm.origin}: the token server's answer is not JSON (${(e as Error).message})`,
+      );
+    }
     const token = body.token ?? body.access_token;
     if (!token)
       throw new TsbuildError(
@@ -507,9 +526,11 @@ export class RegistryClient {
         host: this.host,
         status,
       });
+    const retryAfter = header(res, 'retry-after');
     return new TsbuildError('REGISTRY_ERROR', `${this.host}: ${what}: HTTP ${status}`, {
       host: this.host,
       status,
+      ...(retryAfter !== undefined ? { retryAfter } : {}),
     });
   }
 
@@ -567,6 +588,15 @@ function retryable(e: unknown): boolean {
   if (e instanceof TsbuildError) return e.code === 'REGISTRY_CONNECTION';
   const code = err?.code ?? err?.cause?.code;
   return code !== undefined && NETWORK_CODES.has(code);
+}
+
+/** The registry said "later" (429, 5xx) to a request that could not be repeated alone. */
+function busy(e: unknown): boolean {
+  return (
+    e instanceof TsbuildError &&
+    e.code === 'REGISTRY_ERROR' &&
+    RETRY_STATUS.has(e.data.status as number)
+  );
 }
 
 async function backoff(attempt: number, retryAfter: string | undefined, signal?: AbortSignal) {

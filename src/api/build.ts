@@ -25,12 +25,13 @@ import { parseDockerfile, type ParsedDockerfile } from '../dockerfile/parse.js';
 import { formatPlatform, hostPlatform } from '../dockerfile/scope.js';
 import { buildStageGraph, type StageGraph } from '../dockerfile/stages.js';
 import { DockerfileError, TsbuildError } from '../errors.js';
+import type { Descriptor, ImageConfig } from '../image/types.js';
 import { pickRunner } from '../runtime/run/pick.js';
 import { pickSnapshotter } from '../runtime/snapshot/index.js';
 import { writeOwner } from '../runtime/snapshot/owner.js';
 import { removeSnapshotDir } from '../runtime/snapshot/stale.js';
 import { withLock } from '../store/lock.js';
-import { exportCache, importCache, parseCacheSpec } from './cache-registry.js';
+import { classicMatch, exportCache, importCache, parseCacheSpec } from './cache-registry.js';
 import { pullInto } from './pull.js';
 import { pushFrom } from './push.js';
 import type { Store } from '../store/store.js';
@@ -108,6 +109,21 @@ export async function build(req: BuildRequest): Promise<BuildResult> {
             registry,
           )
         : undefined;
+    // --cache-from IMAGE: pulled like a base, then matched step by step (classicMatch).
+    const cacheImages: { config: ImageConfig; layers: Descriptor[] }[] = [];
+    for (const ref of shared?.images ?? []) {
+      await pullInto(store, {
+        reference: ref,
+        ...registry,
+        onEvent: (e) =>
+          emit({ type: 'pull', ref, ...(e.id ? { id: e.id } : {}), status: e.status }),
+      });
+      const record = await store.resolve(ref);
+      cacheImages.push({
+        config: await store.config(record),
+        layers: (await store.manifest(record)).layers,
+      });
+    }
     const deps: BuildDeps = {
       store,
       runner: once(() => pickRunner(req.runtime ?? 'auto')),
@@ -126,6 +142,17 @@ export async function build(req: BuildRequest): Promise<BuildResult> {
       putLayer: (tar, source, summary) => session.putTar(tar, source, { summary }),
       emit,
       ...(shared ? { remoteCache: shared.lookup } : {}),
+      ...(cacheImages.length > 0
+        ? {
+            imageCache: async (state, plan) => {
+              for (const image of cacheImages) {
+                const hit = classicMatch(image, state, plan.history, plan.effect?.kind);
+                if (hit) return hit;
+              }
+              return undefined;
+            },
+          }
+        : {}),
       signal: req.signal ?? new AbortController().signal,
       noCache: req.noCache ?? false,
       explain: req.explainCache ?? false,

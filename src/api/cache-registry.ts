@@ -15,7 +15,7 @@
  * of steps that hit are pulled, and no RUN of theirs runs.
  */
 import { TsbuildError } from '../errors.js';
-import { MediaType, type Descriptor, type Manifest } from '../image/types.js';
+import { MediaType, type Descriptor, type ImageConfig, type Manifest } from '../image/types.js';
 import { formatReference, parseReference, type Reference } from '../image/reference.js';
 import type { RegistryClient } from '../registry/client.js';
 import type { CacheRecord } from '../store/cache.js';
@@ -138,23 +138,37 @@ export async function exportCache(
  * The records at `spec.ref`, as a function the build asks on a local miss:
  * true when it has made the key a local hit (layer pulled, config and record
  * stored). A cache ref that does not exist yet is an empty cache, as BuildKit
- * treats it; one that is not a tsbuild cache is an error.
+ * treats it; one that names an image is listed in `images`, for classicMatch.
  */
 export async function importCache(
   store: Store,
   session: IngestSession,
   specs: CacheSpec[],
   opts: RegistryOptions,
-): Promise<{ lookup: (key: string) => Promise<boolean>; close: () => Promise<void> }> {
+): Promise<{
+  lookup: (key: string) => Promise<boolean>;
+  /** The refs that named images, not caches: Docker classic's --cache-from IMAGE. */
+  images: string[];
+  close: () => Promise<void>;
+}> {
   const sources: {
     ref: Reference;
     client: RegistryClient;
     records: Map<string, ExportedRecord>;
   }[] = [];
+  const images: string[] = [];
   for (const spec of specs) {
     const ref = parseReference(spec.ref);
     const client = clientFor(ref, opts);
-    sources.push({ ref, client, records: await readRecords(client, ref) });
+    const records = await readRecords(client, ref).catch(async (e: unknown) => {
+      await client.close();
+      throw e;
+    });
+    if (records) sources.push({ ref, client, records });
+    else {
+      images.push(spec.ref);
+      await client.close();
+    }
   }
   const lookup = async (key: string): Promise<boolean> => {
     for (const { ref, client, records } of sources) {
@@ -196,16 +210,18 @@ export async function importCache(
   };
   return {
     lookup,
+    images,
     close: async () => {
       for (const s of sources) await s.client.close();
     },
   };
 }
 
+/** The records at `ref`; undefined when `ref` is an image rather than a cache. */
 async function readRecords(
   client: RegistryClient,
   ref: Reference,
-): Promise<Map<string, ExportedRecord>> {
+): Promise<Map<string, ExportedRecord> | undefined> {
   let manifest: Manifest;
   try {
     const m = await client.getManifest(ref.path, ref.digest ?? ref.tag ?? 'latest');
@@ -214,12 +230,7 @@ async function readRecords(
     if (e instanceof TsbuildError && e.code === 'REGISTRY_NOT_FOUND') return new Map();
     throw e;
   }
-  if (manifest.config?.mediaType !== CACHE_CONFIG_TYPE)
-    throw new TsbuildError(
-      'NOT_A_CACHE',
-      `--cache-from ${formatReference(ref)}: not a tsbuild cache (its config is ${manifest.config?.mediaType ?? 'missing'}); export one with --cache-to type=registry,ref=…`,
-      { reference: formatReference(ref) },
-    );
+  if (manifest.config?.mediaType !== CACHE_CONFIG_TYPE) return undefined;
   const chunks: Buffer[] = [];
   for await (const c of client.blobStream(ref.path, manifest.config.digest))
     chunks.push(c as Buffer);
@@ -246,4 +257,37 @@ function consistent(r: ExportedRecord): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * Docker classic's `--cache-from IMAGE`: a step reuses the layer `image` has
+ * where the build is, when the image's history and layers begin exactly as the
+ * state's, and its next history entry is the step's. COPY and ADD never match:
+ * BuildKit-style history (`COPY a /b # buildkit`) does not say what was copied,
+ * so a changed file would pass for the cached one.
+ */
+export function classicMatch(
+  image: { config: ImageConfig; layers: Descriptor[] },
+  state: { config: ImageConfig; layers: Descriptor[] },
+  history: string | undefined,
+  kind: 'run' | 'copy' | 'mkdir' | undefined,
+): { layer?: Descriptor } | undefined {
+  if (history === undefined || kind === 'copy') return undefined;
+  const theirs = image.config.history ?? [];
+  const ours = state.config.history ?? [];
+  const n = ours.length;
+  if (theirs.length <= n || image.layers.length < state.layers.length) return undefined;
+  for (let i = 0; i < n; i++)
+    if (
+      theirs[i]!.created_by !== ours[i]!.created_by ||
+      !theirs[i]!.empty_layer !== !ours[i]!.empty_layer
+    )
+      return undefined;
+  for (let i = 0; i < state.layers.length; i++)
+    if (image.layers[i]!.digest !== state.layers[i]!.digest) return undefined;
+  const next = theirs[n]!;
+  if (next.created_by !== history) return undefined;
+  if (next.empty_layer) return {};
+  const layer = image.layers[state.layers.length];
+  return layer ? { layer } : undefined;
 }

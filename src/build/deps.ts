@@ -11,7 +11,8 @@ import type { Store } from '../store/store.js';
 import type { BuildContext } from '../context/open.js';
 import type { FileHasher } from '../context/statcache.js';
 import type { BuildEvent } from './events.js';
-import type { PlatformSpec } from './state.js';
+import type { Plan } from './instructions/types.js';
+import type { PlatformSpec, StageState } from './state.js';
 
 export interface BuildDeps {
   store: Store;
@@ -33,6 +34,12 @@ export interface BuildDeps {
    * local record (layer and config in the store) from a shared cache.
    */
   remoteCache?: (key: string) => Promise<boolean>;
+  /**
+   * `--cache-from IMAGE`, Docker classic's way: a layer of that image that this
+   * step would make, found by matching history and layers; `{}` for a step that
+   * makes none; undefined when no image has it.
+   */
+  imageCache?: (state: StageState, plan: Plan) => Promise<{ layer?: Descriptor } | undefined>;
   signal: AbortSignal;
   noCache: boolean;
   explain: boolean;

@@ -95,9 +95,14 @@ export async function runStage(
       const k = cacheKey(keyInput(plan, step, sources, state, deps));
       key = k.key;
       const hit = missed ? undefined : await lookup(deps, key);
-      cached = hit !== undefined;
+      const reused = hit || missed || !deps.imageCache ? undefined : await deps.imageCache(state, plan);
+      cached = hit !== undefined || reused !== undefined;
       if (hit) {
         state = hit.state(state, plan);
+        deps.emit({ type: 'cached', stage: stage.index, step: number, key });
+      } else if (reused) {
+        // Docker classic's --cache-from: that image's layer, this step's own config.
+        state = await commit(deps, state, plan, reused.layer, key, k.input);
         deps.emit({ type: 'cached', stage: stage.index, step: number, key });
       } else {
         const explain: CacheExplanation = deps.noCache

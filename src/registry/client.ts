@@ -311,7 +311,7 @@ export class RegistryClient {
     }
     const put = await this.send('PUT', withQuery(location, 'digest', digest), {
       scope: push(repo),
-      body: open(),
+      body: open,
       headers: { 'content-type': 'application/octet-stream', 'content-length': String(size) },
       once: true,
     });
@@ -359,8 +359,9 @@ export class RegistryClient {
   }
 
   /**
-   * One request, with auth and retries. `once`: the body cannot be sent twice
-   * (a stream), so the request is not retried (the caller starts over).
+   * One request, with auth and retries. `once`: not repeated on a fault (an
+   * upload's PUT or PATCH: the caller starts over). A streamed body is given
+   * as a function that opens it, so an auth round trip can send it afresh.
    */
   private async send(
     method: string,
@@ -368,7 +369,7 @@ export class RegistryClient {
     o: {
       scope: string | undefined;
       headers?: Record<string, string>;
-      body?: Buffer | Readable;
+      body?: Buffer | (() => Readable);
       once?: boolean;
       redirects?: boolean;
     },
@@ -379,6 +380,7 @@ export class RegistryClient {
     let authTried = false;
     for (let attempt = 1; ; attempt++) {
       let res: Response;
+      const body = typeof o.body === 'function' ? o.body() : o.body;
       try {
         const auth = await this.authHeader(o.scope);
         res = answered(
@@ -386,12 +388,13 @@ export class RegistryClient {
             dispatcher: this.agent,
             method: method as Dispatcher.HttpMethod,
             headers: { ...o.headers, ...(auth ? { authorization: auth } : {}) },
-            ...(o.body !== undefined ? { body: o.body } : {}),
+            ...(body !== undefined ? { body } : {}),
             ...(o.redirects ? { maxRedirections: 10 } : {}),
             ...(this.opts.signal ? { signal: this.opts.signal } : {}),
           }),
         );
       } catch (e) {
+        if (body instanceof Readable) body.destroy();
         if (attempt >= attempts || !retryable(e))
           throw this.networkError(e, `${method} ${pathOrUrl}`);
         await backoff(attempt, undefined, this.opts.signal);
@@ -401,9 +404,9 @@ export class RegistryClient {
         authTried = true;
         const challenge = header(res, 'www-authenticate');
         await res.body.dump();
+        if (body instanceof Readable) body.destroy();
         if (await this.answer(challenge, o.scope)) {
           attempt--; // the auth round trip is not a failed attempt
-          if (o.once && o.body instanceof Readable) return this.send(method, pathOrUrl, o);
           continue;
         }
         return { ...res, body: emptyBody() };
@@ -537,7 +540,8 @@ export class RegistryClient {
   private networkError(e: unknown, what: string): TsbuildError {
     if (e instanceof TsbuildError) return e;
     const err = e as NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException };
-    if (err.name === 'AbortError' || this.opts.signal?.aborted) return e as TsbuildError;
+    // Our caller's abort passes through; undici's own "Request aborted" is a fault like any.
+    if (this.opts.signal?.aborted) return e as TsbuildError;
     const code = err.code ?? err.cause?.code ?? '';
     const unknownHost = code === 'ENOTFOUND' || code === 'EAI_AGAIN';
     return new TsbuildError(

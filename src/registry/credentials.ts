@@ -107,11 +107,13 @@ function findAuth(config: DockerConfig, key: string) {
   const auths = config.auths ?? {};
   if (auths[key]) return auths[key];
   // Keys written as https://host/ or http://host/v2/ by older clients.
-  for (const [k, v] of Object.entries(auths)) {
-    const host = k.replace(/^[a-z]+:\/\//i, '').replace(/\/.*$/, '');
-    if (host === key) return v;
-  }
+  for (const [k, v] of Object.entries(auths)) if (hostOfKey(k) === key) return v;
   return undefined;
+}
+
+/** `https://host:5000/v2/` → `host:5000`; Docker Hub's own key stays whole. */
+function hostOfKey(k: string): string {
+  return k === HUB_KEY ? k : k.replace(/^[a-z]+:\/\//i, '').replace(/\/.*$/, '');
 }
 
 /** `tsbuild login`: remember credentials for `domain`, in the helper when one is configured. */
@@ -151,8 +153,10 @@ export async function eraseCredentials(domain: string, env: NodeJS.ProcessEnv): 
       () => true,
       () => false,
     );
-  if (config.auths && key in config.auths) {
-    delete config.auths[key];
+  // As docker logout: the key as written by older clients (https://host/, http://host/v2/) too.
+  const keys = Object.keys(config.auths ?? {}).filter((k) => k === key || hostOfKey(k) === key);
+  if (keys.length > 0) {
+    for (const k of keys) delete config.auths![k];
     found = true;
     await writeConfig(config, env);
   }

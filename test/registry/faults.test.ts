@@ -4,7 +4,7 @@
  * cuts bodies, answers 429/503, drops uploads and kills the registry part way.
  * Each case ends in a retry that succeeds or a clear error, the store as it was.
  */
-import { readFileSync, readdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { images } from '../../src/api/images.js';
@@ -14,7 +14,7 @@ import { tag } from '../../src/api/tag.js';
 import { rejected } from '../helpers/caught.js';
 import { tempRoot } from '../helpers/tmp.js';
 import { startFaultProxy, restartRegistry, type FaultProxy } from '../setup/fault-proxy.js';
-import { startRegistry, type Registry } from '../setup/registry.js';
+import { TOKEN_SERVICE, startRegistry, type Registry } from '../setup/registry.js';
 import { storeWithBusybox } from '../build/harness.js';
 
 const env = { HOME: '/nonexistent' };
@@ -193,6 +193,27 @@ describe('push through faults', () => {
     }
   });
 
+  it('chunked: a PATCH dropped part way and a 503 to another: the upload starts over, the push succeeds', async () => {
+    const target = await startRegistry();
+    try {
+      proxy = await startFaultProxy(target.url);
+      proxy.dropUploadOnce(/^PATCH /, 100_000);
+      const patches = () => proxy.log.filter((s) => s.method === 'PATCH').length;
+      proxy.failFirst((m) => m === 'PATCH' && patches() > 2, 1, 503, 0);
+      const ref = `${proxy.host}/chunks/x:1`;
+      await tag({ root: src, source: 'busybox:latest', target: ref });
+      const r = await push({ root: src, env, reference: ref, chunkSize: 256 << 10 });
+      expect(proxy.log.filter((s) => s.fault).map((s) => `${s.method} ${s.fault}`)).toEqual([
+        'PATCH drop upload after 100000',
+        'PATCH status 503',
+      ]);
+      const back = await pull({ root: tempRoot('tsbuild-back-'), env, reference: ref });
+      expect(back.digest).toBe(r.digest);
+    } finally {
+      await target.stop();
+    }
+  });
+
   it('503 for the upload PUT: retried, the push succeeds', async () => {
     const target = await startRegistry();
     try {
@@ -204,6 +225,32 @@ describe('push through faults', () => {
       expect(r.digest).toMatch(/^sha256:/);
     } finally {
       await target.stop();
+    }
+  });
+
+  it('a 401 to a streamed upload PUT (a token gone stale): a new token, the bytes sent again', async () => {
+    const tok = await startRegistry({ auth: 'token' });
+    try {
+      proxy = await startFaultProxy(tok.url);
+      const home = tempRoot('tsbuild-home-');
+      mkdirSync(join(home, '.docker'));
+      writeFileSync(
+        join(home, '.docker/config.json'),
+        JSON.stringify({
+          auths: { [proxy.host]: { auth: Buffer.from('alice:alice-pw').toString('base64') } },
+        }),
+      );
+      const challenge = `Bearer realm="${tok.token!.url}/token",service="${TOKEN_SERVICE}",scope="repository:stale/x:pull,push"`;
+      proxy.failFirst(/^PUT .*\/blobs\/uploads\//, 1, 401, undefined, {
+        'www-authenticate': challenge,
+      });
+      const ref = `${proxy.host}/stale/x:1`;
+      await tag({ root: src, source: 'busybox:latest', target: ref });
+      const r = await push({ root: src, env: { HOME: home }, reference: ref });
+      const back = await pull({ root: tempRoot('tsbuild-back-'), env, reference: ref });
+      expect(back.digest).toBe(r.digest);
+    } finally {
+      await tok.stop();
     }
   });
 

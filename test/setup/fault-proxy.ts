@@ -67,7 +67,13 @@ export interface FaultProxy {
   /** The next matching response is whole but short: its first `bytes`, Content-Length to match. */
   truncateOnce(match: Match, bytes: number): void;
   /** The first `times` matching requests get `status` (and `Retry-After: retryAfter`). */
-  failFirst(match: Match, times: number, status: number, retryAfter?: number): void;
+  failFirst(
+    match: Match,
+    times: number,
+    status: number,
+    retryAfter?: number,
+    headers?: Record<string, string>,
+  ): void;
   /** The next matching request's connection is dropped after `bytes` of its body. */
   dropUploadOnce(match: Match, bytes: number): void;
   /** When the next matching response has sent `bytes` of its body: run `fn`, cut the connection. */
@@ -121,10 +127,11 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
     cutOnce: (match, bytes) => add(match, 1, `cut after ${bytes}`, () => ({ cutAfter: bytes })),
     truncateOnce: (match, bytes) =>
       add(match, 1, `truncate to ${bytes}`, () => ({ truncateTo: bytes })),
-    failFirst: (match, times, status, retryAfter) =>
+    failFirst: (match, times, status, retryAfter, headers = {}) =>
       add(match, times, `status ${status}`, (req, res) => {
         req.resume();
         res.writeHead(status, {
+          ...headers,
           'content-type': 'application/json',
           ...(retryAfter !== undefined ? { 'retry-after': String(retryAfter) } : {}),
         });

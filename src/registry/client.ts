@@ -181,44 +181,64 @@ export class RegistryClient {
     digest: string,
     offset = 0,
   ): Promise<{ body: Readable; resumed: boolean }> {
+    const { body, skip } = await this.blobFrom(repo, digest, offset);
+    if (skip === 0) return { body, resumed: offset > 0 };
+    // No ranges here: the caller must start over.
+    body.destroy();
+    return { body: Readable.from([]), resumed: false };
+  }
+
+  /** The blob from `offset`: a 206, or a whole 200 whose first `skip` bytes are to be dropped. */
+  private async blobFrom(
+    repo: string,
+    digest: string,
+    offset: number,
+  ): Promise<{ body: Readable; skip: number }> {
     const path = `/v2/${repo}/blobs/${digest}`;
     const headers: Record<string, string> = offset > 0 ? { range: `bytes=${offset}-` } : {};
     const res = await this.send('GET', path, { scope: pull(repo), headers, redirects: true });
-    if (res.status === 200 || res.status === 206) {
-      if (offset > 0 && res.status === 200) {
-        // No ranges here: the caller must start over.
-        await res.body.dump();
-        return { body: Readable.from([]), resumed: false };
-      }
-      return { body: res.body as unknown as Readable, resumed: offset > 0 };
+    const body = res.body as unknown as Readable;
+    if (res.status === 206 && offset > 0) {
+      const start = /^bytes (\d+)-/.exec(header(res, 'content-range') ?? '')?.[1];
+      if (start === undefined || Number(start) === offset) return { body, skip: 0 };
+      body.destroy();
+      throw new TsbuildError(
+        'REGISTRY_PROTOCOL',
+        `${this.host}/${repo}: asked for ${digest} from byte ${offset}, got a range from ${start}`,
+        { digest },
+      );
     }
+    if (res.status === 200) return { body, skip: offset };
     throw this.failed(res, path, digest);
   }
 
   /**
    * A blob as one stream that survives dropped connections: each time the body
    * fails part way, the rest is asked for with a Range request (up to the
-   * client's attempts). Registries without ranges make it fail instead.
+   * client's attempts). A registry (or blob storage) without ranges sends it
+   * all again, and the bytes already passed on are skipped.
    */
   blobStream(repo: string, digest: string): Readable {
     const attempts = this.opts.attempts ?? 5;
     const signal = this.opts.signal;
-    const from = (offset: number) => this.getBlob(repo, digest, offset);
+    const from = (offset: number) => this.blobFrom(repo, digest, offset);
     const broke = (e: unknown) => this.networkError(e, `GET blob ${digest}`);
-    const cannotResume = new TsbuildError(
-      'REGISTRY_CONNECTION',
-      `${this.host}/${repo}: the download of ${digest} broke off and the registry cannot resume it`,
-      { digest },
-    );
     async function* gen(): AsyncGenerator<Buffer> {
       let offset = 0;
       for (let attempt = 1; ; attempt++) {
-        const { body, resumed } = await from(offset);
-        if (offset > 0 && !resumed) throw cannotResume;
+        const got = await from(offset);
+        let skip = got.skip;
         try {
-          for await (const chunk of body) {
-            offset += (chunk as Buffer).length;
-            yield chunk as Buffer;
+          for await (const c of got.body) {
+            let chunk = c as Buffer;
+            if (skip > 0) {
+              const drop = Math.min(skip, chunk.length);
+              skip -= drop;
+              chunk = chunk.subarray(drop);
+              if (chunk.length === 0) continue;
+            }
+            offset += chunk.length;
+            yield chunk;
           }
           return;
         } catch (e) {
@@ -464,23 +484,7 @@ export class RegistryClient {
     const headers: Record<string, string> = c
       ? { authorization: `Basic ${Buffer.from(`${c.username}:${c.password}`).toString('base64')}` }
       : {};
-    let res: Response;
-    try {
-      res = answered(
-        await request(realm.toString(), {
-          dispatcher: this.agent,
-          method: 'GET',
-          headers,
-          ...(this.opts.signal ? { signal: this.opts.signal } : {}),
-        }),
-      );
-    } catch (e) {
-      throw this.networkError(e, `token from ${realm.origin}`);
-    }
-    if (res.status !== 200) {
-      await res.body.dump();
-      throw this.authError(res.status, `the token server ${realm.origin}${realm.pathname} refused`);
-    }
+    const res = await this.tokenResponse(realm, headers);
     let body: { token?: string; access_token?: string; expires_in?: number };
     try {
       body = (await res.body.json()) as typeof body;
@@ -499,6 +503,46 @@ export class RegistryClient {
       );
     // Docker's default lifetime is 60 s; keep a margin.
     return { token, until: Date.now() + Math.max((body.expires_in ?? 60) - 10, 5) * 1000 };
+  }
+
+  /** The token server's 200, retried like the registry on a dropped connection, 429 or 5xx. */
+  private async tokenResponse(realm: URL, headers: Record<string, string>): Promise<Response> {
+    const attempts = this.opts.attempts ?? 5;
+    const what = `token from ${realm.origin}`;
+    for (let attempt = 1; ; attempt++) {
+      let res: Response;
+      try {
+        res = answered(
+          await request(realm.toString(), {
+            dispatcher: this.agent,
+            method: 'GET',
+            headers,
+            ...(this.opts.signal ? { signal: this.opts.signal } : {}),
+          }),
+        );
+      } catch (e) {
+        if (attempt >= attempts || !retryable(e)) throw this.networkError(e, what);
+        await backoff(attempt, undefined, this.opts.signal);
+        continue;
+      }
+      if (res.status === 200) return res;
+      await res.body.dump();
+      if (RETRY_STATUS.has(res.status) && attempt < attempts) {
+        await backoff(attempt, header(res, 'retry-after'), this.opts.signal);
+        continue;
+      }
+      // Only 401 and 403 are about the credentials; a server that is down is not.
+      if (res.status === 401 || res.status === 403)
+        throw this.authError(
+          res.status,
+          `the token server ${realm.origin}${realm.pathname} refused`,
+        );
+      throw new TsbuildError(
+        'REGISTRY_ERROR',
+        `${this.host}: the token server ${realm.origin}${realm.pathname}: HTTP ${res.status}`,
+        { host: this.host, status: res.status },
+      );
+    }
   }
 
   // ------------------------------------------------------------ errors

@@ -69,6 +69,23 @@ describe('pull through faults', () => {
     expect(from).toBeLessThanOrEqual(100_000);
   });
 
+  it('cut part way where ranges are not served: sent whole again, the bytes already had are skipped', async () => {
+    proxy = await startFaultProxy(reg.url);
+    proxy.noRanges();
+    proxy.cutOnce((m, p) => blobGet(m, p) && p.endsWith(layerDigest), 100_000);
+    const r = await pull({
+      root: tempRoot('tsbuild-norange-'),
+      env,
+      reference: `${proxy.host}/bb/x:1`,
+    });
+    expect(r.id).toMatch(/^sha256:/);
+    const gets = proxy.log.filter((s) => s.path.endsWith(layerDigest));
+    expect(gets.map((s) => [s.fault, s.range === undefined])).toEqual([
+      ['cut after 100000', true],
+      [undefined, false],
+    ]);
+  });
+
   it.each([
     [429, 1],
     [503, 0],
@@ -276,6 +293,50 @@ describe('push through faults', () => {
     } finally {
       await again?.stop();
       await dying.stop();
+    }
+  }, 60_000);
+});
+
+describe('auth through faults', () => {
+  it('the token server answering 503 twice, then 500 always: retried, then REGISTRY_ERROR (not a credentials error)', async () => {
+    const tok = await startRegistry({ auth: 'token' });
+    const tokens = await startFaultProxy(tok.token!.url);
+    try {
+      proxy = await startFaultProxy(tok.url);
+      // The registry's challenge, its realm moved behind a second proxy.
+      const challenge = (scope: string) => ({
+        'www-authenticate': `Bearer realm="http://${tokens.host}/token",service="${TOKEN_SERVICE}",scope="${scope}"`,
+      });
+      proxy.failFirst(/manifests\/1$/, 1, 401, undefined, challenge('repository:bb/t:pull'));
+      tokens.failFirst(/\/token/, 2, 503, 0);
+      await tag({ root: src, source: 'busybox:latest', target: `${tok.host}/bb/t:1` });
+      const home = tempRoot('tsbuild-home-');
+      mkdirSync(join(home, '.docker'));
+      writeFileSync(
+        join(home, '.docker/config.json'),
+        JSON.stringify({
+          auths: { [tok.host]: { auth: Buffer.from('alice:alice-pw').toString('base64') } },
+        }),
+      );
+      await push({ root: src, env: { HOME: home }, reference: `${tok.host}/bb/t:1` });
+      const r = await pull({
+        root: tempRoot('tsbuild-tok-'),
+        env,
+        reference: `${proxy.host}/bb/t:1`,
+      });
+      expect(r.id).toMatch(/^sha256:/);
+      expect(tokens.log.filter((s) => s.fault === 'status 503')).toHaveLength(2);
+
+      proxy.failFirst(/manifests\/1$/, 1, 401, undefined, challenge('repository:bb/t:pull'));
+      tokens.failFirst(/\/token/, 100, 500);
+      const e = await rejected(
+        pull({ root: tempRoot('tsbuild-tok-'), env, reference: `${proxy.host}/bb/t:1` }),
+      );
+      expect(e).toMatchObject({ code: 'REGISTRY_ERROR' });
+      expect(e.message).toContain(`the token server http://${tokens.host}/token: HTTP 500`);
+    } finally {
+      await tokens.close();
+      await tok.stop();
     }
   }, 60_000);
 });

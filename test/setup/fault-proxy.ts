@@ -80,6 +80,8 @@ export interface FaultProxy {
   killAfter(match: Match, bytes: number, fn: () => void): void;
   /** When the next matching request arrives: run `fn`, drop the connection unanswered. */
   killOnRequest(match: Match, fn: () => void): void;
+  /** From now on, Range headers are not passed on: a registry that always sends it all. */
+  noRanges(): void;
   /** Stop listening and drop every connection. */
   close(): Promise<void>;
 }
@@ -89,6 +91,7 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
   const rules: Rule[] = [];
   const log: Seen[] = [];
   const sockets = new Set<Socket>();
+  const opts = { ranges: true };
 
   const server = createServer((req, res) => {
     const path = req.url ?? '/';
@@ -107,6 +110,7 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
       if (r === 'handled') return;
       fault = r;
     }
+    if (!opts.ranges) delete req.headers.range;
     forward(req, res, target, fault);
   });
   server.on('connection', (s) => {
@@ -148,6 +152,7 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
         req.socket.destroy();
         return 'handled';
       }),
+    noRanges: () => void (opts.ranges = false),
     async close() {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       for (const s of sockets) s.destroy();

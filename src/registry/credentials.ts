@@ -76,7 +76,7 @@ export async function credentialsFor(
       throw e;
     });
     if (got) {
-      const { Username, Secret } = JSON.parse(got) as { Username?: string; Secret?: string };
+      const { Username, Secret } = helperAnswer(got, helper);
       if (Secret)
         return {
           username: Username ?? '',
@@ -101,6 +101,19 @@ export async function credentialsFor(
       },
     );
   return { username: plain.slice(0, colon), password: plain.slice(colon + 1), source };
+}
+
+/** `{"ServerURL":…,"Username":…,"Secret":…}`; a parse error would quote the secret, so it is not passed on. */
+function helperAnswer(text: string, helper: string): { Username?: string; Secret?: string } {
+  try {
+    return JSON.parse(text) as { Username?: string; Secret?: string };
+  } catch {
+    throw new TsbuildError(
+      'CREDENTIAL_HELPER_FAILED',
+      `docker-credential-${helper} get: its answer is not JSON`,
+      { helper: `docker-credential-${helper}` },
+    );
+  }
 }
 
 function findAuth(config: DockerConfig, key: string) {

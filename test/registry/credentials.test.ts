@@ -204,6 +204,16 @@ describe('credential helpers', () => {
     expect(await credentialsFor('reg.test', env)).toBeUndefined();
   });
 
+  it('a helper whose answer is not JSON: CREDENTIAL_HELPER_FAILED, without echoing it', async () => {
+    const h = fakeHelper();
+    writeFileSync(join(h.bin, 'creds', 'reg.test'), '{"Username":"u","Secret":"leak-Me-45"');
+    const env = envWith({ credsStore: 'fake' }, h.bin);
+    const e = await rejected(credentialsFor('reg.test', env));
+    expect(e).toMatchObject({ code: 'CREDENTIAL_HELPER_FAILED' });
+    expect(e.message).toContain('docker-credential-fake');
+    expect(e.message).not.toContain('leak-Me-45');
+  });
+
   it('a helper that is not installed: CREDENTIAL_HELPER_MISSING', async () => {
     const env = envWith({ credsStore: 'nosuch' });
     const e = await rejected(credentialsFor('reg.test', env));

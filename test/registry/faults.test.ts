@@ -5,6 +5,9 @@
  * Each case ends in a retry that succeeds or a clear error, the store as it was.
  */
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { once } from 'node:events';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { images } from '../../src/api/images.js';
@@ -339,4 +342,47 @@ describe('auth through faults', () => {
       await tok.stop();
     }
   }, 60_000);
+
+  it('a blob redirected to storage elsewhere: followed, and the Authorization stays with the registry', async () => {
+    const locked = await startRegistry({ auth: 'htpasswd' });
+    const basic = `Basic ${Buffer.from('alice:alice-pw').toString('base64')}`;
+    const bytes = Buffer.from(
+      await (
+        await fetch(`${reg.url}/v2/bb/x/blobs/${layerDigest}`, { redirect: 'follow' })
+      ).arrayBuffer(),
+    );
+    const seen: (string | undefined)[] = [];
+    const storage = createServer((req, res) => {
+      seen.push(req.headers.authorization);
+      res.writeHead(200, { 'content-length': String(bytes.length) }).end(bytes);
+    });
+    storage.listen(0, '127.0.0.1');
+    await once(storage, 'listening');
+    try {
+      proxy = await startFaultProxy(locked.url);
+      const ref = `${proxy.host}/redir/x:1`;
+      const home = tempRoot('tsbuild-home-');
+      mkdirSync(join(home, '.docker'));
+      writeFileSync(
+        join(home, '.docker/config.json'),
+        JSON.stringify({ auths: { [proxy.host]: { auth: basic.slice(6) } } }),
+      );
+      await tag({ root: src, source: 'busybox:latest', target: ref });
+      await push({ root: src, env: { HOME: home }, reference: ref });
+      const port = (storage.address() as AddressInfo).port;
+      proxy.failFirst((m, p) => blobGet(m, p) && p.endsWith(layerDigest), 1, 307, undefined, {
+        location: `http://127.0.0.1:${port}/blob?sig=1`,
+      });
+      const r = await pull({
+        root: tempRoot('tsbuild-redir-'),
+        env: { HOME: home },
+        reference: ref,
+      });
+      expect(r.id).toMatch(/^sha256:/);
+      expect(seen).toEqual([undefined]);
+    } finally {
+      storage.close();
+      await locked.stop();
+    }
+  });
 });

@@ -167,6 +167,68 @@ describe('the registry lab', () => {
   });
 });
 
+describe('manifest lists and uploads', () => {
+  it('an index picks the host platform; one without it is a clear error', async () => {
+    const ref = `${reg.host}/multi/app:base`;
+    await tag({ root: a, source: 'busybox:latest', target: ref });
+    const pushed = await push({ root: a, env, reference: ref });
+    const entry = (architecture: string) => ({
+      mediaType: 'application/vnd.docker.distribution.manifest.v2+json',
+      digest: pushed.digest,
+      size: pushed.size,
+      platform: { os: 'linux', architecture },
+    });
+    const putIndex = async (tagName: string, archs: string[]) => {
+      const body = JSON.stringify({
+        schemaVersion: 2,
+        mediaType: 'application/vnd.oci.image.index.v1+json',
+        manifests: archs.map(entry),
+      });
+      const res = await fetch(`${reg.url}/v2/multi/app/manifests/${tagName}`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/vnd.oci.image.index.v1+json' },
+        body,
+      });
+      expect(res.status).toBe(201);
+    };
+    await putIndex('1', ['s390x', 'amd64', 'arm64']);
+    const root = tempRoot('tsbuild-index-');
+    const r = await pull({ root, env, reference: `${reg.host}/multi/app:1` });
+    const direct = await pull({ root: tempRoot('tsbuild-direct-'), env, reference: ref });
+    expect(r.id).toBe(direct.id);
+    expect(r.digest).not.toBe(pushed.digest); // the index's digest is what Digest: names
+    await putIndex('2', ['s390x', 'ppc64le']);
+    const none = await rejected(pull({ root, env, reference: `${reg.host}/multi/app:2` }));
+    expect(none).toMatchObject({ code: 'NO_MATCHING_PLATFORM' });
+    expect(none.message).toMatch(/no image for linux\/amd64/);
+  });
+
+  it('a large layer goes up in chunks (PATCH), and comes back whole', async () => {
+    const ref = `${reg.host}/chunked/bb:1`;
+    // A layer this registry has never seen (nothing to mount): 300 kB of noise.
+    const ctx = contextOf({
+      Dockerfile: 'FROM busybox:latest\nRUN head -c 300000 /dev/urandom > /r\n',
+    });
+    const built = await buildIn(a, { context: ctx, tags: [ref] });
+    const before = (await reg.requests()).length;
+    const events: PushEvent[] = [];
+    await push({
+      root: a,
+      env,
+      reference: ref,
+      chunkSize: 64 << 10,
+      onEvent: (e) => events.push(e),
+    });
+    expect(lines(events).filter((l) => l.endsWith(': Pushed')).length).toBeGreaterThan(0);
+    const log = (await reg.requests()).slice(before);
+    expect(
+      log.filter((l) => l.startsWith('PATCH /v2/chunked/bb/blobs/uploads/')).length,
+    ).toBeGreaterThan(3);
+    const back = await pull({ root: tempRoot('tsbuild-chunked-'), env, reference: ref });
+    expect(back.id).toBe(built.id);
+  });
+});
+
 describe('a build cache shared through the registry', () => {
   it('machine B builds with --cache-from what machine A exported: no RUN runs, the same image', async () => {
     const base = `${reg.host}/shared/base:1`;

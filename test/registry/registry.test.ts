@@ -18,6 +18,7 @@ import { push, type PushEvent } from '../../src/api/push.js';
 import { rmi, tag } from '../../src/api/tag.js';
 import { rejected } from '../helpers/caught.js';
 import { cli } from '../helpers/cli.js';
+import { dockerOk } from '../helpers/docker.js';
 import { tempRoot } from '../helpers/tmp.js';
 import { startRegistry, type Registry } from '../setup/registry.js';
 import { buildIn, contextOf, flatten, storeWithBusybox } from '../build/harness.js';
@@ -97,6 +98,26 @@ describe('the registry lab', () => {
       `oci:${dir}:child`,
     ]);
     expect(existsSync(join(dir, 'index.json'))).toBe(true);
+  });
+
+  it('Docker 20.10 pulls and runs what tsbuild pushed; tsbuild pulls what Docker pushed', async () => {
+    await dockerOk(['pull', `${reg.host}/lab/child:1`]);
+    const ran = await dockerOk([
+      'run',
+      '--rm',
+      '--network=none',
+      `${reg.host}/lab/child:1`,
+      'cat',
+      '/child.txt',
+    ]);
+    expect(ran.stdout).toBe('child\n');
+    await dockerOk(['tag', `${reg.host}/lab/child:1`, `${reg.host}/fromdocker/child:2`]);
+    await dockerOk(['push', `${reg.host}/fromdocker/child:2`]);
+    const root = tempRoot('tsbuild-from-docker-');
+    const r = await pull({ root, env, reference: `${reg.host}/fromdocker/child:2` });
+    expect(readFileSync(join(await flatten(root, r.reference), 'child.txt'), 'utf8')).toBe(
+      'child\n',
+    );
   });
 
   it('delete the image locally and pull it back: only the missing layer comes down', async () => {

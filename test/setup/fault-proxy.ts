@@ -179,9 +179,14 @@ function forward(
     headers: req.headers as OutgoingHttpHeaders,
   });
   // Upstream gone (killed, refused): the client sees its connection dropped.
-  const drop = () => {
+  // Once a cut is under way, upstream's failures wait for it.
+  let cutting = false;
+  const cut = () => {
     req.socket.destroy();
     up.destroy();
+  };
+  const drop = () => {
+    if (!cutting) cut();
   };
   up.on('error', drop);
   let sent = 0;
@@ -214,8 +219,11 @@ function forward(
         return;
       }
       if (fault.cutAfter !== undefined && out + chunk.length >= fault.cutAfter) {
+        cutting = true;
         fault.hook?.();
-        res.write(chunk.subarray(0, fault.cutAfter - out), () => drop());
+        // A pause before the cut, so the client has read what was sent (undici drops
+        // what it still holds when the socket fails).
+        res.write(chunk.subarray(0, fault.cutAfter - out), () => setTimeout(cut, 100));
         answer.destroy();
         return;
       }

@@ -95,7 +95,8 @@ export async function runStage(
       const k = cacheKey(keyInput(plan, step, sources, state, deps));
       key = k.key;
       const hit = missed ? undefined : await lookup(deps, key);
-      const reused = hit || missed || !deps.imageCache ? undefined : await deps.imageCache(state, plan);
+      const reused =
+        hit || missed || !deps.imageCache ? undefined : await deps.imageCache(state, plan);
       cached = hit !== undefined || reused !== undefined;
       if (hit) {
         state = hit.state(state, plan);

@@ -300,13 +300,11 @@ async function resolveImages(
           ? stage.from.imageSpan
           : (stage.steps.find((st) => st.instruction.kind === 'COPY' && st.instruction.from === ref)
               ?.instruction.span ?? stage.from.span);
-      // The registry's errors name host and repository already; others get the reference.
+      // A registry's error names the image already; others get the reference, as BuildKit.
       const at = (e: TsbuildError) =>
         new DockerfileError(
           e.code,
-          e.message.includes(ref.split('/').pop()!.split(/[:@]/)[0]!)
-            ? e.message
-            : `${ref}: ${e.message}`,
+          e.message.includes(ref) ? e.message : `${ref}: ${e.message}`,
           span,
           {
             ...e.data,

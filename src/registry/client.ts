@@ -555,9 +555,16 @@ export class RegistryClient {
   private authError(status: number, what: string): TsbuildError {
     return new TsbuildError(
       status === 403 ? 'REGISTRY_DENIED' : 'REGISTRY_UNAUTHORIZED',
-      `${this.host}: ${what} (HTTP ${status}; tried ${this.tried()})`,
+      `${this.named(what)} (HTTP ${status}; tried ${this.tried()})`,
       { host: this.host, status },
     );
+  }
+
+  /** `host/repo:tag: …` for an image, as BuildKit says it; `host: …` for anything else. */
+  private named(what: string): string {
+    return /^[a-z0-9][^:\s]*:[^\s/]+: /.test(what) && !what.startsWith('sha256:')
+      ? `${this.host}/${what}`
+      : `${this.host}: ${what}`;
   }
 
   private failed(res: Response, what: string, subject: string | undefined): TsbuildError {
@@ -569,7 +576,7 @@ export class RegistryClient {
         `${subject ?? what}: ${status === 401 ? 'authentication required' : 'denied'}`,
       );
     if (status === 404)
-      return new TsbuildError('REGISTRY_NOT_FOUND', `${this.host}: ${subject ?? what}: not found`, {
+      return new TsbuildError('REGISTRY_NOT_FOUND', this.named(`${subject ?? what}: not found`), {
         host: this.host,
         status,
       });

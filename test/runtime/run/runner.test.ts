@@ -267,7 +267,9 @@ describe.each(['runc', 'crun', 'builtin'] as const)('runner %s', (kind) => {
 
   it('runs the command as pid 1 of its own pid namespace, named by the hostname', async () => {
     const r = await run({ args: ['sh', '-c', 'echo $$; hostname; ls /proc | grep -c "^[0-9]"'] });
-    expect(r.out).toBe('1\nbuildkitsandbox\n3\n'); // sh, ls and grep
+    // sh and ls, and grep when it has started by the time ls reads /proc: the host's
+    // namespace would show hundreds.
+    expect(r.out).toMatch(/^1\nbuildkitsandbox\n[23]\n$/);
   });
 
   it('shows the process only its own mounts, none of the host tree', async () => {

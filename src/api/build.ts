@@ -24,6 +24,7 @@ import { FileHasher } from '../context/statcache.js';
 import { parseDockerfile, type ParsedDockerfile } from '../dockerfile/parse.js';
 import { formatPlatform, hostPlatform } from '../dockerfile/scope.js';
 import { buildStageGraph, type StageGraph } from '../dockerfile/stages.js';
+import type { StageBase } from '../dockerfile/stage.js';
 import { DockerfileError, TsbuildError } from '../errors.js';
 import type { Descriptor, ImageConfig } from '../image/types.js';
 import { pickRunner } from '../runtime/run/pick.js';
@@ -112,13 +113,13 @@ export async function build(req: BuildRequest): Promise<BuildResult> {
     // --cache-from IMAGE: pulled like a base, then matched step by step (classicMatch).
     const cacheImages: { config: ImageConfig; layers: Descriptor[] }[] = [];
     for (const ref of shared?.images ?? []) {
-      await pullInto(store, {
+      const pulled = await pullInto(store, {
         reference: ref,
         ...registry,
         onEvent: (e) =>
           emit({ type: 'pull', ref, ...(e.id ? { id: e.id } : {}), status: e.status }),
       });
-      const record = await store.resolve(ref);
+      const record = await store.resolve(pulled.id);
       cacheImages.push({
         config: await store.config(record),
         layers: (await store.manifest(record)).layers,
@@ -182,8 +183,14 @@ export async function build(req: BuildRequest): Promise<BuildResult> {
       });
       const out = await finishImage(deps, state, req, baseCounts(graph, images));
       if (cacheTo) {
-        // min: the steps of the image built; max: every step of every stage.
-        const exported = steps.filter((s) => cacheTo.mode === 'max' || s.stage === graph.target);
+        // min: the steps of the image built (its stage and those it is FROM); max: all.
+        const lineage = new Set<number>();
+        for (let i: number | undefined = graph.target; i !== undefined;) {
+          lineage.add(i);
+          const from: StageBase = graph.stages[i]!.base;
+          i = from.kind === 'stage' ? from.index : undefined;
+        }
+        const exported = steps.filter((s) => cacheTo.mode === 'max' || lineage.has(s.stage));
         const r = await exportCache(
           store,
           exported.map((s) => s.key),
@@ -313,20 +320,22 @@ async function resolveImages(
         );
       let state = req.pull ? undefined : await imageState(store, ref).catch(missing);
       if (state === undefined) {
+        let pulled: string;
         try {
-          await pullInto(store, {
+          ({ id: pulled } = await pullInto(store, {
             reference: ref,
             ...(req.env ? { env: req.env } : {}),
             ...(req.insecureRegistries ? { insecureRegistries: req.insecureRegistries } : {}),
             ...(req.signal ? { signal: req.signal } : {}),
             onEvent: (e) =>
               emit({ type: 'pull', ref, ...(e.id ? { id: e.id } : {}), status: e.status }),
-          });
+          }));
         } catch (e) {
           if (e instanceof TsbuildError && !(e instanceof DockerfileError)) throw at(e);
           throw e;
         }
-        state = await imageState(store, ref);
+        // By ID: an image pulled by digest has no name in the store to find it by.
+        state = await imageState(store, pulled);
       }
       out.set(ref, state);
     }

@@ -3,22 +3,28 @@
  * and `--cache-from type=registry,ref=R`.
  *
  * The export is an OCI artifact at R: a manifest whose config
- * (`application/vnd.tsbuild.cache.v1+json`) lists cache records — key, the
- * key's input, the step's exact image config, and its layer (diff ID and the
- * gzip blob that holds it) — and whose layers are those blobs, so the
- * registry keeps them (and garbage-collects them with it). `mode=min` exports
- * the steps of the image built; `mode=max` every step of every stage.
+ * (`application/vnd.tsbuild.cache.v1+json`) lists, per step, its cache key,
+ * when it ran, and its layer (diff ID and the gzip blob that holds it), and
+ * whose layers are those blobs, so the registry keeps them. `mode=min` exports
+ * the steps of the image built (its stage and the stages it is FROM);
+ * `mode=max` every step of every stage.
+ *
+ * No image config goes out: a step's config holds its history, and a RUN's
+ * history holds its build args' values, so a builder stage's secrets would
+ * travel with the cache. Nor is one taken in: the importing build makes the
+ * step's config itself from the layer and the time, exactly as the exporting
+ * machine did (same parent, same instruction), so the bytes and the image ID
+ * come out the same, and a tampered cache can hand over a layer that does not
+ * fit (its digests are checked) but never a USER or an ENTRYPOINT.
  *
  * The import reads the list before the build; a step whose key is in it and
- * not in the local cache is satisfied from it: the layer is pulled (checked
- * against both digests), the config stored, the record written. Only the layers
- * of steps that hit are pulled, and no RUN of theirs runs.
+ * not in the local cache gets the layer pulled (checked against both digests);
+ * only the layers of steps that hit are pulled, and no RUN of theirs runs.
  */
 import { TsbuildError } from '../errors.js';
 import { MediaType, type Descriptor, type ImageConfig, type Manifest } from '../image/types.js';
 import { formatReference, parseReference, type Reference } from '../image/reference.js';
 import type { RegistryClient } from '../registry/client.js';
-import type { CacheRecord } from '../store/cache.js';
 import type { Store } from '../store/store.js';
 import { sha256 } from '../util/digest.js';
 import { Readable } from 'node:stream';
@@ -35,9 +41,8 @@ export interface CacheSpec {
 
 interface ExportedRecord {
   key: string;
-  input: unknown;
-  /** The step's image config, byte for byte (its digest is the state id). */
-  config: string;
+  /** When the step ran: its config's `created` and its history entry's. */
+  created: string;
   layer?: { diffID: string; blob: Descriptor };
 }
 
@@ -93,8 +98,7 @@ export async function exportCache(
     for (const key of new Set(keys)) {
       const record = await store.cache.get(key);
       if (!record?.config) continue;
-      const config = (await store.blobs.read(record.config)).toString('utf8');
-      const out: ExportedRecord = { key, input: record.input, config };
+      const out: ExportedRecord = { key, created: record.created };
       if (record.layer) {
         const blob = await store.compressedLayer(record.layer.digest, 'gzip');
         if (!blobs.has(blob.digest)) {
@@ -146,7 +150,7 @@ export async function importCache(
   specs: CacheSpec[],
   opts: RegistryOptions,
 ): Promise<{
-  lookup: (key: string) => Promise<boolean>;
+  lookup: (key: string) => Promise<{ layer?: Descriptor; created: string } | undefined>;
   /** The refs that named images, not caches: Docker classic's --cache-from IMAGE. */
   images: string[];
   close: () => Promise<void>;
@@ -170,43 +174,39 @@ export async function importCache(
       await client.close();
     }
   }
-  const lookup = async (key: string): Promise<boolean> => {
+  const lookup = async (
+    key: string,
+  ): Promise<{ layer?: Descriptor; created: string } | undefined> => {
     for (const { ref, client, records } of sources) {
       const r = records.get(key);
-      if (!r || !consistent(r)) continue;
-      const config = Buffer.from(r.config, 'utf8');
-      let layer: Descriptor | undefined;
-      if (r.layer) {
-        const { diffID, blob } = r.layer;
-        layer = (await store.blobs.has(diffID))
-          ? { mediaType: MediaType.ociLayer, digest: diffID, size: await store.blobs.size(diffID) }
-          : await session.putLayer(client.blobStream(ref.path, blob.digest), 'gzip', {
-              diffID,
-              blobDigest: blob.digest,
-              source: `cache ${formatReference(ref)}: layer ${blob.digest}`,
-            });
-        await store.addLayerSource(diffID, {
-          registry: ref.domain,
-          repository: ref.path,
-          digest: blob.digest,
-          mediaType: blob.mediaType,
-          size: blob.size,
-        });
-      }
-      const stored = await session.putBytes(config);
-      const now = new Date().toISOString();
-      const record: CacheRecord = {
-        key,
-        input: r.input,
-        config: stored.digest,
-        created: now,
-        lastUsed: now,
-      };
-      if (layer) record.layer = layer;
-      await store.cache.put(record);
-      return true;
+      if (!r || typeof r.created !== 'string') continue;
+      if (!r.layer) return { created: r.created };
+      const { diffID, blob } = r.layer;
+      if (await store.blobs.has(diffID))
+        return {
+          layer: {
+            mediaType: MediaType.ociLayer,
+            digest: diffID,
+            size: await store.blobs.size(diffID),
+          },
+          created: r.created,
+        };
+      const layer = await session.putLayer(client.blobStream(ref.path, blob.digest), 'gzip', {
+        diffID,
+        blobDigest: blob.digest,
+        source: `cache ${formatReference(ref)}: layer ${blob.digest}`,
+      });
+      // Downloaded and checked against the diff ID: a pairing a push may trust.
+      await store.addLayerSource(diffID, {
+        registry: ref.domain,
+        repository: ref.path,
+        digest: blob.digest,
+        mediaType: blob.mediaType,
+        size: blob.size,
+      });
+      return { layer, created: r.created };
     }
-    return false;
+    return undefined;
   };
   return {
     lookup,
@@ -247,16 +247,6 @@ async function readRecords(
     out.set(r.key, r);
   }
   return out;
-}
-
-/** A record whose config says it ends with its layer (or has none): anything else is not used. */
-function consistent(r: ExportedRecord): boolean {
-  try {
-    const diffIDs = (JSON.parse(r.config) as { rootfs?: { diff_ids?: string[] } }).rootfs?.diff_ids;
-    return r.layer === undefined || diffIDs?.at(-1) === r.layer.diffID;
-  } catch {
-    return false;
-  }
 }
 
 /**

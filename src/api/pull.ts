@@ -208,6 +208,10 @@ async function pullLayers(
       const compression = layerCompression(blob.mediaType);
       if (compression === undefined)
         throw protocol(ref, `layer ${blob.digest} has the unknown media type ${blob.mediaType}`);
+      // A source is remembered only for a blob this pull checked against the diff ID:
+      // a manifest may pair any blob with a layer the store has, and a push would
+      // then trust that pairing (mount or 'already exists') for someone else's image.
+      let verified = false;
       if (await store.blobs.has(diffID)) {
         emit({ id, status: 'Already exists' });
         out[i] = {
@@ -231,14 +235,16 @@ async function pullLayers(
             throw broke ?? e;
           });
         emit({ id, status: 'Pull complete' });
+        verified = true;
       }
-      await store.addLayerSource(diffID, {
-        registry: ref.domain,
-        repository: ref.path,
-        digest: blob.digest,
-        mediaType: blob.mediaType,
-        size: blob.size,
-      });
+      if (verified)
+        await store.addLayerSource(diffID, {
+          registry: ref.domain,
+          repository: ref.path,
+          digest: blob.digest,
+          mediaType: blob.mediaType,
+          size: blob.size,
+        });
     }
   };
   await Promise.all(Array.from({ length: Math.min(PARALLEL, blobs.length) }, worker));

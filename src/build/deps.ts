@@ -30,10 +30,12 @@ export interface BuildDeps {
   putLayer(tar: Readable, source: string, summary?: TarSummary): Promise<Descriptor>;
   emit(event: BuildEvent): void;
   /**
-   * Asked on a local cache miss (`--cache-from`): true when it has made `key` a
-   * local record (layer and config in the store) from a shared cache.
+   * Asked on a local cache miss (`--cache-from type=registry`): what a shared
+   * cache says the step made — its layer (now in the store) or none, and when —
+   * or undefined. Only that: the step's config is made here, as for a step run,
+   * so a cache can hand over a layer but never an image config.
    */
-  remoteCache?: (key: string) => Promise<boolean>;
+  remoteCache?: (key: string) => Promise<{ layer?: Descriptor; created: string } | undefined>;
   /**
    * `--cache-from IMAGE`, Docker classic's way: a layer of that image that this
    * step would make, found by matching history and layers; `{}` for a step that

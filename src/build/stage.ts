@@ -95,15 +95,14 @@ export async function runStage(
       const k = cacheKey(keyInput(plan, step, sources, state, deps));
       key = k.key;
       const hit = missed ? undefined : await lookup(deps, key);
-      const reused =
-        hit || missed || !deps.imageCache ? undefined : await deps.imageCache(state, plan);
+      const reused = hit || missed ? undefined : await fromSharedCache(deps, key, state, plan);
       cached = hit !== undefined || reused !== undefined;
       if (hit) {
         state = hit.state(state, plan);
         deps.emit({ type: 'cached', stage: stage.index, step: number, key });
       } else if (reused) {
-        // Docker classic's --cache-from: that image's layer, this step's own config.
-        state = await commit(deps, state, plan, reused.layer, key, k.input);
+        // A shared cache's or a --cache-from image's layer, with this step's own config.
+        state = await commit(deps, state, plan, reused.layer, key, k.input, reused.created);
         deps.emit({ type: 'cached', stage: stage.index, step: number, key });
       } else {
         const explain: CacheExplanation = deps.noCache
@@ -180,13 +179,7 @@ async function lookup(
   deps: BuildDeps,
   key: string,
 ): Promise<{ state: (s: StageState, plan: Plan) => StageState } | undefined> {
-  let record = await deps.store.cache.get(key);
-  if (
-    (!record?.config || (record.layer && !(await deps.store.blobs.has(record.layer.digest)))) &&
-    deps.remoteCache
-  ) {
-    if (await deps.remoteCache(key)) record = await deps.store.cache.get(key);
-  }
+  const record = await deps.store.cache.get(key);
   if (!record?.config) return undefined;
   const { blobs } = deps.store;
   if (record.layer && !(await blobs.has(record.layer.digest))) return undefined;
@@ -231,6 +224,23 @@ async function carryOut(
   }
 }
 
+/**
+ * A step the shared caches have: `--cache-from type=registry` (its layer and time:
+ * the config built from them is byte for byte the exporting machine's) or Docker
+ * classic's `--cache-from IMAGE` (that image's layer, this build's time).
+ */
+async function fromSharedCache(
+  deps: BuildDeps,
+  key: string,
+  state: StageState,
+  plan: Plan,
+): Promise<{ layer?: Descriptor; created?: string } | undefined> {
+  return (
+    (await deps.remoteCache?.(key)) ??
+    (deps.imageCache ? await deps.imageCache(state, plan) : undefined)
+  );
+}
+
 /** The new state after a step that ran: config with history and rootfs, stored; the cache record. */
 async function commit(
   deps: BuildDeps,
@@ -239,8 +249,8 @@ async function commit(
   layer: Descriptor | undefined,
   key: string,
   input: KeyInput,
+  created = new Date().toISOString(),
 ): Promise<StageState> {
-  const created = new Date().toISOString();
   const history = [...(state.config.history ?? [])];
   if (plan.history !== undefined) {
     const entry: HistoryEntry = { created, created_by: plan.history, comment: HISTORY_COMMENT };

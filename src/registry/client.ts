@@ -90,7 +90,13 @@ export class RegistryClient {
     readonly domain: string,
     private readonly opts: ClientOptions = {},
   ) {
-    this.agent = new Agent({ connect: { ca: cas(host, opts.certsDir) }, keepAliveTimeout: 10_000 });
+    // An insecure registry (loopback, --insecure-registry) is https without verification
+    // first, then http, as dockerd does: a self-signed certificate must not push it to http.
+    const insecure = isLoopback(host) || (opts.insecure ?? []).includes(host);
+    this.agent = new Agent({
+      connect: insecure ? { rejectUnauthorized: false } : { ca: cas(host, opts.certsDir) },
+      keepAliveTimeout: 10_000,
+    });
   }
 
   async close(): Promise<void> {
@@ -402,7 +408,9 @@ export class RegistryClient {
       let res: Response;
       const body = typeof o.body === 'function' ? o.body() : o.body;
       try {
-        const auth = await this.authHeader(o.scope);
+        // Credentials and tokens go to the registry itself, never to another origin
+        // an upload's Location names (Docker keys its auth by host the same way).
+        const auth = sameOrigin(url, base) ? await this.authHeader(o.scope) : undefined;
         res = answered(
           await request(url, {
             dispatcher: this.agent,
@@ -703,5 +711,13 @@ function sniffMediaType(bytes: Buffer): string {
     return (JSON.parse(bytes.toString('utf8')) as { mediaType?: string }).mediaType ?? '';
   } catch {
     return '';
+  }
+}
+
+function sameOrigin(a: string, b: string): boolean {
+  try {
+    return new URL(a).origin === new URL(b).origin;
+  } catch {
+    return false;
   }
 }

@@ -8,6 +8,9 @@
  * and the store as it was.
  */
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { createServer } from 'node:http';
+import { gzipSync } from 'node:zlib';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -20,8 +23,9 @@ import { rejected } from '../helpers/caught.js';
 import { cli } from '../helpers/cli.js';
 import { dockerOk } from '../helpers/docker.js';
 import { tempRoot } from '../helpers/tmp.js';
+import { startFaultProxy } from '../setup/fault-proxy.js';
 import { startRegistry, type Registry } from '../setup/registry.js';
-import { buildIn, contextOf, flatten, storeWithBusybox } from '../build/harness.js';
+import { buildIn, configOf, contextOf, flatten, storeWithBusybox } from '../build/harness.js';
 
 const run = promisify(execFile);
 const lines = (events: (PullEvent | PushEvent)[]) =>
@@ -378,6 +382,161 @@ describe('a build cache shared through the registry', () => {
     expect(back.id).toBe(r.id);
     const noTag = await rejected(buildIn(a, { context: ctx, push: true }));
     expect(noTag.message).toContain('--push needs a name');
+  });
+});
+
+describe('review findings, each reproduced first', () => {
+  /** Upload bytes as a blob of `repo` by hand (POST, then one PUT). */
+  async function putBlob(repo: string, bytes: Buffer): Promise<string> {
+    const digest = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+    const post = await fetch(`${reg.url}/v2/${repo}/blobs/uploads/`, { method: 'POST' });
+    const location = new URL(post.headers.get('location')!, reg.url);
+    location.searchParams.set('digest', digest);
+    const put = await fetch(location, { method: 'PUT', body: bytes });
+    expect(put.status).toBe(201);
+    return digest;
+  }
+
+  it('a manifest pairing a foreign blob with a layer the store has cannot poison a later push', async () => {
+    const store = await storeWithBusybox();
+    const bb = (await configOf(store, 'busybox:latest')).rootfs.diff_ids[0]!;
+    const other = gzipSync(Buffer.from('not the busybox layer'));
+    const blob = await putBlob('p/evil', other);
+    const config = Buffer.from(
+      JSON.stringify({
+        architecture: 'amd64',
+        os: 'linux',
+        rootfs: { type: 'layers', diff_ids: [bb] },
+      }),
+    );
+    const configDigest = await putBlob('p/evil', config);
+    const manifest = JSON.stringify({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.docker.distribution.manifest.v2+json',
+      config: {
+        mediaType: 'application/vnd.docker.container.image.v1+json',
+        digest: configDigest,
+        size: config.length,
+      },
+      layers: [
+        {
+          mediaType: 'application/vnd.docker.image.rootfs.diff.tar.gzip',
+          digest: blob,
+          size: other.length,
+        },
+      ],
+    });
+    const put = await fetch(`${reg.url}/v2/p/evil/manifests/1`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/vnd.docker.distribution.manifest.v2+json' },
+      body: manifest,
+    });
+    expect(put.status).toBe(201);
+    await pull({ root: store, env, reference: `${reg.host}/p/evil:1` }); // 'Already exists': nothing checked it
+    const victim = `${reg.host}/p/victim:1`;
+    await tag({ root: store, source: 'busybox:latest', target: victim });
+    const events: PushEvent[] = [];
+    await push({ root: store, env, reference: victim, onEvent: (e) => events.push(e) });
+    expect(lines(events).some((l) => l.includes('Mounted from p/evil'))).toBe(false);
+    const back = await pull({ root: tempRoot('tsbuild-victim-'), env, reference: victim });
+    expect(back.id).toMatch(/^sha256:/);
+  });
+
+  it('FROM an image by digest', async () => {
+    const ref = `${reg.host}/dg/base:1`;
+    await tag({ root: a, source: 'busybox:latest', target: ref });
+    const pushed = await push({ root: a, env, reference: ref });
+    const ctx = contextOf({
+      Dockerfile: `FROM ${reg.host}/dg/base@${pushed.digest}\nRUN echo pinned > /p\n`,
+    });
+    const b = tempRoot('tsbuild-by-digest-');
+    await buildIn(b, { context: ctx, tags: ['pinned'] });
+    expect(readFileSync(join(await flatten(b, 'pinned'), 'p'), 'utf8')).toBe('pinned\n');
+  });
+
+  it('mode=min covers the stages the image is FROM; no build arg value leaves with the cache', async () => {
+    const base = `${reg.host}/min/base:1`;
+    await tag({ root: a, source: 'busybox:latest', target: base });
+    await push({ root: a, env, reference: base });
+    const df = [
+      `FROM ${base} AS builder`,
+      'ARG NPM_TOKEN',
+      'RUN echo ran-builder > /b',
+      `FROM ${base} AS b`,
+      'RUN echo ran-b && echo b > /b',
+      'FROM b',
+      'COPY --from=builder /b /from-builder',
+      'RUN echo ran-final',
+    ].join('\n');
+    const cacheMin = `${reg.host}/min/cache:min`;
+    const cacheMax = `${reg.host}/min/cache:max`;
+    const files = { Dockerfile: `${df}\n` };
+    const args = { NPM_TOKEN: 's3cr3t-t0ken' };
+    await buildIn(a, {
+      context: contextOf(files),
+      buildArgs: args,
+      cacheTo: `type=registry,ref=${cacheMin}`,
+    });
+    await buildIn(a, {
+      context: contextOf(files),
+      buildArgs: args,
+      cacheTo: `type=registry,ref=${cacheMax},mode=max`,
+    });
+    const onB = await buildIn(tempRoot('tsbuild-min-b-'), {
+      context: contextOf(files),
+      buildArgs: args,
+      cacheFrom: [cacheMin],
+    });
+    expect(onB.output).not.toContain('ran-b');
+    expect(onB.output).not.toContain('ran-final');
+    for (const tagName of ['min', 'max']) {
+      const m = (await (
+        await fetch(`${reg.url}/v2/min/cache/manifests/${tagName}`, {
+          headers: { accept: 'application/vnd.oci.image.manifest.v1+json' },
+        })
+      ).json()) as { config: { digest: string } };
+      const config = await (await fetch(`${reg.url}/v2/min/cache/blobs/${m.config.digest}`)).text();
+      expect(config).not.toContain('s3cr3t-t0ken');
+      expect(config).not.toContain('NPM_TOKEN');
+    }
+  });
+
+  it('credentials never go to another origin an upload Location names', async () => {
+    const locked = await startRegistry({ auth: 'htpasswd' });
+    const proxy = await startFaultProxy(locked.url);
+    const seen: (string | undefined)[] = [];
+    const elsewhere = createServer((req, res) => {
+      seen.push(req.headers.authorization);
+      req.resume();
+      res.writeHead(500).end();
+    });
+    await new Promise<void>((r) => elsewhere.listen(0, '127.0.0.1', () => r()));
+    try {
+      const port = (elsewhere.address() as { port: number }).port;
+      proxy.failFirst(/^POST \/v2\/.*\/blobs\/uploads\/$/, 1, 202, undefined, {
+        location: `http://127.0.0.1:${port}/upload/x`,
+      });
+      const home = tempRoot('tsbuild-home-');
+      mkdirSync(join(home, '.docker'));
+      writeFileSync(
+        join(home, '.docker/config.json'),
+        JSON.stringify({
+          auths: { [proxy.host]: { auth: Buffer.from('alice:alice-pw').toString('base64') } },
+        }),
+      );
+      const ctx = contextOf({
+        Dockerfile: 'FROM busybox:latest\nRUN head -c 1000 /dev/urandom > /r\n',
+      });
+      const ref = `${proxy.host}/loc/bb:1`;
+      await buildIn(a, { context: ctx, tags: [ref] });
+      await push({ root: a, env: { HOME: home }, reference: ref }).catch(() => undefined);
+      expect(seen.length).toBeGreaterThan(0);
+      expect(seen.filter((h) => h !== undefined)).toEqual([]);
+    } finally {
+      elsewhere.close();
+      await proxy.close();
+      await locked.stop();
+    }
   });
 });
 

@@ -7,7 +7,7 @@
 import { createReadStream } from 'node:fs';
 import { readFile, realpath, stat } from 'node:fs/promises';
 import { isAbsolute, join, normalize, sep } from 'node:path';
-import { hostPlatform } from '../dockerfile/scope.js';
+import { hostPlatform, isHostPlatform } from '../dockerfile/scope.js';
 import { TsbuildError } from '../errors.js';
 import { familiarReference, formatReference, parseReference } from '../image/reference.js';
 import {
@@ -140,11 +140,7 @@ async function pickManifest(files: ArchiveFiles, d: Descriptor): Promise<Descrip
     throw badArchive(files.name, `index ${d.digest} has no manifests`);
   const host = hostPlatform();
   const match = nested.manifests.find(
-    (m) =>
-      isManifestType(m.mediaType) &&
-      m.platform?.os === host.os &&
-      m.platform.architecture === host.architecture &&
-      (!host.variant || !m.platform.variant || m.platform.variant === host.variant),
+    (m) => isManifestType(m.mediaType) && isHostPlatform(m.platform, host),
   );
   if (!match)
     throw badArchive(

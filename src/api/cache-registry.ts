@@ -29,7 +29,7 @@ import type { Store } from '../store/store.js';
 import { sha256 } from '../util/digest.js';
 import { Readable } from 'node:stream';
 import type { IngestSession } from './ingest.js';
-import { clientFor } from './pull.js';
+import { clientFor, layerSource } from './pull.js';
 
 export const CACHE_CONFIG_TYPE = 'application/vnd.tsbuild.cache.v1+json';
 
@@ -197,13 +197,7 @@ export async function importCache(
         source: `cache ${formatReference(ref)}: layer ${blob.digest}`,
       });
       // Downloaded and checked against the diff ID: a pairing a push may trust.
-      await store.addLayerSource(diffID, {
-        registry: ref.domain,
-        repository: ref.path,
-        digest: blob.digest,
-        mediaType: blob.mediaType,
-        size: blob.size,
-      });
+      await store.addLayerSource(diffID, layerSource(ref, blob));
       return { layer, created: r.created };
     }
     return undefined;

@@ -29,9 +29,10 @@ import {
   registryHost,
   type Reference,
 } from '../image/reference.js';
-import { hostPlatform } from '../dockerfile/scope.js';
+import { hostPlatform, isHostPlatform } from '../dockerfile/scope.js';
 import { RegistryClient, type ClientOptions, type FetchedManifest } from '../registry/client.js';
 import { shortDigest, sha256 } from '../util/digest.js';
+import type { LayerSource } from '../store/layers.js';
 import type { ImageRecord, Store } from '../store/store.js';
 import { IngestSession } from './ingest.js';
 import { openStore, type StoreOptions } from './store.js';
@@ -83,7 +84,7 @@ export async function pullInto(store: Store, req: PullRequest): Promise<PullResu
   const client = clientFor(ref, req);
   const session = new IngestSession(store);
   try {
-    emit({ status: `${ref.digest ?? ref.tag}: Pulling from ${familiarPath(ref)}` });
+    emit({ status: `${ref.digest ?? ref.tag}: Pulling from ${ref.path}` });
     const top = await client.getManifest(ref.path, ref.digest ?? ref.tag!);
     const image = await resolvePlatform(client, ref, top);
     const manifest = parseJson<Manifest>(
@@ -169,12 +170,8 @@ async function resolvePlatform(
   }
   const index = parseJson<ImageIndex>(m.bytes, `${formatReference(ref)}: index ${m.digest}`);
   const host = hostPlatform();
-  const match = (index.manifests ?? []).find(
-    (d) =>
-      d.platform?.os === host.os &&
-      d.platform.architecture === host.architecture &&
-      (!host.variant || !d.platform.variant || d.platform.variant === host.variant),
-  );
+  const match = (index.manifests ?? []).find((d) => isHostPlatform(d.platform, host));
+
   if (!match)
     throw new TsbuildError(
       'NO_MATCHING_PLATFORM',
@@ -237,14 +234,7 @@ async function pullLayers(
         emit({ id, status: 'Pull complete' });
         verified = true;
       }
-      if (verified)
-        await store.addLayerSource(diffID, {
-          registry: ref.domain,
-          repository: ref.path,
-          digest: blob.digest,
-          mediaType: blob.mediaType,
-          size: blob.size,
-        });
+      if (verified) await store.addLayerSource(diffID, layerSource(ref, blob));
     }
   };
   await Promise.all(Array.from({ length: Math.min(PARALLEL, blobs.length) }, worker));
@@ -255,10 +245,6 @@ async function readAll(stream: AsyncIterable<unknown>): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const c of stream) chunks.push(c as Buffer);
   return Buffer.concat(chunks);
-}
-
-function familiarPath(ref: Reference): string {
-  return ref.path;
 }
 
 function parseJson<T>(bytes: Uint8Array, what: string): T {
@@ -273,4 +259,15 @@ function protocol(ref: Reference, why: string): TsbuildError {
   return new TsbuildError('REGISTRY_PROTOCOL', `${formatReference(ref)}: ${why}`, {
     reference: formatReference(ref),
   });
+}
+
+/** `blob` of `ref`'s repository, as the store remembers where a layer is (push trusts it). */
+export function layerSource(ref: Reference, blob: Descriptor): LayerSource {
+  return {
+    registry: ref.domain,
+    repository: ref.path,
+    digest: blob.digest,
+    mediaType: blob.mediaType,
+    size: blob.size,
+  };
 }

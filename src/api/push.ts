@@ -16,7 +16,7 @@ import type { RegistryClient } from '../registry/client.js';
 import type { LayerSource } from '../store/layers.js';
 import type { Store } from '../store/store.js';
 import { sha256, shortDigest } from '../util/digest.js';
-import { clientFor } from './pull.js';
+import { clientFor, layerSource } from './pull.js';
 import { openStore, type StoreOptions } from './store.js';
 
 export interface PushRequest extends StoreOptions {
@@ -124,14 +124,7 @@ async function pushLayer(
   const known = ((await store.layers.get(diffID))?.sources ?? []).filter(
     (s) => s.registry === ref.domain,
   );
-  const remember = (d: Descriptor) =>
-    store.addLayerSource(diffID, {
-      registry: ref.domain,
-      repository: ref.path,
-      digest: d.digest,
-      mediaType: d.mediaType,
-      size: d.size,
-    });
+  const remember = (d: Descriptor) => store.addLayerSource(diffID, layerSource(ref, d));
   const asDescriptor = (s: LayerSource): Descriptor => ({
     mediaType: s.mediaType,
     digest: s.digest,

@@ -15,6 +15,7 @@
  * - `github.com/org/repo` means `https://github.com/org/repo`.
  */
 import { TsbuildError } from '../errors.js';
+import { isLoopback } from '../util/net.js';
 import { redactUrl } from './remote-url.js';
 
 export type ContextKind = 'git' | 'url' | 'local';
@@ -111,7 +112,7 @@ export function checkInsecure(url: string, allowed: boolean): void {
   } catch {
     return; // the request names what is wrong with it
   }
-  if (host === 'localhost' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host)) return;
+  if (isLoopback(host)) return;
   throw new TsbuildError(
     'INSECURE_CONTEXT',
     `${redactUrl(url)}: plain http to ${host} is refused; use https, or --allow-insecure-http`,

@@ -40,6 +40,7 @@ import { request as undiciRequest } from 'undici';
 import { Readable } from 'node:stream';
 import { TsbuildError } from '../errors.js';
 import { sha256 } from '../util/digest.js';
+import { sameOrigin } from '../util/net.js';
 import { checkInsecure, parseGitUrl, splitCredentials, type GitSpec } from './git-url.js';
 import { redactUrl } from './remote-url.js';
 import { followInRoot, hostPath, realRoot } from './walk.js';
@@ -607,14 +608,6 @@ async function writeCommit(
       depth + 1,
       finish,
     );
-  }
-}
-
-function sameOrigin(a: string, b: string): boolean {
-  try {
-    return new URL(a).origin === new URL(b).origin;
-  } catch {
-    return false;
   }
 }
 

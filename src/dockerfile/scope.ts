@@ -36,6 +36,18 @@ export function hostPlatform(): Platform {
     : { os: process.platform, architecture };
 }
 
+/**
+ * `p` (an index entry's platform) is the host's: same OS and architecture, and
+ * the same variant when both name one — how images are picked from an index.
+ */
+export function isHostPlatform(p: Platform | undefined, host = hostPlatform()): boolean {
+  return (
+    p?.os === host.os &&
+    p.architecture === host.architecture &&
+    (!host.variant || !p.variant || p.variant === host.variant)
+  );
+}
+
 export function formatPlatform(p: Platform): string {
   return [p.os, p.architecture, p.variant].filter(Boolean).join('/');
 }

@@ -23,6 +23,7 @@ import { rootCertificates } from 'node:tls';
 import { Agent, request, type Dispatcher } from 'undici';
 import { TsbuildError } from '../errors.js';
 import { sha256 } from '../util/digest.js';
+import { isLoopback, sameOrigin } from '../util/net.js';
 import { credentialsFor, type Credentials } from './credentials.js';
 
 export interface ClientOptions {
@@ -71,11 +72,6 @@ const NETWORK_CODES = new Set([
   'UND_ERR_HEADERS_TIMEOUT',
   'UND_ERR_BODY_TIMEOUT',
 ]);
-
-export function isLoopback(host: string): boolean {
-  const name = host.replace(/:\d+$/, '');
-  return name === 'localhost' || name === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(name);
-}
 
 export class RegistryClient {
   private readonly tokens = new Map<string, { token: string; until: number }>();
@@ -711,13 +707,5 @@ function sniffMediaType(bytes: Buffer): string {
     return (JSON.parse(bytes.toString('utf8')) as { mediaType?: string }).mediaType ?? '';
   } catch {
     return '';
-  }
-}
-
-function sameOrigin(a: string, b: string): boolean {
-  try {
-    return new URL(a).origin === new URL(b).origin;
-  } catch {
-    return false;
   }
 }

@@ -540,6 +540,26 @@ describe('review findings, each reproduced first', () => {
   });
 });
 
+describe('TLS', () => {
+  it('a loopback registry with a self-signed certificate is used over https, unverified, as dockerd does', async () => {
+    const secure = await startRegistry({ tls: true });
+    try {
+      expect(secure.url).toMatch(/^https:/);
+      const ref = `${secure.host}/tls/bb:1`;
+      await tag({ root: a, source: 'busybox:latest', target: ref });
+      await push({ root: a, env, reference: ref });
+      const back = await pull({ root: tempRoot('tsbuild-tls-'), env, reference: ref });
+      expect(back.id).toMatch(/^sha256:/);
+      // Plain http to a TLS port would have failed: every request reached the registry.
+      expect(
+        (await secure.requests()).some((l) => l.startsWith('PUT /v2/tls/bb/manifests/1')),
+      ).toBe(true);
+    } finally {
+      await secure.stop();
+    }
+  });
+});
+
 describe('auth', () => {
   it('htpasswd: anonymous push is refused naming what was tried; login, push, logout', async () => {
     const locked = await startRegistry({ auth: 'htpasswd' });

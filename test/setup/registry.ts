@@ -14,6 +14,7 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { X509Certificate, randomBytes, randomUUID, sign } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { get as httpsGet } from 'node:https';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -30,6 +31,8 @@ export interface RegistryOptions {
   users?: Record<string, string>;
   /** Lets clients DELETE manifests and blobs (the registry answers 405 otherwise). */
   deleteEnabled?: boolean;
+  /** Serve https with a self-signed certificate (no CA anyone trusts). */
+  tls?: boolean;
 }
 
 /** One token the token server handed out; `user` is absent for anonymous requests. */
@@ -101,6 +104,15 @@ export async function startRegistry(opts: RegistryOptions = {}): Promise<Registr
         },
       };
     }
+    let tls: { certificate: string; key: string } | undefined;
+    if (opts.tls) {
+      tls = { certificate: join(dir, 'tls-cert.pem'), key: join(dir, 'tls-key.pem') };
+      await run('openssl', [
+        ...['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'],
+        ...['-keyout', tls.key, '-out', tls.certificate, '-days', '2', '-subj', '/CN=127.0.0.1'],
+        ...['-addext', 'subjectAltName=IP:127.0.0.1'],
+      ]);
+    }
     const config = (port: number) => ({
       version: '0.1',
       log: { level: 'info', accesslog: { disabled: false } },
@@ -110,11 +122,15 @@ export async function startRegistry(opts: RegistryOptions = {}): Promise<Registr
         ...(opts.deleteEnabled ? { delete: { enabled: true } } : {}),
       },
       // An explicit secret only silences the "generated random secret" warning.
-      http: { addr: `127.0.0.1:${port}`, secret: randomBytes(16).toString('hex') },
+      http: {
+        addr: `127.0.0.1:${port}`,
+        secret: randomBytes(16).toString('hex'),
+        ...(tls ? { tls } : {}),
+      },
       ...(authConfig ? { auth: authConfig } : {}),
     });
-    const proc = await launch(dir, config);
-    return registry(proc, dir, storage, users, tokens);
+    const proc = await launch(dir, config, tls ? 'https' : 'http');
+    return registry(proc, dir, storage, users, tokens, tls ? 'https' : 'http');
   } catch (err) {
     tokens?.closeNow();
     await rm(dir, { recursive: true, force: true });
@@ -134,7 +150,11 @@ interface Launched {
  * config is written as JSON, which is YAML too. The port is found by binding
  * :0 and closing, so another process can take it first: then try a new one.
  */
-async function launch(dir: string, config: (port: number) => object): Promise<Launched> {
+async function launch(
+  dir: string,
+  config: (port: number) => object,
+  scheme: 'http' | 'https' = 'http',
+): Promise<Launched> {
   for (let attempt = 1; ; attempt++) {
     const port = await freePort();
     const path = join(dir, 'config.yml');
@@ -156,7 +176,7 @@ async function launch(dir: string, config: (port: number) => object): Promise<La
     let log = '';
     child.stderr?.setEncoding('utf8').on('data', (s: string) => (log = (log + s).slice(-8192)));
     try {
-      await untilReady(`http://127.0.0.1:${port}/v2/`, exited, () => failed?.message ?? log);
+      await untilReady(`${scheme}://127.0.0.1:${port}/v2/`, exited, () => failed?.message ?? log);
       return { child, port, exited, access };
     } catch (err) {
       child.kill('SIGKILL');
@@ -172,7 +192,11 @@ async function untilReady(url: string, exited: Promise<void>, log: () => string)
   const deadline = Date.now() + 15_000;
   while (!gone) {
     if (Date.now() > deadline) throw new Error(`docker-registry not ready at ${url}:\n${log()}`);
-    const res = await fetch(url, { signal: AbortSignal.timeout(1000) }).catch(() => undefined);
+    const res = await (
+      url.startsWith('https:')
+        ? httpsStatus(url)
+        : fetch(url, { signal: AbortSignal.timeout(1000) })
+    ).catch(() => undefined);
     // With auth on, the ping answers 401 with the challenge: that is ready too.
     if (res?.status === 200 || res?.status === 401) return;
     await sleep(50);
@@ -186,13 +210,14 @@ function registry(
   storage: string,
   users: Record<string, string>,
   tokens: TokenServer | undefined,
+  scheme: 'http' | 'https' = 'http',
 ): Registry {
   const { child, port, exited, access } = proc;
   const running = () => child.exitCode === null && child.signalCode === null;
   const host = `127.0.0.1:${port}`;
   return {
     host,
-    url: `http://${host}`,
+    url: `${scheme}://${host}`,
     storage,
     users,
     ...(tokens ? { token: { url: tokens.url, issued: tokens.issued } } : {}),
@@ -365,4 +390,16 @@ function jwt(header: object, claims: object, key: string): string {
   const input = `${part(header)}.${part(claims)}`;
   const sig = sign('sha256', Buffer.from(input), { key, dsaEncoding: 'ieee-p1363' });
   return `${input}.${sig.toString('base64url')}`;
+}
+
+/** A GET of a self-signed https URL (fetch cannot skip verification): its status. */
+function httpsStatus(url: string): Promise<{ status: number }> {
+  return new Promise((resolve, reject) => {
+    const req = httpsGet(url, { rejectUnauthorized: false, timeout: 1000 }, (res) => {
+      res.resume();
+      resolve({ status: res.statusCode ?? 0 });
+    });
+    req.on('error', reject);
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+  });
 }

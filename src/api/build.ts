@@ -112,13 +112,19 @@ export async function build(req: BuildRequest): Promise<BuildResult> {
         : undefined;
     // --cache-from IMAGE: pulled like a base, then matched step by step (classicMatch).
     const cacheImages: { config: ImageConfig; layers: Descriptor[] }[] = [];
+    for (const message of shared?.warnings ?? []) emit({ type: 'warning', message });
     for (const ref of shared?.images ?? []) {
       const pulled = await pullInto(store, {
         reference: ref,
         ...registry,
         onEvent: (e) =>
           emit({ type: 'pull', ref, ...(e.id ? { id: e.id } : {}), status: e.status }),
+      }).catch((e: unknown) => {
+        if (!(e instanceof TsbuildError) || req.signal?.aborted) throw e;
+        emit({ type: 'warning', message: `--cache-from ${ref}: ${e.message}` });
+        return undefined;
       });
+      if (!pulled) continue;
       const record = await store.resolve(pulled.id);
       cacheImages.push({
         config: await store.config(record),

@@ -153,6 +153,8 @@ export async function importCache(
   lookup: (key: string) => Promise<{ layer?: Descriptor; created: string } | undefined>;
   /** The refs that named images, not caches: Docker classic's --cache-from IMAGE. */
   images: string[];
+  /** Caches that could not be read; the build goes on without them. */
+  warnings: string[];
   close: () => Promise<void>;
 }> {
   const sources: {
@@ -161,16 +163,19 @@ export async function importCache(
     records: Map<string, ExportedRecord>;
   }[] = [];
   const images: string[] = [];
+  const warnings: string[] = [];
   for (const spec of specs) {
     const ref = parseReference(spec.ref);
     const client = clientFor(ref, opts);
-    const records = await readRecords(client, ref).catch(async (e: unknown) => {
-      await client.close();
-      throw e;
+    // A cache is best effort, as in BuildKit: one that cannot be read is a warning.
+    const records = await readRecords(client, ref).catch((e: unknown) => {
+      if (!(e instanceof TsbuildError) || opts.signal?.aborted) throw e;
+      warnings.push(`importing cache manifest from ${spec.ref}: ${e.message}`);
+      return null;
     });
     if (records) sources.push({ ref, client, records });
     else {
-      images.push(spec.ref);
+      if (records === undefined) images.push(spec.ref);
       await client.close();
     }
   }
@@ -205,6 +210,7 @@ export async function importCache(
   return {
     lookup,
     images,
+    warnings,
     close: async () => {
       for (const s of sources) await s.client.close();
     },

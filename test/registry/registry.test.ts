@@ -324,6 +324,23 @@ describe('a build cache shared through the registry', () => {
       cacheFrom: [`type=registry,ref=${reg.host}/nothing/here:1`],
     });
     expect(r.output).toContain('fresh');
+    // One that cannot be reached (or read) is a warning, and the build goes on, as BuildKit.
+    const gone = await startRegistry();
+    await gone.stop();
+    const w = await buildIn(tempRoot('tsbuild-cache-gone-'), {
+      context: ctx,
+      cacheFrom: [`type=registry,ref=${gone.host}/c/c:1`, `${gone.host}/img/x:1`],
+    });
+    expect(w.output).toContain('fresh');
+    const warnings = w.events
+      .filter((e) => e.type === 'warning')
+      .map((e) => (e as { message: string }).message);
+    expect(warnings).toEqual([
+      expect.stringMatching(
+        new RegExp(`^importing cache manifest from ${gone.host}/c/c:1: .*${gone.host}`),
+      ),
+      expect.stringMatching(new RegExp(`^importing cache manifest from ${gone.host}/img/x:1: `)),
+    ]);
   });
 
   it('--cache-from IMAGE, Docker classic style: its layers stand in for the steps its history shows', async () => {

@@ -15,16 +15,32 @@
  * - Redirects (blob storage) are followed; the Authorization header goes only
  *   to the registry itself.
  */
-import { readFileSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { rootCertificates } from 'node:tls';
 import { Agent, request, type Dispatcher } from 'undici';
 import { TsbuildError } from '../errors.js';
 import { sha256 } from '../util/digest.js';
 import { isLoopback, sameOrigin } from '../util/net.js';
 import { credentialsFor, type Credentials } from './credentials.js';
+import {
+  MANIFEST_TYPES,
+  RETRY_STATUS,
+  answered,
+  backoff,
+  busy,
+  cas,
+  chunked,
+  emptyBody,
+  header,
+  parseChallenge,
+  pull,
+  push,
+  retryable,
+  sniffMediaType,
+  withQuery,
+  type Response,
+} from './http.js';
+
+export { parseChallenge };
 
 export interface ClientOptions {
   /** Where credentials are looked up (DOCKER_CONFIG, HOME); default process.env. */
@@ -45,33 +61,6 @@ export interface FetchedManifest {
   mediaType: string;
   digest: string;
 }
-
-/** What the registry answers to a request, its body still to be read (or dumped). */
-interface Response {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: Dispatcher.ResponseData['body'];
-}
-
-const MANIFEST_TYPES = [
-  'application/vnd.oci.image.index.v1+json',
-  'application/vnd.docker.distribution.manifest.list.v2+json',
-  'application/vnd.oci.image.manifest.v1+json',
-  'application/vnd.docker.distribution.manifest.v2+json',
-].join(', ');
-
-const RETRY_STATUS = new Set([408, 429, 500, 502, 503, 504]);
-const NETWORK_CODES = new Set([
-  'ECONNRESET',
-  'ECONNREFUSED',
-  'EPIPE',
-  'ETIMEDOUT',
-  'UND_ERR_SOCKET',
-  'UND_ERR_CLOSED',
-  'UND_ERR_CONNECT_TIMEOUT',
-  'UND_ERR_HEADERS_TIMEOUT',
-  'UND_ERR_BODY_TIMEOUT',
-]);
 
 export class RegistryClient {
   private readonly tokens = new Map<string, { token: string; until: number }>();
@@ -604,108 +593,5 @@ export class RegistryClient {
       `${this.host}: ${what}: ${unknownHost ? 'unknown host' : (err.cause?.message ?? err.message)}${code ? ` (${code})` : ''}`,
       { host: this.host, code },
     );
-  }
-}
-
-const pull = (repo: string) => `repository:${repo}:pull`;
-const push = (repo: string) => `repository:${repo}:pull,push`;
-
-function answered(r: Dispatcher.ResponseData): Response {
-  return { status: r.statusCode, headers: r.headers, body: r.body };
-}
-
-function header(res: Response, name: string): string | undefined {
-  const v = res.headers[name];
-  return Array.isArray(v) ? v[0] : v;
-}
-
-function emptyBody(): Response['body'] {
-  return Object.assign(Readable.from([]), {
-    dump: async () => undefined,
-    arrayBuffer: async () => new ArrayBuffer(0),
-    json: async () => ({}),
-    text: async () => '',
-  }) as unknown as Response['body'];
-}
-
-/** `Bearer realm="…",service="…",scope="…"` → scheme and params. */
-export function parseChallenge(
-  h: string,
-): { scheme: string; params: Record<string, string> } | undefined {
-  const m = /^\s*(\w+)\s*(.*)$/.exec(h);
-  if (!m) return undefined;
-  const params: Record<string, string> = {};
-  const re = /(\w+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^,\s]*))/g;
-  for (let p = re.exec(m[2]!); p; p = re.exec(m[2]!))
-    params[p[1]!.toLowerCase()] = (p[2] ?? p[3] ?? '').replace(/\\(.)/g, '$1');
-  return { scheme: m[1]!.toLowerCase(), params };
-}
-
-function retryable(e: unknown): boolean {
-  const err = e as NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException };
-  if (err?.name === 'AbortError') return false;
-  if (e instanceof TsbuildError) return e.code === 'REGISTRY_CONNECTION';
-  const code = err?.code ?? err?.cause?.code;
-  return code !== undefined && NETWORK_CODES.has(code);
-}
-
-/** The registry said "later" (429, 5xx) to a request that could not be repeated alone. */
-function busy(e: unknown): boolean {
-  return (
-    e instanceof TsbuildError &&
-    e.code === 'REGISTRY_ERROR' &&
-    RETRY_STATUS.has(e.data.status as number)
-  );
-}
-
-async function backoff(attempt: number, retryAfter: string | undefined, signal?: AbortSignal) {
-  const asked =
-    retryAfter !== undefined && /^\d+$/.test(retryAfter) ? Number(retryAfter) * 1000 : 0;
-  const ms =
-    Math.min(Math.max(asked, 100 * 2 ** (attempt - 1)), 10_000) * (0.75 + Math.random() / 2);
-  await sleep(ms, undefined, signal ? { signal } : {});
-}
-
-function withQuery(location: string, key: string, value: string): string {
-  const u = new URL(location);
-  u.searchParams.set(key, value);
-  return u.toString();
-}
-
-async function* chunked(input: Readable, size: number): AsyncGenerator<Buffer> {
-  let held: Buffer[] = [];
-  let n = 0;
-  for await (const c of input) {
-    held.push(c as Buffer);
-    n += (c as Buffer).length;
-    while (n >= size) {
-      const all = Buffer.concat(held, n);
-      yield all.subarray(0, size);
-      held = [all.subarray(size)];
-      n -= size;
-    }
-  }
-  if (n > 0) yield Buffer.concat(held, n);
-}
-
-/** The system CAs and the registry's own from certs.d, as dockerd trusts them. */
-function cas(host: string, certsDir = '/etc/docker/certs.d'): string[] {
-  const dir = join(certsDir, host);
-  let extra: string[] = [];
-  try {
-    extra = readdirSync(dir)
-      .filter((f) => f.endsWith('.crt'))
-      .map((f) => readFileSync(join(dir, f), 'utf8'));
-  } catch {
-    // No directory for this host: the system CAs alone.
-  }
-  return [...rootCertificates, ...extra];
-}
-
-function sniffMediaType(bytes: Buffer): string {
-  try {
-    return (JSON.parse(bytes.toString('utf8')) as { mediaType?: string }).mediaType ?? '';
-  } catch {
-    return '';
   }
 }

@@ -40,8 +40,6 @@ import {
   type Response,
 } from './http.js';
 
-export { parseChallenge };
-
 export interface ClientOptions {
   /** Where credentials are looked up (DOCKER_CONFIG, HOME); default process.env. */
   env?: NodeJS.ProcessEnv;

@@ -84,7 +84,12 @@ export async function accessFor(
   scope: { tokens: boolean },
   signal: AbortSignal | undefined,
 ): Promise<Access> {
-  const shown = redactUrl(remote);
+  // An ssh user (git@, root@) is a login name, shown as Docker shows it; over http
+  // a user alone may be a token (https://ghp_…@github.com), so all of it goes.
+  const shown =
+    transport === 'ssh'
+      ? remote.replace(/^(ssh:\/\/[^:@/]+):[^@/]*@/, '$1:***@')
+      : redactUrl(remote);
   const common = { shown, transport, env, ...(signal ? { signal } : {}) };
   if (transport !== 'http') return { url: remote, headers: {}, ...common };
   const { url, username, password } = splitCredentials(remote);

@@ -23,6 +23,7 @@ import { rejected } from '../helpers/caught.js';
 import { cli } from '../helpers/cli.js';
 import { tempRoot } from '../helpers/tmp.js';
 import { startGitDaemon, startGitHttp, type GitHttpServer } from '../setup/git-server.js';
+import { startSshd } from '../setup/sshd.js';
 import {
   makeRepo,
   standardRepo,
@@ -142,6 +143,35 @@ describe('the issue table: ref and folder from the fragment', () => {
       // myfolder/Dockerfile copies to /sub/.
       expect([url, read(fs, 'sub/hello.txt')]).toEqual([url, hello]);
       expect(existsSync(join(fs, 'ctx'))).toBe(false);
+    }
+  });
+
+  it('ssh:// through the system git and a real sshd', async () => {
+    const sshd = await startSshd();
+    try {
+      const url = `ssh://root@127.0.0.1:${sshd.port}${ids.path}#mybranch:myfolder`;
+      const env = {
+        PATH: process.env.PATH ?? '/usr/bin:/bin',
+        HOME: '/nonexistent',
+        GIT_SSH_COMMAND: sshd.sshCommand,
+      };
+      await buildIn(root, { context: url, tags: ['g-ssh'], env });
+      expect(read(await flatten(root, 'g-ssh'), 'sub/hello.txt')).toBe('hello from first\n');
+      // Without the key: a clear error naming the URL, not a prompt.
+      const refused = await rejected(
+        buildIn(root, {
+          context: `ssh://root@127.0.0.1:${sshd.port}${ids.path}`,
+          env: {
+            ...env,
+            GIT_SSH_COMMAND:
+              'ssh -o BatchMode=yes -o IdentitiesOnly=yes -i /nonexistent -o UserKnownHostsFile=/dev/null -o StrictHostKeyChecking=no',
+          },
+        }),
+      );
+      expect(refused).toMatchObject({ code: 'GIT_FETCH_FAILED' });
+      expect(refused.message).toContain(`ssh://root@127.0.0.1:${sshd.port}`);
+    } finally {
+      await sshd.stop();
     }
   });
 

@@ -4,7 +4,7 @@
  * cuts bodies, answers 429/503, drops uploads and kills the registry part way.
  * Each case ends in a retry that succeeds or a clear error, the store as it was.
  */
-import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { once } from 'node:events';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -17,7 +17,7 @@ import { tag } from '../../src/api/tag.js';
 import { rejected } from '../helpers/caught.js';
 import { tempRoot } from '../helpers/tmp.js';
 import { startFaultProxy, restartRegistry, type FaultProxy } from '../setup/fault-proxy.js';
-import { TOKEN_SERVICE, startRegistry, type Registry } from '../setup/registry.js';
+import { TOKEN_SERVICE, startRegistry, type Registry, loggedInHome } from '../setup/registry.js';
 import { storeWithBusybox } from '../build/harness.js';
 
 const env = { HOME: '/nonexistent' };
@@ -252,14 +252,7 @@ describe('push through faults', () => {
     const tok = await startRegistry({ auth: 'token' });
     try {
       proxy = await startFaultProxy(tok.url);
-      const home = tempRoot('tsbuild-home-');
-      mkdirSync(join(home, '.docker'));
-      writeFileSync(
-        join(home, '.docker/config.json'),
-        JSON.stringify({
-          auths: { [proxy.host]: { auth: Buffer.from('alice:alice-pw').toString('base64') } },
-        }),
-      );
+      const home = loggedInHome(proxy.host);
       const challenge = `Bearer realm="${tok.token!.url}/token",service="${TOKEN_SERVICE}",scope="repository:stale/x:pull,push"`;
       proxy.failFirst(/^PUT .*\/blobs\/uploads\//, 1, 401, undefined, {
         'www-authenticate': challenge,
@@ -313,14 +306,7 @@ describe('auth through faults', () => {
       proxy.failFirst(/manifests\/1$/, 1, 401, undefined, challenge('repository:bb/t:pull'));
       tokens.failFirst(/\/token/, 2, 503, 0);
       await tag({ root: src, source: 'busybox:latest', target: `${tok.host}/bb/t:1` });
-      const home = tempRoot('tsbuild-home-');
-      mkdirSync(join(home, '.docker'));
-      writeFileSync(
-        join(home, '.docker/config.json'),
-        JSON.stringify({
-          auths: { [tok.host]: { auth: Buffer.from('alice:alice-pw').toString('base64') } },
-        }),
-      );
+      const home = loggedInHome(tok.host);
       await push({ root: src, env: { HOME: home }, reference: `${tok.host}/bb/t:1` });
       const r = await pull({
         root: tempRoot('tsbuild-tok-'),
@@ -345,7 +331,6 @@ describe('auth through faults', () => {
 
   it('a blob redirected to storage elsewhere: followed, and the Authorization stays with the registry', async () => {
     const locked = await startRegistry({ auth: 'htpasswd' });
-    const basic = `Basic ${Buffer.from('alice:alice-pw').toString('base64')}`;
     const bytes = Buffer.from(
       await (
         await fetch(`${reg.url}/v2/bb/x/blobs/${layerDigest}`, { redirect: 'follow' })
@@ -361,12 +346,7 @@ describe('auth through faults', () => {
     try {
       proxy = await startFaultProxy(locked.url);
       const ref = `${proxy.host}/redir/x:1`;
-      const home = tempRoot('tsbuild-home-');
-      mkdirSync(join(home, '.docker'));
-      writeFileSync(
-        join(home, '.docker/config.json'),
-        JSON.stringify({ auths: { [proxy.host]: { auth: basic.slice(6) } } }),
-      );
+      const home = loggedInHome(proxy.host);
       await tag({ root: src, source: 'busybox:latest', target: ref });
       await push({ root: src, env: { HOME: home }, reference: ref });
       const port = (storage.address() as AddressInfo).port;

@@ -24,7 +24,7 @@ import { cli } from '../helpers/cli.js';
 import { dockerOk } from '../helpers/docker.js';
 import { tempRoot } from '../helpers/tmp.js';
 import { startFaultProxy } from '../setup/fault-proxy.js';
-import { startRegistry, type Registry } from '../setup/registry.js';
+import { startRegistry, type Registry, loggedInHome } from '../setup/registry.js';
 import { buildIn, configOf, contextOf, flatten, storeWithBusybox } from '../build/harness.js';
 
 const run = promisify(execFile);
@@ -533,14 +533,7 @@ describe('review findings, each reproduced first', () => {
       proxy.failFirst(/^POST \/v2\/.*\/blobs\/uploads\/$/, 1, 202, undefined, {
         location: `http://127.0.0.1:${port}/upload/x`,
       });
-      const home = tempRoot('tsbuild-home-');
-      mkdirSync(join(home, '.docker'));
-      writeFileSync(
-        join(home, '.docker/config.json'),
-        JSON.stringify({
-          auths: { [proxy.host]: { auth: Buffer.from('alice:alice-pw').toString('base64') } },
-        }),
-      );
+      const home = loggedInHome(proxy.host);
       const ctx = contextOf({
         Dockerfile: 'FROM busybox:latest\nRUN head -c 1000 /dev/urandom > /r\n',
       });
@@ -624,14 +617,7 @@ describe('auth', () => {
   it('token auth: anonymous pulls get a pull token; pushes need a user; tokens are per scope', async () => {
     const tok = await startRegistry({ auth: 'token' });
     try {
-      const home = tempRoot('tsbuild-home-');
-      mkdirSync(join(home, '.docker'));
-      writeFileSync(
-        join(home, '.docker/config.json'),
-        JSON.stringify({
-          auths: { [tok.host]: { auth: Buffer.from('alice:alice-pw').toString('base64') } },
-        }),
-      );
+      const home = loggedInHome(tok.host);
       const ref = `${tok.host}/team/bb:1`;
       await tag({ root: a, source: 'busybox:latest', target: ref });
       const denied = await rejected(push({ root: a, env, reference: ref }));

@@ -13,6 +13,7 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { X509Certificate, randomBytes, randomUUID, sign } from 'node:crypto';
 import { once } from 'node:events';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { get as httpsGet } from 'node:https';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -402,4 +403,16 @@ function httpsStatus(url: string): Promise<{ status: number }> {
     req.on('error', reject);
     req.on('timeout', () => req.destroy(new Error('timeout')));
   });
+}
+
+/**
+ * A HOME whose ~/.docker/config.json logs `user` into `host` (Docker's `auths`
+ * form): pass `{ HOME: home }` as a request's env.
+ */
+export function loggedInHome(host: string, user = 'alice', password = 'alice-pw'): string {
+  const home = mkdtempSync(join(tmpdir(), 'tsbuild-home-'));
+  mkdirSync(join(home, '.docker'));
+  const auth = Buffer.from(`${user}:${password}`).toString('base64');
+  writeFileSync(join(home, '.docker/config.json'), JSON.stringify({ auths: { [host]: { auth } } }));
+  return home;
 }

@@ -7,25 +7,29 @@
  *   nothing).
  * - `-f path` is relative to the cwd for a directory context and to the
  *   archive root for an archive; `-f -` reads the Dockerfile from stdin. With
- *   no `-f`: `Dockerfile`, else `dockerfile`, in the context.
+ *   no `-f`: `Dockerfile`, else `dockerfile`, in the context. A Dockerfile that
+ *   is a symlink resolves inside its own directory, as BuildKit reads it
+ *   (`Dockerfile -> /etc/shadow` is not found, and never read).
  * - `.dockerignore`: `<Dockerfile>.dockerignore` beside the Dockerfile wins
  *   over `<context>/.dockerignore` (`-f build/app.Dockerfile` reads
  *   `build/app.Dockerfile.dockerignore`; the default `Dockerfile` reads
  *   `Dockerfile.dockerignore`) — Docker 20.10 with BuildKit does this. An
  *   archive context has no .dockerignore at all: Docker 20.10 (both builders)
  *   copies `a` from a tar whose own .dockerignore says `a`; the file is only
- *   for trimming what a client sends, and a tar is sent as it is.
+ *   for trimming what a client sends, and a tar is sent as it is. A
+ *   .dockerignore symlink resolves inside the context (in-root.ts).
  * - a git URL (git-url.ts says which strings are): the repository's tree at
  *   the ref, cached in the store by commit (git.ts); the context is the
  *   fragment's folder, `-f` is relative to that folder (or, absolute, to the
  *   repository's root) and never leaves the repository; `.dockerignore`
- *   applies as in a directory. A local directory of the same name wins.
+ *   applies as in a directory. A local directory of the same name wins: the
+ *   string as written must exist, `..` and all (docker's CLI stats it so).
  * - any other http(s) URL: downloaded (remote-url.ts), then an archive
  *   context, or else a bare Dockerfile as on stdin.
  */
 import { lstat, mkdtemp, readFile, realpath, rm, stat } from 'node:fs/promises';
-import { createReadStream, lstatSync } from 'node:fs';
-import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { createReadStream } from 'node:fs';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { TsbuildError } from '../errors.js';
 import { sniffContext } from './context-tar.js';
@@ -33,7 +37,7 @@ import { Dockerignore } from './dockerignore.js';
 import { openGitContext, type GitContextOptions } from './git.js';
 import { checkInsecure, parseGitUrl, remoteKind } from './git-url.js';
 import { downloadContext, redactUrl, type Download } from './remote-url.js';
-import { followInRoot, hostPath, realRoot } from './walk.js';
+import { findInRoot, type InRoot } from './in-root.js';
 
 export interface BuildContext {
   /** A real directory holding the context files (for tar/stdin: an extracted temp dir). */
@@ -133,7 +137,10 @@ async function contextSource(
   downloaded: (d: Download) => void,
 ): Promise<Source> {
   if (o.context === '-') return { kind: 'stream', stream: needStdin(o), name: 'stdin' };
-  const abs = resolve(cwd, o.context);
+  // Stat the string as written, as docker's CLI does: `https://h/r.git#v1:x/../../..`
+  // is a directory only if `https:` (and so on) exists, since the kernel resolves a
+  // `..` after the component before it; path.resolve would fold it away first.
+  const abs = isAbsolute(o.context) ? o.context : `${cwd}/${o.context}`;
   const st = await stat(abs).catch(() => undefined);
   if (!st?.isDirectory()) {
     const kind = remoteKind(o.context);
@@ -226,68 +233,72 @@ async function readDockerfile(
   const name = inside(dir, path)
     ? relative(dir, path).split(sep).join('/')
     : (o.dockerfile ?? 'Dockerfile');
-  let text: string;
-  try {
-    // An archive's Dockerfile may be a symlink: it resolves inside the archive, never
-    // to a file of this machine (Docker: not found).
-    if (!local) path = confined(confineTo, path);
-    text = await readFile(path, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const message =
-      code === 'EISDIR' ? `the Dockerfile ${path} is a directory` : `Dockerfile not found: ${path}`;
-    throw new TsbuildError('DOCKERFILE_NOT_FOUND', message, { path });
-  }
-  return { text, name, path };
+  // BuildKit reads the Dockerfile from its own directory (from the archive or the
+  // repository for those), so a symlink resolves in there, never to a host file;
+  // `-f` may name a file anywhere, but not a link out of that file's directory.
+  const root = local ? dirname(path) : confineTo;
+  const within = local
+    ? "the Dockerfile's directory"
+    : `the context ${source.kind === 'git' ? 'repository' : 'archive'}`;
+  const at = findInRoot(root, path);
+  const fail = (why: string) => new TsbuildError('DOCKERFILE_NOT_FOUND', why, { path });
+  if (!at.found)
+    throw fail(
+      at.link === undefined
+        ? `Dockerfile not found: ${path}`
+        : `Dockerfile not found: ${path} is a symlink to ${JSON.stringify(at.link)}, which resolves to nothing inside ${root} (symlinks resolve inside ${within})`,
+    );
+  if (at.stat.isDirectory()) throw fail(`the Dockerfile ${path} is a directory`);
+  // A FIFO or a device would hang the read, or feed it without end.
+  if (!at.stat.isFile()) throw fail(`the Dockerfile ${path} is not a regular file`);
+  return { text: await readFile(at.host, 'utf8'), name, path };
 }
 
 /**
- * `confineTo`: a repository's checkout, whose .dockerignore files are its own:
- * a symlink is followed inside it only, and only a regular file is read (a link
- * to a host file, /dev/zero or a tty must not shape the build, or hang it).
+ * `<Dockerfile>.dockerignore` beside the Dockerfile, else the context's
+ * `.dockerignore`, each looked up as BuildKit does (in-root.ts): the first in
+ * the Dockerfile's directory, the second in the context; a symlink is followed
+ * inside those only, so a link to a host file is no .dockerignore at all
+ * (Docker 20.10 then copies what the host file would have excluded).
+ * `repository`: a git checkout, where both are looked up in the whole
+ * repository and only a regular file is read.
  */
 async function readIgnore(
   dir: string,
   df: BuildContext['dockerfile'],
-  confineTo?: string,
+  repository?: string,
 ): Promise<Dockerignore> {
-  const candidates: [string, string][] = [];
+  const candidates: [string, string, string][] = [];
   if (df.path !== undefined)
-    candidates.push([`${df.path}.dockerignore`, `${df.name}.dockerignore`]);
-  candidates.push([join(dir, '.dockerignore'), '.dockerignore']);
-  for (const [given, name] of candidates) {
-    let path = given;
-    if (confineTo !== undefined) {
-      const real = confinedFile(confineTo, given);
-      if (real === undefined) continue;
-      path = real;
-    }
-    const text = await readFile(path, 'utf8').catch((e: NodeJS.ErrnoException) => {
-      if (e.code === 'ENOENT' || e.code === 'ENOTDIR') return undefined;
+    candidates.push([`${df.path}.dockerignore`, `${df.name}.dockerignore`, dirname(df.path)]);
+  candidates.push([join(dir, '.dockerignore'), '.dockerignore', dir]);
+  for (const [path, name, own] of candidates) {
+    const root = repository ?? own;
+    if (!inside(root, path)) continue;
+    const at = lookupIgnore(root, path);
+    if (!at.found) continue;
+    if (repository !== undefined && !at.stat.isFile()) continue;
+    if (!at.stat.isFile() && !at.stat.isDirectory())
+      throw new TsbuildError('DOCKERIGNORE_READ', `${name}: not a regular file`, {
+        file: name,
+        path,
+      });
+    const text = await readFile(at.host, 'utf8').catch((e: NodeJS.ErrnoException) => {
       throw new TsbuildError('DOCKERIGNORE_READ', `${name}: ${e.message}`, { file: name, path });
     });
-    if (text !== undefined) return Dockerignore.parse(text, name);
+    return Dockerignore.parse(text, name);
   }
   return Dockerignore.empty;
 }
 
-/** `path` (under `root`) followed inside `root`, when that is a regular file. */
-function confinedFile(root: string, path: string): string | undefined {
-  if (!inside(root, path)) return undefined;
-  const real = realRoot(root);
-  const found = followInRoot(real, relative(root, path).split(sep));
-  if (found === undefined) return undefined;
-  const host = hostPath(real, found);
-  return lstatSync(host, { throwIfNoEntry: false })?.isFile() ? host : undefined;
-}
-
-/** `path` (under `dir`) with its symlinks followed inside `dir` only. */
-function confined(dir: string, path: string): string {
-  const root = realRoot(dir);
-  const real = followInRoot(root, relative(dir, path).split(sep));
-  if (real === undefined)
-    throw new TsbuildError('DOCKERFILE_NOT_FOUND', `Dockerfile not found: ${path}`, { path });
-  return hostPath(root, real);
+/** A symlink loop where a .dockerignore would be is none (BuildKit ignores the read's error). */
+function lookupIgnore(root: string, path: string): InRoot {
+  try {
+    return findInRoot(root, path);
+  } catch (e) {
+    if (e instanceof TsbuildError && e.code === 'SOURCE_LOOP') return { found: false };
+    throw e;
+  }
 }
 
 function inside(dir: string, path: string): boolean {

@@ -1,0 +1,149 @@
+/**
+ * Issue 13, "Contexts and inputs": what a build or a load reads from the user
+ * must not reach further than Docker lets it, and what tsbuild stores must mean
+ * one filesystem. Each describe is one item of the issue, built for real
+ * through the CLI entry or the API, with real files.
+ */
+import { mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { buildIn, contextOf, flatten, storeWithBusybox } from '../build/harness.js';
+import { rejected } from '../helpers/caught.js';
+import { cli } from '../helpers/cli.js';
+import { tempRoot } from '../helpers/tmp.js';
+
+let root: string;
+beforeAll(async () => {
+  root = await storeWithBusybox();
+});
+
+/** `tsbuild <verb> --root <the test store> …`. */
+const run = (argv: string[]) => cli([argv[0]!, '--root', root, ...argv.slice(1)]);
+
+const imageCount = async (store: string) =>
+  (await cli(['images', '--root', store, '-q'])).stdout.split('\n').filter(Boolean).length;
+
+describe('a git-looking context string is never folded into a local path', () => {
+  // resolve(cwd, s) folds the four components before the '..'s (`https:`,
+  // `example.com`, `org`, `repo.git#v1:x`) away, landing on <cwd>/target.
+  const https = 'https://example.com/org/repo.git#v1:x/../../../../target';
+  const gitProto = 'git://host/repo.git#main:sub/../../../target';
+
+  for (const context of [https, gitProto]) {
+    it(`reads ${context.split('#')[0]} as a git URL, not as <cwd>/target`, async () => {
+      const cwd = tempRoot();
+      contextOf({ Dockerfile: 'FROM scratch\nCOPY marker /\n', marker: 'x' }, join(cwd, 'target'));
+      const store = tempRoot();
+      const e = await rejected(buildIn(store, { context, cwd }));
+      // Docker 20.10 takes it for a git URL too; its folder climbs out of the repository.
+      expect(e.code).toBe('GIT_BAD_FOLDER');
+      expect(e.message).toContain(`leaves the repository ('..')`);
+      expect(await imageCount(store)).toBe(0);
+    });
+  }
+
+  it('takes it as a local directory when the literal path exists, as Docker stats it', async () => {
+    const cwd = tempRoot();
+    contextOf({ Dockerfile: 'FROM scratch\nCOPY marker /\n', marker: 'x' }, join(cwd, 'target'));
+    // The kernel resolves each '..' after the component before it exists.
+    mkdirSync(join(cwd, 'https:/example.com/org/repo.git#v1:x'), { recursive: true });
+    const store = tempRoot();
+    const built = await buildIn(store, { context: https, cwd });
+    expect(readFileSync(join(await flatten(store, built.id), 'marker'), 'utf8')).toBe('x');
+  });
+});
+
+describe('a symlinked Dockerfile or .dockerignore resolves inside the context', () => {
+  const SECRET = 'FROM scratch\nLABEL host-secret-7f3a=1\n';
+  let host: string;
+  beforeAll(() => {
+    host = join(tempRoot(), 'host-file');
+    writeFileSync(host, SECRET);
+  });
+
+  /** A context whose Dockerfile is `link`. */
+  function linkedDockerfile(link: string, files: Record<string, string> = {}): string {
+    const ctx = contextOf({ marker: 'x', ...files });
+    symlinkSync(link, join(ctx, 'Dockerfile'));
+    return ctx;
+  }
+
+  it('does not read a Dockerfile that links to a host file (Docker: not found)', async () => {
+    const ctx = linkedDockerfile(host);
+    const r = await run(['build', ctx]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(
+      `error: Dockerfile not found: ${ctx}/Dockerfile is a symlink to ${JSON.stringify(host)}, ` +
+        `which resolves to nothing inside ${ctx} (symlinks resolve inside the Dockerfile's directory)\n`,
+    );
+    expect(r.stdout + r.stderr).not.toContain('host-secret');
+  });
+
+  it('never echoes a byte of /etc/shadow', async () => {
+    const ctx = linkedDockerfile('/etc/shadow');
+    const r = await run(['build', ctx]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toBe(
+      `error: Dockerfile not found: ${ctx}/Dockerfile is a symlink to "/etc/shadow", ` +
+        `which resolves to nothing inside ${ctx} (symlinks resolve inside the Dockerfile's directory)\n`,
+    );
+  });
+
+  it('follows a link that stays inside the context, an absolute one from the root', async () => {
+    const ctx = linkedDockerfile('/sub/real.df', {
+      'sub/real.df': 'FROM scratch\nCOPY marker /\n',
+    });
+    expect((await run(['build', '-q', ctx])).code).toBe(0);
+  });
+
+  it('confines -f to its own directory when it names a link, as Docker does', async () => {
+    const ctx = linkedDockerfile(host);
+    const viaF = await run(['build', '-f', join(ctx, 'Dockerfile'), ctx]);
+    expect(viaF.code).toBe(1);
+    expect(viaF.stderr).toMatch(/^error: Dockerfile not found: /);
+    expect(viaF.stderr).not.toContain('host-secret');
+    // `-f` at a file outside the context is the user's choice, and is read.
+    const outside = join(tempRoot(), 'outside.Dockerfile');
+    writeFileSync(outside, 'FROM scratch\nCOPY marker /\n');
+    expect((await run(['build', '-q', '-f', outside, ctx])).code).toBe(0);
+  });
+
+  it('applies no .dockerignore that links to a host file (Docker 20.10 copies `secret`)', async () => {
+    const ignore = join(tempRoot(), 'ignore-list');
+    writeFileSync(ignore, 'secret\n');
+    const ctx = contextOf({ Dockerfile: 'FROM scratch\nCOPY . /ctx/\n', secret: 's' });
+    symlinkSync(ignore, join(ctx, '.dockerignore'));
+    const built = await buildIn(root, { context: ctx });
+    expect(readdirSync(join(await flatten(root, built.id), 'ctx')).sort()).toEqual([
+      '.dockerignore',
+      'Dockerfile',
+      'secret',
+    ]);
+  });
+
+  it('follows a .dockerignore link inside the context (Docker 20.10 excludes `secret`)', async () => {
+    const ctx = contextOf({
+      Dockerfile: 'FROM scratch\nCOPY . /ctx/\n',
+      secret: 's',
+      'lists/ignore': 'secret\n',
+    });
+    symlinkSync('lists/ignore', join(ctx, '.dockerignore'));
+    const built = await buildIn(root, { context: ctx });
+    expect(readdirSync(join(await flatten(root, built.id), 'ctx')).sort()).toEqual([
+      '.dockerignore',
+      'Dockerfile',
+      'lists',
+    ]);
+  });
+
+  it('never reads Dockerfile.dockerignore through a link to the host', async () => {
+    const ignore = join(tempRoot(), 'bad-patterns');
+    writeFileSync(ignore, '[host-pattern-9c1\n');
+    const ctx = contextOf({ Dockerfile: 'FROM scratch\nCOPY . /ctx/\n' });
+    symlinkSync(ignore, join(ctx, 'Dockerfile.dockerignore'));
+    const r = await run(['build', '-q', ctx]);
+    expect(r.stderr).not.toContain('host-pattern');
+    expect(r.code).toBe(0);
+  });
+});

@@ -230,6 +230,8 @@ interface CopyLike extends Base {
   inline: InlineSource[];
   dest: Word;
   chown: string | undefined;
+  /** Where `--chown` was written: a value out of range is reported there. */
+  chownSpan?: Span;
   chmod: string | undefined;
   link: boolean;
   exclude: string[];

@@ -4,7 +4,14 @@
  * one filesystem. Each describe is one item of the issue, built for real
  * through the CLI entry or the API, with real files.
  */
-import { mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  lstatSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildIn, contextOf, flatten, storeWithBusybox } from '../build/harness.js';
@@ -145,5 +152,25 @@ describe('a symlinked Dockerfile or .dockerignore resolves inside the context', 
     const r = await run(['build', '-q', ctx]);
     expect(r.stderr).not.toContain('host-pattern');
     expect(r.code).toBe(0);
+  });
+});
+
+describe('COPY --chown takes one uid/gid range, 0-2147483647', () => {
+  for (const value of ['4294967296', '-1', '4294967295', '2147483648', '1:4294967295']) {
+    it(`refuses --chown=${value} at the flag`, async () => {
+      const ctx = contextOf({ Dockerfile: `FROM scratch\nCOPY --chown=${value} f /f\n`, f: 'x' });
+      const r = await run(['build', ctx]);
+      expect(r.code).toBe(1);
+      expect(r.stderr.split('\n')[0]).toBe(
+        `error: Dockerfile:2:6: --chown=${value}: uids and gids must be in range 0-2147483647`,
+      );
+    });
+  }
+
+  it('gives the largest one, 2147483647, to the file', async () => {
+    const ctx = contextOf({ Dockerfile: 'FROM scratch\nCOPY --chown=2147483647:7 f /f\n', f: 'x' });
+    const built = await buildIn(root, { context: ctx });
+    const st = lstatSync(join(await flatten(root, built.id), 'f'));
+    expect([st.uid, st.gid]).toEqual([2147483647, 7]);
   });
 });

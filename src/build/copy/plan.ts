@@ -83,7 +83,7 @@ export async function planCopy(
   }
   const parents = ins.kind === 'COPY' && ins.parents;
   const owner = ins.chown
-    ? resolveChown(opts.rootfsForChown, ins.chown)
+    ? resolveChown(opts.rootfsForChown, ins.chown, ins.chownSpan)
     : opts.tree.keepOwners === true
       ? undefined
       : { uid: 0, gid: 0 };

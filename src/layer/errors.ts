@@ -20,7 +20,9 @@ export type LayerErrorCode =
   /** A file changed size while it was being archived. */
   | 'LAYER_CHANGED'
   /** A compression that this Node.js cannot decode. */
-  | 'LAYER_COMPRESSION';
+  | 'LAYER_COMPRESSION'
+  /** A file to be archived as a layer has a name OCI reserves for whiteouts (`.wh.*`). */
+  | 'LAYER_RESERVED_NAME';
 
 export class LayerError extends TsbuildError {
   declare readonly code: LayerErrorCode;

@@ -5,13 +5,16 @@
  * containerd's diff writers follow). Paths are bytes throughout, so names that
  * are not UTF-8 survive, and the order is the same as `LC_ALL=C sort`.
  *
+ * In a layer's tree (`overlay`), a file of its own called `.wh.*` is refused:
+ * the tar has no way to say it is not a whiteout.
+ *
  * One exception to the order: an opaque directory's `.wh..wh..opq` comes
  * straight after the directory itself, where Docker and containerd put it, so
  * that a reader that empties the directory when it sees the marker never
  * deletes this layer's own entries.
  */
 import { lstatSync, readdirSync, type Stats } from 'node:fs';
-import { sourceError, sysReason } from './errors.js';
+import { LayerError, sourceError, sysReason } from './errors.js';
 import { OVERLAY_OPAQUE, readXattrs } from './xattrs.js';
 
 export type WalkKind =
@@ -100,8 +103,25 @@ function classify(path: Buffer, name: Buffer, base: Buffer, opts: WalkOptions): 
   if (kind === 'whiteout') {
     const at = name.length - base.length;
     name = Buffer.concat([name.subarray(0, at), WH, base]);
+  } else if (opts.overlay && base.subarray(0, WH.length).equals(WH)) {
+    throw reservedName(name);
   }
   return { kind, name, abs: path, stat };
+}
+
+/**
+ * A file or directory called `.wh.*` in a layer's tree (`ADD` of an archive holding
+ * `.wh.bin`, `COPY .wh.x`, `RUN touch /.wh.x`): in the tar it would *be* a whiteout
+ * (or an opaque marker) to whoever loads the image, so one image ID would mean two
+ * filesystems. Docker 20.10 writes it anyway; we refuse, naming it.
+ */
+function reservedName(name: Buffer): LayerError {
+  const shown = JSON.stringify(`/${name.toString()}`);
+  return new LayerError(
+    'LAYER_RESERVED_NAME',
+    `${shown}: a name starting with ".wh." cannot be put in a layer (OCI reserves it for whiteouts)`,
+    { path: `/${name.toString()}` },
+  );
 }
 
 function isOpaque(abs: Buffer, shown: () => string): boolean {

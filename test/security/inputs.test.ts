@@ -13,6 +13,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
+import tar from 'tar-stream';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildIn, contextOf, flatten, storeWithBusybox } from '../build/harness.js';
 import { rejected } from '../helpers/caught.js';
@@ -172,5 +173,67 @@ describe('COPY --chown takes one uid/gid range, 0-2147483647', () => {
     const built = await buildIn(root, { context: ctx });
     const st = lstatSync(join(await flatten(root, built.id), 'f'));
     expect([st.uid, st.gid]).toEqual([2147483647, 7]);
+  });
+});
+
+type Entry = {
+  name: string;
+  body?: string | Buffer;
+  type?: 'file' | 'symlink' | 'link' | 'directory';
+  linkname?: string;
+};
+
+const file = (name: string, body = 'x'): Entry => ({ name, body });
+
+async function tarBytes(entries: Entry[]): Promise<Buffer> {
+  const pack = tar.pack();
+  for (const e of entries) {
+    const type = e.type ?? 'file';
+    const header = {
+      name: e.name,
+      type,
+      linkname: e.linkname,
+      mode: type === 'directory' ? 0o755 : 0o644,
+      mtime: new Date(0),
+    };
+    if (type === 'file') pack.entry(header, e.body ?? '');
+    else pack.entry(header);
+  }
+  pack.finalize();
+  const chunks: Buffer[] = [];
+  for await (const c of pack as AsyncIterable<Buffer>) chunks.push(c);
+  return Buffer.concat(chunks);
+}
+
+describe('no entry with a name OCI reserves for whiteouts gets into a layer', () => {
+  it('refuses ADD of an archive holding .wh.bin, naming it', async () => {
+    const ctx = contextOf({ Dockerfile: 'FROM busybox\nADD arch.tar /t/\n' });
+    writeFileSync(join(ctx, 'arch.tar'), await tarBytes([file('.wh.bin'), file('keep')]));
+    const r = await run(['build', ctx]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(
+      'Dockerfile:2:1: "/t/.wh.bin": a name starting with ".wh." cannot be put in a layer (OCI reserves it for whiteouts)',
+    );
+  });
+
+  it('refuses COPY of a context file named .wh.x', async () => {
+    const ctx = contextOf({ Dockerfile: 'FROM scratch\nCOPY .wh.x /c/\n', '.wh.x': 'z' });
+    const e = await rejected(buildIn(root, { context: ctx }));
+    expect(e.code).toBe('LAYER_RESERVED_NAME');
+    expect(e.message).toBe(
+      'Dockerfile:2:1: "/c/.wh.x": a name starting with ".wh." cannot be put in a layer (OCI reserves it for whiteouts)',
+    );
+  });
+
+  it('refuses a RUN that leaves a file or a directory named .wh.*', async () => {
+    for (const [cmd, name] of [
+      ['touch /.wh.r', '/.wh.r'],
+      ['mkdir -p /d/.wh..wh..opq', '/d/.wh..wh..opq'],
+    ]) {
+      const ctx = contextOf({ Dockerfile: `FROM busybox\nRUN ${cmd}\n` });
+      const e = await rejected(buildIn(root, { context: ctx }));
+      expect(e.code).toBe('LAYER_RESERVED_NAME');
+      expect(e.message).toContain(`"${name}": a name starting with ".wh."`);
+    }
   });
 });

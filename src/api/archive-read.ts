@@ -2,7 +2,9 @@
  * Reading the images out of an unpacked archive directory: a docker-archive
  * (`manifest.json`) or an OCI image layout (`index.json`). Every file is opened
  * confined to the directory — a docker-archive may hold symlinks between layer
- * files, and one pointing outside must not expose a host file.
+ * files, and one pointing outside must not expose a host file. Each image's
+ * layers are checked in order as they stream in (layer/layer-check.ts): one
+ * entry that would leave the root refuses the whole archive.
  */
 import { createReadStream } from 'node:fs';
 import { readFile, realpath, stat } from 'node:fs/promises';
@@ -23,6 +25,7 @@ import {
 } from '../image/types.js';
 import { DIGEST_RE, sha256 } from '../util/digest.js';
 import { sniffCompression } from '../layer/compress.js';
+import { ImageCheck } from '../layer/layer-check.js';
 import type { IngestSession } from './ingest.js';
 
 export interface ArchiveImage {
@@ -84,6 +87,7 @@ async function readDockerArchive(
         `${item.Config} lists ${diffIDs.length} diff IDs but manifest.json gives ${item.Layers.length} layers`,
       );
     const layers: Descriptor[] = [];
+    const check = new ImageCheck();
     for (const [n, path] of item.Layers.entries()) {
       const input = await files.open(path);
       const { kind, stream } = await sniffCompression(input);
@@ -96,6 +100,7 @@ async function readDockerArchive(
         await session.putLayer(stream, kind, {
           diffID: diffIDs[n]!,
           source: `${files.name}: ${path}`,
+          check: check.layer(`${files.name}: ${path}`),
         }),
       );
     }
@@ -166,6 +171,7 @@ async function readOciImage(
       `manifest ${desc.digest} and its config disagree on the number of layers`,
     );
   const layers: Descriptor[] = [];
+  const check = new ImageCheck();
   for (const [n, l] of manifest.layers.entries()) {
     const compression = layerCompression(l.mediaType);
     if (compression === undefined)
@@ -179,6 +185,7 @@ async function readOciImage(
         diffID: parsed.rootfs.diff_ids[n]!,
         blobDigest: l.digest,
         source: `${files.name}: ${path}`,
+        check: check.layer(`${files.name}: ${path}`),
       }),
     );
   }

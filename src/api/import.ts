@@ -10,6 +10,7 @@ import type { Readable } from 'node:stream';
 import { hostPlatform } from '../dockerfile/scope.js';
 import { TsbuildError } from '../errors.js';
 import type { ImageConfig } from '../image/types.js';
+import { ImageCheck } from '../layer/layer-check.js';
 import { openDecompressed, openFile } from './archive-input.js';
 import { IngestSession } from './ingest.js';
 import { openStore, type StoreOptions } from './store.js';
@@ -41,7 +42,8 @@ export async function importImage(req: ImportRequest): Promise<string> {
   try {
     const input = req.input ?? (await openFile(req.path!));
     const tar = await openDecompressed(input, name);
-    const layer = await session.putTar(tar, name);
+    // A rootfs tarball is a layer like any other: no entry may leave the root.
+    const layer = await session.putTar(tar, name, { check: new ImageCheck().layer(name) });
     const created = new Date().toISOString();
     const comment = req.message || 'Imported from -';
     const platform = hostPlatform();

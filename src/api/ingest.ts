@@ -9,6 +9,7 @@ import { PassThrough, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { MediaType, type Compression, type Descriptor } from '../image/types.js';
 import { decompressStream } from '../layer/compress.js';
+import type { LayerCheck } from '../layer/layer-check.js';
 import { scanLayer } from '../layer/scan.js';
 import { DigestStream } from '../util/digest.js';
 import type { BlobInfo, PutOptions } from '../store/blobs.js';
@@ -34,13 +35,16 @@ export class IngestSession {
   async putLayer(
     input: Readable,
     compression: Compression,
-    want: { diffID: string; blobDigest?: string; source: string },
+    want: { diffID: string; blobDigest?: string; source: string; check?: LayerCheck },
   ): Promise<Descriptor> {
     const raw = new DigestStream();
     const plain = decompressStream(compression);
     const decoded = pipeline(input, raw, plain);
     decoded.catch(() => undefined); // awaited below; putTar may fail first
-    const layer = await this.putTar(plain, want.source, { diffID: want.diffID });
+    const layer = await this.putTar(plain, want.source, {
+      diffID: want.diffID,
+      ...(want.check ? { check: want.check } : {}),
+    });
     await decoded;
     if (want.blobDigest && raw.digest !== want.blobDigest)
       throw new TsbuildError(
@@ -54,7 +58,8 @@ export class IngestSession {
   /**
    * Store an uncompressed tar as a layer: the bytes go to the blob store and,
    * in the same pass, through a tar reader that rejects a corrupt or truncated
-   * archive and measures the layer's unpacked size. When either side fails the
+   * archive and measures the layer's unpacked size (and, with `check`, refuses an
+   * entry that would leave the root: layer-check.ts). When either side fails the
    * input is destroyed, so whatever feeds it (a decompressing command) stops.
    * A tar tarDirectory made (`summary` given) is neither checked nor measured
    * again: its writer did both, and parsing it cost a build a third of a COPY.
@@ -62,7 +67,7 @@ export class IngestSession {
   async putTar(
     input: Readable,
     source: string,
-    opts: { diffID?: string; summary?: TarSummary } = {},
+    opts: { diffID?: string; summary?: TarSummary; check?: LayerCheck } = {},
   ): Promise<Descriptor> {
     const { diffID, summary } = opts;
     if (summary) return this.putOwnTar(input, source, summary);
@@ -90,7 +95,7 @@ export class IngestSession {
       throw e;
     };
     const putting = this.track(() => this.store.blobs.put(toBlob, { expected: diffID, source }));
-    const scanning = scanLayer(toScan).catch((e: unknown) =>
+    const scanning = scanLayer(toScan, opts.check).catch((e: unknown) =>
       stop(
         e instanceof TsbuildError && e.code.startsWith('LAYER_')
           ? new TsbuildError('BAD_ARCHIVE', `${source}: not a valid layer tar: ${e.message}`, {

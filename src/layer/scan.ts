@@ -14,17 +14,18 @@ export interface ScanResult extends ApplyResult {
    */
   unpackedSize: number;
 }
+import type { LayerCheck } from './layer-check.js';
 import { readTar } from './tar-reader.js';
 
 /**
  * Read every entry of an uncompressed tar stream, skipping content. Resolves with the
  * same counts applyLayer would give, and the unpacked size; rejects with a LayerError naming the entry that is
- * truncated or corrupt.
+ * truncated or corrupt, or with what `check` (layer-check.ts) refuses.
  *
  * @example
  * const { entries } = await scanLayer(createReadStream('rootfs.tar'));
  */
-export async function scanLayer(tar: Readable): Promise<ScanResult> {
+export async function scanLayer(tar: Readable, check?: LayerCheck): Promise<ScanResult> {
   let entries = 0;
   let bytes = 0;
   let links = 0;
@@ -32,6 +33,8 @@ export async function scanLayer(tar: Readable): Promise<ScanResult> {
     entries++;
     bytes += e.size;
     if (e.type === 'symlink') links += e.linkname.length;
+    check?.entry(e);
   }
+  check?.end();
   return { entries, bytes, unpackedSize: bytes + links };
 }

@@ -4,17 +4,20 @@
  * one filesystem. Each describe is one item of the issue, built for real
  * through the CLI entry or the API, with real files.
  */
+import { createHash } from 'node:crypto';
 import {
   lstatSync,
   mkdirSync,
   readFileSync,
   readdirSync,
+  statSync,
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import tar from 'tar-stream';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { sha256 } from '../../src/util/digest.js';
 import { buildIn, contextOf, flatten, storeWithBusybox } from '../build/harness.js';
 import { rejected } from '../helpers/caught.js';
 import { cli } from '../helpers/cli.js';
@@ -235,5 +238,193 @@ describe('no entry with a name OCI reserves for whiteouts gets into a layer', ()
       expect(e.code).toBe('LAYER_RESERVED_NAME');
       expect(e.message).toContain(`"${name}": a name starting with ".wh."`);
     }
+  });
+});
+
+/** Every file under the store with its content hash: what "unchanged" means. */
+function storeSnapshot(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (d: string) => {
+    for (const name of readdirSync(d)) {
+      const path = join(d, name);
+      if (statSync(path).isDirectory()) walk(path);
+      else out[relative(dir, path)] = createHash('sha256').update(readFileSync(path)).digest('hex');
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+/** A docker-archive of one image `i13:1` whose layers (in order) hold `layers`. */
+async function dockerArchive(layers: Entry[][]): Promise<string> {
+  const blobs = await Promise.all(layers.map(tarBytes));
+  const cfg = JSON.stringify({
+    architecture: 'amd64',
+    os: 'linux',
+    rootfs: { type: 'layers', diff_ids: blobs.map((b) => sha256(b)) },
+  });
+  const cfgName = `${sha256(cfg).slice(7)}.json`;
+  const names = blobs.map((_, i) => `l${i}/layer.tar`);
+  const file = join(tempRoot(), 'image.tar');
+  writeFileSync(
+    file,
+    await tarBytes([
+      ...blobs.map((b, i) => ({ name: names[i]!, body: b })),
+      { name: cfgName, body: cfg },
+      {
+        name: 'manifest.json',
+        body: JSON.stringify([{ Config: cfgName, RepoTags: ['i13:1'], Layers: names }]),
+      },
+    ]),
+  );
+  return file;
+}
+
+describe('load and import refuse layers whose entries leave the root', () => {
+  let store: string;
+  let before: Record<string, string>;
+  beforeAll(async () => {
+    store = tempRoot();
+    const good = await dockerArchive([[{ name: 'hello', body: 'world' }]]);
+    expect((await cli(['load', '--root', store, '-i', good])).code).toBe(0);
+    before = storeSnapshot(store);
+  });
+
+  /** `argv` fails with exactly `message` on one line, and the store is as it was. */
+  async function refused(argv: string[], message: string) {
+    const r = await cli([...argv, '--root', store]);
+    expect(r.stderr).toBe(`error: ${message}\n`);
+    expect(r.code).toBe(1);
+    expect(storeSnapshot(store)).toEqual(before);
+  }
+
+  const cases: [string, Entry[][], string, string][] = [
+    [
+      'a name that climbs out',
+      [[file('a'), file('../escape')]],
+      'l0',
+      '"../escape": ".." in the name',
+    ],
+    ['an absolute name', [[file('/abs/file')]], 'l0', '"/abs/file": an absolute name'],
+    [
+      'a file under a symlink of the same layer',
+      [[{ name: 'link', type: 'symlink', linkname: '/etc' }, file('link/passwd')]],
+      'l0',
+      '"link/passwd": under the symlink "link"',
+    ],
+    [
+      'a file under a symlink of an earlier layer',
+      [[{ name: 'lib', type: 'symlink', linkname: 'usr/lib' }], [file('lib/libc.so')]],
+      'l1',
+      '"lib/libc.so": under the symlink "lib" (from an earlier layer)',
+    ],
+    [
+      'a hardlink to a host file',
+      [[{ name: 'pw', type: 'link', linkname: '/etc/passwd' }]],
+      'l0',
+      '"pw": hardlink target "/etc/passwd": an absolute name',
+    ],
+    [
+      'a hardlink to a name not earlier in the layer',
+      [[file('etc/passwd')], [{ name: 'pw', type: 'link', linkname: 'etc/passwd' }]],
+      'l1',
+      '"pw": hardlink target "etc/passwd" is not earlier in this layer',
+    ],
+  ];
+  for (const [what, layers, layer, why] of cases) {
+    it(`load: ${what}`, async () => {
+      const archive = await dockerArchive(layers);
+      await refused(['load', '-i', archive], `${archive}: ${layer}/layer.tar: layer entry ${why}`);
+    });
+  }
+
+  it('import: a name that climbs out, a hardlink out, a file under a symlink', async () => {
+    for (const [entries, why] of [
+      [[file('../../x')], '"../../x": ".." in the name'],
+      [
+        [{ name: 'h', type: 'link', linkname: '../etc/passwd' } as Entry],
+        '"h": hardlink target "../etc/passwd": ".." in the name',
+      ],
+      [
+        [{ name: 's', type: 'symlink', linkname: '/' } as Entry, file('s/x')],
+        '"s/x": under the symlink "s"',
+      ],
+    ] as const) {
+      const rootfs = join(tempRoot(), 'rootfs.tar');
+      writeFileSync(rootfs, await tarBytes([...entries]));
+      await refused(['import', rootfs, 'i13:imp'], `${rootfs}: layer entry ${why}`);
+    }
+  });
+
+  it("load: an OCI layout whose second layer writes under the first one's symlink", async () => {
+    const blobs = [
+      await tarBytes([{ name: 'etc', type: 'symlink', linkname: '/host-etc' }]),
+      await tarBytes([file('etc/cron.d/job')]),
+    ];
+    const cfg = JSON.stringify({
+      architecture: 'amd64',
+      os: 'linux',
+      rootfs: { type: 'layers', diff_ids: blobs.map((b) => sha256(b)) },
+    });
+    const desc = (mediaType: string, data: string | Buffer) => ({
+      mediaType,
+      digest: sha256(data),
+      size: Buffer.byteLength(data),
+    });
+    const manifest = JSON.stringify({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      config: desc('application/vnd.oci.image.config.v1+json', cfg),
+      layers: blobs.map((b) => desc('application/vnd.oci.image.layer.v1.tar', b)),
+    });
+    const blob = (data: string | Buffer): Entry => ({
+      name: `blobs/sha256/${sha256(data).slice(7)}`,
+      body: data,
+    });
+    const layout = join(tempRoot(), 'oci.tar');
+    writeFileSync(
+      layout,
+      await tarBytes([
+        { name: 'oci-layout', body: '{"imageLayoutVersion":"1.0.0"}' },
+        ...blobs.map(blob),
+        blob(cfg),
+        blob(manifest),
+        {
+          name: 'index.json',
+          body: JSON.stringify({
+            schemaVersion: 2,
+            manifests: [desc('application/vnd.oci.image.manifest.v1+json', manifest)],
+          }),
+        },
+      ]),
+    );
+    const second = `blobs/sha256/${sha256(blobs[1]!).slice(7)}`;
+    await refused(
+      ['load', '-i', layout],
+      `${layout}: ${second}: layer entry "etc/cron.d/job": under the symlink "etc" (from an earlier layer)`,
+    );
+  });
+
+  it('still loads what real layers hold: links, a symlink replaced by a directory, whiteouts', async () => {
+    const archive = await dockerArchive([
+      [
+        { name: 'usr/', type: 'directory' },
+        file('usr/a'),
+        { name: 'usr/b', type: 'link', linkname: 'usr/a' },
+        { name: 'lib', type: 'symlink', linkname: 'usr' },
+        { name: 'old', type: 'symlink', linkname: '/' },
+      ],
+      [
+        { name: 'lib/', type: 'directory' },
+        file('lib/x'),
+        file('.wh.old'),
+        { name: 'old/', type: 'directory' },
+        file('old/y'),
+      ],
+    ]);
+    const fresh = tempRoot();
+    const r = await cli(['load', '--root', fresh, '-i', archive]);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('Loaded image: i13:1\n');
   });
 });

@@ -107,14 +107,17 @@ export function withSourceLines<T>(lines: readonly string[], fn: () => T): T {
   }
 }
 
-/** A variable expansion that cannot be carried out, e.g. `${x:?x is required}`. */
+/**
+ * A variable expansion that cannot be carried out, e.g. `${x:?x is required}`
+ * (code EXPANSION), or whose result would be too long (EXPANSION_TOO_LARGE).
+ */
 export class ExpansionError extends TsbuildError {
   /** Offset in the word being expanded where the problem is. */
   readonly offset: number;
   readonly reason: string;
 
-  constructor(reason: string, offset: number) {
-    super('EXPANSION', reason, { offset });
+  constructor(reason: string, offset: number, code = 'EXPANSION') {
+    super(code, reason, { offset });
     this.name = 'ExpansionError';
     this.reason = reason;
     this.offset = offset;
@@ -127,4 +130,95 @@ export class UsageError extends TsbuildError {
     super('USAGE', message);
     this.name = 'UsageError';
   }
+}
+
+/**
+ * What the machine ran out of, or a disk that failed: not the input's fault and
+ * not a bug, so one line naming what was being written and where, e.g.
+ *
+ *   no space left on device writing layer of RUN make to /store/tmp/blob-41-…
+ */
+const RESOURCE_ERRNOS: Record<string, { code: string; reason: string }> = {
+  ENOSPC: { code: 'NO_SPACE', reason: 'no space left on device' },
+  EDQUOT: { code: 'NO_SPACE', reason: 'disk quota exceeded' },
+  EIO: { code: 'IO_ERROR', reason: 'input/output error' },
+  EROFS: { code: 'IO_ERROR', reason: 'read-only file system' },
+  EMFILE: { code: 'IO_ERROR', reason: 'too many open files' },
+  ENFILE: { code: 'IO_ERROR', reason: 'too many open files in the system' },
+};
+
+/** A full, failing or read-only disk, or no file descriptors left (code NO_SPACE or IO_ERROR). */
+export class ResourceError extends TsbuildError {
+  constructor(code: string, message: string, data: Record<string, unknown>, cause: unknown) {
+    super(code, message, data);
+    this.name = 'ResourceError';
+    this.cause = cause;
+  }
+}
+
+/**
+ * What was being done when it failed: writing something somewhere (`to`; else
+ * the path the system call named; else `within`), or reading a file.
+ */
+export type Doing = { writing: string; to?: string; within?: string } | { reading: string };
+
+/**
+ * `e` as a ResourceError when a resource errno (ENOSPC, EDQUOT, EIO, EROFS,
+ * EMFILE, ENFILE) caused it, itself or through `cause` (a LayerError wraps the
+ * errno of the write it failed at); any other error as it is. An error that is
+ * a ResourceError already keeps its words: the innermost caller knew best what
+ * it was writing. `to` defaults to the path the system call named.
+ *
+ * @example
+ *   catch (e) { throw asResourceError(e, { writing: `layer of ${step}`, to: tmp }); }
+ */
+export function asResourceError(e: unknown, doing: Doing): unknown {
+  if (e instanceof ResourceError) return e;
+  const sys = systemCause(e);
+  if (!sys) return e;
+  const { code, reason } = RESOURCE_ERRNOS[sys.code!]!;
+  const where = 'writing' in doing ? (doing.to ?? sys.dest ?? sys.path ?? doing.within) : undefined;
+  const what =
+    'writing' in doing
+      ? `writing ${doing.writing}${where ? ` to ${where}` : ''}`
+      : `reading ${doing.reading}`;
+  return new ResourceError(
+    code,
+    `${reason} ${what}`,
+    { errno: sys.code, ...(where ? { path: where } : {}) },
+    e,
+  );
+}
+
+/** Run `fn`; a resource failure leaving it becomes a ResourceError saying `doing`. */
+export async function failingAs<T>(doing: Doing, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    throw asResourceError(e, doing);
+  }
+}
+
+/** The resource errno error `e` is or was caused by (a few levels of `cause` deep). */
+function systemCause(e: unknown): (NodeJS.ErrnoException & { dest?: string }) | undefined {
+  for (let err = e, depth = 0; err instanceof Error && depth < 5; depth++) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (typeof code === 'string' && Object.hasOwn(RESOURCE_ERRNOS, code))
+      return err as NodeJS.ErrnoException;
+    err = err.cause;
+  }
+  return undefined;
+}
+
+/**
+ * The one line a resource failure nobody described gets (the last resort of the
+ * CLI, instead of a stack trace): `no space left on device (write)`.
+ */
+export function bareResourceError(e: unknown): ResourceError | undefined {
+  if (e instanceof TsbuildError) return undefined;
+  const sys = systemCause(e);
+  if (!sys) return undefined;
+  const { code, reason } = RESOURCE_ERRNOS[sys.code!]!;
+  const call = [sys.syscall, sys.path].filter(Boolean).join(' ');
+  return new ResourceError(code, `${reason}${call ? ` (${call})` : ''}`, { errno: sys.code }, e);
 }

@@ -10,7 +10,7 @@ import { pipeline } from 'node:stream/promises';
 import type { BuildDeps } from '../build/deps.js';
 import { configBytes, type StageState } from '../build/state.js';
 import { changeInSnapshot } from '../build/effects/snapshot.js';
-import { TsbuildError } from '../errors.js';
+import { TsbuildError, failingAs } from '../errors.js';
 import type { Descriptor, ImageConfig } from '../image/types.js';
 import { applyLayer } from '../layer/apply.js';
 import { tarDirectory } from '../layer/writer.js';
@@ -108,9 +108,11 @@ async function squash(
 
 /** `--output type=local,dest=DIR`: the image's filesystem, every layer applied in order. */
 async function flattenTo(deps: BuildDeps, layers: Descriptor[], dest: string): Promise<void> {
-  await mkdir(dest, { recursive: true });
-  for (const l of layers)
-    await applyLayer(dest, deps.store.blobs.open(l.digest), { whiteouts: 'apply' });
+  await failingAs({ writing: "the image's filesystem", within: dest }, async () => {
+    await mkdir(dest, { recursive: true });
+    for (const l of layers)
+      await applyLayer(dest, deps.store.blobs.open(l.digest), { whiteouts: 'apply' });
+  });
 }
 
 /** `--output type=tar,dest=FILE|-`: the flattened filesystem as one tar. */
@@ -120,10 +122,14 @@ async function flattenTar(
   dest: string,
   req: BuildRequest,
 ): Promise<void> {
-  const dir = await mkdtemp(join(deps.workRoot, 'flat-'));
+  const dir = await failingAs({ writing: "the image's filesystem", to: deps.workRoot }, () =>
+    mkdtemp(join(deps.workRoot, 'flat-')),
+  );
   try {
     await flattenTo(deps, layers, dir);
-    await pipeline(tarDirectory(dir), outputStream(dest, req));
+    await failingAs({ writing: "the image's filesystem as a tar", to: shown(dest) }, () =>
+      pipeline(tarDirectory(dir), outputStream(dest, req)),
+    );
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -132,7 +138,17 @@ async function flattenTar(
 /** `--output type=oci|docker,dest=FILE|-`: the archive `tsbuild save` writes (OCI layout + docker-archive). */
 async function saveArchive(req: BuildRequest, id: string, dest: string): Promise<void> {
   const names = req.tags && req.tags.length > 0 ? req.tags : [id];
-  await save({ root: req.root, env: req.env, images: names, output: outputStream(dest, req) });
+  await save({
+    root: req.root,
+    env: req.env,
+    images: names,
+    output: outputStream(dest, req),
+    outputName: shown(dest),
+  });
+}
+
+function shown(dest: string): string {
+  return dest === '-' ? 'standard output' : dest;
 }
 
 function outputStream(dest: string, req: BuildRequest): NodeJS.WritableStream {

@@ -25,7 +25,7 @@ import { parseDockerfile, type ParsedDockerfile } from '../dockerfile/parse.js';
 import { formatPlatform, hostPlatform } from '../dockerfile/scope.js';
 import { buildStageGraph, type StageGraph } from '../dockerfile/stages.js';
 import type { StageBase } from '../dockerfile/stage.js';
-import { DockerfileError, TsbuildError } from '../errors.js';
+import { DockerfileError, TsbuildError, failingAs } from '../errors.js';
 import type { Descriptor, ImageConfig } from '../image/types.js';
 import { pickRunner } from '../runtime/run/pick.js';
 import { pickSnapshotter } from '../runtime/snapshot/index.js';
@@ -59,22 +59,27 @@ export async function build(req: BuildRequest): Promise<BuildResult> {
   const store = await openStore(req);
   const emit = req.onEvent ?? (() => undefined);
   await sweepStaleBuilds(join(store.root, 'tmp'));
-  const work = await mkdtemp(join(store.root, 'tmp', BUILD_DIR_PREFIX));
+  const work = await failingAs(
+    { writing: "the build's work dir", to: join(store.root, 'tmp') },
+    () => mkdtemp(join(store.root, 'tmp', BUILD_DIR_PREFIX)),
+  );
   let context: BuildContext | undefined;
   try {
-    writeOwner(work);
-    context = await openContext({
-      context: req.context,
-      dockerfile: req.dockerfile,
-      stdin: req.stdin,
-      cwd: req.cwd,
-      tmpDir: work,
-      git: { cacheDir: join(store.root, 'git'), lock: withLock },
-      keepGitDir: truthy(req.buildArgs?.BUILDKIT_CONTEXT_KEEP_GIT_DIR),
-      ...(req.env ? { env: req.env } : {}),
-      ...(req.allowInsecureHttp ? { allowInsecureHttp: true } : {}),
-      ...(req.signal ? { signal: req.signal } : {}),
-    });
+    await failingAs({ writing: "the build's work dir", to: work }, async () => writeOwner(work));
+    context = await failingAs({ writing: 'the build context', within: work }, () =>
+      openContext({
+        context: req.context,
+        dockerfile: req.dockerfile,
+        stdin: req.stdin,
+        cwd: req.cwd,
+        tmpDir: work,
+        git: { cacheDir: join(store.root, 'git'), lock: withLock },
+        keepGitDir: truthy(req.buildArgs?.BUILDKIT_CONTEXT_KEEP_GIT_DIR),
+        ...(req.env ? { env: req.env } : {}),
+        ...(req.allowInsecureHttp ? { allowInsecureHttp: true } : {}),
+        ...(req.signal ? { signal: req.signal } : {}),
+      }),
+    );
     const df = parseDockerfile(context.dockerfile.text, { file: context.dockerfile.name });
     const images = await resolveImages(store, df, req, emit);
     const graph = buildStageGraph(df, {
@@ -146,7 +151,8 @@ export async function build(req: BuildRequest): Promise<BuildResult> {
       }),
       workRoot: work,
       logDir: join(store.root, 'logs'),
-      putLayer: (tar, source, summary) => session.putTar(tar, source, { summary }),
+      putLayer: (tar, source, summary) =>
+        session.putTar(tar, source, { summary, what: `layer of ${source}` }),
       emit,
       ...(shared ? { remoteCache: shared.lookup } : {}),
       ...(cacheImages.length > 0

@@ -14,7 +14,7 @@ import { scanLayer } from '../layer/scan.js';
 import { DigestStream } from '../util/digest.js';
 import type { BlobInfo, PutOptions } from '../store/blobs.js';
 import type { Store } from '../store/store.js';
-import { TsbuildError } from '../errors.js';
+import { TsbuildError, asResourceError } from '../errors.js';
 import type { TarSummary } from '../layer/writer.js';
 
 export class IngestSession {
@@ -43,6 +43,7 @@ export class IngestSession {
     decoded.catch(() => undefined); // awaited below; putTar may fail first
     const layer = await this.putTar(plain, want.source, {
       diffID: want.diffID,
+      what: `layer ${want.diffID}`,
       ...(want.check ? { check: want.check } : {}),
     });
     await decoded;
@@ -67,10 +68,12 @@ export class IngestSession {
   async putTar(
     input: Readable,
     source: string,
-    opts: { diffID?: string; summary?: TarSummary; check?: LayerCheck } = {},
+    opts: { diffID?: string; summary?: TarSummary; what?: string; check?: LayerCheck } = {},
   ): Promise<Descriptor> {
     const { diffID, summary } = opts;
-    if (summary) return this.putOwnTar(input, source, summary);
+    // What a full disk's error says was being written.
+    const what = opts.what ?? `layer from ${source}`;
+    if (summary) return this.putOwnTar(input, source, summary, what);
     const toBlob = new PassThrough();
     const toScan = new PassThrough();
     // pipe() to two streams waits for the slower one: memory stays bounded.
@@ -84,17 +87,21 @@ export class IngestSession {
     });
     let first: unknown;
     const stop = (e: unknown): never => {
-      // A failing input (a broken gzip stream) is the archive's fault, not a bug.
+      // A failing input (a broken gzip stream) is the archive's fault, not a bug;
+      // a disk that fails under it is the machine's.
+      const err = asResourceError(e, { reading: source });
       first ??=
-        e instanceof TsbuildError
-          ? e
+        err instanceof TsbuildError
+          ? err
           : new TsbuildError('BAD_ARCHIVE', `${source}: ${(e as Error).message}`, { source });
       input.destroy();
       toBlob.destroy(e as Error);
       toScan.destroy(e as Error);
       throw e;
     };
-    const putting = this.track(() => this.store.blobs.put(toBlob, { expected: diffID, source }));
+    const putting = this.track(() =>
+      this.store.blobs.put(toBlob, { expected: diffID, source, what }),
+    );
     const scanning = scanLayer(toScan, opts.check).catch((e: unknown) =>
       stop(
         e instanceof TsbuildError && e.code.startsWith('LAYER_')
@@ -119,8 +126,9 @@ export class IngestSession {
     input: Readable,
     source: string,
     summary: TarSummary,
+    what: string,
   ): Promise<Descriptor> {
-    const info = await this.track(() => this.store.blobs.put(input, { source }));
+    const info = await this.track(() => this.store.blobs.put(input, { source, what }));
     // The stream ends only when the writer has written the end-of-archive blocks.
     if (!summary.complete) throw new Error(`${source}: the layer tar ended before its end`);
     await this.store.recordLayer({ diffID: info.digest, unpackedSize: summary.unpackedSize });

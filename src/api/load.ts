@@ -9,13 +9,14 @@
  * A failed load leaves the store as it was: index.json is written only once
  * every image is in, and blobs this load added are deleted again.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { LayerError } from '../layer/errors.js';
 import { extractArchive } from './archive-extract.js';
-import { TsbuildError } from '../errors.js';
+import { TsbuildError, asResourceError, failingAs } from '../errors.js';
 import type { Store } from '../store/store.js';
+import { tempName } from '../util/temp-owner.js';
 import { inputKind, openDecompressed, openFile } from './archive-input.js';
 import { readArchiveImages, type ArchiveImage } from './archive-read.js';
 import { openStore, type StoreOptions } from './store.js';
@@ -40,13 +41,18 @@ export async function load(req: LoadRequest): Promise<LoadEvent[]> {
   const store = await openStore(req);
   const name = req.path ?? 'standard input';
   if (req.path && (await inputKind(req.path)) === 'dir') return loadDir(store, req.path, req.path);
-  // Private (0700): the archive's files are readable by whoever can reach them.
-  const dir = await mkdtemp(join(store.root, 'tmp', 'load-'));
+  // Private (0700): the archive's files are readable by whoever can reach them. Named
+  // for this process, so that a command after a kill removes it (store/temps.ts).
+  const dir = tempName(join(store.root, 'tmp'), 'load');
   try {
+    await failingAs({ writing: `the files of ${name}`, to: dir }, () =>
+      mkdir(dir, { mode: 0o700 }),
+    );
     const tar = await openDecompressed(req.input ?? (await openFile(req.path!)), name);
     await extractArchive(dir, tar, name).catch((e: unknown) => {
-      if (!(e instanceof LayerError)) throw e;
-      throw new TsbuildError('BAD_ARCHIVE', `${name}: not a valid image archive: ${e.message}`, {
+      const err = asResourceError(e, { writing: `the files of ${name}`, to: dir });
+      if (!(err instanceof LayerError)) throw err;
+      throw new TsbuildError('BAD_ARCHIVE', `${name}: not a valid image archive: ${err.message}`, {
         file: name,
       });
     });

@@ -23,7 +23,7 @@ import {
   type Manifest,
 } from '../image/types.js';
 import { digestHex, sha256 } from '../util/digest.js';
-import { TsbuildError, UsageError } from '../errors.js';
+import { TsbuildError, UsageError, asResourceError } from '../errors.js';
 import type { ImageRecord, Store } from '../store/store.js';
 import { openStore, type StoreOptions } from './store.js';
 
@@ -34,6 +34,8 @@ export interface SaveRequest extends StoreOptions {
   output: NodeJS.WritableStream;
   /** Layer compression in the archive; `none` (Docker's choice) by default. */
   compress?: 'none' | 'gzip' | 'zstd';
+  /** Where `output` goes, as errors name it (`app.tar`, `standard output`). */
+  outputName?: string;
 }
 
 interface Saved {
@@ -64,9 +66,10 @@ export async function save(req: SaveRequest): Promise<void> {
   // user's to know about in one line, not a bug; it also ends the writing.
   let outputError: TsbuildError | undefined;
   const done = pipeline(pack, req.output).catch((e: unknown) => {
+    const err = asResourceError(e, { writing: 'the archive', to: req.outputName });
     outputError =
-      e instanceof TsbuildError
-        ? e
+      err instanceof TsbuildError
+        ? err
         : new TsbuildError('OUTPUT', `writing the archive: ${(e as Error).message}`);
   });
   try {

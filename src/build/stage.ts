@@ -10,7 +10,7 @@ import type { CacheRecord } from '../store/cache.js';
 import { argDigest, cacheKey, type KeyInput } from './cachekey.js';
 import type { BuildDeps } from './deps.js';
 import type { BuildEvent, CacheExplanation } from './events.js';
-import { DockerfileError, TsbuildError } from '../errors.js';
+import { DockerfileError, ResourceError, TsbuildError } from '../errors.js';
 import { explainMiss } from './explain.js';
 import { planStep, type Effect, type Plan } from './instructions/index.js';
 import { copySources, copyStep, type CopySources } from './effects/copy.js';
@@ -271,7 +271,7 @@ async function commit(
   };
   const author = plan.author ?? state.config.author;
   if (author !== undefined) config.author = author;
-  const stored = await deps.store.blobs.putBytes(configBytes(config));
+  const stored = await deps.store.blobs.putBytes(configBytes(config), { what: 'image config' });
   const record: CacheRecord = { key, input, config: stored.digest, created, lastUsed: created };
   if (layer) record.layer = layer;
   await deps.store.cache.put(record);
@@ -286,10 +286,12 @@ async function commit(
 /**
  * An error of a step, placed at its line: `Dockerfile:7:1: "/app.js" not found in
  * the context`, with the code and data it had (a RUN's exit status among them).
+ * A full or failing disk is not the Dockerfile's doing: it stays one line that
+ * names what was being written (the step's layer, its files) and where.
  */
 function atStep(e: unknown, step: Step): unknown {
   if (!(e instanceof TsbuildError) || e instanceof DockerfileError) return e;
-  if (e.code === 'RUN_ABORTED') return e;
+  if (e.code === 'RUN_ABORTED' || e instanceof ResourceError) return e;
   const err = new DockerfileError(e.code, e.message, step.instruction.span, {
     data: { ...e.data },
   });

@@ -34,7 +34,7 @@ export async function saveCommand(argv: string[], io: Io): Promise<number> {
   if (values.output === undefined || values.output === '-') {
     if ((io.stdout as NodeJS.WriteStream).isTTY)
       throw new UsageError('cowardly refusing to save to a terminal. Use the -o flag or redirect');
-    await save({ ...common, output: io.stdout });
+    await save({ ...common, output: io.stdout, outputName: 'standard output' });
     return 0;
   }
   // Written beside the target and renamed, as docker does: a failed save
@@ -46,7 +46,7 @@ export async function saveCommand(argv: string[], io: Io): Promise<number> {
     throw new TsbuildError('OUTPUT', `cannot write ${out}: ${why}`, { file: out });
   });
   try {
-    await save({ ...common, output: fh.createWriteStream() });
+    await save({ ...common, output: fh.createWriteStream(), outputName: out });
     await rename(tmp, out);
   } finally {
     await fh.close().catch(() => undefined);

@@ -1,9 +1,10 @@
 /**
  * `tsbuild COMMAND …`: picks the command, runs it, and turns what went wrong
  * into an exit code — 2 for wrong usage (as docker), 1 for anything else. A
- * stack trace is printed only for an error that is not a TsbuildError: a bug.
+ * stack trace is printed only for an error that is not a TsbuildError (nor a
+ * full or failing disk): a bug.
  */
-import { DockerfileError, TsbuildError, UsageError } from '../errors.js';
+import { DockerfileError, TsbuildError, UsageError, bareResourceError } from '../errors.js';
 import type { Io } from './io.js';
 
 export type { Io };
@@ -112,6 +113,12 @@ function report(e: unknown, io: Io): number {
   }
   if (e instanceof TsbuildError) {
     io.stderr.write(`error: ${e.message}\n`);
+    return 1;
+  }
+  // A full or failing disk that no caller described: still the machine, not a bug.
+  const resource = bareResourceError(e);
+  if (resource) {
+    io.stderr.write(`error: ${resource.message}\n`);
     return 1;
   }
   io.stderr.write(

@@ -26,6 +26,7 @@ import {
   readSync,
 } from 'node:fs';
 import { Readable } from 'node:stream';
+import { asResourceError } from '../errors.js';
 import { splitDev } from './devices.js';
 import { LayerError, sourceError, sysReason } from './errors.js';
 import { encodeHeader, endOfArchive, padding, type TarHeader } from './tar-format.js';
@@ -210,7 +211,9 @@ function* fileEntry(
   try {
     fd = openSync(e.abs, constants.O_RDONLY | constants.O_NOFOLLOW);
   } catch (err) {
-    throw sourceError('LAYER_IO', shown, `cannot open: ${sysReason(err)}`, err);
+    throw unreadable(err, e.abs.toString(), () =>
+      sourceError('LAYER_IO', shown, `cannot open: ${sysReason(err)}`, err),
+    );
   }
   try {
     const stat = fstatSync(fd);
@@ -231,8 +234,20 @@ function* fileEntry(
     yield* out.read(fd, stat.size, shown);
   } catch (err) {
     if (err instanceof LayerError) throw err;
-    throw sourceError('LAYER_IO', shown, `cannot read: ${sysReason(err)}`, err);
+    throw unreadable(err, e.abs.toString(), () =>
+      sourceError('LAYER_IO', shown, `cannot read: ${sysReason(err)}`, err),
+    );
   } finally {
     closeSync(fd);
   }
+}
+
+/**
+ * A file that cannot be read because the disk failed (EIO) or no descriptor is
+ * left (EMFILE): the machine's trouble, said as such (`input/output error
+ * reading /store/tmp/…/upper/app.bin`); anything else as `otherwise` says.
+ */
+function unreadable(err: unknown, path: string, otherwise: () => LayerError): Error {
+  const resource = asResourceError(err, { reading: path });
+  return resource === err ? otherwise() : (resource as Error);
 }

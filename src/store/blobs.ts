@@ -4,7 +4,6 @@
  * checked against the digest the caller expects, and only then renamed to its
  * name: nothing half-written or wrong is ever visible under a digest.
  */
-import { randomBytes } from 'node:crypto';
 import { createReadStream, openSync } from 'node:fs';
 import { mkdir, open, readFile, rename, rm, stat, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -12,6 +11,8 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { DIGEST_RE, DigestStream, digestHex, sha256 } from '../util/digest.js';
 import { fsyncDir, writeNewFileSynced } from '../util/atomic.js';
+import { tempName } from '../util/temp-owner.js';
+import { asResourceError } from '../errors.js';
 import { StoreError } from './errors.js';
 
 export interface BlobInfo {
@@ -26,6 +27,11 @@ export interface PutOptions {
   expected?: string;
   /** Named in a mismatch error, e.g. the archive entry the blob came from. */
   source?: string;
+  /**
+   * What the blob is, for a full disk's error: `layer of RUN make` (default: `source`, else
+   * `a blob`); putBytes adds the digest it knows: `image config` → `image config sha256:…`.
+   */
+  what?: string;
 }
 
 export class BlobStore {
@@ -95,6 +101,8 @@ export class BlobStore {
       try {
         await writeNewFileSynced(tmp, data);
         await this.publish(tmp, digest);
+      } catch (e) {
+        throw asResourceError(e, { writing: `${opts.what ?? 'blob'} ${digest}`, to: tmp });
       } finally {
         await rm(tmp, { force: true });
       }
@@ -104,7 +112,19 @@ export class BlobStore {
 
   /** Stream a blob in; memory stays flat whatever its size. */
   async put(input: Readable, opts: PutOptions = {}): Promise<BlobInfo> {
-    const tmp = await this.tempPath();
+    let tmp: string | undefined;
+    try {
+      tmp = await this.tempPath();
+      return await this.putAt(tmp, input, opts);
+    } catch (e) {
+      // Nothing reads the input any more: whatever feeds it (a tar writer, a
+      // decompressor, a download) must stop too.
+      input.destroy();
+      throw asResourceError(e, { writing: opts.what ?? opts.source ?? 'a blob', to: tmp });
+    }
+  }
+
+  private async putAt(tmp: string, input: Readable, opts: PutOptions): Promise<BlobInfo> {
     const hasher = new DigestStream();
     // Opened before anything streams, so the cleanup below always finds it;
     // the stream fsyncs (flush) and closes it when the blob is whole.
@@ -135,9 +155,10 @@ export class BlobStore {
     await rm(this.path(digest), { force: true });
   }
 
+  /** A new temp file name, which says who writes it (see util/temp-owner.ts). */
   async tempPath(): Promise<string> {
     await mkdir(this.tmpDir, { recursive: true });
-    return join(this.tmpDir, `blob-${randomBytes(8).toString('hex')}`);
+    return tempName(this.tmpDir, 'blob');
   }
 
   /**

@@ -7,9 +7,9 @@
 import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Descriptor } from '../image/types.js';
-import { writeFileAtomic } from '../util/atomic.js';
 import { DIGEST_RE, digestHex, sha256 } from '../util/digest.js';
 import { StoreError } from './errors.js';
+import { writeRecord } from './temps.js';
 
 export interface CacheRecord {
   /** `sha256:<hex>` of the canonical key input. */
@@ -25,7 +25,10 @@ export interface CacheRecord {
 }
 
 export class CacheStore {
-  constructor(readonly dir: string) {}
+  constructor(
+    readonly dir: string,
+    private readonly tmp: string,
+  ) {}
 
   private path(key: string): string {
     if (!DIGEST_RE.test(key))
@@ -43,7 +46,12 @@ export class CacheStore {
   }
 
   async put(record: CacheRecord): Promise<void> {
-    await writeFileAtomic(this.path(record.key), JSON.stringify(record));
+    await writeRecord(
+      this.path(record.key),
+      JSON.stringify(record),
+      this.tmp,
+      `cache record ${record.key}`,
+    );
   }
 
   /**
@@ -62,7 +70,7 @@ export class CacheStore {
   }
 
   async setLastCopy(text: string, layer: string): Promise<void> {
-    await writeFileAtomic(this.copyPath(text), JSON.stringify({ layer }));
+    await writeRecord(this.copyPath(text), JSON.stringify({ layer }), this.tmp, 'a COPY record');
   }
 
   private copyPath(text: string): string {

@@ -8,9 +8,9 @@
  */
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../util/atomic.js';
 import { digestHex } from '../util/digest.js';
 import type { Descriptor } from '../image/types.js';
+import { writeRecord } from './temps.js';
 
 export interface LayerInfo {
   diffID: string;
@@ -37,7 +37,10 @@ export interface LayerSource {
 }
 
 export class LayerInfoStore {
-  constructor(readonly dir: string) {}
+  constructor(
+    readonly dir: string,
+    private readonly tmp: string,
+  ) {}
 
   async get(diffID: string): Promise<LayerInfo | undefined> {
     try {
@@ -53,7 +56,8 @@ export class LayerInfoStore {
   /** Record `info`, keeping what an earlier record knew and `info` does not say. */
   async put(info: LayerInfo): Promise<void> {
     info = { ...(await this.get(info.diffID)), ...info };
-    await writeFileAtomic(join(this.dir, `${digestHex(info.diffID)}.json`), JSON.stringify(info));
+    const path = join(this.dir, `${digestHex(info.diffID)}.json`);
+    await writeRecord(path, JSON.stringify(info), this.tmp, `the record of layer ${info.diffID}`);
   }
 
   async delete(diffID: string): Promise<void> {
@@ -66,7 +70,12 @@ export class LayerInfoStore {
    * sha256 hex), kept so a later COPY can tell which files it need not write again.
    */
   async putFiles(diffID: string, files: Record<string, string>): Promise<void> {
-    await writeFileAtomic(this.filesPath(diffID), JSON.stringify(files));
+    await writeRecord(
+      this.filesPath(diffID),
+      JSON.stringify(files),
+      this.tmp,
+      `the file list of layer ${diffID}`,
+    );
   }
 
   async files(diffID: string): Promise<Record<string, string> | undefined> {

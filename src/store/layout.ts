@@ -18,8 +18,8 @@ import {
   type Descriptor,
   type ImageIndex,
 } from '../image/types.js';
-import { writeFileAtomic } from '../util/atomic.js';
 import { StoreError } from './errors.js';
+import { writeRecord } from './temps.js';
 
 export const PARENT_ANNOTATION = 'dev.tsbuild.image.parent';
 export const TAGGED_ANNOTATION = 'dev.tsbuild.image.tagged';
@@ -50,7 +50,8 @@ export async function readIndex(root: string): Promise<ImageIndex> {
 
 export async function writeIndex(root: string, manifests: Descriptor[]): Promise<void> {
   const index: ImageIndex = { schemaVersion: 2, mediaType: MediaType.ociIndex, manifests };
-  await writeFileAtomic(join(root, 'index.json'), `${JSON.stringify(index)}\n`);
+  const data = `${JSON.stringify(index)}\n`;
+  await writeRecord(join(root, 'index.json'), data, join(root, 'tmp'), 'the image index');
 }
 
 export function emptyIndex(): ImageIndex {

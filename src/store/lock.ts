@@ -13,6 +13,7 @@
  */
 import { join } from 'node:path';
 import lockfile from 'proper-lockfile';
+import { asResourceError } from '../errors.js';
 import { StoreError } from './errors.js';
 
 /** How long to wait for another tsbuild before giving up, in milliseconds. */
@@ -22,17 +23,13 @@ export async function withLock<T>(root: string, fn: () => Promise<T>): Promise<T
   let lost: Error | undefined;
   let release: () => Promise<void>;
   try {
-    release = await lockfile.lock(root, {
-      lockfilePath: join(root, 'lock'),
-      realpath: false,
-      stale: 60_000,
-      update: 10_000,
-      retries: { retries: Math.ceil(WAIT_MS / 200), minTimeout: 20, maxTimeout: 200, factor: 1.5 },
-      onCompromised: (e) => {
-        lost = e;
-      },
+    release = await acquire(root, (e) => {
+      lost = e;
     });
   } catch (e) {
+    // A full or read-only disk is said as such, not as someone else holding the lock.
+    const resource = asResourceError(e, { writing: "the store's lock", to: join(root, 'lock') });
+    if (resource !== e) throw resource;
     throw new StoreError(
       'STORE_LOCKED',
       `could not lock the store at ${root}: ${(e as Error).message}`,
@@ -54,4 +51,30 @@ export async function withLock<T>(root: string, fn: () => Promise<T>): Promise<T
       },
     );
   return result;
+}
+
+/**
+ * Take the lock, waiting while another process holds it (ELOCKED) and no longer:
+ * proper-lockfile's own retries would retry any error, so a read-only or full
+ * disk would keep a command waiting for ten minutes before it said so.
+ */
+async function acquire(
+  root: string,
+  onCompromised: (e: Error) => void,
+): Promise<() => Promise<void>> {
+  const deadline = Date.now() + WAIT_MS;
+  for (let wait = 20; ; wait = Math.min(200, wait * 1.5)) {
+    try {
+      return await lockfile.lock(root, {
+        lockfilePath: join(root, 'lock'),
+        realpath: false,
+        stale: 60_000,
+        update: 10_000,
+        onCompromised,
+      });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ELOCKED' || Date.now() >= deadline) throw e;
+    }
+    await new Promise((r) => setTimeout(r, wait));
+  }
 }

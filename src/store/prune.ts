@@ -8,15 +8,16 @@
  * - cache records whose layer no image holds go (`all`: every record), as
  *   `docker builder prune`;
  * - then every blob no image and no remaining record refers to, and what a
- *   killed command left in tmp/. Anything written or reused in the last
- *   GRACE_MS is kept: a concurrent load or build writes its blobs before it
- *   lists the image, and must not lose them in between.
+ *   killed command left in tmp/ (never a live writer's). Anything written or
+ *   reused in the last GRACE_MS is kept: a concurrent load or build writes its
+ *   blobs before it lists the image, and must not lose them in between.
  *
  * `until` (epoch ms) limits all of it to things older than that (image created,
  * record last used, blob written).
  */
 import { readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { tempOwnerAlive } from '../util/temp-owner.js';
 import { removeImageLocked, type RemoveEvent } from './remove.js';
 import type { ImageRecord, Store } from './store.js';
 
@@ -92,14 +93,19 @@ async function removeOrphans(store: Store, held: Set<string>, olderThan: number)
   }
 }
 
-/** What a killed command left: temp blobs, half-unpacked archives, half-written records. */
+/**
+ * What a killed command left: temp blobs, half-unpacked archives, half-written
+ * records. Those whose writer is known dead went when the lock was taken
+ * (temps.ts); what is left here by age is what names no writer this process can
+ * judge — never what a live one is still writing, however long it has taken.
+ */
 async function removeLeftovers(store: Store, olderThan: number): Promise<void> {
   const tmp = join(store.root, 'tmp');
   for (const name of await readdir(tmp)) {
     // A build's work dir may hold overlay mounts, and a long RUN leaves it untouched
     // for minutes: age says nothing. Builds sweep the dirs of dead builds themselves
     // (api/build-sweep.ts), as `prune` does before it gets here.
-    if (name.startsWith('build-')) continue;
+    if (name.startsWith('build-') || tempOwnerAlive(name) === true) continue;
     await removeIfOld(join(tmp, name), olderThan);
   }
   for (const dir of [store.root, store.cache.dir, store.layers.dir])

@@ -5,11 +5,12 @@
  * they are instead of extracting them again. Each is made once, in tmp/, and
  * renamed into place: a half-extracted snapshot is never visible.
  */
-import { randomBytes } from 'node:crypto';
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { asResourceError } from '../errors.js';
 import { applyLayer } from '../layer/apply.js';
 import { digestHex } from '../util/digest.js';
+import { tempName } from '../util/temp-owner.js';
 import type { BlobStore } from './blobs.js';
 
 export class SnapshotStore {
@@ -27,15 +28,17 @@ export class SnapshotStore {
   async get(diffID: string): Promise<string> {
     const dir = this.path(diffID);
     if (await exists(dir)) return dir;
-    const tmp = join(this.tmpDir, `snapshot-${randomBytes(6).toString('hex')}`);
-    await mkdir(tmp, { recursive: true });
+    const tmp = tempName(this.tmpDir, 'snapshot');
     try {
+      await mkdir(tmp, { recursive: true });
       await applyLayer(tmp, this.blobs.open(diffID), { whiteouts: 'overlay' });
       await mkdir(this.dir, { recursive: true });
       await rename(tmp, dir).catch(async (e: NodeJS.ErrnoException) => {
         // Another process made it first: theirs is as good as ours.
         if (e.code !== 'ENOTEMPTY' && e.code !== 'EEXIST') throw e;
       });
+    } catch (e) {
+      throw asResourceError(e, { writing: `the snapshot of layer ${diffID}`, to: tmp });
     } finally {
       await rm(tmp, { recursive: true, force: true });
     }

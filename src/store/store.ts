@@ -4,20 +4,22 @@
  * and index.json last, so a crash or a failed command leaves the store as it was
  * (at worst with unreferenced blobs, which `prune` removes).
  */
-import { randomBytes } from 'node:crypto';
 import { link, mkdir, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { gzipStream, zstdStream } from '../layer/compress.js';
 import { MediaType, type Descriptor, type ImageConfig, type Manifest } from '../image/types.js';
+import { failingAs } from '../errors.js';
 import { writeNewFileSynced } from '../util/atomic.js';
+import { tempName } from '../util/temp-owner.js';
 import { BlobStore } from './blobs.js';
 import { CacheStore } from './cache.js';
 import { LayerInfoStore, type LayerInfo, type LayerSource } from './layers.js';
 import { SnapshotStore } from './snapshots.js';
 import { StoreError } from './errors.js';
 import { withLock } from './lock.js';
+import { sweepDeadTemps } from './temps.js';
 import { baseAnnotations, pointTag } from './entries.js';
 import {
   ADDED_ANNOTATION,
@@ -57,16 +59,23 @@ export class Store {
   readonly cache: CacheStore;
   readonly layers: LayerInfoStore;
   readonly snapshots: SnapshotStore;
+  /** The sweep of dead writers' temp files, done once per Store under its first lock. */
+  private swept: Promise<unknown> | undefined;
 
   private constructor(readonly root: string) {
     this.blobs = new BlobStore(join(root, 'blobs', 'sha256'), join(root, 'tmp'));
-    this.cache = new CacheStore(join(root, 'cache'));
-    this.layers = new LayerInfoStore(join(root, 'layers'));
+    this.cache = new CacheStore(join(root, 'cache'), join(root, 'tmp'));
+    this.layers = new LayerInfoStore(join(root, 'layers'), join(root, 'tmp'));
     this.snapshots = new SnapshotStore(join(root, 'snapshots'), join(root, 'tmp'), this.blobs);
   }
 
   /** Open (creating on first use) the store at `root`. */
   static async open(root: string): Promise<Store> {
+    await failingAs({ writing: 'the store', to: root }, () => Store.create(root));
+    return new Store(root);
+  }
+
+  private static async create(root: string): Promise<void> {
     await mkdir(join(root, 'blobs', 'sha256'), { recursive: true });
     await mkdir(join(root, 'tmp'), { recursive: true });
     for (const dir of ['cache', 'layers']) await mkdir(join(root, dir), { recursive: true });
@@ -75,14 +84,16 @@ export class Store {
     // An empty store is already a valid image layout for other tools. link()
     // never replaces: a process that raced us here and listed an image wins.
     if (!existsSync(join(root, 'index.json'))) {
-      const tmp = join(root, 'tmp', `index-${randomBytes(6).toString('hex')}`);
-      await writeNewFileSynced(tmp, `${JSON.stringify(emptyIndex())}\n`);
-      await link(tmp, join(root, 'index.json')).catch((e: NodeJS.ErrnoException) => {
-        if (e.code !== 'EEXIST') throw e;
-      });
-      await rm(tmp, { force: true });
+      const tmp = tempName(join(root, 'tmp'), 'index');
+      try {
+        await writeNewFileSynced(tmp, `${JSON.stringify(emptyIndex())}\n`);
+        await link(tmp, join(root, 'index.json')).catch((e: NodeJS.ErrnoException) => {
+          if (e.code !== 'EEXIST') throw e;
+        });
+      } finally {
+        await rm(tmp, { force: true });
+      }
     }
-    return new Store(root);
   }
 
   /**
@@ -126,7 +137,11 @@ export class Store {
     if (known && (await this.blobs.has(known.digest))) return known;
     const codec = kind === 'gzip' ? gzipStream() : zstdStream();
     const compressing = pipeline(this.blobs.open(diffID), codec);
-    const [info] = await Promise.all([this.blobs.put(codec), compressing]);
+    // Awaited after the put, whose error (a full disk) is the one to report: the
+    // compression only sees its output cut.
+    compressing.catch(() => undefined);
+    const info = await this.blobs.put(codec, { what: `layer ${diffID} compressed with ${kind}` });
+    await compressing;
     const mediaType = kind === 'gzip' ? MediaType.ociLayerGzip : MediaType.ociLayerZstd;
     const desc = { mediaType, digest: info.digest, size: info.size };
     await this.recordLayer({ diffID, [kind]: desc });
@@ -151,8 +166,18 @@ export class Store {
     });
   }
 
+  /**
+   * Run `fn` holding the store's lock. The first time, what killed writers left
+   * in tmp/ goes first (see temps.ts): the next command that takes the lock
+   * cleans up after a kill, not the next prune.
+   */
   withLock<T>(fn: () => Promise<T>): Promise<T> {
-    return withLock(this.root, fn);
+    return withLock(this.root, async () => {
+      // Housekeeping: a file that will not go now is prune's to take later.
+      this.swept ??= sweepDeadTemps(join(this.root, 'tmp')).catch(() => undefined);
+      await this.swept;
+      return fn();
+    });
   }
 
   /**
@@ -231,7 +256,7 @@ export class Store {
         throw new StoreError('BLOB_MISSING', `layer ${layer.digest} is not in the store`, {
           digest: layer.digest,
         });
-    const { digest, size } = await this.blobs.putBytes(configBytes);
+    const { digest, size } = await this.blobs.putBytes(configBytes, { what: 'image config' });
     const config: Descriptor = { mediaType: MediaType.ociConfig, digest, size };
     const doc: Manifest = {
       schemaVersion: 2,
@@ -240,7 +265,9 @@ export class Store {
       layers: img.layers.map((l) => ({ mediaType: l.mediaType, digest: l.digest, size: l.size })),
       ...(img.annotations ? { annotations: img.annotations } : {}),
     };
-    const stored = await this.blobs.putBytes(Buffer.from(JSON.stringify(doc)));
+    const stored = await this.blobs.putBytes(Buffer.from(JSON.stringify(doc)), {
+      what: 'image manifest',
+    });
     const manifest: Descriptor = {
       mediaType: MediaType.ociManifest,
       digest: stored.digest,

@@ -1,7 +1,8 @@
 /**
  * Files that are replaced whole and must never be seen half-written (index.json,
- * image records, tags): written to a temp file beside the target, fsynced, renamed
- * over it, and the directory fsynced so the rename survives a crash.
+ * image records, tags): written to a temp file (beside the target, or `tmp` on the
+ * same file system), fsynced, renamed over it, and the directory fsynced so the
+ * rename survives a crash.
  */
 import { randomBytes } from 'node:crypto';
 import { open, rename, rm } from 'node:fs/promises';
@@ -11,8 +12,8 @@ export async function writeFileAtomic(
   path: string,
   data: string | Uint8Array,
   mode = 0o644,
+  tmp = join(dirname(path), `.tmp-${randomBytes(6).toString('hex')}`),
 ): Promise<void> {
-  const tmp = join(dirname(path), `.tmp-${randomBytes(6).toString('hex')}`);
   try {
     await writeNewFileSynced(tmp, data, mode);
     await rename(tmp, path);

@@ -3,7 +3,7 @@
  * to a log file; on failure the log is kept, its path and last lines are reported,
  * and the error carries the command's exit status.
  */
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -30,9 +30,7 @@ export async function runStep(
   ref: StepRef,
   text: string,
 ): Promise<Descriptor | undefined> {
-  await mkdir(deps.logDir, { recursive: true });
-  const logPath = join(deps.logDir, `${shortDigest(ref.key)}-${process.pid}-${Date.now()}.log`);
-  const log = createWriteStream(logPath);
+  const log = await StepLog.open(deps.logDir, ref.key);
   const tail = new Tail();
   const sink = (stream: 'stdout' | 'stderr') =>
     new Writable({
@@ -58,31 +56,88 @@ export async function runStep(
         { stdout: sink('stdout'), stderr: sink('stderr') },
         { signal: deps.signal, workRoot: join(deps.workRoot, 'run') },
       );
-      if (code !== 0) throw failure(effect.args, code, logPath, tail.lines());
+      if (code !== 0) throw failure(effect.args, code, await log.keep(), tail.lines());
     });
-    await closeLog(log);
-    await rm(logPath, { force: true });
+    await log.discard();
     return layer;
   } catch (e) {
-    await closeLog(log);
     if (e instanceof TsbuildError && e.code === 'COMMAND_NOT_FOUND')
-      throw failure(effect.args, 127, logPath, [...tail.lines(), e.message]);
-    if (!(e instanceof TsbuildError && e.code === 'RUN_FAILED')) await rm(logPath, { force: true });
+      throw failure(effect.args, 127, await log.keep(), [...tail.lines(), e.message]);
+    if (!(e instanceof TsbuildError && e.code === 'RUN_FAILED')) await log.discard();
     throw e;
   }
 }
 
+/**
+ * The step's whole output, kept in the store's logs/ when the step fails. The
+ * log is a courtesy: a disk too full for it (a RUN that filled the store's disk
+ * fills it) must not fail the step nor crash the process, so a write that fails
+ * ends the log and the step goes on, its output still shown; such a log is not
+ * offered as the full log.
+ */
+class StepLog {
+  private failed = false;
+
+  private constructor(
+    readonly path: string,
+    private readonly stream: WriteStream | undefined,
+  ) {
+    stream?.on('error', () => {
+      this.failed = true;
+    });
+  }
+
+  static async open(dir: string, key: string): Promise<StepLog> {
+    const path = join(dir, `${shortDigest(key)}-${process.pid}-${Date.now()}.log`);
+    try {
+      await mkdir(dir, { recursive: true });
+      return new StepLog(path, createWriteStream(path));
+    } catch {
+      return new StepLog(path, undefined);
+    }
+  }
+
+  write(chunk: Buffer, done: () => void): void {
+    if (!this.stream || this.failed) return done();
+    // The error itself reaches the 'error' listener; the output goes on.
+    this.stream.write(chunk, () => done());
+  }
+
+  /** Close the log; its path when it holds the whole output, else undefined (and it is removed). */
+  async keep(): Promise<string | undefined> {
+    await this.close();
+    if (!this.failed && this.stream) return this.path;
+    await rm(this.path, { force: true });
+    return undefined;
+  }
+
+  async discard(): Promise<void> {
+    await this.close();
+    await rm(this.path, { force: true });
+  }
+
+  private close(): Promise<void> {
+    const s = this.stream;
+    if (!s || s.closed) return Promise.resolve();
+    return new Promise((resolve) => {
+      s.once('close', () => resolve());
+      s.end();
+    });
+  }
+}
+
 /** Docker's words: `The command '/bin/sh -c make' returned a non-zero code: 2`. */
-function failure(argv: string[], code: number, log: string, tail: string[]): TsbuildError {
+function failure(
+  argv: string[],
+  code: number,
+  log: string | undefined,
+  tail: string[],
+): TsbuildError {
   return new TsbuildError(
     'RUN_FAILED',
     `The command '${argv.join(' ')}' returned a non-zero code: ${code}`,
-    { exitCode: code, log, tail },
+    { exitCode: code, ...(log !== undefined ? { log } : {}), tail },
   );
-}
-
-function closeLog(log: ReturnType<typeof createWriteStream>): Promise<void> {
-  return new Promise((resolve) => log.end(() => resolve()));
 }
 
 /** The last lines of a stream of text, kept as it passes. */

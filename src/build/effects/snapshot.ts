@@ -3,6 +3,7 @@
  * stored as a layer: the one mechanism behind RUN, WORKDIR and COPY. An empty diff
  * gives no layer (history then says `empty_layer`).
  */
+import { asResourceError, failingAs } from '../../errors.js';
 import type { Descriptor } from '../../image/types.js';
 import type { Snapshot } from '../../runtime/snapshot/types.js';
 import type { BuildDeps } from '../deps.js';
@@ -25,12 +26,19 @@ export async function changeInSnapshot(
 ): Promise<Descriptor | undefined> {
   const lowers = await lowerDirs(deps, layers);
   const snapshotter = await deps.snapshotter();
-  const snap = await snapshotter.prepare(lowers, {
-    workRoot: deps.workRoot,
-    exclude: (p) => RUNTIME_FILES.has(p),
-  });
+  const snap = await failingAs({ writing: `a snapshot for ${source}`, to: deps.workRoot }, () =>
+    snapshotter.prepare(lowers, {
+      workRoot: deps.workRoot,
+      exclude: (p) => RUNTIME_FILES.has(p),
+    }),
+  );
   try {
-    await fn(snap.rootfs, snap);
+    try {
+      await fn(snap.rootfs, snap);
+    } catch (e) {
+      // What the step wrote went to the snapshot, in the store's tmp/.
+      throw asResourceError(e, { writing: `the files of ${source}`, within: snap.rootfs });
+    }
     const summary = { unpackedSize: 0, complete: false };
     const layer = await deps.putLayer(snap.diff({ summary }), source, summary);
     if (layer.size <= EMPTY_TAR_SIZE) return undefined;

@@ -6,22 +6,13 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { startTime } from '../../util/temp-owner.js';
 
 export const OWNER_FILE = 'owner';
 
 interface Owner {
   pid: number;
   start: string;
-}
-
-function startTime(pid: number | 'self'): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // comm (field 2) may hold spaces and parentheses; the fields after it follow the last ')'.
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
-  } catch {
-    return undefined;
-  }
 }
 
 /** Record this process as the owner of the snapshot dir `dir`. */

@@ -6,15 +6,19 @@
  * - capabilities: Docker's 14 defaults (CapEff 00000000a80425fb for root).
  *   Inheritable is empty (CVE-2022-24769); a non-root user gets them in the
  *   bounding set only, "to match what execve does" (oci.SetCapabilities).
- * - no_new_privs, the masked and read-only /proc and /sys paths, the device
- *   cgroup allow-list, and namespaces mount/uts/pid/ipc (+ net for 'none').
- * - no seccomp profile: Docker's default one is ~800 lines of syscall table that
- *   the runtimes do not ship; RUN steps here run without one (a known gap).
+ * - Docker's default seccomp profile (seccomp.ts), and no no_new_privs: BuildKit
+ *   sets none for a step, so a setuid binary (sudo) works in RUN as it does there.
+ * - the masked and read-only /proc and /sys paths, the device cgroup
+ *   allow-list, and namespaces mount/uts/pid/ipc (+ net for 'none').
  * - no cgroup namespace: Docker 20.10 on cgroup v1 shares the host's.
  * - no rlimits: Docker 20.10 sets none unless asked (--ulimit, default-ulimits),
  *   so the process inherits ours. Raising NOFILE needs CAP_SYS_RESOURCE, which
  *   the caller may lack (CI sandboxes drop it); setting one then fails the run.
  */
+
+import { TsbuildError } from '../../errors.js';
+import { defaultSeccomp, type OciSeccomp } from './seccomp.js';
+import { compileSeccomp } from './seccomp-bpf.js';
 
 /** The parts of runtime-spec we write; enough to type-check what we build. */
 export interface OciSpec {
@@ -26,16 +30,17 @@ export interface OciSpec {
     env: string[];
     cwd: string;
     capabilities: Record<'bounding' | 'effective' | 'permitted', string[]>;
-    noNewPrivileges: boolean;
   };
   root: { path: string; readonly: boolean };
   hostname: string;
+  annotations: Record<string, string>;
   mounts: OciMount[];
   linux: {
     namespaces: { type: string }[];
     maskedPaths: string[];
     readonlyPaths: string[];
     resources: { devices: DeviceRule[] };
+    seccomp: OciSeccomp;
   };
 }
 
@@ -46,7 +51,7 @@ export interface OciMount {
   options: string[];
 }
 
-interface DeviceRule {
+export interface DeviceRule {
   allow: boolean;
   type?: 'a' | 'b' | 'c';
   major?: number;
@@ -130,7 +135,7 @@ const char = (
  * fuse), then runc's AllowedDevices that runc appends anyway (mknod of any
  * node, /dev/pts/*, ptmx, tun), written out so crun grants the same.
  */
-const DEVICE_RULES: DeviceRule[] = [
+export const DEVICE_RULES: DeviceRule[] = [
   { allow: false, access: 'rwm' },
   char(1, 5),
   char(1, 3),
@@ -161,6 +166,7 @@ export function runtimeSpec(opts: SpecOptions): OciSpec {
       ? DEFAULT_CAPABILITIES.filter((c) => c !== 'CAP_MKNOD')
       : DEFAULT_CAPABILITIES;
   const root = opts.user.uid === 0;
+  const seccomp = defaultSeccomp({ caps });
   return {
     ociVersion: '1.0.2',
     process: {
@@ -176,10 +182,10 @@ export function runtimeSpec(opts: SpecOptions): OciSpec {
       env: processEnv(opts.env, opts.user.home),
       cwd: opts.cwd,
       capabilities: { bounding: caps, effective: root ? caps : [], permitted: root ? caps : [] },
-      noNewPrivileges: true,
     },
     root: { path: opts.rootfs, readonly: false },
     hostname: opts.hostname,
+    annotations: precompiledSeccomp(seccomp),
     mounts: [...defaultMounts(), ...opts.binds.map(bindMount)],
     linux: {
       namespaces: [
@@ -192,8 +198,86 @@ export function runtimeSpec(opts: SpecOptions): OciSpec {
       maskedPaths: MASKED_PATHS,
       readonlyPaths: READONLY_PATHS,
       resources: { devices: DEVICE_RULES },
+      seccomp,
     },
   };
+}
+
+/** The capability numbers of linux/capability.h, for the built-in sandbox's bit mask. */
+const CAPABILITY_BITS = [
+  'CHOWN',
+  'DAC_OVERRIDE',
+  'DAC_READ_SEARCH',
+  'FOWNER',
+  'FSETID',
+  'KILL',
+  'SETGID',
+  'SETUID',
+  'SETPCAP',
+  'LINUX_IMMUTABLE',
+  'NET_BIND_SERVICE',
+  'NET_BROADCAST',
+  'NET_ADMIN',
+  'NET_RAW',
+  'IPC_LOCK',
+  'IPC_OWNER',
+  'SYS_MODULE',
+  'SYS_RAWIO',
+  'SYS_CHROOT',
+  'SYS_PTRACE',
+  'SYS_PACCT',
+  'SYS_ADMIN',
+  'SYS_BOOT',
+  'SYS_NICE',
+  'SYS_RESOURCE',
+  'SYS_TIME',
+  'SYS_TTY_CONFIG',
+  'MKNOD',
+  'LEASE',
+  'AUDIT_WRITE',
+  'AUDIT_CONTROL',
+  'SETFCAP',
+  'MAC_OVERRIDE',
+  'MAC_ADMIN',
+  'SYSLOG',
+  'WAKE_ALARM',
+  'BLOCK_SUSPEND',
+  'AUDIT_READ',
+  'PERFMON',
+  'BPF',
+  'CHECKPOINT_RESTORE',
+];
+
+/**
+ * `caps` as the hex bit mask capset(2) takes.
+ *
+ * @example
+ * capabilityMask(DEFAULT_CAPABILITIES) // 'a80425fb'
+ */
+export function capabilityMask(caps: readonly string[]): string {
+  let mask = 0n;
+  for (const c of caps) {
+    const bit = CAPABILITY_BITS.indexOf(c.replace(/^CAP_/, ''));
+    if (bit < 0) throw new Error(`unknown capability ${c}`);
+    mask |= 1n << BigInt(bit);
+  }
+  return mask.toString(16);
+}
+
+/**
+ * crun loads the filter from this annotation, as given, instead of compiling
+ * the profile with libseccomp; runc ignores it. The filter is ours
+ * (seccomp-bpf.ts), with runc's ENOSYS answer past the newest named system
+ * call that crun 1.8's own compilation lacks (it answers EPERM there, where
+ * Docker's runc answers ENOSYS). Only on x86, the one family it compiles for.
+ */
+function precompiledSeccomp(seccomp: OciSeccomp): Record<string, string> {
+  try {
+    return { 'run.oci.seccomp_bpf_data': compileSeccomp(seccomp).toString('base64') };
+  } catch (e) {
+    if (e instanceof TsbuildError && e.code === 'SECCOMP_UNSUPPORTED') return {};
+    throw e;
+  }
 }
 
 /** `env` with PATH and HOME filled in when it lacks them, as Docker and runc do. */

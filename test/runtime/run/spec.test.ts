@@ -75,7 +75,8 @@ describe('runtimeSpec', () => {
     expect(s.linux.maskedPaths).toContain('/proc/kcore');
     expect(s.linux.readonlyPaths).toContain('/proc/sys');
     expect(s.linux.resources.devices[0]).toEqual({ allow: false, access: 'rwm' });
-    expect(s.process.noNewPrivileges).toBe(true);
+    expect(s.process).not.toHaveProperty('noNewPrivileges');
+    expect(s.linux.seccomp.defaultAction).toBe('SCMP_ACT_ERRNO');
     expect(s.root).toEqual({ path: '/r', readonly: false });
   });
 });

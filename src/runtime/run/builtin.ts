@@ -1,14 +1,15 @@
 /**
- * The built-in sandbox, for machines with no OCI runtime: util-linux only.
+ * The built-in sandbox, for machines with no OCI runtime: util-linux and the
+ * helper npm builds (native/sandbox-init.c).
  *
  *   unshare --mount --uts --ipc --pid --fork [--net] --propagation private -- sh -c <sandbox.ts script>
  *
  * One per-run dir <workRoot>/bundles/<id> holds the /etc files (bundle.ts, as
- * OciRunner writes them), the fstab files, the /dev template, the staging root
- * and the setup log. The process group is ours (spawned detached): on abort or
- * timeout it is killed, and with it the namespace's pid 1, which takes every
- * process of the namespace along and, being the last, the mount namespace and
- * all its mounts.
+ * OciRunner writes them), the fstab files, the /dev template, the seccomp
+ * filter and the setup log. The process group is ours (spawned detached): on
+ * abort or timeout it is killed, and with it the namespace's pid 1, which
+ * takes every process of the namespace along and, being the last, the mount
+ * namespace and all its mounts.
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -26,6 +27,8 @@ import { TsbuildError } from '../../errors.js';
 import { ETC_FILES, missingMountPoints, removeMountPoints, writeEtcFiles } from './bundle.js';
 import { findCommand } from './command.js';
 import { prepareCwd } from './cwd.js';
+import { createDeviceCgroup } from './device-cgroup.js';
+import { sandboxInit } from './init-binary.js';
 import { supervise } from './supervise.js';
 import { findTool, searchPath } from './find.js';
 import {
@@ -40,17 +43,21 @@ import {
   SETUP_FAILED,
   sandboxFstabs,
   sandboxScript,
-  stagingRoot,
   type SandboxPlan,
 } from './sandbox.js';
 import { resolveInRoot } from './scope.js';
-import { processEnv } from './spec.js';
+import { defaultSeccomp } from './seccomp.js';
+import { compileSeccomp } from './seccomp-bpf.js';
+import { capabilityMask, DEFAULT_CAPABILITIES, DEVICE_RULES, processEnv } from './spec.js';
 import { resolveUser } from './users.js';
 
 /** The host tools the sandbox needs; `ip` only for network 'none'. */
-export const BUILTIN_TOOLS = ['unshare', 'setpriv', 'mount', 'env', 'cp', 'sh'] as const;
+export const BUILTIN_TOOLS = ['unshare', 'mount', 'cp', 'sh'] as const;
 
 const RUNTIME_DIRS = ['/proc', '/dev', '/sys'];
+
+/** Docker's seccomp filter for its default capabilities, compiled once a process. */
+let filter: Buffer | undefined;
 
 export class BuiltinRunner implements Runner {
   readonly name = 'builtin';
@@ -70,6 +77,8 @@ export class BuiltinRunner implements Runner {
       string
     >;
     if (spec.network === 'none') findTool('ip');
+    const init = sandboxInit();
+    filter ??= compileSeccomp(defaultSeccomp({ caps: DEFAULT_CAPABILITIES }));
     const rootfs = realpathSync(rootfsGiven);
     const user = resolveUser(rootfs, spec.user);
     // Before the cwd is made: an image this refuses must not be written to.
@@ -80,6 +89,7 @@ export class BuiltinRunner implements Runner {
 
     const id = `tsbuild-${randomBytes(8).toString('hex')}`;
     const dir = join(opts.workRoot, 'bundles', id);
+    const devices = createDeviceCgroup(id, DEVICE_RULES);
     try {
       mkdirSync(dir, { recursive: true });
       createMountPoints(rootfs);
@@ -88,16 +98,20 @@ export class BuiltinRunner implements Runner {
         source: b.source,
         target: resolveInRoot(rootfs, b.destination).hostPath,
       }));
+      const seccomp = join(dir, 'seccomp.bpf');
+      writeFileSync(seccomp, filter);
       const plan: SandboxPlan = {
         ...{ rootfs, hostname, network: spec.network, env, cwd, args: spec.args, binds },
         proc: resolveInRoot(rootfs, '/proc').hostPath,
         dev: resolveInRoot(rootfs, '/dev').hostPath,
         sys: resolveInRoot(rootfs, '/sys').hostPath,
         devTemplate: devTemplate(join(dir, 'dev')),
-        staging: stagingRoot(join(dir, 'root')),
         log: join(dir, 'setup.log'),
+        ...(devices === undefined ? {} : { deviceCgroup: devices.procs }),
         user,
-        tools: { env: tools.env, setpriv: tools.setpriv, unshare: tools.unshare },
+        caps: capabilityMask(DEFAULT_CAPABILITIES),
+        seccomp,
+        init,
       };
       const tables = sandboxFstabs(plan);
       const fstabs = { early: join(dir, 'fstab.early'), late: join(dir, 'fstab.late') };
@@ -113,8 +127,7 @@ export class BuiltinRunner implements Runner {
       if (code === SETUP_FAILED) {
         const log = readText(plan.log).trim();
         if (log !== '') {
-          // mount(8)'s first line, with the rootfs path as the container sees it.
-          const first = log.split('\n')[0]!.split(`${plan.staging}/rootfs`).join('');
+          const first = log.split('\n')[0]!;
           throw new TsbuildError('RUNTIME_FAILED', `builtin sandbox setup failed: ${first}`, {
             ...{ runtime: 'builtin', exitCode: 126, args: spec.args, log },
           });
@@ -124,6 +137,7 @@ export class BuiltinRunner implements Runner {
     } finally {
       await rm(dir, { recursive: true, force: true });
       removeMountPoints(points);
+      await devices?.remove();
     }
   }
 }

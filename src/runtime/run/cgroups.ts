@@ -7,7 +7,9 @@
  * whatever --cgroup-manager says: it checks the mode first. There we start it
  * in a private mount namespace with the v2 tree unmounted (the host keeps it),
  * and with --cgroup-manager=disabled, since such hosts (CI sandboxes) also
- * refuse the writes crun's v1 setup makes (cpuset.cpus). runc copes as is.
+ * refuse the writes crun's v1 setup makes (cpuset.cpus). Its device rules then
+ * come from a device cgroup of our own (device-cgroup.ts) that the wrapper
+ * joins before it execs crun. runc copes as is.
  */
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
@@ -19,22 +21,27 @@ export interface Invocation {
   prefix: string[];
   /** Global flags for every subcommand. */
   flags: string[];
-  /** False when the container gets no cgroup, so no device cgroup either. */
-  deviceCgroup: boolean;
+  /** True when the runtime makes no cgroup, so the caller must provide the device cgroup. */
+  ownDeviceCgroup: boolean;
 }
 
-const HIDE_UNIFIED = 'umount -l /sys/fs/cgroup/unified && exec "$0" "$@"';
+/** `$0`: the cgroup.procs to join ('' for none); then the runtime and its arguments. */
+const HIDE_UNIFIED =
+  '{ [ -z "$0" ] || echo 0 > "$0"; } && umount -l /sys/fs/cgroup/unified && exec "$@"';
 
-/** The way to run `binary` here. */
-export function invocation(binary: string): Invocation {
+/**
+ * The way to run `binary` here; `procs` is the cgroup.procs of the device
+ * cgroup to join, when ownDeviceCgroup and one could be made.
+ */
+export function invocation(binary: string, procs = ''): Invocation {
   if (!basename(binary).startsWith('crun') || !hybridWithV2Controllers()) {
-    return { file: binary, prefix: [], flags: [], deviceCgroup: true };
+    return { file: binary, prefix: [], flags: [], ownDeviceCgroup: false };
   }
   return {
     file: 'unshare',
-    prefix: ['--mount', '--propagation', 'slave', '--', 'sh', '-c', HIDE_UNIFIED, binary],
+    prefix: ['--mount', '--propagation', 'slave', '--', 'sh', '-c', HIDE_UNIFIED, procs, binary],
     flags: ['--cgroup-manager=disabled'],
-    deviceCgroup: false,
+    ownDeviceCgroup: true,
   };
 }
 

@@ -48,10 +48,10 @@ function isExecutable(p: string): boolean {
 }
 
 /**
- * Absolute path of a host tool the built-in sandbox needs (unshare, setpriv, ip …).
+ * Absolute path of a host tool the built-in sandbox needs (unshare, mount, ip …).
  *
  * @example
- * findTool('setpriv') // '/usr/bin/setpriv', or TsbuildError RUNTIME_NOT_FOUND
+ * findTool('unshare') // '/usr/bin/unshare', or TsbuildError RUNTIME_NOT_FOUND
  */
 export function findTool(name: string, dirs = searchPath()): string {
   for (const dir of dirs) {

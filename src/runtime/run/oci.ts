@@ -21,10 +21,11 @@ import { basename, join } from 'node:path';
 import { TsbuildError } from '../../errors.js';
 import { missingMountPoints, removeMountPoints, writeEtcFiles } from './bundle.js';
 import { invocation } from './cgroups.js';
+import { createDeviceCgroup } from './device-cgroup.js';
 import { prepareCwd } from './cwd.js';
 import { supervise } from './supervise.js';
 import { searchPath } from './find.js';
-import { runtimeSpec } from './spec.js';
+import { DEVICE_RULES, runtimeSpec } from './spec.js';
 import {
   DEFAULT_HOSTNAME,
   type Runner,
@@ -79,21 +80,26 @@ export class OciRunner implements Runner {
     const state = join(opts.workRoot, 'state');
     mkdirSync(state, { recursive: true });
     mkdirSync(bundle, { recursive: true });
-    const how = invocation(binary);
+    const devices = invocation(binary).ownDeviceCgroup
+      ? createDeviceCgroup(id, DEVICE_RULES)
+      : undefined;
     const log = join(bundle, 'runtime.log');
-    const rt: Runtime = {
-      file: how.file,
-      argv: [...how.prefix, '--root', state, '--log', log, '--log-format', 'json', ...how.flags],
+    const runtime = (procs?: string): Runtime => {
+      const how = invocation(binary, procs);
+      const flags = [...how.flags, '--root', state, '--log', log, '--log-format', 'json'];
+      return { file: how.file, argv: [...how.prefix, ...flags] };
     };
+    // Only `run` joins the device cgroup; kill and delete need none.
+    const rt = runtime();
     try {
       const binds = writeEtcFiles(join(bundle, 'etc'), hostname);
       const config = runtimeSpec({
         ...{ rootfs, args: spec.args, env: spec.env, cwd, user, hostname, binds },
         network: spec.network,
-        deviceCgroup: how.deviceCgroup,
+        deviceCgroup: !invocation(binary).ownDeviceCgroup || devices !== undefined,
       });
       writeFileSync(join(bundle, 'config.json'), JSON.stringify(config));
-      const code = await superviseContainer(rt, id, bundle, io, opts);
+      const code = await superviseContainer(runtime(devices?.procs), rt, id, bundle, io, opts);
       const failure = await runtimeFailure(log, code);
       if (failure !== undefined) {
         const notFound = /exec/.test(failure) && /not found|no such file/i.test(failure);
@@ -111,15 +117,8 @@ export class OciRunner implements Runner {
       await rm(join(state, id), { recursive: true, force: true });
       await rm(bundle, { recursive: true, force: true });
       removeMountPoints(mountPoints);
+      await devices?.remove();
     }
-  }
-
-  /**
-   * False when this runtime runs containers without cgroups on this host (see
-   * cgroups.ts); they then lack CAP_MKNOD, as no device cgroup stands behind it.
-   */
-  deviceCgroup(): boolean {
-    return invocation(this.located()).deviceCgroup;
   }
 
   /** The binary's absolute path; RUNTIME_NOT_FOUND when it is not installed. */
@@ -136,15 +135,19 @@ export class OciRunner implements Runner {
   }
 }
 
-/** Run the container to its end; on abort or timeout kill it through the runtime, then reject. */
+/**
+ * Run the container to its end (`start` runs it); on abort or timeout kill it
+ * through the runtime (`rt`), then reject.
+ */
 function superviseContainer(
+  start: Runtime,
   rt: Runtime,
   id: string,
   bundle: string,
   io: RunIo,
   opts: RunOptions,
 ): Promise<number> {
-  const child = spawn(rt.file, [...rt.argv, 'run', '--bundle', bundle, id], {
+  const child = spawn(start.file, [...start.argv, 'run', '--bundle', bundle, id], {
     stdio: [io.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
   });
   // Killing `runc run` itself would orphan the container: kill through the

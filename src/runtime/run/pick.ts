@@ -6,6 +6,7 @@
 import { TsbuildError } from '../../errors.js';
 import { BUILTIN_TOOLS, BuiltinRunner } from './builtin.js';
 import { findRuntime, findTool, searchPath } from './find.js';
+import { sandboxInit } from './init-binary.js';
 import { OciRunner } from './oci.js';
 import type { Runner } from './runner.js';
 
@@ -21,6 +22,7 @@ export type RunnerKind = 'auto' | 'runc' | 'crun' | 'builtin';
 export function pickRunner(kind: RunnerKind, dirs = searchPath()): Runner {
   if (kind === 'builtin') {
     for (const t of BUILTIN_TOOLS) findTool(t, dirs);
+    sandboxInit();
     return new BuiltinRunner();
   }
   if (kind !== 'auto') return new OciRunner(findRuntime(kind, dirs));
@@ -33,7 +35,7 @@ export function pickRunner(kind: RunnerKind, dirs = searchPath()): Runner {
     } catch {
       throw new TsbuildError(
         'RUNTIME_NOT_FOUND',
-        `no process runner: neither crun, runc nor util-linux's ${BUILTIN_TOOLS.join(', ')} are all installed (looked in ${dirs.join(':')})`,
+        `no process runner: neither crun, runc nor util-linux's ${BUILTIN_TOOLS.join(', ')} with the built-in sandbox's helper are all installed (looked in ${dirs.join(':')})`,
         { runtime: 'auto', dirs },
       );
     }

@@ -1,6 +1,6 @@
 /**
  * What every process runner offers: OciRunner (runc, crun) and BuiltinRunner
- * (util-linux unshare + setpriv). The build calls `run` and does not care which.
+ * (util-linux unshare and a small helper). The build calls `run` and does not care which.
  */
 import type { Readable, Writable } from 'node:stream';
 

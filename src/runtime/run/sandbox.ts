@@ -1,35 +1,28 @@
 /**
  * The shell script the built-in sandbox runs as pid 1 of its new namespaces
  * (`unshare --mount --uts --ipc --pid --fork [--net] --propagation private`),
- * with the host's tools. It builds a staging root, a per-run dir holding the
- * rootfs (bound nodev at /rootfs, with what runc mounts for Docker's default
- * spec under it) and the host's /usr read-only (for the tools below);
- * pivot_roots into it and drops the host's tree; then execs the command:
+ * with the host's tools. It joins the step's device cgroup, mounts what runc
+ * mounts for Docker's default spec onto the rootfs (itself bound onto itself,
+ * so that it is a mount point to pivot into), names the host, and then execs
+ * the helper (native/sandbox-init.c), which does what a shell cannot:
  *
- *   env -i <spec env> setpriv --nnp --inh-caps=-all --bounding-set=-all,+<docker caps>
- *       --regid <gid> --groups <gids>|--clear-groups
- *     unshare --root=/rootfs --wd=<cwd> [--setuid <uid>] <argv>
+ *   tsbuild-sandbox-init --root <rootfs> --cwd <cwd> --uid U --gid G [--groups …]
+ *       --caps <Docker's, as a mask> --seccomp <filter> --env K=V … -- <argv>
  *
- * The last unshare only chroots, chdirs and drops the uid (unshare(0) is a
- * no-op): setpriv cannot chroot, and chroot(1) would need to run inside the
- * rootfs. Its `--setgid` would clear the supplementary groups, so setpriv sets
- * gid and groups first. Root execs with its permitted set cut to the bounding
- * set (CapEff 00000000a80425fb); setuid to a non-root uid clears them all, as
- * moby gives non-root users the bounding set only.
+ * It closes every inherited fd but stdio, pivot_roots into the rootfs and
+ * detaches the host's tree (nothing of the host is left to reach, even with
+ * CAP_SYS_CHROOT), sets groups and gid, cuts the bounding set to Docker's
+ * capabilities, loads the seccomp filter, sets the capabilities and the uid,
+ * and execs the command with exactly its environment.
  *
- * Why the staging root: it is a chroot, not a pivot_root into the rootfs, and
- * root keeps Docker's CAP_SYS_CHROOT, so the classic escape (chroot into a
- * subdir, `cd ..` past it) is possible. It ends in the staging root: the
- * rootfs, a read-only /usr, its own /proc and nothing else of the host (checked by hand with
- * a static escape program; runc's pivot_root leaves nowhere to go).
- *
- * Mounts come from two fstab files (sandboxFstabs), written into the per-run dir.
- * Setup writes its errors to a log (fd 2 until the final exec) and exits
- * SETUP_FAILED, so a failed mount is a runtime error and not the command's.
- * All mounts live in the private mount namespace and go with its last process.
+ * Mounts come from two fstab files (sandboxFstabs), written into the per-run
+ * dir. Setup writes its errors to a log (fd 2 until the helper's exec, the
+ * step's stderr saved as fd 3) and exits SETUP_FAILED, so a failed mount is a
+ * runtime error and not the command's. All mounts live in the private mount
+ * namespace and go with its last process.
  */
-import { lstatSync, mkdirSync, readlinkSync, statSync, symlinkSync } from 'node:fs';
-import { DEFAULT_CAPABILITIES, MASKED_PATHS, READONLY_PATHS } from './spec.js';
+import { statSync } from 'node:fs';
+import { MASKED_PATHS, READONLY_PATHS } from './spec.js';
 
 export const SETUP_FAILED = 125;
 
@@ -39,77 +32,82 @@ export const DEVICES = ['null', 'zero', 'full', 'random', 'urandom', 'tty'];
 export interface SandboxPlan {
   /** Real path of the rootfs. */
   rootfs: string;
-  /** The staging root (stagingRoot), bound onto itself to become the namespace's root. */
-  staging: string;
   /** Host paths (inside the rootfs, symlinks resolved in scope) of /proc, /dev, /sys. */
   proc: string;
   dev: string;
   sys: string;
   /** A dir whose entries (empty files, pts/ shm/ mqueue/, fd -> …) are copied into /dev. */
   devTemplate: string;
-  /** Host file → host path inside the rootfs, for /etc/hosts, resolv.conf, hostname. */
+  /** Host file → host path inside the rootfs, for /etc/hosts, resolv.conf. */
   binds: { source: string; target: string }[];
   hostname: string;
   network: 'host' | 'none';
   /** Where setup errors go. */
   log: string;
+  /**
+   * The cgroup.procs of the step's device cgroup (device-cgroup.ts); without
+   * one, the rootfs and /dev are mounted nodev, so no node made there opens.
+   */
+  deviceCgroup?: string;
   /** The environment of the command, PATH and HOME filled in. */
   env: string[];
   user: { uid: number; gid: number; additionalGids: number[] };
   cwd: string;
   args: string[];
-  /** Absolute host paths of the exec chain's tools. */
-  tools: { env: string; setpriv: string; unshare: string };
+  /** The capabilities as capset's hex mask (capabilityMask). */
+  caps: string;
+  /** The compiled seccomp filter (seccomp-bpf.ts). */
+  seccomp: string;
+  /** Absolute host path of the helper. */
+  init: string;
 }
 
 /**
  * The mount tables of one run, in `mount --all --fstab` form: one mount(8)
  * process each instead of one per mount (a fork and libmount's start-up,
- * ~1 ms, thirty times over). `early` comes before the /dev template is copied
+ * ~1 ms, twenty times over). `early` comes before the /dev template is copied
  * into the fresh tmpfs, `late` binds onto what the copy made.
  */
 export function sandboxFstabs(p: SandboxPlan): { early: string; late: string } {
-  const dev = staged(p, p.dev);
+  // Without a device cgroup nothing but nodev stops a node made in the rootfs from opening.
+  const nodev = p.deviceCgroup === undefined ? ',nodev' : '';
   const early: FstabLine[] = [
-    [p.staging, p.staging, 'none', 'bind'],
-    ...hostTree().binds.map((d): FstabLine => [d, `${p.staging}${d}`, 'none', 'bind,ro']),
-    // For umount(8) after pivot_root: libmount reads /proc/self/mountinfo.
-    ['proc', `${p.staging}/proc`, 'proc', 'nosuid,noexec,nodev'],
-    // nodev: no device cgroup stands behind CAP_MKNOD here, so a node made in the rootfs must not open.
-    [p.rootfs, `${p.staging}/rootfs`, 'none', 'bind,nodev'],
-    ['proc', staged(p, p.proc), 'proc', 'nosuid,noexec,nodev'],
-    ['tmpfs', dev, 'tmpfs', 'nosuid,nodev,strictatime,mode=755,size=65536k'],
-    ['sysfs', staged(p, p.sys), 'sysfs', 'nosuid,noexec,nodev,ro'],
+    [p.rootfs, p.rootfs, 'none', `bind${nodev}`],
+    ['proc', p.proc, 'proc', 'nosuid,noexec,nodev'],
+    ['tmpfs', p.dev, 'tmpfs', `nosuid${nodev},strictatime,mode=755,size=65536k`],
+    ['sysfs', p.sys, 'sysfs', 'nosuid,noexec,nodev,ro'],
   ];
   const late: FstabLine[] = [
-    ...DEVICES.map((d): FstabLine => [`/dev/${d}`, `${dev}/${d}`, 'none', 'bind']),
-    ['devpts', `${dev}/pts`, 'devpts', 'nosuid,noexec,newinstance,ptmxmode=0666,mode=0620,gid=5'],
-    ['shm', `${dev}/shm`, 'tmpfs', 'nosuid,noexec,nodev,mode=1777,size=65536k'],
-    ['mqueue', `${dev}/mqueue`, 'mqueue', 'nosuid,noexec,nodev'],
-    ...p.binds.map((b): FstabLine => [b.source, staged(p, b.target), 'none', 'bind,ro']),
-    ...procProtections((m) => hostPath(p, m)),
-    // The staging root's own /proc too (it has no /sys): a root process can
-    // chroot out of the image into the staging root (CAP_SYS_CHROOT is
-    // Docker's), and must find the same masked and read-only /proc there (no
-    // writable core_pattern).
-    ...procProtections((m) => `${p.staging}${m}`, '/proc/'),
+    ...DEVICES.map((d): FstabLine => [`/dev/${d}`, `${p.dev}/${d}`, 'none', 'bind']),
+    ['devpts', `${p.dev}/pts`, 'devpts', 'nosuid,noexec,newinstance,ptmxmode=0666,mode=0620,gid=5'],
+    ['shm', `${p.dev}/shm`, 'tmpfs', 'nosuid,noexec,nodev,mode=1777,size=65536k'],
+    ['mqueue', `${p.dev}/mqueue`, 'mqueue', 'nosuid,noexec,nodev'],
+    ...p.binds.map((b): FstabLine => [b.source, b.target, 'none', 'bind,ro']),
+    ...procProtections(p),
   ];
   const text = (lines: FstabLine[]) =>
     lines.map((l) => `${l.map(fstabEscape).join(' ')} 0 0\n`).join('');
   return { early: text(early), late: text(late) };
 }
 
-/** Docker's masked paths (tmpfs or /dev/null over them) and read-only paths under `under`, at `at(path)`. */
-function procProtections(at: (path: string) => string, under = '/'): FstabLine[] {
+/** Docker's masked paths (tmpfs or /dev/null over them) and read-only paths, in our /proc and /sys. */
+function procProtections(p: SandboxPlan): FstabLine[] {
+  const at = (path: string) =>
+    path.startsWith('/proc/')
+      ? `${p.proc}${path.slice('/proc'.length)}`
+      : `${p.sys}${path.slice('/sys'.length)}`;
   return [
-    ...MASKED_PATHS.filter((m) => m.startsWith(under)).flatMap((m): FstabLine[] => {
+    ...MASKED_PATHS.flatMap((m): FstabLine[] => {
       const kind = hostKind(m);
       if (kind === 'dir') return [['tmpfs', at(m), 'tmpfs', 'ro']];
       return kind === 'file' ? [['/dev/null', at(m), 'none', 'bind']] : [];
     }),
-    ...READONLY_PATHS.filter((r) => r.startsWith(under) && hostKind(r) !== undefined).map(
-      (r): FstabLine => [at(r), at(r), 'none', 'bind,ro'],
-    ),
+    ...READONLY_PATHS.filter((r) => hostKind(r) !== undefined).map((r): FstabLine => [
+      at(r),
+      at(r),
+      'none',
+      'bind,ro',
+    ]),
   ];
 }
 
@@ -118,23 +116,31 @@ export function sandboxScript(p: SandboxPlan, fstabs: { early: string; late: str
   const fail = `|| exit ${SETUP_FAILED}`;
   const lines = [
     `exec 3>&2 2>${q(p.log)}`,
+    // Before anything forks: every process of the step starts inside.
+    ...(p.deviceCgroup === undefined ? [] : [`echo 0 > ${q(p.deviceCgroup)} ${fail}`]),
     `mount --all --fstab ${q(fstabs.early)} ${fail}`,
-    // After the mounts: pivot_root wants "." to be the bind mount, not the dir under it.
-    `cd ${q(p.staging)} ${fail}`,
-    `cp -a ${q(`${p.devTemplate}/.`)} ${q(`${staged(p, p.dev)}/`)} ${fail}`,
+    `cp -a ${q(`${p.devTemplate}/.`)} ${q(`${p.dev}/`)} ${fail}`,
     `mount --all --fstab ${q(fstabs.late)} ${fail}`,
     // /proc/sys/kernel/hostname is the new UTS namespace's: no hostname(1) needed.
     `echo ${q(p.hostname)} > /proc/sys/kernel/hostname ${fail}`,
     ...(p.network === 'none' ? [`ip link set lo up ${fail}`] : []),
-    // The staging root becomes the namespace's root and the host's tree goes: a
-    // chroot escape (CAP_SYS_CHROOT is Docker's) ends there, not on the host.
-    `pivot_root . .old ${fail}`,
-    // Left behind, for a fork each less: an empty /.old, and /proc (the sandbox's own).
-    `umount -l /.old ${fail}`,
-    `exec 2>&3 3>&-`,
-    `exec ${execChain(p).map(q).join(' ')}`,
+    `exec ${initArgv(p).map(q).join(' ')}`,
   ];
   return lines.join('\n');
+}
+
+function initArgv(p: SandboxPlan): string[] {
+  const groups =
+    p.user.additionalGids.length > 0 ? ['--groups', p.user.additionalGids.join(',')] : [];
+  return [
+    p.init,
+    ...['--root', p.rootfs, '--cwd', p.cwd],
+    ...['--uid', String(p.user.uid), '--gid', String(p.user.gid), ...groups],
+    ...['--caps', p.caps, '--seccomp', p.seccomp],
+    ...p.env.flatMap((e) => ['--env', e]),
+    '--',
+    ...p.args,
+  ];
 }
 
 type FstabLine = [source: string, target: string, type: string, options: string];
@@ -151,67 +157,6 @@ function hostKind(path: string): 'dir' | 'file' | undefined {
   } catch {
     return undefined;
   }
-}
-
-function execChain(p: SandboxPlan): string[] {
-  const caps = DEFAULT_CAPABILITIES.map((c) => `+${c.slice('CAP_'.length).toLowerCase()}`);
-  const groups =
-    p.user.additionalGids.length > 0
-      ? ['--groups', p.user.additionalGids.join(',')]
-      : ['--clear-groups'];
-  return [
-    ...[p.tools.env, '-i', '--', ...p.env],
-    ...[p.tools.setpriv, '--nnp', '--inh-caps=-all', `--bounding-set=-all,${caps.join(',')}`],
-    ...['--regid', String(p.user.gid), ...groups, '--'],
-    ...[p.tools.unshare, '--root=/rootfs', `--wd=${p.cwd}`],
-    ...(p.user.uid === 0 ? [] : ['--setuid', String(p.user.uid)]),
-    '--',
-    ...p.args,
-  ];
-}
-
-/** A /proc or /sys path under the mount we made (those are fresh mounts: no image symlinks). */
-function hostPath(p: SandboxPlan, path: string): string {
-  return path.startsWith('/proc/')
-    ? `${staged(p, p.proc)}${path.slice('/proc'.length)}`
-    : `${staged(p, p.sys)}${path.slice('/sys'.length)}`;
-}
-
-/** Where a host path inside the rootfs is seen from the staging root. */
-function staged(p: SandboxPlan, hostPathInRootfs: string): string {
-  return `${p.staging}/rootfs${hostPathInRootfs.slice(p.rootfs.length)}`;
-}
-
-/**
- * Write the staging root's skeleton into `dir` (made here, in the per-run dir,
- * so whatever an escaped process writes there goes with it); returns `dir`.
- */
-export function stagingRoot(dir: string): string {
-  const tree = hostTree();
-  mkdirSync(dir);
-  for (const d of ['/rootfs', '/.old', '/proc', ...tree.binds]) mkdirSync(`${dir}${d}`);
-  for (const [name, target] of tree.links) symlinkSync(target, `${dir}${name}`);
-  return dir;
-}
-
-/**
- * The host dirs the exec chain (env, setpriv, unshare and their libraries)
- * needs once the staging root is the root: bound read-only, or recreated as
- * the symlinks they are on a merged-/usr system (/bin -> usr/bin).
- */
-function hostTree(): { binds: string[]; links: [string, string][] } {
-  const binds: string[] = [];
-  const links: [string, string][] = [];
-  for (const d of ['/usr', '/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32']) {
-    try {
-      const st = lstatSync(d);
-      if (st.isSymbolicLink()) links.push([d, readlinkSync(d)]);
-      else if (st.isDirectory()) binds.push(d);
-    } catch {
-      // Not on this host.
-    }
-  }
-  return { binds, links };
 }
 
 function q(s: string): string {

@@ -1,0 +1,10 @@
+{
+  "targets": [
+    {
+      "target_name": "tsbuild-sandbox-init",
+      "type": "executable",
+      "sources": ["native/sandbox-init.c"],
+      "cflags": ["-O2", "-Wall", "-Wextra"]
+    }
+  ]
+}

@@ -1,0 +1,195 @@
+/*
+ * tsbuild-sandbox-init: the last step of the built-in sandbox
+ * (src/runtime/run/sandbox.ts), run as pid 1 of the step's namespaces once
+ * its mounts are in place. What runc's init does after its mounts, and what
+ * util-linux cannot do from a shell:
+ *
+ *   1. close every fd but 0-2 (and the saved stderr, fd 3): a parent's fds
+ *      (a CI runner's, the API host's) must not reach the step;
+ *   2. pivot_root into the rootfs and detach the old root, so nothing of the
+ *      host is left in the mount namespace: a chroot escape (CAP_SYS_CHROOT
+ *      is Docker's) ends in the rootfs;
+ *   3. chdir, groups, gid; drop the bounding set to Docker's capabilities;
+ *   4. load the seccomp filter (classic BPF compiled by seccomp-bpf.ts from
+ *      Docker's default profile) while CAP_SYS_ADMIN is still held, since
+ *      BuildKit sets no no_new_privs;
+ *   5. set the capabilities, then the uid (which clears them for a non-root
+ *      user, as moby gives non-root users the bounding set only);
+ *   6. exec the command with exactly the environment given.
+ *
+ * Usage (every value required but --groups and --env):
+ *   tsbuild-sandbox-init --root DIR --cwd DIR --uid N --gid N [--groups G,G]
+ *     --caps HEX --seccomp FILE [--env K=V]... -- ARGV...
+ *
+ * A failure before the exec is written to stderr (the setup log) and exits
+ * 125; a failed exec is written to fd 3 (the step's stderr) and exits 127
+ * (not found) or 126, as `docker run` does.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/capability.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#define SETUP_FAILED 125
+#define MAX_GROUPS 256
+#define MAX_ENV 4096
+
+extern char **environ;
+
+static void die(const char *what) {
+  fprintf(stderr, "tsbuild-sandbox-init: %s: %s\n", what, strerror(errno));
+  exit(SETUP_FAILED);
+}
+
+static void usage(const char *why) {
+  fprintf(stderr, "tsbuild-sandbox-init: %s\n", why);
+  exit(SETUP_FAILED);
+}
+
+static unsigned long number(const char *s, const char *flag) {
+  char *end;
+  errno = 0;
+  unsigned long v = strtoul(s, &end, 10);
+  if (errno != 0 || *s == '\0' || *end != '\0' || v > 0xffffffffUL) usage(flag);
+  return v;
+}
+
+/* The whole file: the filter is a few kilobytes. */
+static struct sock_fprog read_filter(const char *path) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) die("open seccomp filter");
+  struct stat st;
+  if (fstat(fd, &st) != 0) die("stat seccomp filter");
+  size_t n = (size_t)st.st_size;
+  if (n == 0 || n % sizeof(struct sock_filter) != 0 || n / sizeof(struct sock_filter) > BPF_MAXINSNS)
+    usage("seccomp filter: not a whole BPF program");
+  struct sock_filter *insns = malloc(n);
+  if (insns == NULL) die("malloc");
+  size_t got = 0;
+  while (got < n) {
+    ssize_t r = read(fd, (char *)insns + got, n - got);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) die("read seccomp filter");
+    got += (size_t)r;
+  }
+  close(fd);
+  struct sock_fprog prog = {.len = (unsigned short)(n / sizeof(struct sock_filter)), .filter = insns};
+  return prog;
+}
+
+/* Everything above fd 3; /proc/self/fd when close_range(2) is missing (Linux < 5.9). */
+static void close_inherited(void) {
+  if (syscall(SYS_close_range, 4U, ~0U, 0U) == 0) return;
+  long max = sysconf(_SC_OPEN_MAX);
+  for (long fd = 4; fd < (max > 0 ? max : 1024); fd++) close((int)fd);
+}
+
+/* runc's pivotRoot: pivot_root(".", ".") stacks the old root over the new one; detach it. */
+static void enter_root(const char *root) {
+  int oldroot = open("/", O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+  if (oldroot < 0) die("open /");
+  int newroot = open(root, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+  if (newroot < 0) die("open rootfs");
+  if (fchdir(newroot) != 0) die("chdir rootfs");
+  if (syscall(SYS_pivot_root, ".", ".") != 0) die("pivot_root");
+  if (fchdir(oldroot) != 0) die("chdir old root");
+  if (mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) != 0) die("make old root a slave");
+  if (umount2(".", MNT_DETACH) != 0) die("detach old root");
+  if (chdir("/") != 0) die("chdir /");
+  close(oldroot);
+  close(newroot);
+}
+
+static void drop_bounding(uint64_t keep) {
+  for (int cap = 0; cap < 64; cap++) {
+    if (keep & (1ULL << cap)) continue;
+    if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno != EINVAL) die("drop bounding capability");
+  }
+  if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0 && errno != EINVAL)
+    die("clear ambient capabilities");
+}
+
+static void set_caps(uint64_t keep) {
+  struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
+  struct __user_cap_data_struct data[2];
+  memset(data, 0, sizeof data);
+  for (int i = 0; i < 2; i++) {
+    data[i].effective = data[i].permitted = (uint32_t)(keep >> (32 * i));
+    data[i].inheritable = 0;
+  }
+  if (syscall(SYS_capset, &hdr, data) != 0) die("capset");
+}
+
+int main(int argc, char **argv) {
+  const char *root = NULL, *cwd = NULL, *filter_path = NULL, *caps = NULL;
+  long uid = -1, gid = -1;
+  gid_t groups[MAX_GROUPS];
+  size_t ngroups = 0;
+  static char *env[MAX_ENV + 1];
+  size_t nenv = 0;
+  int i = 1;
+  for (; i < argc; i++) {
+    const char *a = argv[i];
+    if (strcmp(a, "--") == 0) {
+      i++;
+      break;
+    }
+    if (i + 1 >= argc) usage("a flag lacks its value");
+    const char *v = argv[++i];
+    if (strcmp(a, "--root") == 0) root = v;
+    else if (strcmp(a, "--cwd") == 0) cwd = v;
+    else if (strcmp(a, "--uid") == 0) uid = (long)number(v, "--uid");
+    else if (strcmp(a, "--gid") == 0) gid = (long)number(v, "--gid");
+    else if (strcmp(a, "--caps") == 0) caps = v;
+    else if (strcmp(a, "--seccomp") == 0) filter_path = v;
+    else if (strcmp(a, "--env") == 0) {
+      if (nenv == MAX_ENV) usage("too many --env");
+      env[nenv++] = (char *)v;
+    } else if (strcmp(a, "--groups") == 0) {
+      char *copy = strdup(v), *save = NULL;
+      for (char *g = strtok_r(copy, ",", &save); g != NULL; g = strtok_r(NULL, ",", &save)) {
+        if (ngroups == MAX_GROUPS) usage("too many --groups");
+        groups[ngroups++] = (gid_t)number(g, "--groups");
+      }
+    } else usage("unknown flag");
+  }
+  if (!root || !cwd || uid < 0 || gid < 0 || !caps || !filter_path || i >= argc)
+    usage("missing --root, --cwd, --uid, --gid, --caps, --seccomp or the command");
+  char *end;
+  errno = 0;
+  uint64_t keep = strtoull(caps, &end, 16);
+  if (errno != 0 || *end != '\0') usage("--caps");
+  char **command = &argv[i];
+
+  struct sock_fprog filter = read_filter(filter_path);
+  close_inherited();
+  enter_root(root);
+  if (chdir(cwd) != 0) die("chdir to the working directory");
+  if (setgroups(ngroups, groups) != 0) die("setgroups");
+  if (setresgid((gid_t)gid, (gid_t)gid, (gid_t)gid) != 0) die("setresgid");
+  drop_bounding(keep);
+  if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &filter, 0, 0) != 0) die("load seccomp filter");
+  set_caps(keep);
+  if (setresuid((uid_t)uid, (uid_t)uid, (uid_t)uid) != 0) die("setresuid");
+
+  if (dup2(3, 2) < 0) die("restore stderr");
+  close(3);
+  env[nenv] = NULL;
+  environ = env;
+  execvp(command[0], command);
+  int err = errno;
+  fprintf(stderr, "exec %s: %s\n", command[0], strerror(err));
+  return err == ENOENT ? 127 : 126;
+}

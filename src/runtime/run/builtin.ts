@@ -24,7 +24,14 @@ import {
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TsbuildError } from '../../errors.js';
-import { ETC_FILES, missingMountPoints, removeMountPoints, writeEtcFiles } from './bundle.js';
+import {
+  ETC_FILES,
+  missingMountPoints,
+  mountTargets,
+  removeMountPoints,
+  writeEtcFiles,
+  type MountTarget,
+} from './bundle.js';
 import { findCommand } from './command.js';
 import { prepareCwd } from './cwd.js';
 import { createDeviceCgroup } from './device-cgroup.js';
@@ -48,10 +55,16 @@ import {
 import { resolveInRoot } from './scope.js';
 import { defaultSeccomp } from './seccomp.js';
 import { compileSeccomp } from './seccomp-bpf.js';
-import { capabilityMask, DEFAULT_CAPABILITIES, DEVICE_RULES, processEnv } from './spec.js';
+import {
+  capabilityMask,
+  DEFAULT_CAPABILITIES,
+  DEVICE_RULES,
+  nameservers,
+  processEnv,
+} from './spec.js';
 import { resolveUser } from './users.js';
 
-/** The host tools the sandbox needs; `ip` only for network 'none'. */
+/** The host tools the sandbox needs; `ip` only for network 'none', `nsenter` to join one. */
 export const BUILTIN_TOOLS = ['unshare', 'mount', 'cp', 'sh'] as const;
 
 const RUNTIME_DIRS = ['/proc', '/dev', '/sys'];
@@ -77,12 +90,14 @@ export class BuiltinRunner implements Runner {
       string
     >;
     if (spec.network === 'none') findTool('ip');
+    const nsenter = typeof spec.network === 'object' ? findTool('nsenter') : undefined;
     const init = sandboxInit();
     filter ??= compileSeccomp(defaultSeccomp({ caps: DEFAULT_CAPABILITIES }));
     const rootfs = realpathSync(rootfsGiven);
     const user = resolveUser(rootfs, spec.user);
     // Before the cwd is made: an image this refuses must not be written to.
-    const points = missingMountPoints(rootfs);
+    const targets = mountTargets(spec.mounts);
+    const points = missingMountPoints(rootfs, targets);
     const cwd = prepareCwd(rootfs, spec.cwd, user);
     const env = processEnv(spec.env, user.home).filter((e) => e.includes('='));
     findCommand(rootfs, spec.args, env, cwd);
@@ -92,16 +107,23 @@ export class BuiltinRunner implements Runner {
     const devices = createDeviceCgroup(id, DEVICE_RULES);
     try {
       mkdirSync(dir, { recursive: true });
-      createMountPoints(rootfs);
+      createMountPoints(rootfs, targets);
       const hostname = spec.hostname ?? DEFAULT_HOSTNAME;
-      const binds = writeEtcFiles(join(dir, 'etc'), hostname).map((b) => ({
-        source: b.source,
-        target: resolveInRoot(rootfs, b.destination).hostPath,
-      }));
+      const binds = writeEtcFiles(join(dir, 'etc'), hostname, nameservers(spec.network)).map(
+        (b) => ({
+          source: b.source,
+          target: resolveInRoot(rootfs, b.destination).hostPath,
+        }),
+      );
       const seccomp = join(dir, 'seccomp.bpf');
       writeFileSync(seccomp, filter);
       const plan: SandboxPlan = {
-        ...{ rootfs, hostname, network: spec.network, env, cwd, args: spec.args, binds },
+        ...{ rootfs, hostname, env, cwd, args: spec.args, binds },
+        loopbackOnly: spec.network === 'none',
+        mounts: (spec.mounts ?? []).map((m) => ({
+          ...m,
+          target: resolveInRoot(rootfs, m.target).hostPath,
+        })),
         proc: resolveInRoot(rootfs, '/proc').hostPath,
         dev: resolveInRoot(rootfs, '/dev').hostPath,
         sys: resolveInRoot(rootfs, '/sys').hostPath,
@@ -122,8 +144,13 @@ export class BuiltinRunner implements Runner {
         ...(spec.network === 'none' ? ['--net'] : []),
         ...['--propagation', 'private', '--', tools.sh, '-c', sandboxScript(plan, fstabs)],
       ];
+      // A namespace to join: nsenter first, then unshare makes the others.
+      const [file, args] =
+        nsenter !== undefined && typeof spec.network === 'object'
+          ? [nsenter, [`--net=${spec.network.netns}`, '--', tools.unshare, ...argv]]
+          : [tools.unshare, argv];
       const path = searchPath().join(':');
-      const code = await superviseSandbox(tools.unshare, argv, { PATH: path }, io, opts, id);
+      const code = await superviseSandbox(file, args, { PATH: path }, io, opts, id);
       if (code === SETUP_FAILED) {
         const log = readText(plan.log).trim();
         if (log !== '') {
@@ -142,15 +169,23 @@ export class BuiltinRunner implements Runner {
   }
 }
 
-/** Create the mount points the rootfs lacks: dirs for /proc /dev /sys, empty files for /etc/…. */
-function createMountPoints(rootfs: string): void {
-  for (const p of [...RUNTIME_DIRS, ...ETC_FILES]) {
-    const at = resolveInRoot(rootfs, p);
+/**
+ * Create the mount points the rootfs lacks: dirs for /proc /dev /sys, empty
+ * files for /etc/…, and the RUN --mount targets (as runc would make them).
+ */
+function createMountPoints(rootfs: string, extra: readonly MountTarget[]): void {
+  const all: MountTarget[] = [
+    ...RUNTIME_DIRS.map((path): MountTarget => ({ path, kind: 'dir' })),
+    ...ETC_FILES.map((path): MountTarget => ({ path, kind: 'file' })),
+    ...extra,
+  ];
+  for (const { path, kind } of all) {
+    const at = resolveInRoot(rootfs, path);
     if (at.missing.length === 0) continue;
     const parent = join(at.hostPath, ...at.missing.slice(0, -1));
     mkdirSync(parent, { recursive: true, mode: 0o755 });
     const leaf = join(parent, at.missing[at.missing.length - 1]!);
-    if (RUNTIME_DIRS.includes(p)) mkdirSync(leaf, { mode: 0o755 });
+    if (kind === 'dir') mkdirSync(leaf, { mode: 0o755 });
     else writeFileSync(leaf, '', { mode: 0o644 });
   }
 }

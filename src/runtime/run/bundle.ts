@@ -20,6 +20,7 @@ import {
 } from 'node:fs';
 import { join, relative } from 'node:path';
 import { TsbuildError } from '../../errors.js';
+import type { RunMount } from './runner.js';
 import { resolveInRoot } from './scope.js';
 
 /**
@@ -35,21 +36,26 @@ export function hostsFile(hostname: string): string {
 }
 
 /**
- * The host's resolv.conf, as Docker copies it. With network 'none' nothing can
- * be reached anyway; loopback name servers are dropped as Docker drops them
- * (they would be the container's own loopback).
+ * The host's resolv.conf, as Docker copies it: loopback name servers are
+ * dropped (they would be the container's own loopback), and when none is left
+ * Docker's fallback, Google's public ones, takes their place. `nameservers`
+ * replaces the host's (slirp4netns's forwarder at 10.0.2.3); search and
+ * options lines stay.
  */
-export function resolvConf(): string {
+export function resolvConf(nameservers?: readonly string[]): string {
   let text = '';
   try {
     text = readFileSync('/etc/resolv.conf', 'utf8');
   } catch {
-    return '';
+    // No file: name servers as below, nothing else.
   }
-  return text
-    .split('\n')
-    .filter((l) => !/^\s*nameserver\s+(127\.|::1\b)/.test(l))
-    .join('\n');
+  const lines = text.split('\n').filter((l) => l !== '');
+  const isServer = (l: string) => /^\s*nameserver\s/.test(l);
+  const kept = lines.filter((l) => isServer(l) && !/^\s*nameserver\s+(127\.|::1\b)/.test(l));
+  const servers =
+    nameservers?.map((n) => `nameserver ${n}`) ??
+    (kept.length > 0 ? kept : ['nameserver 8.8.8.8', 'nameserver 8.8.4.4']);
+  return [...servers, ...lines.filter((l) => !isServer(l))].map((l) => `${l}\n`).join('');
 }
 
 /**
@@ -60,11 +66,12 @@ export function resolvConf(): string {
 export function writeEtcFiles(
   dir: string,
   hostname: string,
+  nameservers?: readonly string[],
 ): { source: string; destination: string }[] {
   mkdirSync(dir, { recursive: true });
   const content: Record<(typeof ETC_FILES)[number], string> = {
     '/etc/hosts': hostsFile(hostname),
-    '/etc/resolv.conf': resolvConf(),
+    '/etc/resolv.conf': resolvConf(nameservers),
   };
   return ETC_FILES.map((destination) => {
     const source = join(dir, destination.slice('/etc/'.length));
@@ -87,22 +94,46 @@ export interface MountPoints {
   parents: { rel: string; atimeNs: bigint; mtimeNs: bigint; names: string[] }[];
 }
 
+/** A mount point a run needs besides MOUNT_TARGETS (RUN --mount), and what it must be. */
+export interface MountTarget {
+  path: string;
+  kind: 'dir' | 'file';
+}
+
+/** The mount points of `mounts`: a file for a bind of a file, else a directory. */
+export function mountTargets(mounts: readonly RunMount[] = []): MountTarget[] {
+  return mounts.map((m) => ({
+    path: m.target,
+    kind: m.type === 'bind' && !statSync(m.source).isDirectory() ? 'file' : 'dir',
+  }));
+}
+
 /**
- * The mount points among MOUNT_TARGETS that do not exist yet (the runner or
- * the runtime creates them). An image whose /proc, /dev or /sys is a symlink,
- * or whose /etc file resolves into them, is refused, as runc and crun refuse
- * it: a mount there would land on the kernel's files, not the image's.
+ * The mount points among MOUNT_TARGETS and `extra` that do not exist yet (the
+ * runner or the runtime creates them). An image whose /proc, /dev or /sys is a
+ * symlink, or whose /etc file resolves into them, is refused, as runc and crun
+ * refuse it: a mount there would land on the kernel's files, not the image's.
+ * So is an extra target in /proc, /dev or /sys: it would cover Docker's masks,
+ * or land in the sandbox's own /dev.
  */
-export function missingMountPoints(rootfs: string): MountPoints {
+export function missingMountPoints(
+  rootfs: string,
+  extra: readonly MountTarget[] = [],
+): MountPoints {
   const root = realpathSync(rootfs);
   const created = new Set<string>();
   const parents = new Map<string, MountPoints['parents'][number]>();
-  for (const p of MOUNT_TARGETS) {
+  for (const p of [...MOUNT_TARGETS, ...extra.map((t) => t.path)]) {
     const at = resolveInRoot(root, p);
     const rel = relative(root, join(at.hostPath, ...at.missing));
     const name = p.slice(1);
     const kernel = KERNEL_DIRS.find((k) => rel === k || rel.startsWith(`${k}/`));
-    if (KERNEL_DIRS.includes(name) ? rel !== name : kernel !== undefined)
+    const isExtra = !(MOUNT_TARGETS as readonly string[]).includes(p);
+    if (isExtra && kernel !== undefined)
+      throw new TsbuildError('UNSAFE_MOUNT_TARGET', `cannot mount on ${p}: it is in /${kernel}`, {
+        path: p,
+      });
+    if (!isExtra && (KERNEL_DIRS.includes(name) ? rel !== name : kernel !== undefined))
       throw new TsbuildError(
         'UNSAFE_ROOTFS',
         `the image's ${p} is a symlink (it resolves to /${rel})`,

@@ -19,13 +19,13 @@ import { existsSync, mkdirSync, realpathSync, statSync, writeFileSync } from 'no
 import { readFile, rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { TsbuildError } from '../../errors.js';
-import { missingMountPoints, removeMountPoints, writeEtcFiles } from './bundle.js';
+import { missingMountPoints, mountTargets, removeMountPoints, writeEtcFiles } from './bundle.js';
 import { invocation } from './cgroups.js';
 import { createDeviceCgroup } from './device-cgroup.js';
 import { prepareCwd } from './cwd.js';
 import { supervise } from './supervise.js';
 import { searchPath } from './find.js';
-import { DEVICE_RULES, runtimeSpec } from './spec.js';
+import { DEVICE_RULES, nameservers, runtimeSpec } from './spec.js';
 import {
   DEFAULT_HOSTNAME,
   type Runner,
@@ -71,7 +71,7 @@ export class OciRunner implements Runner {
     const rootfs = realpathSync(rootfsGiven);
     const user = resolveUser(rootfs, spec.user);
     // Before the cwd is made: an image this refuses must not be written to.
-    const mountPoints = missingMountPoints(rootfs);
+    const mountPoints = missingMountPoints(rootfs, mountTargets(spec.mounts));
     const cwd = prepareCwd(rootfs, spec.cwd, user);
     const hostname = spec.hostname ?? DEFAULT_HOSTNAME;
 
@@ -92,9 +92,10 @@ export class OciRunner implements Runner {
     // Only `run` joins the device cgroup; kill and delete need none.
     const rt = runtime();
     try {
-      const binds = writeEtcFiles(join(bundle, 'etc'), hostname);
+      const binds = writeEtcFiles(join(bundle, 'etc'), hostname, nameservers(spec.network));
       const config = runtimeSpec({
         ...{ rootfs, args: spec.args, env: spec.env, cwd, user, hostname, binds },
+        ...(spec.mounts === undefined ? {} : { mounts: spec.mounts }),
         network: spec.network,
         deviceCgroup: !invocation(binary).ownDeviceCgroup || devices !== undefined,
       });

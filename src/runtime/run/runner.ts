@@ -12,7 +12,35 @@ export interface RunSpec {
   user: string;
   /** Default 'buildkitsandbox', the name a RUN sees under `docker build`. */
   hostname?: string;
-  network: 'host' | 'none';
+  network: RunNetwork;
+  /**
+   * More mounts, after the sandbox's own, in order (RUN --mount). A missing
+   * target is created for the run (a directory, or an empty file for a bind of
+   * a file) and removed afterwards when still empty; a caller that wants it to
+   * stay in the layer, as BuildKit leaves directories, creates it first.
+   */
+  mounts?: RunMount[];
+}
+
+/**
+ * 'none': a namespace of its own with only loopback; 'host': the host's; or
+ * an existing namespace to join (runtime/network), with the name servers its
+ * resolv.conf gets (default: the host's).
+ */
+export type RunNetwork = 'host' | 'none' | { netns: string; nameservers?: string[] };
+
+/**
+ * A bind mount of a host path, or a tmpfs. `options` are mount(8)'s, which are
+ * also the OCI spec's: 'ro' or 'rw', 'nosuid', 'nodev', 'noexec', 'size=…',
+ * 'mode=…', 'uid=…', 'gid=…'.
+ */
+export interface RunMount {
+  type: 'bind' | 'tmpfs';
+  /** The host path for a bind; ignored for tmpfs. */
+  source: string;
+  /** Absolute path in the container. */
+  target: string;
+  options: string[];
 }
 
 export interface RunIo {

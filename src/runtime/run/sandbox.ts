@@ -22,6 +22,7 @@
  * namespace and go with its last process.
  */
 import { statSync } from 'node:fs';
+import type { RunMount } from './runner.js';
 import { MASKED_PATHS, READONLY_PATHS } from './spec.js';
 
 export const SETUP_FAILED = 125;
@@ -40,8 +41,11 @@ export interface SandboxPlan {
   devTemplate: string;
   /** Host file → host path inside the rootfs, for /etc/hosts, resolv.conf. */
   binds: { source: string; target: string }[];
+  /** RUN --mount's, their targets as host paths inside the rootfs (resolved in scope). */
+  mounts: RunMount[];
   hostname: string;
-  network: 'host' | 'none';
+  /** The step has a network namespace of its own with only loopback: bring it up. */
+  loopbackOnly: boolean;
   /** Where setup errors go. */
   log: string;
   /**
@@ -84,6 +88,11 @@ export function sandboxFstabs(p: SandboxPlan): { early: string; late: string } {
     ['mqueue', `${p.dev}/mqueue`, 'mqueue', 'nosuid,noexec,nodev'],
     ...p.binds.map((b): FstabLine => [b.source, b.target, 'none', 'bind,ro']),
     ...procProtections(p),
+    ...p.mounts.map((m): FstabLine =>
+      m.type === 'bind'
+        ? [m.source, m.target, 'none', ['rbind', ...m.options].join(',')]
+        : ['tmpfs', m.target, 'tmpfs', m.options.join(',') || 'defaults'],
+    ),
   ];
   const text = (lines: FstabLine[]) =>
     lines.map((l) => `${l.map(fstabEscape).join(' ')} 0 0\n`).join('');
@@ -123,7 +132,7 @@ export function sandboxScript(p: SandboxPlan, fstabs: { early: string; late: str
     `mount --all --fstab ${q(fstabs.late)} ${fail}`,
     // /proc/sys/kernel/hostname is the new UTS namespace's: no hostname(1) needed.
     `echo ${q(p.hostname)} > /proc/sys/kernel/hostname ${fail}`,
-    ...(p.network === 'none' ? [`ip link set lo up ${fail}`] : []),
+    ...(p.loopbackOnly ? [`ip link set lo up ${fail}`] : []),
     `exec ${initArgv(p).map(q).join(' ')}`,
   ];
   return lines.join('\n');

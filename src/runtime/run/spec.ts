@@ -17,6 +17,7 @@
  */
 
 import { TsbuildError } from '../../errors.js';
+import type { RunMount, RunNetwork } from './runner.js';
 import { defaultSeccomp, type OciSeccomp } from './seccomp.js';
 import { compileSeccomp } from './seccomp-bpf.js';
 
@@ -36,7 +37,7 @@ export interface OciSpec {
   annotations: Record<string, string>;
   mounts: OciMount[];
   linux: {
-    namespaces: { type: string }[];
+    namespaces: { type: string; path?: string }[];
     maskedPaths: string[];
     readonlyPaths: string[];
     resources: { devices: DeviceRule[] };
@@ -66,7 +67,7 @@ export interface SpecOptions {
   cwd: string;
   user: { uid: number; gid: number; additionalGids: number[]; home: string };
   hostname: string;
-  network: 'host' | 'none';
+  network: RunNetwork;
   /**
    * False when the runtime runs without cgroups (see cgroups.ts): with no device
    * cgroup, CAP_MKNOD would let the process make and open a node for a host disk,
@@ -75,6 +76,8 @@ export interface SpecOptions {
   deviceCgroup?: boolean;
   /** Files bind-mounted read-write over the rootfs, e.g. /etc/hosts from the bundle. */
   binds: { source: string; destination: string }[];
+  /** RUN --mount's, after the sandbox's own. */
+  mounts?: readonly RunMount[];
 }
 
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -186,11 +189,15 @@ export function runtimeSpec(opts: SpecOptions): OciSpec {
     root: { path: opts.rootfs, readonly: false },
     hostname: opts.hostname,
     annotations: precompiledSeccomp(seccomp),
-    mounts: [...defaultMounts(), ...opts.binds.map(bindMount)],
+    mounts: [
+      ...defaultMounts(),
+      ...opts.binds.map(bindMount),
+      ...(opts.mounts ?? []).map(runMount),
+    ],
     linux: {
       namespaces: [
         { type: 'mount' },
-        ...(opts.network === 'host' ? [] : [{ type: 'network' }]),
+        ...networkNamespace(opts.network),
         { type: 'uts' },
         { type: 'pid' },
         { type: 'ipc' },
@@ -313,6 +320,23 @@ function defaultMounts(): OciMount[] {
     m('/dev/mqueue', 'mqueue', 'mqueue', ['nosuid', 'noexec', 'nodev']),
     m('/dev/shm', 'tmpfs', 'shm', ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=65536k']),
   ];
+}
+
+/** The name servers a joined namespace wants in resolv.conf; undefined: the host's. */
+export function nameservers(network: RunNetwork): string[] | undefined {
+  return typeof network === 'object' ? network.nameservers : undefined;
+}
+
+function networkNamespace(network: RunNetwork): { type: string; path?: string }[] {
+  if (network === 'host') return [];
+  if (network === 'none') return [{ type: 'network' }];
+  return [{ type: 'network', path: network.netns }];
+}
+
+function runMount(m: RunMount): OciMount {
+  return m.type === 'bind'
+    ? { destination: m.target, type: 'bind', source: m.source, options: ['rbind', ...m.options] }
+    : { destination: m.target, type: 'tmpfs', source: 'tmpfs', options: m.options };
 }
 
 function bindMount(b: { source: string; destination: string }): OciMount {

@@ -4,7 +4,16 @@
  * their own copy. Where the built-in sandbox differs, the test says so.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -294,5 +303,46 @@ describe.each(['runc', 'crun', 'builtin'] as const)('runner %s', (kind) => {
     const r = await run({ args: ['sh', '-c', script] });
     expect(r.out).toBe('1:3\n'); // /dev/null bound over it
     expect(r.err).toMatch(/Read-only file system/);
+  });
+  it('adds bind and tmpfs mounts, read-only or not, and takes away the targets it made', async () => {
+    const root = copy();
+    const host = mkdtempSync(join(tmpdir(), 'tsbuild-mounts-'));
+    made.push(host);
+    mkdirSync(join(host, 'dir'));
+    writeFileSync(join(host, 'dir', 'in'), 'from the host\n');
+    writeFileSync(join(host, 'file'), 'a file\n');
+    const script = [
+      'cat /srv/ro/in /etc/one.conf',
+      'echo x > /srv/ro/new || echo ro-refused',
+      'echo y > /srv/rw/new && echo rw-written',
+      'echo z > /scratch/t/z && df -k /scratch/t | tail -1 | awk "{print \\$2}"',
+    ].join('; ');
+    const r = await run(
+      {
+        args: ['sh', '-c', script],
+        mounts: [
+          { type: 'bind', source: join(host, 'dir'), target: '/srv/ro', options: ['ro'] },
+          { type: 'bind', source: join(host, 'dir'), target: '/srv/rw', options: ['rw'] },
+          { type: 'bind', source: join(host, 'file'), target: '/etc/one.conf', options: ['ro'] },
+          { type: 'tmpfs', source: '', target: '/scratch/t', options: ['size=1m'] },
+        ],
+      },
+      root,
+    );
+    expect(r.out).toBe('from the host\na file\nro-refused\nrw-written\n1024\n');
+    expect(readFileSync(join(host, 'dir', 'new'), 'utf8')).toBe('y\n');
+    for (const p of ['srv', 'scratch', 'etc/one.conf'])
+      expect(existsSync(join(root, p))).toBe(false);
+  });
+
+  it('refuses a mount in /proc, /dev or /sys', async () => {
+    const e = await rejected(
+      run({
+        args: ['true'],
+        mounts: [{ type: 'tmpfs', source: '', target: '/proc/sys/x', options: [] }],
+      }),
+    );
+    expect(e.code).toBe('UNSAFE_MOUNT_TARGET');
+    expect(e.message).toBe('cannot mount on /proc/sys/x: it is in /proc');
   });
 });

@@ -6,6 +6,7 @@
  */
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { stopStaleNetwork } from '../runtime/network/index.js';
 import { ownerAlive } from '../runtime/snapshot/owner.js';
 import { removeSnapshotDir } from '../runtime/snapshot/stale.js';
 
@@ -23,6 +24,7 @@ export async function sweepStaleBuilds(tmp: string): Promise<string[]> {
     if (!name.startsWith(BUILD_DIR_PREFIX)) continue;
     const dir = join(tmp, name);
     if (ownerAlive(dir) !== false) continue;
+    stopStaleNetwork(dir);
     // Unmounts every snapshot under it (deepest first), then deletes it.
     await removeSnapshotDir(dir);
     removed.push(dir);

@@ -45,7 +45,12 @@ export interface BuildRequest extends StoreOptions {
   /** Push every tag once the image is built (`build --push`). */
   push?: boolean;
   labels?: Record<string, string>;
-  /** The default network of RUN steps; `default` is docker's (isolated here: `none` unless `RUN --network=host`). */
+  /**
+   * The network of RUN steps that do not say (`RUN --network=…`). `default`, as
+   * under docker build: a network namespace of the build's own with outbound
+   * access through pasta or slirp4netns (the host's namespace when neither is
+   * installed); `none`: loopback only; `host`: the host's.
+   */
   network?: 'default' | 'host' | 'none';
   runtime?: 'auto' | 'runc' | 'crun' | 'builtin';
   /** Only the host's platform can be built; anything else is a clear error. */

@@ -27,7 +27,9 @@ import { buildStageGraph, type StageGraph } from '../dockerfile/stages.js';
 import type { StageBase } from '../dockerfile/stage.js';
 import { DockerfileError, TsbuildError, failingAs } from '../errors.js';
 import type { Descriptor, ImageConfig } from '../image/types.js';
+import { openNetwork, type SandboxNetwork } from '../runtime/network/index.js';
 import { pickRunner } from '../runtime/run/pick.js';
+import type { RunNetwork } from '../runtime/run/runner.js';
 import { pickSnapshotter } from '../runtime/snapshot/index.js';
 import { writeOwner } from '../runtime/snapshot/owner.js';
 import { removeSnapshotDir } from '../runtime/snapshot/stale.js';
@@ -136,6 +138,8 @@ export async function build(req: BuildRequest): Promise<BuildResult> {
         layers: (await store.manifest(record)).layers,
       });
     }
+    // The default network's namespace, once a step needs it; closed when the build ends.
+    let network: SandboxNetwork | undefined;
     const deps: BuildDeps = {
       store,
       runner: once(() => pickRunner(req.runtime ?? 'auto')),
@@ -169,7 +173,14 @@ export async function build(req: BuildRequest): Promise<BuildResult> {
       signal: req.signal ?? new AbortController().signal,
       noCache: req.noCache ?? false,
       explain: req.explainCache ?? false,
-      network: req.network === 'host' ? 'host' : 'none',
+      network: req.network ?? 'default',
+      sandboxNetwork: once(async (): Promise<RunNetwork> => {
+        const net = await openNetwork(join(work, 'net'));
+        network = net;
+        emit({ type: 'network', mode: net.kind, message: `RUN network: ${net.description}` });
+        if (net.netns === undefined) return 'host';
+        return { netns: net.netns, ...(net.nameservers ? { nameservers: net.nameservers } : {}) };
+      }),
       context,
       hasher,
       platform,
@@ -224,6 +235,7 @@ export async function build(req: BuildRequest): Promise<BuildResult> {
     } finally {
       await hasher.save().catch(() => undefined);
       await shared?.close();
+      await network?.close();
     }
   } finally {
     await context?.close();

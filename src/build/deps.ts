@@ -5,7 +5,7 @@
 import type { Readable } from 'node:stream';
 import type { Descriptor } from '../image/types.js';
 import type { TarSummary } from '../layer/writer.js';
-import type { Runner } from '../runtime/run/runner.js';
+import type { Runner, RunNetwork } from '../runtime/run/runner.js';
 import type { Snapshotter } from '../runtime/snapshot/types.js';
 import type { Store } from '../store/store.js';
 import type { BuildContext } from '../context/open.js';
@@ -46,7 +46,12 @@ export interface BuildDeps {
   noCache: boolean;
   explain: boolean;
   /** RUN's network when the step does not say (`RUN --network=…`). */
-  network: 'host' | 'none';
+  network: 'default' | 'host' | 'none';
+  /**
+   * The network namespace of `default` steps, made on first use (runtime/network)
+   * and closed when the build ends.
+   */
+  sandboxNetwork(): Promise<RunNetwork>;
   context: BuildContext;
   hasher: FileHasher;
   platform: PlatformSpec;

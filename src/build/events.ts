@@ -64,11 +64,15 @@ export type BuildEvent =
       exitCode?: number;
       log?: string;
       tail?: string[];
+      /** A likely cause, e.g. name resolution in a step without network. */
+      hint?: string;
     }
   /** A stage ends. */
   | { type: 'stage-done'; stage: number; id: string }
   /** A warning that is not a Dockerfile lint (e.g. unused build args). */
   | { type: 'warning'; message: string }
+  /** The first RUN on the default network: which network RUN steps have (once a build). */
+  | { type: 'network'; mode: 'pasta' | 'slirp4netns' | 'host'; message: string }
   /**
    * A base image is being pulled (FROM, COPY --from or --pull): docker's pull
    * lines, `id` the layer's short digest when the line is about one.

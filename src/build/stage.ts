@@ -305,6 +305,7 @@ function failedEvent(stage: number, step: number, e: unknown): BuildEvent {
     exitCode?: number;
     log?: string;
     tail?: string[];
+    hint?: string;
   };
   return {
     type: 'failed',
@@ -314,6 +315,7 @@ function failedEvent(stage: number, step: number, e: unknown): BuildEvent {
     ...(data.exitCode !== undefined ? { exitCode: data.exitCode } : {}),
     ...(data.log !== undefined ? { log: data.log } : {}),
     ...(data.tail !== undefined ? { tail: data.tail } : {}),
+    ...(data.hint !== undefined ? { hint: data.hint } : {}),
   };
 }
 

@@ -35,7 +35,10 @@ Options:
       --jobs int           How many stages may build at once (default 2)
       --label list         Set metadata for an image (K=V)
       --metadata-file string  Write build result metadata (JSON) to the file
-      --network string     Networking mode for RUN steps: default, host or none (default "default")
+      --network string     Networking mode for RUN steps: default, host or none (default "default").
+                           default: a network namespace of the build's own, reaching out
+                           through pasta or slirp4netns, not the host (the host's
+                           namespace when neither is installed); none: loopback only
       --no-cache           Do not use cache when building the image
   -o, --output list        Output destination (type=image|oci|docker|tar|local,dest=PATH; "DIR" = local)
       --platform string    The platform to build for (only the host's)

@@ -51,12 +51,16 @@ export async function runStep(
           env: effect.env,
           cwd: effect.cwd,
           user: effect.user,
-          network: effect.network === 'default' ? deps.network : effect.network,
+          network: await network(deps, effect.network),
         },
         { stdout: sink('stdout'), stderr: sink('stderr') },
         { signal: deps.signal, workRoot: join(deps.workRoot, 'run') },
       );
-      if (code !== 0) throw failure(effect.args, code, await log.keep(), tail.lines());
+      if (code !== 0) {
+        const lines = tail.lines();
+        const hint = offline(deps, effect.network) ? resolutionHint(lines) : undefined;
+        throw failure(effect.args, code, await log.keep(), lines, hint);
+      }
     });
     await log.discard();
     return layer;
@@ -132,12 +136,38 @@ function failure(
   code: number,
   log: string | undefined,
   tail: string[],
+  hint?: string,
 ): TsbuildError {
   return new TsbuildError(
     'RUN_FAILED',
     `The command '${argv.join(' ')}' returned a non-zero code: ${code}`,
-    { exitCode: code, ...(log !== undefined ? { log } : {}), tail },
+    { exitCode: code, ...(log !== undefined ? { log } : {}), tail, ...(hint ? { hint } : {}) },
   );
+}
+
+type StepNetwork = Extract<Effect, { kind: 'run' }>['network'];
+
+/** The network the runner gets: the build's default one, the host's, or none. */
+async function network(deps: BuildDeps, step: StepNetwork) {
+  const mode = step === 'default' ? deps.network : step;
+  return mode === 'default' ? deps.sandboxNetwork() : mode;
+}
+
+function offline(deps: BuildDeps, step: StepNetwork): boolean {
+  return (step === 'default' ? deps.network : step) === 'none';
+}
+
+/** What resolvers print when there is no name server to ask (apt, curl, wget, getaddrinfo, npm). */
+const NO_RESOLUTION =
+  /Temporary failure (in name resolution|resolving)|Could not resolve|bad address|Name or service not known|EAI_AGAIN|getaddrinfo|No address associated/i;
+
+/**
+ * The one line added under a failure in a step without network whose output
+ * says a name could not be resolved: users hit it on their first apt-get.
+ */
+function resolutionHint(lines: string[]): string | undefined {
+  if (!lines.some((l) => NO_RESOLUTION.test(l))) return undefined;
+  return 'this step ran without network (--network=none), so names cannot be resolved: build with the default network or --network=host, or give the step RUN --network=default';
 }
 
 /** The last lines of a stream of text, kept as it passes. */

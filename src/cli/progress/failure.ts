@@ -13,7 +13,7 @@
 import { TsbuildError } from '../../errors.js';
 import type { FailedEvent } from './progress.js';
 
-export type Failure = Pick<FailedEvent, 'exitCode' | 'log' | 'tail'>;
+export type Failure = Pick<FailedEvent, 'exitCode' | 'log' | 'tail' | 'hint'>;
 
 export function failureText(label: string, failed: Failure): string {
   const out: string[] = [];
@@ -21,6 +21,7 @@ export function failureText(label: string, failed: Failure): string {
   if (tail.length > 0) out.push('------', ` > ${label}:`, ...tail, '------');
   if (failed.exitCode !== undefined) out.push(`exit code: ${failed.exitCode}`);
   if (failed.log !== undefined) out.push(`full log: ${failed.log}`);
+  if (failed.hint !== undefined) out.push(`hint: ${failed.hint}`);
   return out.map((l) => `${l}\n`).join('');
 }
 
@@ -30,10 +31,11 @@ export function failureText(label: string, failed: Failure): string {
  */
 export function failureOf(error: unknown): Failure | undefined {
   if (!(error instanceof TsbuildError) || error.code !== 'RUN_FAILED') return undefined;
-  const { exitCode, log, tail } = error.data;
+  const { exitCode, log, tail, hint } = error.data;
   return {
     exitCode: typeof exitCode === 'number' ? exitCode : undefined,
     log: typeof log === 'string' ? log : undefined,
     tail: Array.isArray(tail) ? tail.map(String) : undefined,
+    hint: typeof hint === 'string' ? hint : undefined,
   };
 }

@@ -56,6 +56,7 @@ export class PlainProgress implements Progress {
           this.write({ to: 'err', text: `skipped stage ${s.name ?? s.index}: ${s.reason}\n` });
         return;
       case 'warning':
+      case 'network':
         return this.write({ to: 'err', text: `${e.message}\n` });
       case 'pull':
       case 'push':

@@ -68,6 +68,7 @@ export class TtyProgress implements Progress {
           this.notes.push(`skipped stage ${s.name ?? s.index}: ${s.reason}`);
         return;
       case 'warning':
+      case 'network':
         this.notes.push(e.message);
         return;
       case 'pull':

@@ -59,7 +59,7 @@ describe('the reference, as Docker 20.10 gives it', () => {
     expect(docker['syscalls.txt']).toContain('keyctl(0x0) 1\n');
     expect(docker['syscalls.txt']).toContain('clone3(0x0) 38\n');
     expect(docker['syscalls.txt']).toContain('personality(0x8) 0\n');
-    expect(docker['escape.txt'].split('\n')).toContain('probe-escape');
+    expect(docker['escape.txt']!.split('\n')).toContain('probe-escape');
     expect(docker['devices.txt']).toBe('null opened\nhead: /m: Operation not permitted\nmem: 1\n');
     expect(docker['fds.txt']).toBe('0\n1\n2\n3\n');
   });

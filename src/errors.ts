@@ -13,6 +13,8 @@
  * which means a bug in tsbuild, never a mistake in the user's input.
  */
 
+import { EXCERPT_WIDTH, MESSAGE_WIDTH, excerpt, sourceExcerpt } from './excerpt.js';
+
 export class TsbuildError extends Error {
   readonly code: string;
   readonly data: Readonly<Record<string, unknown>>;
@@ -52,7 +54,9 @@ export class DockerfileError extends TsbuildError {
   readonly reason: string;
 
   constructor(code: string, reason: string, span: Span, opts: DockerfileErrorOptions = {}) {
-    super(code, `${span.file}:${span.line}:${span.col}: ${reason}`, {
+    // A reason may quote the Dockerfile (a word, a value): one readable line, whatever it quotes.
+    reason = excerpt(reason, MESSAGE_WIDTH);
+    super(code, `${excerpt(span.file)}:${span.line}:${span.col}: ${reason}`, {
       ...opts.data,
       file: span.file,
       line: span.line,
@@ -75,21 +79,24 @@ export class DockerfileError extends TsbuildError {
     return this;
   }
 
-  /** The message, the offending line and a caret under the spot, and the hint. */
+  /**
+   * The message, the offending line and a caret under the spot, and the hint.
+   * A long line is cut around the spot (`…` where it was cut) and characters
+   * that are not printable are escaped, so a 10 MB label or a line of binary
+   * shows as one readable excerpt.
+   */
   render(): string {
     const out = [this.message];
     if (this.sourceLine !== undefined) {
       const num = String(this.span.line);
       const pad = ' '.repeat(num.length);
-      const line = this.sourceLine.replace(/\t/g, ' ');
-      const width =
-        this.span.endLine === this.span.line
-          ? Math.max(1, this.span.endCol - this.span.col)
-          : Math.max(1, line.length - this.span.col + 1);
-      out.push(`  ${num} | ${line}`);
-      out.push(`  ${pad} | ${' '.repeat(Math.max(0, this.span.col - 1))}${'^'.repeat(width)}`);
+      const start = this.span.col - 1;
+      const end = this.span.endLine === this.span.line ? this.span.endCol - 1 : Infinity;
+      const { text, caret, width } = sourceExcerpt(this.sourceLine, start, end);
+      out.push(`  ${num} | ${text}`);
+      out.push(`  ${pad} | ${' '.repeat(caret)}${'^'.repeat(width)}`);
     }
-    if (this.hint) out.push(`  hint: ${this.hint}`);
+    if (this.hint) out.push(`  hint: ${excerpt(this.hint, 2 * EXCERPT_WIDTH)}`);
     return out.join('\n');
   }
 }

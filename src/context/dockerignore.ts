@@ -23,6 +23,7 @@
  */
 import { TsbuildError } from '../errors.js';
 import { goClean, goMatchSyntaxError, goTrimSpace } from './go-path.js';
+import { excerpt } from '../excerpt.js';
 import { RegexpSyntaxError, dockerRegexpSource, goRegExp } from './pattern-regexp.js';
 
 export interface IgnoreMatch {
@@ -131,7 +132,8 @@ function parseLine(raw: string, line: number, file: string | undefined): Rule | 
     const where = `${file ?? '.dockerignore'}:${line}`;
     throw new TsbuildError(
       'DOCKERIGNORE_PATTERN',
-      `${where}: bad pattern ${JSON.stringify(written)}: ${why}`,
+      // The line may be anything, binary included: quoted, escaped and cut.
+      `${excerpt(where)}: bad pattern ${excerpt(JSON.stringify(written))}: ${excerpt(why)}`,
       {
         file,
         line,

@@ -79,7 +79,10 @@ export type NodeArgs =
   | { kind: 'quotedWords'; words: Word[] }
   /** ENV and LABEL: `key=value …` or the legacy `key value`. */
   | { kind: 'pairs'; legacy: boolean; pairs: RawPair[] }
-  /** One string, the rest of the line (MAINTAINER, STOPSIGNAL, USER, WORKDIR). */
+  /**
+   * One string, the rest of the line (MAINTAINER, STOPSIGNAL, USER, WORKDIR;
+   * and the argument of an ONBUILD chained under two others, see nodes.ts).
+   */
   | { kind: 'string'; text: string; span: Span }
   /** HEALTHCHECK: the type word (`CMD` or `NONE`) and the command after it. */
   | { kind: 'health'; type: Word; command: NodeArgs }

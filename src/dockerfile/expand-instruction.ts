@@ -14,12 +14,14 @@
  */
 import { DockerfileError, ExpansionError, type Span } from '../errors.js';
 import type { Instruction, Word } from './ast.js';
-import { processWord, processWords, type EscapeToken } from './expand.js';
+import { expandWord, expandWords, type EscapeToken } from './expand.js';
+import { ExpansionBudget } from './limits.js';
 import type { Scope } from './scope.js';
 
 /** Expansion of one instruction; `unmatched` lists names that were referenced but unset. */
 export interface Expander {
-  word(text: string, span: Span): string;
+  /** `name`: what the word is the value of (`ARG name=…`), for an error about its size. */
+  word(text: string, span: Span, name?: string): string;
   words(text: string, span: Span): string[];
   /** Heredoc bodies: variables expanded, quotes kept as they are. */
   body(text: string, span: Span): string;
@@ -29,47 +31,64 @@ export interface Expander {
 /**
  * @param ins the instruction being expanded, so an error can be placed at the
  *   exact character of the word that caused it.
+ * @param budget the allowance shared by every expansion of the Dockerfile
+ *   (limits.ts); what each word reads, matches and makes is charged to it.
  */
 export function expanderFor(
   scope: Scope,
   escape: EscapeToken,
   ins?: { span: Span; original: string },
+  budget = new ExpansionBudget(),
 ): Expander {
   const unmatched = new Set<string>();
   const track = <T extends { unmatched: Set<string> }>(r: T): T => {
     for (const n of r.unmatched) unmatched.add(n);
     return r;
   };
+  const { spend } = budget;
+  const made = <T extends string | string[]>(out: T, span: Span): T => {
+    budget.charge(typeof out === 'string' ? out.length : out.join('').length, span);
+    return out;
+  };
   return {
     unmatched,
-    word: (text, span) =>
-      guard(ins, span, text, () => track(processWord(text, scope.lookup, { escape })).word),
-    words: (text, span) =>
-      guard(ins, span, text, () => track(processWords(text, scope.lookup, { escape })).words),
-    body: (text, span) =>
-      guard(
-        ins,
-        span,
-        text,
-        // BuildKit expands heredoc bodies with a `\` lexer whatever the file's escape is.
-        () =>
-          track(processWord(text, scope.lookup, { escape: '\\', skipProcessQuotes: true })).word,
+    word: (text, span, name) =>
+      guard(ins, span, text, name, () =>
+        made(track(expandWord(text, scope.lookup, { escape }, spend)).word, span),
       ),
+    words: (text, span) =>
+      guard(ins, span, text, undefined, () =>
+        made(track(expandWords(text, scope.lookup, { escape }, spend)).words, span),
+      ),
+    body: (text, span) =>
+      guard(ins, span, text, undefined, () => {
+        // BuildKit expands heredoc bodies with a `\` lexer whatever the file's escape is.
+        const opts = { escape: '\\', skipProcessQuotes: true } as const;
+        return made(track(expandWord(text, scope.lookup, opts, spend)).word, span);
+      }),
   };
 }
 
-/** An ExpansionError becomes a DockerfileError pointing into the word at fault. */
+/**
+ * An ExpansionError becomes a DockerfileError pointing into the word at fault;
+ * one about size says which instruction (`ARG a17: expanded value is longer…`),
+ * since the word alone may be `$a16$a16`.
+ */
 function guard<T>(
   ins: { span: Span; original: string } | undefined,
   span: Span,
   text: string,
+  name: string | undefined,
   fn: () => T,
 ): T {
   try {
     return fn();
   } catch (e) {
     if (!(e instanceof ExpansionError)) throw e;
-    throw new DockerfileError('EXPANSION', e.reason, locate(ins, span, text, e.offset));
+    const keyword = /^\S+/.exec(ins?.original ?? '')?.[0].toUpperCase();
+    const what = [keyword, name].filter(Boolean).join(' ');
+    const reason = e.code === 'EXPANSION_TOO_LARGE' && what ? `${what}: ${e.reason}` : e.reason;
+    throw new DockerfileError(e.code, reason, locate(ins, span, text, e.offset));
   }
 }
 
@@ -102,7 +121,7 @@ export function expandInstruction(ins: Instruction, x: Expander): Instruction {
         ...ins,
         pairs: ins.pairs.map((p) => ({
           key: x.word(p.key, p.span),
-          value: x.word(p.value, p.span),
+          value: x.word(p.value, p.span, p.key),
           span: p.span,
         })),
       };

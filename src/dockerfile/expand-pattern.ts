@@ -22,10 +22,32 @@
  *   trailing U+FEFF that disappears.
  */
 
+import { compileTemplate, expandTemplate } from './expand-template.js';
+
 type Token = { kind: 'lit'; ch: string } | { kind: 'any' } | { kind: 'star' };
 
-/** The answer of a pattern operation: the new value, or BuildKit's reason for refusing. */
-export type PatternResult = { value: string } | { error: string };
+/**
+ * The answer of a pattern operation: the new value, BuildKit's reason for
+ * refusing, `tooLong` when the value would pass the `limit` given, or
+ * `exhausted` when matching took more steps than `spend` allowed.
+ */
+export type PatternResult =
+  { value: string } | { error: string } | { tooLong: true } | { exhausted: true };
+
+/** Takes `n` steps of matching from a budget shared by every expansion; false when none is left. */
+export type Spend = (n: number) => boolean;
+
+/** Thrown by the matcher when `spend` says no, caught by the exported functions. */
+class Exhausted extends Error {}
+
+function exhaustible(fn: () => PatternResult): PatternResult {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof Exhausted) return { exhausted: true };
+    throw e;
+  }
+}
 
 const BOM = '\uFEFF';
 /** Go's fmt prints the scanner's EOF (-1) as the replacement character with %c. */
@@ -75,6 +97,8 @@ class Matcher {
   constructor(
     toks: readonly Token[],
     private readonly greedy: boolean,
+    /** Charged the live threads at each position: a search costs O(text × pattern). */
+    private readonly spend: Spend = () => true,
   ) {
     this.prog = Int32Array.from(toks, (t) =>
       t.kind === 'star' ? STAR : t.kind === 'any' ? ANY : cpOf(t.ch),
@@ -94,6 +118,7 @@ class Matcher {
       if (match === undefined && (!anchored || pos === from))
         this.curLen = this.add(this.cur, this.curLen, 0, pos);
       if (this.curLen === 0) break;
+      if (!this.spend(this.curLen >> 1)) throw new Exhausted();
       this.gen++;
       this.nextLen = 0;
       const c = pos < text.length ? (text[pos] as number) : -1;
@@ -157,7 +182,17 @@ function push(
 const NEWLINE = 10;
 const cpOf = (s: string): number => s.codePointAt(0) as number;
 /** A string as code points, so that `?` takes one character and offsets count characters. */
-const codePoints = (s: string): Int32Array => Int32Array.from(s, cpOf);
+const codePoints = (s: string): Int32Array => {
+  // A loop, not Int32Array.from(s, cpOf): that is ten times slower on a long value.
+  const out = new Int32Array(s.length);
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.codePointAt(i) as number;
+    out[n++] = c;
+    if (c > 0xffff) i++;
+  }
+  return out.subarray(0, n);
+};
 const fromCodePoints = (a: Int32Array, from = 0, to = a.length): string => {
   let out = '';
   if (to - from < 16) for (let i = from; i < to; i++) out += String.fromCodePoint(a[i] as number);
@@ -187,94 +222,94 @@ export function reversePattern(pattern: string): string {
 }
 
 /** `${v#p}` (shortest) and `${v##p}` (longest): remove a matching prefix. */
-export function trimPrefix(pattern: string, value: string, greedy: boolean): PatternResult {
-  const r = trimPrefixOf(pattern, codePoints(value), greedy);
-  return 'error' in r ? r : { value: fromCodePoints(r.rest) };
+export function trimPrefix(
+  pattern: string,
+  value: string,
+  greedy: boolean,
+  spend?: Spend,
+): PatternResult {
+  return exhaustible(() => {
+    const r = trimPrefixOf(pattern, codePoints(value), greedy, spend);
+    return 'error' in r ? r : { value: fromCodePoints(r.rest) };
+  });
 }
 
 function trimPrefixOf(
   pattern: string,
   text: Int32Array,
   greedy: boolean,
+  spend?: Spend,
 ): { rest: Int32Array } | { error: string } {
   const toks = compile(pattern);
   if (!Array.isArray(toks))
     return { error: `invalid pattern (${pattern}) in substitution: ${toks.error}` };
-  const m = new Matcher(toks, greedy).find(text, 0, true);
+  const m = new Matcher(toks, greedy, spend).find(text, 0, true);
   return { rest: m ? text.subarray(m[1]) : text };
 }
 
 /** `${v%p}` (shortest) and `${v%%p}` (longest): remove a matching suffix. */
-export function trimSuffix(pattern: string, value: string, greedy: boolean): PatternResult {
-  const r = trimPrefixOf(reversePattern(pattern), codePoints(value).reverse(), greedy);
-  return 'error' in r ? r : { value: fromCodePoints(r.rest.slice().reverse()) };
+export function trimSuffix(
+  pattern: string,
+  value: string,
+  greedy: boolean,
+  spend?: Spend,
+): PatternResult {
+  return exhaustible(() => {
+    const r = trimPrefixOf(reversePattern(pattern), codePoints(value).reverse(), greedy, spend);
+    return 'error' in r ? r : { value: fromCodePoints(r.rest.slice().reverse()) };
+  });
 }
 
-/** `${v/p/r}` (first match) and `${v//p/r}` (every match); stars are always greedy. */
+/**
+ * `${v/p/r}` (first match) and `${v//p/r}` (every match); stars are always
+ * greedy. A result longer than `limit` characters is `tooLong`, found as it
+ * grows (`${v//?/$big}` would otherwise be |v| × |big| before anyone looked).
+ */
 export function replace(
   pattern: string,
   value: string,
   replacement: string,
   all: boolean,
+  limit = Infinity,
+  spend?: Spend,
 ): PatternResult {
   const toks = compile(pattern);
   if (!Array.isArray(toks))
     return { error: `invalid pattern (${pattern}) in substitution: ${toks.error}` };
-  const matcher = new Matcher(toks, true);
+  const matcher = new Matcher(toks, true, spend);
   const text = codePoints(value);
-  if (!all) {
-    const m = matcher.find(text, 0, false);
-    return {
-      value: m ? fromCodePoints(text, 0, m[0]) + replacement + fromCodePoints(text, m[1]) : value,
-    };
-  }
-  // Go's ReplaceAllString: an empty match right after a match is not replaced,
-  // and the search always moves on by at least one character.
-  const expand = replacement.includes('$');
-  let out = '';
-  let lastEnd = 0;
-  let pos = 0;
-  while (pos <= text.length) {
-    const m = matcher.find(text, pos, false);
-    if (!m) break;
-    out += fromCodePoints(text, lastEnd, m[0]);
-    if (m[1] > lastEnd || m[0] === 0) {
-      out += expand ? expandTemplate(replacement, fromCodePoints(text, m[0], m[1])) : replacement;
+  return exhaustible(() => {
+    if (!all) {
+      const m = matcher.find(text, 0, false);
+      if (!m) return { value };
+      if (value.length - (m[1] - m[0]) + replacement.length > limit) return { tooLong: true };
+      return {
+        value: fromCodePoints(text, 0, m[0]) + replacement + fromCodePoints(text, m[1]),
+      };
     }
-    lastEnd = m[1];
-    const width = pos < text.length ? 1 : 0;
-    if (pos + width > m[1]) pos += width;
-    else if (pos + 1 > m[1]) pos++;
-    else pos = m[1];
-  }
-  return { value: out + fromCodePoints(text, lastEnd) };
-}
-
-const isNameChar = (c: string): boolean => /^[\p{L}\p{Nd}_]$/u.test(c);
-
-/** Go's Regexp.Expand for a regexp without groups: only `$0` / `${0}` has a value. */
-function expandTemplate(template: string, matched: string): string {
-  let out = '';
-  let t = template;
-  for (let i = t.indexOf('$'); i >= 0; i = t.indexOf('$')) {
-    out += t.slice(0, i);
-    t = t.slice(i + 1);
-    if (t.startsWith('$')) {
-      out += '$';
-      t = t.slice(1);
-      continue;
+    // Go's ReplaceAllString: an empty match right after a match is not replaced,
+    // and the search always moves on by at least one character.
+    const template = replacement.includes('$') ? compileTemplate(replacement) : [replacement];
+    let out = '';
+    let lastEnd = 0;
+    let pos = 0;
+    while (pos <= text.length) {
+      const m = matcher.find(text, pos, false);
+      if (!m) break;
+      out += fromCodePoints(text, lastEnd, m[0]);
+      if (m[1] > lastEnd || m[0] === 0) {
+        const r = expandTemplate(template, fromCodePoints(text, m[0], m[1]), limit - out.length);
+        if (r === undefined) return { tooLong: true };
+        out += r;
+      }
+      if (out.length > limit) return { tooLong: true };
+      lastEnd = m[1];
+      const width = pos < text.length ? 1 : 0;
+      if (pos + width > m[1]) pos += width;
+      else if (pos + 1 > m[1]) pos++;
+      else pos = m[1];
     }
-    const brace = t.startsWith('{');
-    const body = Array.from(brace ? t.slice(1) : t);
-    let n = 0;
-    while (n < body.length && isNameChar(body[n] as string)) n++;
-    if (n === 0 || (brace && body[n] !== '}')) {
-      out += '$'; // malformed: the `$` stays as text
-      continue;
-    }
-    const name = body.slice(0, n).join('');
-    t = body.slice(brace ? n + 1 : n).join('');
-    if (name === '0') out += matched;
-  }
-  return out + t;
+    out += fromCodePoints(text, lastEnd);
+    return out.length > limit ? { tooLong: true } : { value: out };
+  });
 }

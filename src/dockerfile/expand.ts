@@ -17,7 +17,9 @@
  * Deliberate differences: `${v` at the very end of a word reports
  * "syntax error: missing '}'", where BuildKit says "unsupported modifier (\uFFFD)
  * in substitution" (it prints its end-of-input marker as a character); and more
- * than 1000 nested `${...}` is an error here, where Go's growable stack copes.
+ * than 1000 nested `${...}` is an error here, where Go's growable stack copes;
+ * and a result longer than MAX_EXPANDED_WORD (limits.ts) is an error, where
+ * BuildKit would keep doubling `ARG a2=$a1$a1` until memory runs out.
  *
  * Error offsets (0-based, in UTF-16 code units of the input): the end of the
  * input for "unexpected end" and "missing" errors, the character after `${` for
@@ -25,7 +27,17 @@
  * the expansion for `${v?msg}` and pattern errors.
  */
 import { ExpansionError } from '../errors.js';
-import { replace, trimPrefix, trimSuffix, type PatternResult } from './expand-pattern.js';
+import {
+  replace,
+  trimPrefix,
+  trimSuffix,
+  type PatternResult,
+  type Spend,
+} from './expand-pattern.js';
+import { Words } from './expand-words.js';
+import { BUDGET_EXCEEDED, MAX_EXPANDED_WORD } from './limits.js';
+
+export type { Spend };
 
 export type EscapeToken = '\\' | '`';
 
@@ -64,7 +76,22 @@ export interface WordsResult {
  * processWord('${APP:-web}-"$V"', new Map([['V', '1.2']])).word // 'web-1.2'
  */
 export function processWord(word: string, env: EnvLookup, opts: ShellLexOptions = {}): WordResult {
-  const lx = new Lexer(word, env, opts);
+  return expandWord(word, env, opts);
+}
+
+/**
+ * processWord, charging `spend` for what it reads and matches: each variable's
+ * value (`$big` read a thousand times is a thousand reads) and each step of
+ * pattern matching. The stage graph shares one allowance across a Dockerfile
+ * (limits.ts); when it runs out, an ExpansionError EXPANSION_TOO_LARGE.
+ */
+export function expandWord(
+  word: string,
+  env: EnvLookup,
+  opts: ShellLexOptions,
+  spend?: Spend,
+): WordResult {
+  const lx = new Lexer(word, env, opts, false, spend);
   const { text } = lx.run();
   return { word: text, matched: lx.matched, unmatched: lx.unmatched };
 }
@@ -80,7 +107,17 @@ export function processWords(
   env: EnvLookup,
   opts: ShellLexOptions = {},
 ): WordsResult {
-  const lx = new Lexer(word, env, opts);
+  return expandWords(word, env, opts);
+}
+
+/** processWords, charging `spend` as expandWord does. */
+export function expandWords(
+  word: string,
+  env: EnvLookup,
+  opts: ShellLexOptions,
+  spend?: Spend,
+): WordsResult {
+  const lx = new Lexer(word, env, opts, true, spend);
   const { words } = lx.run();
   return { words, matched: lx.matched, unmatched: lx.unmatched };
 }
@@ -101,42 +138,14 @@ const charIs =
   (re: RegExp) =>
   (c: number): boolean =>
     c >= 0 && re.test(String.fromCodePoint(c));
-const isUnicodeSpace = charIs(/\p{White_Space}/u);
 const isUnicodeDigit = charIs(/\p{Nd}/u);
 const isUnicodeLetter = charIs(/\p{L}/u);
-/** Go's unicode.IsSpace is Unicode's White_Space: NBSP and NEL split words too. */
-const isSpace = (c: number): boolean =>
-  c < 128 ? c === 32 || (c >= 9 && c <= 13) : isUnicodeSpace(c);
 const isDigit = (c: number): boolean => (c < 128 ? c >= 48 && c <= 57 : isUnicodeDigit(c));
 const isLetter = (c: number): boolean =>
   c < 128 ? (c | 32) >= 97 && (c | 32) <= 122 : isUnicodeLetter(c);
 /** POSIX special parameters; Docker never sets them, so they expand to "". */
 const isSpecialParam = (c: number): boolean =>
   c > 0 && c < 128 && '@*#?-$!0'.includes(String.fromCharCode(c));
-
-/** Words being built: white space ends a word unless it was quoted or escaped. */
-class Words {
-  private readonly words: string[] = [];
-  private word = '';
-
-  addChar(c: number): void {
-    if (!isSpace(c)) this.word += String.fromCodePoint(c);
-    else if (this.word !== '') {
-      this.words.push(this.word);
-      this.word = '';
-    }
-  }
-  addRaw(s: string): void {
-    this.word += s;
-  }
-  addSplit(s: string): void {
-    for (const ch of s) this.addChar(cp(ch));
-  }
-  finish(): string[] {
-    if (this.word !== '') this.words.push(this.word);
-    return this.words;
-  }
-}
 
 class Lexer {
   readonly matched = new Set<string>();
@@ -147,10 +156,13 @@ class Lexer {
   private readonly esc: number;
   private readonly get: (name: string) => string | undefined;
 
+  /** @param wantWords whether to split into words too (processWords), or only expand. */
   constructor(
     private readonly src: string,
     env: EnvLookup,
     private readonly opts: ShellLexOptions,
+    private readonly wantWords: boolean,
+    private readonly spend: Spend = () => true,
   ) {
     this.pos = src.startsWith('\uFEFF') ? 1 : 0;
     this.rawEscapes = opts.rawEscapes ?? false;
@@ -170,8 +182,26 @@ class Lexer {
     if (c !== EOF) this.pos += c > 0xffff ? 2 : 1;
     return c;
   }
-  private fail(reason: string, offset = this.src.length): never {
-    throw new ExpansionError(reason, offset);
+  private fail(reason: string, offset = this.src.length, code?: string): never {
+    throw new ExpansionError(reason, offset, code);
+  }
+
+  /** `text + more`, unless that is longer than an expanded word may be (`at`: where `more` came from). */
+  private grow(text: string, more: string, at: number): string {
+    if (text.length + more.length > MAX_EXPANDED_WORD) this.tooLong(at);
+    return text + more;
+  }
+
+  private exhausted(at: number): never {
+    return this.fail(BUDGET_EXCEEDED, at, 'EXPANSION_TOO_LARGE');
+  }
+
+  private tooLong(at: number): never {
+    return this.fail(
+      `expanded value is longer than ${MAX_EXPANDED_WORD} characters`,
+      at,
+      'EXPANSION_TOO_LARGE',
+    );
   }
 
   /** Read up to `stop` (consumed) or the end; `rawEscapes` applies until then. */
@@ -187,33 +217,35 @@ class Lexer {
 
   private untilInner(stop: number): { text: string; words: string[] } {
     let text = '';
-    const words = new Words();
+    // processWord needs no words: building them cost a string per character of every value.
+    const words = this.wantWords ? new Words() : undefined;
     const quotes = !this.opts.skipProcessQuotes;
     for (let c = this.peek(); c !== EOF; c = this.peek()) {
+      const at = this.pos;
       if (c === stop) {
         this.next();
-        return { text, words: words.finish() };
+        return { text, words: words?.finish() ?? [] };
       }
       if (c === DOLLAR) {
         const s = this.dollar();
-        text += s;
-        words.addSplit(s);
+        text = this.grow(text, s, at);
+        words?.addSplit(s);
       } else if (quotes && (c === SQUOTE || c === DQUOTE)) {
         const s = c === SQUOTE ? this.singleQuoted() : this.doubleQuoted();
-        text += s;
-        words.addRaw(s);
+        text = this.grow(text, s, at);
+        words?.addRaw(s);
       } else if (this.next() === this.esc) {
         if (this.rawEscapes) {
-          words.addRaw(String.fromCodePoint(c));
-          text += String.fromCodePoint(c);
+          words?.addRaw(String.fromCodePoint(c));
+          text = this.grow(text, String.fromCodePoint(c), at);
         }
         const e = this.next();
         if (e === EOF) break; // a trailing escape is dropped
-        words.addRaw(String.fromCodePoint(e));
-        text += String.fromCodePoint(e);
+        words?.addRaw(String.fromCodePoint(e));
+        text = this.grow(text, String.fromCodePoint(e), at);
       } else {
-        words.addChar(c);
-        text += String.fromCodePoint(c);
+        words?.addChar(c);
+        text = this.grow(text, String.fromCodePoint(c), at);
       }
     }
     // Callers turn this into "missing '}'" or "missing '/' in ${}".
@@ -221,7 +253,7 @@ class Lexer {
       this.fail(
         `unexpected end of statement while looking for matching ${String.fromCodePoint(stop)}`,
       );
-    return { text, words: words.finish() };
+    return { text, words: words?.finish() ?? [] };
   }
 
   /** '...': everything literal, no escapes. */
@@ -232,7 +264,7 @@ class Lexer {
     for (let c = this.next(); c !== SQUOTE; c = this.next()) {
       if (c === EOF)
         this.fail('unexpected end of statement while looking for matching single-quote');
-      out += String.fromCodePoint(c);
+      out = this.grow(out, String.fromCodePoint(c), this.pos);
     }
     return out + q;
   }
@@ -251,7 +283,8 @@ class Lexer {
         return out + q;
       }
       if (c === DOLLAR) {
-        out += this.dollar();
+        const at = this.pos;
+        out = this.grow(out, this.dollar(), at);
         continue;
       }
       let ch = this.next();
@@ -262,7 +295,7 @@ class Lexer {
         if (n === EOF) continue;
         if (n === DQUOTE || n === DOLLAR || n === this.esc) ch = this.next();
       }
-      out += String.fromCodePoint(ch);
+      out = this.grow(out, String.fromCodePoint(ch), this.pos);
     }
   }
 
@@ -284,6 +317,7 @@ class Lexer {
   private lookup(name: string): string | undefined {
     const v = this.get(name);
     (v === undefined ? this.unmatched : this.matched).add(name);
+    if (v !== undefined && !this.spend(v.length)) this.exhausted(this.pos);
     return v;
   }
 
@@ -293,7 +327,8 @@ class Lexer {
     try {
       return this.until(stop, rawEscapes).text;
     } catch (e) {
-      if (e instanceof ExpansionError && this.peek() === EOF) this.fail(missing);
+      if (e instanceof ExpansionError && e.code === 'EXPANSION' && this.peek() === EOF)
+        this.fail(missing);
       throw e;
     } finally {
       this.depth--;
@@ -353,7 +388,7 @@ class Lexer {
       case '%': {
         const greedy = word.startsWith(op);
         if (greedy) word = word.slice(1);
-        const r = (op === '%' ? trimSuffix : trimPrefix)(word, value ?? '', greedy);
+        const r = (op === '%' ? trimSuffix : trimPrefix)(word, value ?? '', greedy, this.spend);
         return this.patternValue(r, start);
       }
       default:
@@ -370,10 +405,16 @@ class Lexer {
     const value = this.lookup(name);
     if (value === undefined && this.opts.skipUnsetEnv)
       return `\${${name}/${pattern}/${replacement}}`;
-    return this.patternValue(replace(pattern, value ?? '', replacement, all), start);
+    return this.patternValue(
+      replace(pattern, value ?? '', replacement, all, MAX_EXPANDED_WORD, this.spend),
+      start,
+    );
   }
 
   private patternValue(r: PatternResult, start: number): string {
-    return 'error' in r ? this.fail(r.error, start) : r.value;
+    if ('value' in r) return r.value;
+    if ('tooLong' in r) return this.tooLong(start);
+    if ('exhausted' in r) return this.exhausted(start);
+    return this.fail(r.error, start);
   }
 }

@@ -92,7 +92,9 @@ export class LineReader {
       const stripped = physical.replace(LEADING_SPACE, '');
       if (stripped.startsWith('#')) {
         const comment = stripped.slice(1).trim();
-        comments = comment === '' ? [] : [...comments, comment];
+        // Pushed, not copied: a copy per line made a run of comments quadratic.
+        if (comment === '') comments = [];
+        else comments.push(comment);
       }
       this.directive(stripped, lineNo);
       const lead = physical.length - stripped.length;

@@ -12,6 +12,7 @@
  *   ONBUILD                   the rest, parsed as an instruction of its own
  */
 import { DockerfileError, type Span } from '../errors.js';
+import { excerpt } from '../excerpt.js';
 import type { EscapeToken, NodeArgs, Node, RawFlag, RawPair, Word } from './ast.js';
 import { toArray, type JsonValue, type QuotedPart } from './grammar-types.js';
 import { goLower } from './instructions/gocase.js';
@@ -27,6 +28,8 @@ interface Slice {
   text: string;
   /** Where `text` starts in the logical line. */
   offset: number;
+  /** How many ONBUILDs this instruction is the trigger of. */
+  depth: number;
 }
 
 type LineParser = (s: Slice, command: string) => NodeArgs;
@@ -50,6 +53,14 @@ function spanOf(s: Slice, start: number, end: number): Span {
   return s.reader.span(s.line, s.offset + start, s.offset + end);
 }
 
+/**
+ * An ONBUILD's trigger is a node of its own, and so is the trigger of an
+ * `ONBUILD ONBUILD …` (refused later, as Docker refuses it); deeper than that
+ * the rest of the line stays text (`{ kind: 'string' }`), so that thousands of
+ * chained ONBUILDs cost one pass over the line, not a recursion per level.
+ */
+const MAX_ONBUILD_DEPTH = 2;
+
 /** Build the Node for the instruction in `[start, end)` of a logical line. */
 export function nodeFromLine(
   reader: LineReader,
@@ -57,9 +68,10 @@ export function nodeFromLine(
   escape: EscapeToken,
   start = 0,
   end = line.text.length,
+  depth = 0,
 ): Node {
   const { text, lead } = trimSpace(line.text.slice(start, end));
-  const whole: Slice = { reader, line, escape, text, offset: start + lead };
+  const whole: Slice = { reader, line, escape, text, offset: start + lead, depth };
   if (text === '') {
     // Only escape characters and blanks: Docker makes a node with an empty
     // keyword, which then fails as an unknown instruction.
@@ -242,7 +254,7 @@ const pairs: LineParser = (s, command) => {
     if (eq < 0) {
       throw new DockerfileError(
         'MISSING_EQUALS',
-        `Syntax error - can't find = in ${JSON.stringify(w.value)}. Must be of the form: name=value`,
+        `Syntax error - can't find = in ${excerpt(JSON.stringify(w.value))}. Must be of the form: name=value`,
         w.span,
       );
     }
@@ -272,9 +284,10 @@ const health: LineParser = (s) => {
 
 const sub: LineParser = (s) => {
   if (s.text === '') return { kind: 'empty' };
+  if (s.depth >= MAX_ONBUILD_DEPTH) return rest(s, 'ONBUILD');
   return {
     kind: 'sub',
-    node: nodeFromLine(s.reader, s.line, s.escape, s.offset, s.offset + s.text.length),
+    node: nodeFromLine(s.reader, s.line, s.escape, s.offset, s.offset + s.text.length, s.depth + 1),
   };
 };
 

@@ -128,6 +128,11 @@ export class Scope {
 
   readonly lookup = (name: string): string | undefined => this.vars.get(name);
 
+  /** How many variables and ARGs the scope holds: what a stage built FROM it copies. */
+  get size(): number {
+    return this.vars.size + this.args.size + this.fromArg.size;
+  }
+
   /** Every name `$NAME` can resolve, for "did you mean" hints. */
   names(): string[] {
     return [...this.vars.keys()];

@@ -13,10 +13,12 @@
  * with the reason.
  */
 import { DockerfileError, withSourceLines, type Span } from '../errors.js';
+import { excerpt } from '../excerpt.js';
 import type { ArgInstruction, FromInstruction, Instruction, Warning } from './ast.js';
 import { expanderFor, expandInstruction } from './expand-instruction.js';
+import { DidYouMean } from './did-you-mean.js';
+import { ENTRY_COST, ExpansionBudget } from './limits.js';
 import { parseDockerfile, type ParsedDockerfile } from './parse.js';
-import { suggest } from './instructions/suggest.js';
 import { buildOrder, findTarget, linkDependencies } from './stage-refs.js';
 import type { Stage, StageBase, StageGraph, Step } from './stage.js';
 import { validateStage } from './validate.js';
@@ -65,6 +67,7 @@ function lower(df: ParsedDockerfile, opts: StageGraphOptions): StageGraph {
   let current: { stage: Stage; scope: Scope } | undefined;
 
   const names = new Map<string, number>();
+  const defined = new Map<string, number>();
   let index = 0;
   for (const ins of df.instructions) {
     if (ins.kind !== 'FROM') continue;
@@ -81,6 +84,9 @@ function lower(df: ParsedDockerfile, opts: StageGraphOptions): StageGraph {
     stages,
     scopes: [],
     names,
+    defined,
+    budget: new ExpansionBudget(),
+    didYouMean: new DidYouMean(),
   };
   for (const ins of df.instructions) {
     if (ins.kind === 'FROM') {
@@ -133,6 +139,11 @@ interface Context {
   scopes: Scope[];
   /** Every stage name in the file and its index. */
   names: ReadonlyMap<string, number>;
+  /** The names of the stages opened so far, and their index. */
+  defined: Map<string, number>;
+  /** What expanding variables may still cost (limits.ts). */
+  budget: ExpansionBudget;
+  didYouMean: DidYouMean;
 }
 
 /** One instruction in a stage: expanded in the stage's scope, then recorded. */
@@ -155,13 +166,16 @@ function apply(
     stage.steps.push(step);
     return;
   }
-  const x = expanderFor(scope, ctx.df.escape, ins);
+  const x = expanderFor(scope, ctx.df.escape, ins, ctx.budget);
   const expanded = expandInstruction(ins, x);
-  if (scope.envKnown) undefinedVars(x.unmatched, scope, ins.span, ctx.warnings);
+  if (scope.envKnown) undefinedVars(x.unmatched, scope, ins.span, ctx);
   if (expanded.kind === 'ENV') for (const p of expanded.pairs) scope.setEnv(p.key, p.value);
   const step: Step = { instruction: expanded };
   if (expanded.kind === 'RUN') {
     step.args = scope.runArgs();
+    let size = 0;
+    for (const k in step.args) size += k.length + step.args[k]!.length + ENTRY_COST;
+    ctx.budget.charge(size, ins.span);
     const proxy = proxyArgs(ctx.buildArgs);
     if (proxy) step.proxy = proxy;
   }
@@ -213,13 +227,14 @@ function runImageTriggers(
 }
 
 function openStage(ins: FromInstruction, ctx: Context): { stage: Stage; scope: Scope } {
-  const { stages, scopes, global, df, opts, warnings } = ctx;
-  const x = expanderFor(global, df.escape, ins);
+  const { stages, scopes, global, df, opts, warnings, defined } = ctx;
+  const x = expanderFor(global, df.escape, ins, ctx.budget);
   const image = x.word(ins.image, ins.imageSpan);
   const platform = ins.platform === undefined ? undefined : x.word(ins.platform, ins.span);
+  const similar = ctx.didYouMean.in(global);
   for (const name of x.unmatched) {
-    const like = suggest(name, global.names(), true);
-    const message = `FROM argument '${name}' is not declared${like ? ` (did you mean ${like}?)` : ''}`;
+    const like = similar(name);
+    const message = `FROM argument '${excerpt(name)}' is not declared${like ? ` (did you mean ${like}?)` : ''}`;
     warnings.push({ rule: 'UndefinedArgInFrom', message, span: ins.span });
   }
   if (image === '') {
@@ -229,7 +244,7 @@ function openStage(ins: FromInstruction, ctx: Context): { stage: Stage; scope: S
       ins.imageSpan,
     );
   }
-  if (ins.stageName !== undefined && stages.some((s) => s.name === ins.stageName)) {
+  if (ins.stageName !== undefined && defined.has(ins.stageName)) {
     throw new DockerfileError(
       'DUPLICATE_STAGE',
       `duplicate stage name ${JSON.stringify(ins.stageName)}`,
@@ -239,12 +254,12 @@ function openStage(ins: FromInstruction, ctx: Context): { stage: Stage; scope: S
       },
     );
   }
-  const earlier = stages.find((s) => s.name === image.toLowerCase());
+  const earlier = defined.get(image.toLowerCase());
   let base: StageBase;
   let scope: Scope;
-  if (earlier) {
-    base = { kind: 'stage', index: earlier.index };
-    const parent = scopes[earlier.index]!;
+  if (earlier !== undefined) {
+    base = { kind: 'stage', index: earlier };
+    const parent = scopes[earlier]!;
     scope = Scope.child(parent);
   } else if (image === 'scratch') {
     base = { kind: 'scratch' };
@@ -254,6 +269,10 @@ function openStage(ins: FromInstruction, ctx: Context): { stage: Stage; scope: S
     const env = opts.imageEnv?.(image);
     scope = new Scope(new Map(env?.map(splitEnv) ?? []), env !== undefined);
   }
+  // A stage copies the variables it starts with: a chain of stages that each
+  // add one would otherwise copy n²/2 of them.
+  ctx.budget.charge(scope.size * ENTRY_COST, ins.span);
+  if (ins.stageName !== undefined) defined.set(ins.stageName, stages.length);
   const stage: Stage = {
     index: stages.length,
     name: ins.stageName,
@@ -277,16 +296,16 @@ function splitEnv(kv: string): [string, string] {
  * default, expanded now; else, in a stage, the global value of that name.
  */
 function declareArgs(ins: ArgInstruction, scope: Scope, ctx: Context): ArgInstruction {
-  const { buildArgs, consumed, df, warnings, global } = ctx;
+  const { buildArgs, consumed, df, global, budget } = ctx;
   const args = ins.args.map((a) => {
     consumed.add(a.key);
     let value: string | undefined;
     let shown = a.value;
     if (buildArgs.has(a.key)) value = buildArgs.get(a.key);
     else if (a.value !== undefined) {
-      const x = expanderFor(scope, df.escape, ins);
-      value = shown = x.word(a.value, a.span);
-      if (scope.envKnown) undefinedVars(x.unmatched, scope, a.span, warnings);
+      const x = expanderFor(scope, df.escape, ins, budget);
+      value = shown = x.word(a.value, a.span, a.key);
+      if (scope.envKnown) undefinedVars(x.unmatched, scope, a.span, ctx);
     } else if (scope !== global) value = global.lookup(a.key);
     scope.setArg(a.key, value);
     return { ...a, value: shown };
@@ -302,10 +321,11 @@ function proxyArgs(buildArgs: Map<string, string>): Record<string, string> | und
   return out;
 }
 
-function undefinedVars(names: Set<string>, scope: Scope, span: Span, warnings: Warning[]): void {
+function undefinedVars(names: Set<string>, scope: Scope, span: Span, ctx: Context): void {
+  const similar = ctx.didYouMean.in(scope);
   for (const name of names) {
-    const like = suggest(name, scope.names(), true);
-    const message = `Usage of undefined variable '$${name}'${like ? ` (did you mean $${like}?)` : ''}`;
-    warnings.push({ rule: 'UndefinedVar', message, span });
+    const like = similar(name);
+    const message = `Usage of undefined variable '$${excerpt(name)}'${like ? ` (did you mean $${like}?)` : ''}`;
+    ctx.warnings.push({ rule: 'UndefinedVar', message, span });
   }
 }

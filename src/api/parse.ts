@@ -2,13 +2,16 @@
  * `parse`: the front end as one call — a Dockerfile's directives, typed
  * instructions, warnings, and the expanded stages with the graph for a target.
  */
-import { readFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { open, stat } from 'node:fs/promises';
 import type { Directive, EscapeToken, Instruction, Warning } from '../dockerfile/ast.js';
 import { applyChecks } from '../dockerfile/checks.js';
 import { parseDockerfile } from '../dockerfile/parse.js';
 import { buildStageGraph, type StageGraph, type StageGraphOptions } from '../dockerfile/stages.js';
 import { lintInstructions } from '../dockerfile/warnings.js';
 import { TsbuildError, withSourceLines } from '../errors.js';
+import { excerpt } from '../excerpt.js';
+import { fileKind } from '../util/file-kind.js';
 
 export interface ParseRequest extends StageGraphOptions {
   /** The Dockerfile's text; when absent, `path` is read. */
@@ -53,15 +56,43 @@ export async function parse(req: ParseRequest): Promise<ParseResult> {
   };
 }
 
+/**
+ * The Dockerfile at `path`, refused at once unless it is a regular file: a
+ * FIFO would block the read for ever, /dev/zero would feed it until memory
+ * runs out (Docker 20.10's daemon is killed that way), and a directory or a
+ * socket has no text. Opened without blocking and checked on the open file,
+ * so what is checked is what is read.
+ */
 async function readDockerfile(path: string): Promise<string> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const why =
-      code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : String(code);
-    throw new TsbuildError('DOCKERFILE_NOT_FOUND', `cannot read Dockerfile ${path}: ${why}`, {
+  const fail = (why: string) =>
+    new TsbuildError('DOCKERFILE_NOT_FOUND', `cannot read Dockerfile ${excerpt(path)}: ${why}`, {
       path,
     });
+  let file;
+  try {
+    file = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    // open(2) says ENXIO for a socket: stat says what it is.
+    const kind = code === 'ENXIO' ? await stat(path).then(fileKind, () => undefined) : undefined;
+    throw fail(kind ? notRegular(kind) : (WHY[code ?? ''] ?? String(code)));
   }
+  try {
+    const kind = fileKind(await file.stat());
+    if (kind !== 'regular file') throw fail(notRegular(kind));
+    return await file.readFile('utf8');
+  } finally {
+    await file.close();
+  }
+}
+
+const WHY: Record<string, string> = {
+  ENOENT: 'no such file',
+  ENOTDIR: 'no such file',
+  EACCES: 'permission denied',
+  ELOOP: 'too many levels of symbolic links',
+};
+
+function notRegular(kind: string): string {
+  return kind === 'directory' ? 'is a directory' : `not a regular file (a ${kind})`;
 }

@@ -32,6 +32,7 @@ import { createReadStream } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { TsbuildError } from '../errors.js';
+import { fileKind } from '../util/file-kind.js';
 import { sniffContext } from './context-tar.js';
 import { Dockerignore } from './dockerignore.js';
 import { openGitContext, type GitContextOptions } from './git.js';
@@ -250,7 +251,8 @@ async function readDockerfile(
     );
   if (at.stat.isDirectory()) throw fail(`the Dockerfile ${path} is a directory`);
   // A FIFO or a device would hang the read, or feed it without end.
-  if (!at.stat.isFile()) throw fail(`the Dockerfile ${path} is not a regular file`);
+  if (!at.stat.isFile())
+    throw fail(`the Dockerfile ${path} is not a regular file (a ${fileKind(at.stat)})`);
   return { text: await readFile(at.host, 'utf8'), name, path };
 }
 

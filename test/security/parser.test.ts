@@ -1,8 +1,9 @@
 /**
- * Issue 13, "Parser time and memory" and "Errors echo whole inputs": a
- * Dockerfile of a few hundred bytes, or a few hundred kilobytes, must come
- * out as a parse or one DockerfileError — never a stack overflow, a heap
- * exhausted, minutes of work, or ten megabytes of echo.
+ * Issue 13, "Parser time and memory", "Errors echo whole inputs" and
+ * "-f /dev/zero": a Dockerfile of a few hundred bytes, or a few hundred
+ * kilobytes, must come out as a parse or one DockerfileError — never a stack
+ * overflow, a heap exhausted, minutes of work, or ten megabytes of echo — and
+ * a Dockerfile that is not a regular file is refused before it is read.
  *
  * How these tests see "linear" without timing anything (no clock is read):
  * - Recursion is seen by depth: 20,000 chained stages or nested ONBUILDs were
@@ -17,15 +18,18 @@
  *   vitest's own test timeout, which a linear pass never comes near.
  */
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from '../../src/api/parse.js';
 import { Dockerignore } from '../../src/context/dockerignore.js';
 import { parseDockerfile, parseNodes } from '../../src/dockerfile/parse.js';
 import type { Node } from '../../src/dockerfile/ast.js';
 import { DockerfileError, TsbuildError } from '../../src/errors.js';
 import { caught, rejected } from '../helpers/caught.js';
+import { cli } from '../helpers/cli.js';
 import { tempRoot } from '../helpers/tmp.js';
 
 const dir = tempRoot('tsbuild-parser-');
@@ -258,5 +262,48 @@ describe('errors show a readable excerpt of what they quote', () => {
       // JSON's escapes for what JSON escapes (\u001b), ours for the rest (\x9b, a C1 CSI).
       `.dockerignore:1: bad pattern "a\\u001b[31m[\\u0000\\x9b${'x'.repeat(100)}… (5021 characters): syntax error in pattern (malformed character class)`,
     );
+  });
+});
+
+describe('-f names a file that is not a regular one', () => {
+  let fifo: string;
+  let socket: string;
+  const server = createServer();
+  beforeAll(async () => {
+    fifo = join(dir, 'fifo');
+    execFileSync('mkfifo', [fifo]);
+    socket = join(dir, 'socket');
+    await new Promise<void>((resolve) => server.listen(socket, resolve));
+  });
+  afterAll(() => server.close());
+
+  const cases = () => [
+    ['/dev/zero', 'a character device'],
+    [fifo, 'a FIFO'],
+    [socket, 'a socket'],
+  ];
+
+  it('parse refuses each at once, saying what it is', async () => {
+    for (const [path, kind] of cases()) {
+      const r = await cli(['parse', '-f', path!]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toBe(
+        `error: cannot read Dockerfile ${path}: not a regular file (${kind})\n`,
+      );
+    }
+    const r = await cli(['parse', '-f', dir]);
+    expect(r.stderr).toBe(`error: cannot read Dockerfile ${dir}: is a directory\n`);
+  });
+
+  it('build refuses each at once, saying what it is', async () => {
+    const root = tempRoot('tsbuild-parser-store-');
+    const context = join(dir, 'context');
+    mkdirSync(context, { recursive: true });
+    writeFileSync(join(context, 'Dockerfile'), 'FROM scratch\n');
+    for (const [path, kind] of cases()) {
+      const r = await cli(['build', '--root', root, '-f', path!, context]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toBe(`error: the Dockerfile ${path} is not a regular file (${kind})\n`);
+    }
   });
 });

@@ -62,7 +62,7 @@ export async function buildStages(
           },
           scoped,
         );
-        steps.push(...out.steps);
+        for (const s of out.steps) steps.push(s); // not push(...): a stage may have more steps than the stack has room for arguments
         return out.state;
       } finally {
         slots.give();

@@ -5,6 +5,7 @@
  *   ENTRYPOINT ["/app"] — clears a CMD inherited from the base image, not one set
  *   earlier in this stage (Docker's rule; BuildKit's `cmdSet`).
  *   CMD sets ArgsEscaped, in exec form too; ENTRYPOINT leaves it as it was.
+ *   `CMD []` and `ENTRYPOINT []` leave none (null): Go writes an empty list as none.
  *   Pinned by test/fixtures/build-cases entrypoint-clears-base-cmd, entrypoint-keeps-stage-cmd.
  */
 import type { CmdInstruction, CommandLine, EntrypointInstruction } from '../../dockerfile/ast.js';
@@ -29,7 +30,7 @@ export const cmd: Handler<CmdInstruction> = {
   plan(ins, st) {
     const Cmd = argvOf(ins.command, st.config);
     // BuildKit sets ArgsEscaped on every CMD, either form (a Windows flag it never clears).
-    const config: ContainerConfig = { ...st.config, Cmd, ArgsEscaped: true };
+    const config: ContainerConfig = { ...st.config, Cmd: orNull(Cmd), ArgsEscaped: true };
     return {
       config,
       cmdSet: true,
@@ -42,7 +43,7 @@ export const cmd: Handler<CmdInstruction> = {
 export const entrypoint: Handler<EntrypointInstruction> = {
   plan(ins, st) {
     const Entrypoint = argvOf(ins.command, st.config);
-    const config: ContainerConfig = { ...st.config, Entrypoint };
+    const config: ContainerConfig = { ...st.config, Entrypoint: orNull(Entrypoint) };
     if (!st.cmdSet) config.Cmd = null;
     return {
       config,
@@ -51,3 +52,8 @@ export const entrypoint: Handler<EntrypointInstruction> = {
     };
   },
 };
+
+/** BuildKit's `[]` is a Go slice with omitempty: written as none at all. */
+function orNull(argv: string[]): string[] | null {
+  return argv.length === 0 ? null : argv;
+}

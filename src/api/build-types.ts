@@ -6,6 +6,9 @@ import type { Readable } from 'node:stream';
 import type { BuildEvent, CacheExplanation } from '../build/events.js';
 import type { StepOutcome } from '../build/stage.js';
 import type { StoreOptions } from './store.js';
+import type { SecretSource } from './build-secrets.js';
+
+export type { SecretSource };
 
 export type { BuildEvent, CacheExplanation };
 
@@ -53,6 +56,26 @@ export interface BuildRequest extends StoreOptions {
    */
   network?: 'default' | 'host' | 'none';
   runtime?: 'auto' | 'runc' | 'crun' | 'builtin';
+  /**
+   * Secrets for `RUN --mount=type=secret,id=ID`, by id: `{ value }` as given,
+   * `{ path }` a file read when a step mounts it, `{ env }` a variable of `env`.
+   * A value reaches the step's memory-backed mount (or environment, with `env=`)
+   * and nothing else: not the store, a cache key, the history, an event or an
+   * error; a step's output shows `****` in its place.
+   * @example
+   *   build({ context: '.', secrets: { npmrc: { path: `${os.homedir()}/.npmrc` }, token: { env: 'GH_TOKEN' } } })
+   */
+  secrets?: Record<string, SecretSource>;
+  /**
+   * ssh agents for `RUN --mount=type=ssh[,id=ID]`, by id: `[]` forwards the agent
+   * at `env.SSH_AUTH_SOCK`; one path to an agent socket forwards that one; key
+   * files are loaded into an ssh-agent of the build's own (needs openssh-client),
+   * stopped when the build ends.
+   * @example
+   *   build({ context: '.', ssh: { default: [] } })          // docker build --ssh default
+   *   build({ context: '.', ssh: { github: ['/keys/id_ed25519'] } })
+   */
+  ssh?: Record<string, string[]>;
   /** Only the host's platform can be built; anything else is a clear error. */
   platform?: string;
   /** One layer on top of the base image's layers. */

@@ -44,6 +44,7 @@ import { finishImage, type BaseCounts } from './build-output.js';
 import { BUILD_DIR_PREFIX, sweepStaleBuilds } from './build-sweep.js';
 import { IngestSession } from './ingest.js';
 import { openStore } from './store.js';
+import { buildSecrets } from './build-secrets.js';
 
 export type { BuildRequest, BuildResult, BuildEvent };
 
@@ -58,6 +59,12 @@ export async function build(req: BuildRequest): Promise<BuildResult> {
   const platform = checkPlatform(req.platform);
   if (req.push && (req.tags ?? []).length === 0)
     throw new TsbuildError('USAGE', '--push needs a name to push to: give one with -t');
+  const secrets = buildSecrets(
+    req.secrets,
+    req.ssh,
+    req.env ?? process.env,
+    req.cwd ?? process.cwd(),
+  );
   const store = await openStore(req);
   const emit = req.onEvent ?? (() => undefined);
   await sweepStaleBuilds(join(store.root, 'tmp'));
@@ -184,6 +191,8 @@ export async function build(req: BuildRequest): Promise<BuildResult> {
       context,
       hasher,
       platform,
+      secret: (id) => secrets.secret(id),
+      sshAgent: (id) => secrets.sshAgent(id),
     };
     try {
       const { state, steps } = await buildStages(graph, deps, {
@@ -236,6 +245,7 @@ export async function build(req: BuildRequest): Promise<BuildResult> {
       await hasher.save().catch(() => undefined);
       await shared?.close();
       await network?.close();
+      await secrets.close();
     }
   } finally {
     await context?.close();

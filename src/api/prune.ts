@@ -9,7 +9,11 @@ import { openStore, type StoreOptions } from './store.js';
 export interface PruneRequest extends StoreOptions {
   /** Remove every build cache record, not only those whose layer no image holds. */
   all?: boolean;
-  /** `until=<timestamp|duration>`: only what is older than that. */
+  /**
+   * `until=<timestamp|duration>`: only what is older than that; `type=exec.cachemount`:
+   * only RUN --mount=type=cache directories, `type=regular`: only cache records (docker
+   * builder prune's names).
+   */
   filters?: string[];
 }
 
@@ -21,15 +25,19 @@ export interface PruneRequest extends StoreOptions {
 export async function prune(req: PruneRequest = {}): Promise<PruneResult> {
   const store = await openStore(req);
   let until: number | undefined;
+  let only: 'regular' | 'exec.cachemount' | undefined;
   for (const f of req.filters ?? []) {
     const [key, value] = [f.slice(0, f.indexOf('=')), f.slice(f.indexOf('=') + 1)];
-    if (key !== 'until' || f.indexOf('=') < 0)
-      throw new UsageError(`invalid filter '${f}' (prune takes until=)`);
-    until = parseUntil(value);
+    if (key === 'type' && (value === 'regular' || value === 'exec.cachemount')) only = value;
+    else if (key === 'until' && f.indexOf('=') >= 0) until = parseUntil(value);
+    else
+      throw new UsageError(
+        `invalid filter '${f}' (prune takes until=, type=regular, type=exec.cachemount)`,
+      );
   }
   // Dead builds' work dirs first: they may hold mounts, which the store cannot undo.
   await sweepStaleBuilds(join(store.root, 'tmp'));
-  const result = await pruneStore(store, { all: req.all, until });
+  const result = await pruneStore(store, { all: req.all, until, ...(only ? { only } : {}) });
   return { ...result, images: familiarEvents(result.images) };
 }
 
@@ -60,7 +68,14 @@ export function parseUntil(value: string, now = Date.now()): number {
 }
 
 export interface CacheUsage {
+  /** A cache record's key, or a cache mount's directory name. */
   key: string;
+  /** `regular`: a step's record; `exec.cachemount`: a RUN --mount=type=cache directory. */
+  type: 'regular' | 'exec.cachemount';
+  /** A cache mount's id. */
+  description?: string;
+  /** A cache mount a step holds right now. */
+  inUse?: boolean;
   reclaimable: boolean;
   /** Layer bytes (when only this record holds the layer) plus the record's own file. */
   size: number;
@@ -85,11 +100,23 @@ export async function cacheUsage(req: StoreOptions = {}): Promise<CacheUsage[]> 
       layer && !inImage && (await store.blobs.has(layer)) ? await store.blobs.size(layer) : 0;
     out.push({
       key: record.key,
+      type: 'regular',
       reclaimable: !inImage,
       size: layerSize + metaSize,
       lastUsed: record.lastUsed,
       layer,
     });
   }
+  for (const m of await store.cacheMounts.list())
+    out.push({
+      key: m.key,
+      type: 'exec.cachemount',
+      description: m.id,
+      inUse: m.inUse,
+      reclaimable: !m.inUse,
+      size: m.size,
+      lastUsed: m.lastUsed,
+      layer: undefined,
+    });
   return out.sort((a, b) => (a.lastUsed < b.lastUsed ? 1 : -1));
 }

@@ -53,6 +53,14 @@ export interface BuildDeps {
    */
   sandboxNetwork(): Promise<RunNetwork>;
   context: BuildContext;
+  /**
+   * RUN --mount=type=secret: the secret `id`'s bytes, or undefined when the
+   * build was given none. They go to the step's memory-backed mount or
+   * environment only: never the store, a key, the history or an event.
+   */
+  secret(id: string): Promise<Buffer | undefined>;
+  /** RUN --mount=type=ssh: the agent socket for `id`, or undefined when none was given. */
+  sshAgent(id: string): Promise<string | undefined>;
   hasher: FileHasher;
   platform: PlatformSpec;
 }

@@ -16,6 +16,7 @@ import { planStep, type Effect, type Plan } from './instructions/index.js';
 import { copySources, copyStep, type CopySources } from './effects/copy.js';
 import { mkdirInRoot } from './effects/mkdir.js';
 import { runStep } from './effects/run.js';
+import { mountSources, type MountSources } from './mounts/sources.js';
 import { changeInSnapshot } from './effects/snapshot.js';
 import { configBytes, type StageState } from './state.js';
 import { shortDigest } from '../util/digest.js';
@@ -78,6 +79,7 @@ export async function runStage(
     let cached = false;
     let key: string;
     let sources: CopySources | undefined;
+    let bound: MountSources | undefined;
     try {
       const plan = planStep(
         step.instruction,
@@ -92,7 +94,9 @@ export async function runStage(
       if (step.instruction.kind === 'ARG')
         declared.push(...step.instruction.args.map((a) => a.key));
       if (plan.effect?.kind === 'copy') sources = await copySources(deps, plan.effect, state, run);
-      const k = cacheKey(keyInput(plan, step, sources, state, deps));
+      if (plan.effect?.kind === 'run' && plan.effect.mounts.length > 0)
+        bound = await mountSources(deps, plan.effect.mounts, run);
+      const k = cacheKey(keyInput(plan, step, sources, state, deps, bound));
       key = k.key;
       const hit = missed ? undefined : await lookup(deps, key);
       const reused = hit || missed ? undefined : await fromSharedCache(deps, key, state, plan);
@@ -122,6 +126,7 @@ export async function runStage(
               sources,
               { stage: stage.index, step: number, key },
               text,
+              bound,
             )
           : undefined;
         state = await commit(deps, state, plan, layer, key, k.input);
@@ -132,6 +137,7 @@ export async function runStage(
       throw err;
     } finally {
       await sources?.release();
+      await bound?.release();
     }
     const ms = Date.now() - started;
     const added = state.layers.length > layersBefore ? state.layers.at(-1)!.digest : undefined;
@@ -162,12 +168,19 @@ function keyInput(
   sources: CopySources | undefined,
   state: StageState,
   deps: BuildDeps,
+  bound: MountSources | undefined,
 ): KeyInput {
   const input: KeyInput = { parent: state.id, text: plan.key };
   if (plan.effect?.kind === 'run') {
     if (step.args && Object.keys(step.args).length > 0)
       input.args = Object.fromEntries(Object.entries(step.args).map(([k, v]) => [k, argDigest(v)]));
     if (plan.effect.network === 'default') input.extra = { network: deps.network };
+    // What RUN --mount binds counts by content; a cache's seed by which tree it is.
+    const seeds = plan.effect.mounts.flatMap((m, i) =>
+      m.type === 'cache' && bound?.sources[i] ? [`${i}:${bound.sources[i].identity}`] : [],
+    );
+    if (bound?.digest) input.extra = { ...input.extra, binds: bound.digest };
+    if (seeds.length > 0) input.extra = { ...input.extra, seeds: seeds.join(',') };
   }
   if (step.instruction.kind === 'ENTRYPOINT') input.extra = { cmdSet: String(state.cmdSet) };
   if (sources) input.sources = sources.key;
@@ -211,10 +224,11 @@ async function carryOut(
   sources: CopySources | undefined,
   ref: { stage: number; step: number; key: string },
   text: string,
+  bound?: MountSources,
 ): Promise<Descriptor | undefined> {
   switch (effect.kind) {
     case 'run':
-      return runStep(deps, state.layers, effect, ref, text);
+      return runStep(deps, state.layers, effect, ref, text, bound);
     case 'mkdir':
       return changeInSnapshot(deps, state.layers, text, async (rootfs) =>
         mkdirInRoot(rootfs, effect.path, effect.user),

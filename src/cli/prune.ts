@@ -12,7 +12,8 @@ Remove dangling images, unused build cache and unreferenced blobs
 
 Options:
   -a, --all                Remove all build cache, not just what no image holds
-      --filter filter      Provide filter values (e.g. "until=24h")
+      --filter filter      Provide filter values (e.g. "until=24h", "type=exec.cachemount"
+                           for RUN cache mounts only, "type=regular" for build cache records only)
 ${STORE_HELP}`;
 
 export async function pruneCommand(argv: string[], io: Io): Promise<number> {
@@ -42,9 +43,10 @@ export async function pruneCommand(argv: string[], io: Io): Promise<number> {
       io.stdout.write('untagged' in e ? `untagged: ${e.untagged}\n` : `deleted: ${e.deleted}\n`);
     io.stdout.write('\n');
   }
-  if (r.cache.length > 0) {
+  if (r.cache.length > 0 || r.cacheMounts.length > 0) {
     io.stdout.write('Deleted build cache objects:\n');
     for (const k of r.cache) io.stdout.write(`${k}\n`);
+    for (const id of r.cacheMounts) io.stdout.write(`cache mount ${id}\n`);
     io.stdout.write('\n');
   }
   io.stdout.write(`Total reclaimed space: ${humanSize(r.reclaimed)}\n`);
@@ -53,7 +55,7 @@ export async function pruneCommand(argv: string[], io: Io): Promise<number> {
 
 const CACHE_HELP = `Usage:  tsbuild cache du [OPTIONS]
 
-Show the build cache's disk usage, record by record
+Show the build cache's disk usage, record by record, and RUN --mount=type=cache directories
 
 Options:
       --verbose            Show the layer each record points at
@@ -79,15 +81,19 @@ export async function cacheCommand(argv: string[], io: Io): Promise<number> {
   requireArgs(positionals, 0, 0, CACHE_HELP);
   const usage = await cacheUsage({ root: values.root, env: io.env });
   const rows = usage.map((u) => ({
-    ID: shortId(u.key),
+    // In use, as docker builder du marks it.
+    ID: shortId(u.key) + (u.inUse ? '*' : ''),
     Reclaimable: String(u.reclaimable),
     Size: humanSize(u.size),
     LastAccessed: since(u.lastUsed),
     Layer: u.layer ?? '',
+    Description: u.type === 'exec.cachemount' ? `cache mount ${u.description ?? ''}` : '',
   }));
+  // RUN --mount=type=cache directories say which id they are.
+  const described = usage.some((u) => u.type === 'exec.cachemount') ? '\t{{.Description}}' : '';
   const format = values.verbose
-    ? 'table {{.ID}}\t{{.Reclaimable}}\t{{.Size}}\t{{.LastAccessed}}\t{{.Layer}}'
-    : 'table {{.ID}}\t{{.Reclaimable}}\t{{.Size}}\t{{.LastAccessed}}';
+    ? `table {{.ID}}\t{{.Reclaimable}}\t{{.Size}}\t{{.LastAccessed}}\t{{.Layer}}${described}`
+    : `table {{.ID}}\t{{.Reclaimable}}\t{{.Size}}\t{{.LastAccessed}}${described}`;
   io.stdout.write(
     renderTable(format, rows, {
       ID: 'ID',
@@ -95,6 +101,7 @@ export async function cacheCommand(argv: string[], io: Io): Promise<number> {
       Size: 'SIZE',
       LastAccessed: 'LAST ACCESSED',
       Layer: 'LAYER',
+      Description: 'DESCRIPTION',
     }),
   );
   const reclaimable = usage.filter((u) => u.reclaimable).reduce((n, u) => n + u.size, 0);

@@ -143,8 +143,10 @@ export interface RunInstruction extends Base {
   command: CommandLine;
   /** Heredoc bodies: files the command can read, or the script itself. */
   heredocs: Heredoc[];
-  /** `--mount=…` values as written, in order. */
+  /** `--mount=…` values as written (after expansion: canonical, see mount.ts), in order. */
   mounts: string[];
+  /** Where each `--mount` flag was written, for errors that point at its fields (absent when none). */
+  mountSpans?: Span[];
   network: 'default' | 'none' | 'host' | undefined;
   security: 'sandbox' | 'insecure' | undefined;
 }

@@ -9,6 +9,7 @@
  *                      as the escape (BuildKit's ExpandRaw); never --from,
  *                      which stage-refs.ts refuses to expand as BuildKit does
  *   ARG                defaults (see stages.ts: scoping needs the stage)
+ *   RUN                --mount values, field by field (mount.ts), as BuildKit does
  *   RUN CMD ENTRYPOINT SHELL HEALTHCHECK MAINTAINER ONBUILD  never: the shell
  *                      (or the child build) sees `$VAR` as written
  */
@@ -16,6 +17,7 @@ import { DockerfileError, ExpansionError, type Span } from '../errors.js';
 import type { Instruction, Word } from './ast.js';
 import { expandWord, expandWords, type EscapeToken } from './expand.js';
 import { ExpansionBudget } from './limits.js';
+import { expandMount } from './mount.js';
 import type { Scope } from './scope.js';
 
 /** Expansion of one instruction; `unmatched` lists names that were referenced but unset. */
@@ -146,6 +148,14 @@ export function expandInstruction(ins: Instruction, x: Expander): Instruction {
           }
           return { value, span: p.span };
         }),
+      };
+    case 'RUN':
+      if (ins.mounts.length === 0) return ins;
+      return {
+        ...ins,
+        mounts: ins.mounts.map((m, i) =>
+          expandMount(m, ins.mountSpans?.[i] ?? ins.span, (v, span) => x.word(v, span)),
+        ),
       };
     case 'WORKDIR':
       return { ...ins, path: x.word(ins.path, ins.span) };

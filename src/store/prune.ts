@@ -26,12 +26,16 @@ const GRACE_MS = 10 * 60_000;
 export interface PruneOptions {
   all?: boolean;
   until?: number;
+  /** Only build cache records (`regular`) or only RUN cache mounts (`exec.cachemount`). */
+  only?: 'regular' | 'exec.cachemount';
 }
 
 export interface PruneResult {
   images: RemoveEvent[];
   /** Cache keys removed. */
   cache: string[];
+  /** Ids of the RUN --mount=type=cache directories removed. */
+  cacheMounts: string[];
   /** Bytes freed. */
   reclaimed: number;
 }
@@ -41,6 +45,20 @@ export async function prune(store: Store, opts: PruneOptions = {}): Promise<Prun
     const before = await usedBytes(store);
     const until = opts.until ?? Infinity;
     const images: RemoveEvent[] = [];
+    // Cache mounts hold no layer: only their own bytes come back.
+    const cacheMounts: string[] = [];
+    let mountBytes = 0;
+    if (opts.only !== 'regular') {
+      for (const m of await store.cacheMounts.list()) {
+        if (m.inUse || Date.parse(m.lastUsed) >= until) continue;
+        const freed = await store.cacheMounts.remove(m.key);
+        if (freed === undefined) continue;
+        cacheMounts.push(m.id);
+        mountBytes += freed;
+      }
+      if (opts.only === 'exec.cachemount')
+        return { images, cache: [], cacheMounts, reclaimed: mountBytes };
+    }
     for (;;) {
       const victim = await findVictim(store, await store.images(), until);
       if (!victim) break;
@@ -64,7 +82,8 @@ export async function prune(store: Store, opts: PruneOptions = {}): Promise<Prun
     const olderThan = Math.min(until, Date.now() - GRACE_MS);
     await removeOrphans(store, held, olderThan);
     await removeLeftovers(store, olderThan);
-    return { images, cache, reclaimed: Math.max(0, before - (await usedBytes(store))) };
+    const reclaimed = Math.max(0, before - (await usedBytes(store))) + mountBytes;
+    return { images, cache, cacheMounts, reclaimed };
   });
 }
 

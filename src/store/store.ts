@@ -15,6 +15,7 @@ import { writeNewFileSynced } from '../util/atomic.js';
 import { tempName } from '../util/temp-owner.js';
 import { BlobStore } from './blobs.js';
 import { CacheStore } from './cache.js';
+import { CacheMounts } from './cache-mounts.js';
 import { LayerInfoStore, type LayerInfo, type LayerSource } from './layers.js';
 import { SnapshotStore } from './snapshots.js';
 import { StoreError } from './errors.js';
@@ -57,6 +58,8 @@ interface Prepared {
 export class Store {
   readonly blobs: BlobStore;
   readonly cache: CacheStore;
+  /** RUN --mount=type=cache directories (cache-mounts.ts). */
+  readonly cacheMounts: CacheMounts;
   readonly layers: LayerInfoStore;
   readonly snapshots: SnapshotStore;
   /** The sweep of dead writers' temp files, done once per Store under its first lock. */
@@ -65,6 +68,7 @@ export class Store {
   private constructor(readonly root: string) {
     this.blobs = new BlobStore(join(root, 'blobs', 'sha256'), join(root, 'tmp'));
     this.cache = new CacheStore(join(root, 'cache'), join(root, 'tmp'));
+    this.cacheMounts = new CacheMounts(root, join(root, 'tmp'));
     this.layers = new LayerInfoStore(join(root, 'layers'), join(root, 'tmp'));
     this.snapshots = new SnapshotStore(join(root, 'snapshots'), join(root, 'tmp'), this.blobs);
   }

@@ -177,9 +177,19 @@ describe('handler rules', () => {
     expect((err as DockerfileError).message).toContain('invalid proto: foo');
   });
 
-  it('refuses RUN --mount with a clear error rather than ignoring it', () => {
-    expect(() => plans('FROM x\nRUN --mount=type=cache,target=/c true')).toThrow(
-      /RUN --mount is not supported/,
+  it('plans RUN --mount with BuildKit defaults, out of the history and in the key', () => {
+    const [, run] = plans(
+      'FROM x\nWORKDIR /w\nRUN --mount=type=cache,target=c --mount=type=secret,id=npm true',
+    ).out;
+    expect(run!.history).toBe('RUN /bin/sh -c true # buildkit');
+    expect(run!.effect).toMatchObject({
+      mounts: [
+        { type: 'cache', target: '/w/c', id: 'c', sharing: 'shared', source: '/', readonly: false },
+        { type: 'secret', id: 'npm', target: '/run/secrets/npm', required: false, mode: 0o400 },
+      ],
+    });
+    expect(run!.key).toBe(
+      'RUN ["/bin/sh","-c","true"] --mount=type=cache,target=/w/c,id=c,sharing=shared,source=/,readonly=false --mount=type=secret,id=npm,target=/run/secrets/npm,required=false,mode=400,uid=0,gid=0',
     );
   });
 });

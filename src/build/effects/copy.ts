@@ -60,14 +60,14 @@ export async function copySources(
     const from = ins.kind === 'COPY' ? ins.from : undefined;
     if (from !== undefined) {
       const source = await fromState(from, run);
-      const mounted = await mount(deps, source.layers);
+      const mounted = await mountLayers(deps, source.layers);
       mounts.push(mounted.release);
       tree = { root: mounted.rootfs, label: source.label, keepOwners: true };
     }
     let rootfsForChown = '/nonexistent';
     // A numeric --chown needs no passwd or group file: no mount for it.
     if (ins.chown !== undefined && !/^\d+(:\d+)?$/.test(ins.chown)) {
-      const parent = await mount(deps, state.layers);
+      const parent = await mountLayers(deps, state.layers);
       mounts.push(parent.release);
       rootfsForChown = parent.rootfs;
     }
@@ -183,7 +183,7 @@ async function reuser(deps: BuildDeps, text: string, base: string): Promise<Copy
   };
 }
 
-async function fromState(
+export async function fromState(
   from: string,
   run: StageRun,
 ): Promise<{ layers: Descriptor[]; label: string }> {
@@ -201,7 +201,7 @@ function stageMatches(run: StageRun, index: number, from: string): boolean {
   return s.name === from.toLowerCase() || (/^[0-9]+$/.test(from) && Number(from) === index);
 }
 
-async function mount(
+export async function mountLayers(
   deps: BuildDeps,
   layers: Descriptor[],
 ): Promise<{ rootfs: string; release: () => Promise<void> }> {

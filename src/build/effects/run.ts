@@ -7,11 +7,15 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
 import { TsbuildError } from '../../errors.js';
 import type { Descriptor } from '../../image/types.js';
 import { shortDigest } from '../../util/digest.js';
 import type { BuildDeps } from '../deps.js';
 import type { Effect } from '../instructions/types.js';
+import { prepareMounts } from '../mounts/prepare.js';
+import { Redactor } from '../mounts/redact.js';
+import type { MountSources } from '../mounts/sources.js';
 import { changeInSnapshot } from './snapshot.js';
 
 const TAIL_LINES = 20;
@@ -29,33 +33,62 @@ export async function runStep(
   effect: Extract<Effect, { kind: 'run' }>,
   ref: StepRef,
   text: string,
+  sources?: MountSources,
 ): Promise<Descriptor | undefined> {
   const log = await StepLog.open(deps.logDir, ref.key);
   const tail = new Tail();
+  // Set once the step's secrets are known: nothing is printed before.
+  const redact: { stdout?: Redactor; stderr?: Redactor } = {};
+  const show = (stream: 'stdout' | 'stderr', data: string, done: () => void) => {
+    if (data === '') return done();
+    tail.push(data);
+    deps.emit({ type: 'output', stage: ref.stage, step: ref.step, stream, data });
+    log.write(Buffer.from(data, 'utf8'), done);
+  };
+  const decoders = { stdout: new StringDecoder('utf8'), stderr: new StringDecoder('utf8') };
   const sink = (stream: 'stdout' | 'stderr') =>
     new Writable({
       write(chunk: Buffer, _enc, done) {
-        const data = chunk.toString('utf8');
-        tail.push(data);
-        deps.emit({ type: 'output', stage: ref.stage, step: ref.step, stream, data });
-        log.write(chunk, done);
+        const data = decoders[stream].write(chunk);
+        show(stream, redact[stream]?.push(data) ?? data, done);
       },
     });
+  const flush = async () => {
+    for (const stream of ['stdout', 'stderr'] as const) {
+      const rest = decoders[stream].end();
+      const data = redact[stream] ? redact[stream].push(rest) + redact[stream].flush() : rest;
+      await new Promise<void>((resolve) => show(stream, data, resolve));
+    }
+  };
   let code = 0;
   try {
     const layer = await changeInSnapshot(deps, layers, text, async (rootfs) => {
-      code = await deps.runner().run(
-        rootfs,
-        {
-          args: effect.args,
-          env: effect.env,
-          cwd: effect.cwd,
-          user: effect.user,
-          network: await network(deps, effect.network),
-        },
-        { stdout: sink('stdout'), stderr: sink('stderr') },
-        { signal: deps.signal, workRoot: join(deps.workRoot, 'run') },
-      );
+      const mounts =
+        effect.mounts.length > 0
+          ? await prepareMounts(deps, rootfs, effect.mounts, sources)
+          : undefined;
+      try {
+        if (mounts && mounts.secrets.length > 0) {
+          redact.stdout = new Redactor(mounts.secrets);
+          redact.stderr = new Redactor(mounts.secrets);
+        }
+        code = await deps.runner().run(
+          rootfs,
+          {
+            args: effect.args,
+            env: mounts ? [...effect.env, ...mounts.env] : effect.env,
+            cwd: effect.cwd,
+            user: effect.user,
+            network: await network(deps, effect.network),
+            ...(mounts ? { mounts: mounts.mounts } : {}),
+          },
+          { stdout: sink('stdout'), stderr: sink('stderr') },
+          { signal: deps.signal, workRoot: join(deps.workRoot, 'run') },
+        );
+        await flush();
+      } finally {
+        await mounts?.release();
+      }
       if (code !== 0) {
         const lines = tail.lines();
         const hint = offline(deps, effect.network) ? resolutionHint(lines) : undefined;

@@ -10,21 +10,20 @@
  *   BuildKit. Proxy args are in the environment (upper and lower case, whichever was
  *   given) but neither in the history nor in the key. Pinned by test/fixtures/build-cases arg-build-args, arg-over-base-env,
  * arg-shadowed-by-env, arg-stage-scope.
+ * - `--mount`s (mounts/) are not in the history, as in BuildKit's; their
+ *   declarations are in the key, a bind's contents too (stage.ts), a secret's
+ *   value and a cache's contents never.
  */
 import type { RunInstruction } from '../../dockerfile/ast.js';
 import { DockerfileError } from '../../errors.js';
+import { parseMount } from '../../dockerfile/mount.js';
+import { mountKeyText, stepMounts } from '../mounts/spec.js';
 import { argvOf } from './command.js';
 import { getEnv, setEnv } from './env.js';
 import type { Handler } from './types.js';
 
 export const run: Handler<RunInstruction> = {
   plan(ins, st, step) {
-    if (ins.mounts.length > 0)
-      throw new DockerfileError(
-        'UNSUPPORTED',
-        'RUN --mount is not supported by tsbuild yet',
-        ins.span,
-      );
     if (ins.security === 'insecure')
       throw new DockerfileError(
         'UNSUPPORTED',
@@ -49,17 +48,29 @@ export const run: Handler<RunInstruction> = {
     const shown = declared.map((k) => `${k}=${getEnv(env, k) ?? ''}`);
     const prefix = shown.length > 0 ? `|${shown.length} ${shown.join(' ')} ` : '';
     const network = ins.network ?? 'default';
+    const cwd = st.config.WorkingDir || '/';
+    const mounts = stepMounts(
+      ins.mounts.map((m, i) => parseMount(m, ins.mountSpans?.[i] ?? ins.span)),
+      cwd,
+      ins.mounts.map((_, i) => ins.mountSpans?.[i] ?? ins.span),
+    );
+    // BuildKit sets SSH_AUTH_SOCK to the first agent socket unless the image's ENV did.
+    const ssh = mounts.find((m) => m.type === 'ssh');
+    if (ssh && getEnv(env, 'SSH_AUTH_SOCK') === undefined)
+      env = setEnv(env, 'SSH_AUTH_SOCK', ssh.target);
+    const mountKey = mounts.map((m) => ` --mount=${mountKeyText(m)}`).join('');
     return {
       config: st.config,
       history: `RUN ${prefix}${argv.join(' ')} # buildkit`,
-      key: `RUN ${JSON.stringify(argv)}${network === 'default' ? '' : ` --network=${network}`}`,
+      key: `RUN ${JSON.stringify(argv)}${network === 'default' ? '' : ` --network=${network}`}${mountKey}`,
       effect: {
         kind: 'run',
         args: argv,
         env,
-        cwd: st.config.WorkingDir || '/',
+        cwd,
         user: st.config.User ?? '',
         network,
+        mounts,
       },
     };
   },

@@ -7,6 +7,7 @@
 import type { AddInstruction, CopyInstruction, Instruction } from '../../dockerfile/ast.js';
 import type { Step } from '../../dockerfile/stage.js';
 import type { ContainerConfig } from '../../image/types.js';
+import type { StepMount } from '../mounts/spec.js';
 
 export interface PlanState {
   config: ContainerConfig;
@@ -29,6 +30,8 @@ export type Effect =
       cwd: string;
       user: string;
       network: 'default' | 'none' | 'host';
+      /** RUN --mount, defaults filled in (mounts/spec.ts); empty when none. */
+      mounts: StepMount[];
     }
   | { kind: 'copy'; ins: CopyInstruction | AddInstruction; workdir: string; user: string }
   | { kind: 'mkdir'; path: string; user: string };

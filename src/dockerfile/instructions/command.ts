@@ -40,6 +40,9 @@ export function run(node: Node): RunInstruction {
     command: commandLine(node.args),
     heredocs: node.heredocs,
     mounts: flags.values.mount,
+    ...(flags.values.mount.length > 0
+      ? { mountSpans: node.flags.filter((f) => f.name === 'mount').map((f) => f.span) }
+      : {}),
     network,
     security,
   };

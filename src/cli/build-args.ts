@@ -10,6 +10,7 @@ import type { BuildOutput, BuildRequest } from '../api/build-types.js';
 import { TsbuildError, UsageError } from '../errors.js';
 import { ReferenceError, formatReference, parseReference } from '../image/reference.js';
 import { buildArgsFrom } from './args.js';
+import { secretsFrom, sshFrom } from './secret-args.js';
 import {
   STORE_HELP,
   STORE_OPTIONS,
@@ -46,7 +47,10 @@ Options:
       --pull               Always attempt to pull a newer version of the base image
   -q, --quiet              Print nothing but the image ID
       --runtime string     How RUN steps run: auto, runc, crun or builtin (default "auto")
+      --secret list        A secret for RUN --mount=type=secret: id=ID,src=FILE or id=ID,env=VAR
       --squash             Squash the new layers into one
+      --ssh list           An ssh agent for RUN --mount=type=ssh: default ($SSH_AUTH_SOCK),
+                           or ID=SOCKET, or ID=KEYFILE[,KEYFILE]
   -t, --tag list           Name and optionally a tag in the 'name:tag' format
       --target string      Set the target build stage to build
 ${STORE_HELP}`;
@@ -76,6 +80,8 @@ const OPTIONS = {
   'cache-from': { type: 'string', multiple: true },
   'cache-to': { type: 'string' },
   push: { type: 'boolean' },
+  secret: { type: 'string', multiple: true },
+  ssh: { type: 'string', multiple: true },
 } as const;
 
 export const PROGRESS_MODES = ['auto', 'plain', 'tty', 'json', 'quiet'] as const;
@@ -145,6 +151,8 @@ export function parseBuildArgs(
     cacheFrom: v['cache-from'],
     cacheTo: v['cache-to'],
     push: v.push,
+    secrets: v.secret ? secretsFrom(v.secret, env) : undefined,
+    ssh: v.ssh ? sshFrom(v.ssh) : undefined,
   };
   for (const key of Object.keys(request) as (keyof BuildRequest)[])
     if (request[key] === undefined) delete request[key];

@@ -14,6 +14,8 @@ export interface Sshd {
   port: number;
   /** For GIT_SSH_COMMAND: batch mode, the test key, no known_hosts. */
   sshCommand: string;
+  /** The private key root logs in with (for an ssh-agent). */
+  clientKey: string;
   stop(): Promise<void>;
 }
 
@@ -58,6 +60,7 @@ export async function startSshd(): Promise<Sshd> {
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   return {
     port,
+    clientKey,
     sshCommand: `ssh -o BatchMode=yes -i ${clientKey} -o UserKnownHostsFile=/dev/null -o StrictHostKeyChecking=no -o LogLevel=ERROR`,
     async stop() {
       child.kill('SIGTERM');

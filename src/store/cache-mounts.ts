@@ -72,6 +72,7 @@ export class CacheMounts {
     const key = digestHex(sha256(`${id}\0${seed}`));
     const base = join(this.dir, key);
     await mkdir(base, { recursive: true });
+    await mkdir(this.tmp, { recursive: true });
     await this.touch(base, id, seed);
     if (sharing === 'shared') {
       const fresh = await this.instance(base, 0, init);

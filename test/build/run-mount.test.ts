@@ -11,6 +11,7 @@ import { build } from '../../src/api/build.js';
 import { cacheUsage, prune } from '../../src/api/prune.js';
 import { DockerfileError, TsbuildError } from '../../src/errors.js';
 import { rejected } from '../helpers/caught.js';
+import { cli } from '../helpers/cli.js';
 import { buildIn, contextOf, flatten, storeWithBusybox } from './harness.js';
 
 const tsbuild = (root: string, ctx: string, extra: object = {}) =>
@@ -127,7 +128,7 @@ describe('RUN --mount=type=cache', () => {
     expect(readFileSync(join(fs, 'ro-out'), 'utf8')).toBe('readonly\n');
   }, 120_000);
 
-  it('sharing=locked serialises two builds on one id; private gets its own copy when taken', async () => {
+  it('sharing=locked: two concurrent builds on one id never interleave their steps', async () => {
     const root = await storeWithBusybox();
     // Each step appends its start and end around a pause: locked steps never interleave.
     const locked = contextOf({
@@ -150,6 +151,11 @@ describe('RUN --mount=type=cache', () => {
         'FROM busybox\nRUN --mount=type=cache,target=/c dd if=/dev/zero of=/c/blob bs=1024 count=64 2>/dev/null\n',
     });
     await tsbuild(root, ctx);
+    const du = await cli(['cache', 'du', '--root', root]);
+    expect(du.stdout.split('\n')[0]).toMatch(
+      /^ID\s+RECLAIMABLE\s+SIZE\s+LAST ACCESSED\s+DESCRIPTION$/,
+    );
+    expect(du.stdout).toMatch(/\strue\s+\d+(\.\d+)?kB\s+.*cache mount \/c\n/);
     const r = await prune({ root, filters: ['type=exec.cachemount'] });
     expect(r.cacheMounts).toEqual(['/c']);
     expect(r.cache).toEqual([]);

@@ -52,9 +52,7 @@ describe('RUN --mount=type=secret', () => {
     };
     const built = await buildIn(root, req);
     const fs = await flatten(root, 'sec:1');
-    expect(readFileSync(join(fs, 'out1'), 'utf8')).toBe(
-      '0:0 400\n21\nro\nnosuid\nnodev\nnoexec\n',
-    );
+    expect(readFileSync(join(fs, 'out1'), 'utf8')).toBe('0:0 400\n21\nro\nnosuid\nnodev\nnoexec\n');
     expect(readFileSync(join(fs, 'out2'), 'utf8')).toBe('1000:2000 440\n');
     expect(readFileSync(join(fs, 'out3'), 'utf8')).toBe('21\nno-file\n');
     expect(readFileSync(join(fs, 'out4'), 'utf8')).toBe('not-mounted\n');

@@ -51,6 +51,34 @@ export async function readArchiveImages(
   );
 }
 
+/**
+ * One image of an OCI image layout directory, chosen by the tag its index entry
+ * carries (`org.opencontainers.image.ref.name`) or by its digest, as an
+ * `oci-layout://DIR:TAG` or `oci-layout://DIR@DIGEST` build context names it.
+ */
+export async function readLayoutImage(
+  dir: string,
+  name: string,
+  session: IngestSession,
+  want: { tag: string } | { digest: string },
+): Promise<ArchiveImage> {
+  const files = new ArchiveFiles(await realpath(dir), name);
+  if (!(await files.exists('index.json')))
+    throw badArchive(name, 'no index.json: not an OCI image layout');
+  const index = await files.json<ImageIndex>('index.json');
+  if (!Array.isArray(index?.manifests)) throw badArchive(name, 'index.json has no manifests');
+  const entry = index.manifests.find((m) =>
+    'digest' in want ? m.digest === want.digest : m.annotations?.[REF_NAME_ANNOTATION] === want.tag,
+  );
+  if (!entry) {
+    const what = 'digest' in want ? want.digest : `tagged ${JSON.stringify(want.tag)}`;
+    throw new TsbuildError('NO_SUCH_IMAGE', `${name}: the OCI layout has no image ${what}`, {
+      file: name,
+    });
+  }
+  return readOciImage(files, await pickManifest(files, entry), session);
+}
+
 interface DockerManifestItem {
   Config: string;
   RepoTags: string[] | null;

@@ -36,6 +36,15 @@ export interface BuildRequest extends StoreOptions {
   tags?: string[];
   buildArgs?: Record<string, string>;
   target?: string;
+  /**
+   * Named build contexts (`--build-context NAME=VALUE`), reached with `FROM NAME`,
+   * `COPY --from=NAME` and `RUN --mount=from=NAME`; a stage called NAME is replaced.
+   * VALUE: a directory, a git URL, an http(s) tarball, `docker-image://REF` or
+   * `oci-layout://DIR[:TAG|@DIGEST]`.
+   * @example
+   *   build({ context: '.', buildContexts: { lib: '../lib', alpine: 'docker-image://alpine:3.19' } })
+   */
+  buildContexts?: Record<string, string>;
   noCache?: boolean;
   /** Pull every base image again, even one the store has (a newer one in the registry wins). */
   pull?: boolean;

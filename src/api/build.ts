@@ -10,20 +10,13 @@
 import { mkdtemp } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { buildStages, stepNumbers } from '../build/scheduler.js';
-import {
-  baseState,
-  configBytes,
-  imageState,
-  scratchState,
-  type StageState,
-} from '../build/state.js';
 import type { BuildDeps } from '../build/deps.js';
 import type { BuildEvent } from '../build/events.js';
 import { openContext, type BuildContext } from '../context/open.js';
 import { FileHasher } from '../context/statcache.js';
-import { parseDockerfile, type ParsedDockerfile } from '../dockerfile/parse.js';
+import { parseDockerfile } from '../dockerfile/parse.js';
 import { formatPlatform, hostPlatform } from '../dockerfile/scope.js';
-import { buildStageGraph, type StageGraph } from '../dockerfile/stages.js';
+import type { StageGraph } from '../dockerfile/stages.js';
 import type { StageBase } from '../dockerfile/stage.js';
 import { DockerfileError, TsbuildError, failingAs } from '../errors.js';
 import type { Descriptor, ImageConfig } from '../image/types.js';
@@ -37,10 +30,11 @@ import { withLock } from '../store/lock.js';
 import { classicMatch, exportCache, importCache, parseCacheSpec } from './cache-registry.js';
 import { pullInto } from './pull.js';
 import { pushFrom } from './push.js';
-import type { Store } from '../store/store.js';
 import { digestHex, sha256 } from '../util/digest.js';
 import type { BuildRequest, BuildResult } from './build-types.js';
-import { finishImage, type BaseCounts } from './build-output.js';
+import { resolveBases } from './build-bases.js';
+import { openNamedContexts, type OpenedContexts } from './build-contexts.js';
+import { finishImage } from './build-output.js';
 import { BUILD_DIR_PREFIX, sweepStaleBuilds } from './build-sweep.js';
 import { IngestSession } from './ingest.js';
 import { openStore } from './store.js';
@@ -73,6 +67,7 @@ export async function build(req: BuildRequest): Promise<BuildResult> {
     () => mkdtemp(join(store.root, 'tmp', BUILD_DIR_PREFIX)),
   );
   let context: BuildContext | undefined;
+  let named: OpenedContexts | undefined;
   try {
     await failingAs({ writing: "the build's work dir", to: work }, async () => writeOwner(work));
     context = await failingAs({ writing: 'the build context', within: work }, () =>
@@ -89,18 +84,18 @@ export async function build(req: BuildRequest): Promise<BuildResult> {
         ...(req.signal ? { signal: req.signal } : {}),
       }),
     );
+    named = await openNamedContexts(store, req, work, emit);
     const df = parseDockerfile(context.dockerfile.text, { file: context.dockerfile.name });
-    const images = await resolveImages(store, df, req, emit);
-    const graph = buildStageGraph(df, {
-      buildArgs: req.buildArgs,
-      target: req.target,
-      // As the stage will start: with the PATH BuildKit gives an image that has none.
-      imageEnv: (ref) => {
-        const img = images.get(ref);
-        return img && (baseState(img.config, img.layers).config.config?.Env ?? undefined);
-      },
-      imageOnBuild: (ref) => images.get(ref)?.config.config?.OnBuild ?? undefined,
+    const bases = await resolveBases({
+      store,
+      df,
+      file: context.dockerfile.name,
+      req,
+      emit,
+      contexts: named.contexts,
+      platform,
     });
+    const { graph } = bases;
     emitPlan(graph, emit);
     // A tar or stdin context is extracted afresh each time: nothing to remember.
     const local = !context.dir.startsWith(work);
@@ -197,23 +192,16 @@ export async function build(req: BuildRequest): Promise<BuildResult> {
     try {
       const { state, steps } = await buildStages(graph, deps, {
         jobs: req.jobs ?? 2,
-        baseState: async (i) => startState(graph, i, images, platform),
-        imageState: async (ref) => {
-          const s = images.get(ref);
-          if (!s)
-            throw new TsbuildError(
-              'NO_SUCH_IMAGE',
-              `COPY --from=${ref}: no such image in the store`,
-            );
-          return s;
-        },
+        baseState: (i) => bases.startState(i, deps),
+        imageState: async (ref) => bases.imageState(ref),
+        namedContext: (ref) => bases.namedContext(ref),
       }).catch((e: unknown) => {
         // A step's error points at its line: show that line under it.
         if (e instanceof DockerfileError && e.span.file === context!.dockerfile.name)
           e.attachSource(df.lines);
         throw e;
       });
-      const out = await finishImage(deps, state, req, baseCounts(graph, images));
+      const out = await finishImage(deps, state, req, await bases.counts(deps));
       if (cacheTo) {
         // min: the steps of the image built (its stage and those it is FROM); max: all.
         const lineage = new Set<number>();
@@ -248,6 +236,7 @@ export async function build(req: BuildRequest): Promise<BuildResult> {
       await secrets.close();
     }
   } finally {
+    await named?.close();
     await context?.close();
     // Never rm -rf through a mount: a snapshot still mounted (it should not be) is
     // unmounted first; one that will not go leaves the dir to the next build's sweep.
@@ -314,97 +303,6 @@ function checkPlatform(requested: string | undefined) {
       );
   }
   return host;
-}
-
-/** Every image a FROM or COPY --from names, from the store; a missing one is an error at its line. */
-/**
- * The images the build starts from (FROM, COPY --from): from the store, or
- * pulled when it has none of that name (always, with --pull: a registry that
- * has a newer one wins, as `docker build --pull`). A base that cannot be had is
- * an error at its FROM line.
- */
-async function resolveImages(
-  store: Store,
-  df: ParsedDockerfile,
-  req: BuildRequest,
-  emit: (e: BuildEvent) => void,
-): Promise<Map<string, StageState>> {
-  const first = buildStageGraph(df, { buildArgs: req.buildArgs, target: req.target });
-  const out = new Map<string, StageState>();
-  for (const i of first.order) {
-    const stage = first.stages[i]!;
-    const refs = [...(stage.base.kind === 'image' ? [stage.base.ref] : []), ...stage.images];
-    for (const ref of refs) {
-      if (out.has(ref)) continue;
-      const span =
-        stage.base.kind === 'image' && stage.base.ref === ref
-          ? stage.from.imageSpan
-          : (stage.steps.find((st) => st.instruction.kind === 'COPY' && st.instruction.from === ref)
-              ?.instruction.span ?? stage.from.span);
-      // A registry's error names the image already; others get the reference, as BuildKit.
-      const at = (e: TsbuildError) =>
-        new DockerfileError(
-          e.code,
-          e.message.includes(ref) ? e.message : `${ref}: ${e.message}`,
-          span,
-          {
-            ...e.data,
-            sourceLine: df.lines[span.line - 1],
-          },
-        );
-      let state = req.pull ? undefined : await imageState(store, ref).catch(missing);
-      if (state === undefined) {
-        let pulled: string;
-        try {
-          ({ id: pulled } = await pullInto(store, {
-            reference: ref,
-            ...(req.env ? { env: req.env } : {}),
-            ...(req.insecureRegistries ? { insecureRegistries: req.insecureRegistries } : {}),
-            ...(req.signal ? { signal: req.signal } : {}),
-            onEvent: (e) =>
-              emit({ type: 'pull', ref, ...(e.id ? { id: e.id } : {}), status: e.status }),
-          }));
-        } catch (e) {
-          if (e instanceof TsbuildError && !(e instanceof DockerfileError)) throw at(e);
-          throw e;
-        }
-        // By ID: an image pulled by digest has no name in the store to find it by.
-        state = await imageState(store, pulled);
-      }
-      out.set(ref, state);
-    }
-  }
-  return out;
-}
-
-/** undefined for an image the store does not have; other errors go on. */
-function missing(e: unknown): undefined {
-  if (e instanceof TsbuildError && e.code === 'NO_SUCH_IMAGE') return undefined;
-  throw e;
-}
-
-function startState(
-  graph: StageGraph,
-  index: number,
-  images: Map<string, StageState>,
-  platform: ReturnType<typeof hostPlatform>,
-): StageState {
-  const stage = graph.stages[index]!;
-  if (stage.base.kind === 'image') {
-    const img = images.get(stage.base.ref)!;
-    return { ...baseState(img.config, img.layers), id: img.id };
-  }
-  const s = scratchState(platform);
-  return { ...s, id: sha256(configBytes(s.config)) };
-}
-
-/** The layers and history entries of the image the target's chain of stages starts FROM. */
-function baseCounts(graph: StageGraph, images: Map<string, StageState>): BaseCounts {
-  let stage = graph.stages[graph.target]!;
-  while (stage.base.kind === 'stage') stage = graph.stages[stage.base.index]!;
-  if (stage.base.kind !== 'image') return { layers: 0, history: 0 };
-  const img = images.get(stage.base.ref)!;
-  return { layers: img.layers.length, history: img.config.history?.length ?? 0 };
 }
 
 function emitPlan(graph: StageGraph, emit: (e: BuildEvent) => void): void {

@@ -5,6 +5,7 @@
  */
 import type { StageGraph } from '../dockerfile/stage.js';
 import type { KeyInput } from './cachekey.js';
+import type { NamedContext } from './named-context.js';
 import type { BuildDeps } from './deps.js';
 import { runStage, type StepOutcome } from './stage.js';
 import { baseState, type StageState } from './state.js';
@@ -14,6 +15,7 @@ export interface ScheduleOptions {
   /** The state a stage starts from when its base is not another stage. */
   baseState(index: number): Promise<StageState>;
   imageState(ref: string): Promise<StageState>;
+  namedContext(ref: string): NamedContext | undefined;
 }
 
 export async function buildStages(
@@ -58,6 +60,7 @@ export async function buildStages(
             stages: graph.stages,
             stageState: start,
             imageState: opts.imageState,
+            namedContext: opts.namedContext,
             siblings: bySibling,
           },
           scoped,

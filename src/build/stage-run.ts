@@ -1,6 +1,7 @@
 /** What runStage is given about its stage and the build around it. */
 import type { Stage } from '../dockerfile/stage.js';
 import type { KeyInput } from './cachekey.js';
+import type { NamedContext } from './named-context.js';
 import type { StageState } from './state.js';
 
 export interface StageRun {
@@ -15,6 +16,8 @@ export interface StageRun {
   stageState(index: number): Promise<StageState>;
   /** An image's state, for COPY --from=image. */
   imageState(ref: string): Promise<StageState>;
+  /** The named build context `ref` names (`--build-context`), if any: it wins over an image. */
+  namedContext(ref: string): NamedContext | undefined;
   /** Records of the store by parent, for explanations (loaded once, on the first miss). */
   siblings(parent: string): Promise<KeyInput[]>;
 }

@@ -25,6 +25,8 @@ Build an image from a Dockerfile ("tsbuild [OPTIONS] PATH" does the same)
 
 Options:
       --build-arg list     Set build-time variables (K=V, or K to take it from the environment)
+      --build-context list  Additional build contexts (NAME=VALUE): a directory, a git or
+                           http(s) URL, docker-image://REF or oci-layout://DIR[:TAG]
       --allow-insecure-http  Allow a git or remote context over plain http to a host that is not this machine
       --insecure-registry list  A registry (host:port) to pull bases from over plain http
       --cache-from list    A shared cache to use: type=registry,ref=HOST/REPO:TAG
@@ -60,6 +62,7 @@ const OPTIONS = {
   tag: { type: 'string', short: 't', multiple: true },
   file: { type: 'string', short: 'f' },
   'build-arg': { type: 'string', multiple: true },
+  'build-context': { type: 'string', multiple: true },
   target: { type: 'string' },
   'no-cache': { type: 'boolean' },
   pull: { type: 'boolean' },
@@ -134,6 +137,7 @@ export function parseBuildArgs(
     dockerfile: v.file,
     tags: tagsFrom(v.tag ?? []),
     buildArgs: buildArgsFrom(v['build-arg'] ?? [], env),
+    buildContexts: v['build-context'] ? buildContextsFrom(v['build-context']) : undefined,
     target: v.target,
     noCache: v['no-cache'],
     pull: v.pull,
@@ -203,6 +207,17 @@ function tagsFrom(list: string[]): string[] {
     if (seen.has(canonical)) continue;
     seen.add(canonical);
     out.push(tag);
+  }
+  return out;
+}
+
+/** `--build-context NAME=VALUE`, as buildx reads it (the value is checked when the build opens it). */
+function buildContextsFrom(list: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const item of list) {
+    const eq = item.indexOf('=');
+    if (eq <= 0) throw new UsageError(`invalid --build-context "${item}": expected NAME=VALUE`);
+    out[item.slice(0, eq)] = item.slice(eq + 1);
   }
   return out;
 }

@@ -44,6 +44,13 @@ export interface StageGraphOptions {
    * run right after the FROM, parsed as if written there.
    */
   imageOnBuild?: (ref: string) => string[] | undefined;
+  /**
+   * Whether a name is a named build context (`--build-context NAME=…`). A stage
+   * of that name is replaced by the context, as BuildKit does: its FROM becomes
+   * an image reference to the name and its instructions are not run. FROM and
+   * --from references to the name stay image references for the caller to resolve.
+   */
+  namedContext?: (name: string) => boolean;
 }
 
 /**
@@ -87,6 +94,7 @@ function lower(df: ParsedDockerfile, opts: StageGraphOptions): StageGraph {
     defined,
     budget: new ExpansionBudget(),
     didYouMean: new DidYouMean(),
+    replaced: new Set(),
   };
   for (const ins of df.instructions) {
     if (ins.kind === 'FROM') {
@@ -95,7 +103,7 @@ function lower(df: ParsedDockerfile, opts: StageGraphOptions): StageGraph {
       ctx.scopes.push(current.scope);
       if (current.stage.base.kind === 'stage')
         runTriggers(current, stages[current.stage.base.index]!, ctx);
-      else if (current.stage.base.kind === 'image')
+      else if (current.stage.base.kind === 'image' && !ctx.replaced.has(current.stage.index))
         runImageTriggers(current, current.stage.base.ref, ctx);
     } else if (!current) {
       if (ins.kind !== 'ARG') {
@@ -108,7 +116,7 @@ function lower(df: ParsedDockerfile, opts: StageGraphOptions): StageGraph {
       }
       declareArgs(ins, global, ctx);
       for (const a of ins.args) metaArgs[a.key] = global.args.get(a.key) ?? null;
-    } else {
+    } else if (!ctx.replaced.has(current.stage.index)) {
       apply(ins, current, ctx);
     }
   }
@@ -144,6 +152,8 @@ interface Context {
   /** What expanding variables may still cost (limits.ts). */
   budget: ExpansionBudget;
   didYouMean: DidYouMean;
+  /** Stages a named build context replaces: their instructions are not run. */
+  replaced: Set<number>;
 }
 
 /** One instruction in a stage: expanded in the stage's scope, then recorded. */
@@ -257,7 +267,12 @@ function openStage(ins: FromInstruction, ctx: Context): { stage: Stage; scope: S
   const earlier = defined.get(image.toLowerCase());
   let base: StageBase;
   let scope: Scope;
-  if (earlier !== undefined) {
+  if (ins.stageName !== undefined && opts.namedContext?.(ins.stageName)) {
+    ctx.replaced.add(stages.length);
+    base = { kind: 'image', ref: ins.stageName };
+    const env = opts.imageEnv?.(ins.stageName);
+    scope = new Scope(new Map(env?.map(splitEnv) ?? []), env !== undefined);
+  } else if (earlier !== undefined) {
     base = { kind: 'stage', index: earlier };
     const parent = scopes[earlier]!;
     scope = Scope.child(parent);

@@ -22,7 +22,8 @@ import type { BuildDeps } from '../deps.js';
 import type { Effect } from '../instructions/types.js';
 import type { StageRun } from '../stage-run.js';
 import type { StageState } from '../state.js';
-import { changeInSnapshot, lowerDirs } from './snapshot.js';
+import { mountLayers, openFromTree } from '../from-source.js';
+import { changeInSnapshot } from './snapshot.js';
 
 /** Keep per-file digests in the cache record (to explain a miss) up to this many files. */
 const EXPLAIN_FILES = 2000;
@@ -59,10 +60,10 @@ export async function copySources(
     };
     const from = ins.kind === 'COPY' ? ins.from : undefined;
     if (from !== undefined) {
-      const source = await fromState(from, run);
-      const mounted = await mountLayers(deps, source.layers);
-      mounts.push(mounted.release);
-      tree = { root: mounted.rootfs, label: source.label, keepOwners: true };
+      // A stage's or image's filesystem (mounted until release), or a named context's tree.
+      const source = await openFromTree(deps, from, run);
+      mounts.push(source.release);
+      tree = source.tree;
     }
     let rootfsForChown = '/nonexistent';
     // A numeric --chown needs no passwd or group file: no mount for it.
@@ -181,33 +182,4 @@ async function reuser(deps: BuildDeps, text: string, base: string): Promise<Copy
       !hasXattrs(Buffer.from(old));
     return same ? old : undefined;
   };
-}
-
-export async function fromState(
-  from: string,
-  run: StageRun,
-): Promise<{ layers: Descriptor[]; label: string }> {
-  const index = run.stage.dependsOn.find(
-    (d) => d !== run.stage.index && stageMatches(run, d, from),
-  );
-  if (index !== undefined)
-    return { layers: (await run.stageState(index)).layers, label: `stage ${from}` };
-  return { layers: (await run.imageState(from)).layers, label: `image ${from}` };
-}
-
-/** `--from=build` or `--from=1` (also `01`, as stage-refs.ts reads an index). */
-function stageMatches(run: StageRun, index: number, from: string): boolean {
-  const s = run.stages[index]!;
-  return s.name === from.toLowerCase() || (/^[0-9]+$/.test(from) && Number(from) === index);
-}
-
-export async function mountLayers(
-  deps: BuildDeps,
-  layers: Descriptor[],
-): Promise<{ rootfs: string; release: () => Promise<void> }> {
-  const snapshotter = await deps.snapshotter();
-  const snap = await snapshotter.prepare(await lowerDirs(deps, layers), {
-    workRoot: deps.workRoot,
-  });
-  return { rootfs: snap.rootfs, release: () => snap.release() };
 }

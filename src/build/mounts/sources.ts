@@ -10,9 +10,9 @@
 import { FileHasher } from '../../context/statcache.js';
 import { checksumSources } from '../../context/checksum.js';
 import { resolveSources, type SourceTree } from '../../context/sources.js';
-import { sha256 } from '../../util/digest.js';
 import type { BuildDeps } from '../deps.js';
-import { fromState, mountLayers } from '../effects/copy.js';
+import { openFromTree } from '../from-source.js';
+import { sha256 } from '../../util/digest.js';
 import type { StageRun } from '../stage-run.js';
 import type { StepMount } from './spec.js';
 
@@ -23,7 +23,7 @@ export interface MountSource {
   tree: SourceTree;
   /** The source lies in the context (whose .dockerignore applies). */
   context: boolean;
-  /** Stable name of the tree: the stage's or image's config digest, or 'context'. */
+  /** Stable name of the tree: a hash of a stage's or image's layers, a named context's identity, or 'context'. */
   identity: string;
 }
 
@@ -55,14 +55,10 @@ export async function mountSources(
           identity: 'context',
         };
       } else {
-        const state = await fromState(from, run);
-        const mounted = await mountLayers(deps, state.layers);
-        held.push(mounted.release);
-        const id = state.layers.map((l) => l.digest).join(',');
-        t = {
-          tree: { root: mounted.rootfs, label: state.label, keepOwners: true },
-          identity: sha256(id),
-        };
+        // A stage, a named build context or an image, as COPY --from resolves it.
+        const source = await openFromTree(deps, from, run);
+        held.push(source.release);
+        t = { tree: source.tree, identity: source.identity };
       }
       trees.set(name, t);
     }

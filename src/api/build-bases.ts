@@ -1,0 +1,187 @@
+/**
+ * What a build starts from: the images its stages are FROM, the images COPY
+ * --from and RUN --mount from= read, and the named build contexts standing in
+ * for either. An image comes from the store, or is pulled when the store has
+ * none of that name (always, with --pull, as `docker build --pull`).
+ *
+ * The stage graph is lowered until it stops changing: a base image's ONBUILD
+ * triggers are known only once the image is, and a trigger may name another
+ * stage (`ONBUILD COPY --from=build …`, a stage of the child's Dockerfile) or
+ * image (`ONBUILD COPY --from=busybox …`) that the build then needs as well.
+ */
+import type { BuildEvent } from '../build/events.js';
+import { treeState } from '../build/from-source.js';
+import { findContext, type NamedContexts, type NamedContext } from '../build/named-context.js';
+import type { BuildDeps } from '../build/deps.js';
+import {
+  baseState,
+  configBytes,
+  imageState as storedImage,
+  scratchState,
+  type PlatformSpec,
+  type StageState,
+} from '../build/state.js';
+import type { ParsedDockerfile } from '../dockerfile/parse.js';
+import { buildStageGraph, type StageGraph } from '../dockerfile/stages.js';
+import type { Stage } from '../dockerfile/stage.js';
+import { DockerfileError, TsbuildError, type Span } from '../errors.js';
+import type { Store } from '../store/store.js';
+import { sha256 } from '../util/digest.js';
+import type { BaseCounts } from './build-output.js';
+import type { BuildRequest } from './build-types.js';
+import { pullInto } from './pull.js';
+
+/**
+ * An image by reference: the store's (unless `req.pull`), else pulled.
+ * @example
+ *   const state = await imageFor(store, 'busybox', req, emit);
+ */
+export async function imageFor(
+  store: Store,
+  ref: string,
+  req: BuildRequest,
+  emit: (e: BuildEvent) => void,
+): Promise<StageState> {
+  const stored = req.pull ? undefined : await storedImage(store, ref).catch(missing);
+  if (stored !== undefined) return stored;
+  const { id } = await pullInto(store, {
+    reference: ref,
+    ...(req.env ? { env: req.env } : {}),
+    ...(req.insecureRegistries ? { insecureRegistries: req.insecureRegistries } : {}),
+    ...(req.signal ? { signal: req.signal } : {}),
+    onEvent: (e) => emit({ type: 'pull', ref, ...(e.id ? { id: e.id } : {}), status: e.status }),
+  });
+  // By ID: an image pulled by digest has no name in the store to find it by.
+  return storedImage(store, id);
+}
+
+/** undefined for an image the store does not have; other errors go on. */
+function missing(e: unknown): undefined {
+  if (e instanceof TsbuildError && e.code === 'NO_SUCH_IMAGE') return undefined;
+  throw e;
+}
+
+/** The stage graph and everything its stages start from or read. */
+export class Bases {
+  private readonly trees = new Map<string, Promise<StageState>>();
+
+  constructor(
+    readonly graph: StageGraph,
+    private readonly images: ReadonlyMap<string, StageState>,
+    private readonly contexts: NamedContexts,
+    private readonly platform: PlatformSpec,
+  ) {}
+
+  /** The context `ref` names, if any: it wins over an image of that name. */
+  namedContext(ref: string): NamedContext | undefined {
+    return findContext(this.contexts, ref);
+  }
+
+  /** An image COPY --from or RUN --mount from= names (resolved before the build). */
+  imageState(ref: string): StageState {
+    const s = this.images.get(ref);
+    if (!s) throw new TsbuildError('NO_SUCH_IMAGE', `--from=${ref}: no such image in the store`);
+    return s;
+  }
+
+  /** The state stage `index` starts from, when its base is not another stage. */
+  async startState(index: number, deps: BuildDeps): Promise<StageState> {
+    const stage = this.graph.stages[index]!;
+    if (stage.base.kind !== 'image') {
+      const s = scratchState(this.platform);
+      return { ...s, id: sha256(configBytes(s.config)) };
+    }
+    const named = this.namedContext(stage.base.ref);
+    if (named?.kind === 'tree') {
+      let made = this.trees.get(named.name);
+      if (!made) this.trees.set(named.name, (made = treeState(deps, named, this.platform)));
+      return made;
+    }
+    const img = named?.kind === 'image' ? named.state : this.images.get(stage.base.ref)!;
+    return { ...baseState(img.config, img.layers), id: img.id };
+  }
+
+  /** The layers and history entries of what the target's chain of stages starts FROM. */
+  async counts(deps: BuildDeps): Promise<BaseCounts> {
+    let stage = this.graph.stages[this.graph.target]!;
+    while (stage.base.kind === 'stage') stage = this.graph.stages[stage.base.index]!;
+    if (stage.base.kind !== 'image') return { layers: 0, history: 0 };
+    const img = await this.startState(stage.index, deps);
+    return { layers: img.layers.length, history: img.config.history?.length ?? 0 };
+  }
+}
+
+/**
+ * Lower the Dockerfile and resolve what it needs, until a lowering needs
+ * nothing new. A base that cannot be had is an error at the line that named it.
+ */
+export async function resolveBases(o: {
+  store: Store;
+  df: ParsedDockerfile;
+  /** The Dockerfile's name in spans. */
+  file: string;
+  req: BuildRequest;
+  emit: (e: BuildEvent) => void;
+  contexts: NamedContexts;
+  platform: PlatformSpec;
+}): Promise<Bases> {
+  const { store, df, req, emit, contexts, platform } = o;
+  const images = new Map<string, StageState>();
+  const known = (ref: string) => findContext(contexts, ref) ?? images.get(ref);
+  const configOf = (ref: string) => {
+    const k = known(ref);
+    if (k === undefined) return undefined;
+    if ('kind' in k) return k.kind === 'image' ? k.state : scratchState(platform);
+    return k;
+  };
+  for (;;) {
+    const graph = buildStageGraph(df, {
+      buildArgs: req.buildArgs,
+      target: req.target,
+      // As the stage will start: with the PATH BuildKit gives an image that has none.
+      imageEnv: (ref) => {
+        const img = configOf(ref);
+        return img && (baseState(img.config, img.layers).config.config?.Env ?? undefined);
+      },
+      imageOnBuild: (ref) => configOf(ref)?.config.config?.OnBuild ?? undefined,
+      namedContext: (name) => findContext(contexts, name) !== undefined,
+    });
+    const wanted = neededImages(graph).filter((w) => known(w.ref) === undefined);
+    if (wanted.length === 0) return new Bases(graph, images, contexts, platform);
+    for (const { ref, span } of wanted) {
+      if (images.has(ref)) continue;
+      try {
+        images.set(ref, await imageFor(store, ref, req, emit));
+      } catch (e) {
+        if (!(e instanceof TsbuildError) || e instanceof DockerfileError) throw e;
+        // A registry's error names the image already; others get the reference, as BuildKit.
+        const message = e.message.includes(ref) ? e.message : `${ref}: ${e.message}`;
+        throw new DockerfileError(e.code, message, span, {
+          data: { ...e.data },
+          ...(span.file === o.file ? { sourceLine: df.lines[span.line - 1] } : {}),
+        });
+      }
+    }
+  }
+}
+
+/** Every image the stages to build name, with the span of the line that names it. */
+function neededImages(graph: StageGraph): { ref: string; span: Span }[] {
+  const out: { ref: string; span: Span }[] = [];
+  for (const i of graph.order) {
+    const stage = graph.stages[i]!;
+    if (stage.base.kind === 'image') out.push({ ref: stage.base.ref, span: stage.from.imageSpan });
+    for (const ref of stage.images) out.push({ ref, span: spanOf(stage, ref) });
+  }
+  return out;
+}
+
+/** The COPY --from or RUN --mount that names `ref` (a trigger's own line, for ONBUILD). */
+function spanOf(stage: Stage, ref: string): Span {
+  const step = stage.steps.find(({ instruction: ins }) =>
+    ins.kind === 'COPY'
+      ? ins.from === ref
+      : ins.kind === 'RUN' && ins.mounts.some((m) => m.includes(`from=${ref}`)),
+  );
+  return step?.instruction.span ?? stage.from.span;
+}

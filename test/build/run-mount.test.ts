@@ -33,6 +33,8 @@ describe('RUN --mount=type=bind', () => {
         'RUN --mount=type=bind,from=busybox,source=/bin/busybox,target=/bb test -x /bb && echo image-file > /out3',
         'RUN --mount=type=bind,source=dir,target=/d,rw echo new > /d/new && ls /d > /out4',
         'RUN --mount=type=bind,source=a.txt,target=/etc/newfile.txt cat /etc/newfile.txt > /out5',
+        'RUN --mount=from=seed,source=/s,target=/m,rw echo w > /m/new && ls /m > /out6',
+        'RUN --mount=from=seed,source=/s,target=/m ls /m > /out7',
       ].join('\n'),
     });
     await tsbuild(root, ctx, { tags: ['bind:1'] });
@@ -42,6 +44,9 @@ describe('RUN --mount=type=bind', () => {
     expect(readFileSync(join(fs, 'out3'), 'utf8')).toBe('image-file\n');
     expect(readFileSync(join(fs, 'out4'), 'utf8')).toBe('b.txt\nnew\n');
     expect(readFileSync(join(fs, 'out5'), 'utf8')).toBe('from the context\n');
+    // A stage bound rw takes the write; the next step's bind of it does not see it.
+    expect(readFileSync(join(fs, 'out6'), 'utf8')).toBe('f\nnew\n');
+    expect(readFileSync(join(fs, 'out7'), 'utf8')).toBe('f\n');
     // The rw write went nowhere: not the context, not the image.
     expect(existsSync(join(ctx, 'dir', 'new'))).toBe(false);
     expect(readdirSync(join(fs, 'd'))).toEqual([]);
@@ -68,18 +73,23 @@ describe('RUN --mount=type=bind', () => {
     expect(readFileSync(join(await flatten(root, 'k:1'), 'x'), 'utf8')).toBe('two\n');
   }, 120_000);
 
-  it('shows the context as .dockerignore leaves it', async () => {
+  it('shows the context as .dockerignore leaves it, also below a source directory', async () => {
     const root = await storeWithBusybox();
     const ctx = contextOf({
-      '.dockerignore': 'hidden.txt\n',
+      '.dockerignore': 'hidden.txt\nsub/secret\n',
       'hidden.txt': 'no\n',
       'seen.txt': 'yes\n',
-      Dockerfile: 'FROM busybox\nRUN --mount=target=/c ls -A /c > /list\n',
+      'sub/secret': 'no\n',
+      'sub/kept': 'yes\n',
+      Dockerfile:
+        'FROM busybox\nRUN --mount=target=/c ls -A /c > /list\nRUN --mount=source=sub,target=/s,rw ls -A /s > /sub\n',
     });
     await tsbuild(root, ctx, { tags: ['ign:1'] });
-    expect(readFileSync(join(await flatten(root, 'ign:1'), 'list'), 'utf8')).toBe(
-      '.dockerignore\nDockerfile\nseen.txt\n',
+    const fs = await flatten(root, 'ign:1');
+    expect(readFileSync(join(fs, 'list'), 'utf8')).toBe(
+      '.dockerignore\nDockerfile\nseen.txt\nsub\n',
     );
+    expect(readFileSync(join(fs, 'sub'), 'utf8')).toBe('kept\n');
   }, 120_000);
 });
 

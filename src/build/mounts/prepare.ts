@@ -9,7 +9,7 @@
  * runner makes and removes. An optional secret or agent that was not given is
  * not mounted at all, and leaves nothing.
  */
-import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, realpathSync } from 'node:fs';
 import { mkdtemp, rm, writeFile, chown } from 'node:fs/promises';
 import { basename, join, posix, relative } from 'node:path';
 import { TsbuildError } from '../../errors.js';
@@ -128,10 +128,11 @@ function bind(source: string, target: string, readonly: boolean, extra: string[]
 }
 
 /**
- * The host path to bind. A read-only bind shows its source as it is, unless it is
- * the context and a .dockerignore hides some of it (a filtered copy then); a `rw`
- * bind gets a copy whose writes go nowhere — a stage's or image's filesystem is
- * already a throwaway snapshot, so it is bound as it is.
+ * The host path to bind. A stage's or image's filesystem is a snapshot made for
+ * this step (a throwaway: a `rw` bind's writes go nowhere), bound as it is. A
+ * tree of files (the context, a named context) is bound as it is when read-only
+ * and nothing of it is ignored; otherwise a copy is bound — filtered by its
+ * .dockerignore, and writable without writing through to the user's files.
  */
 async function bindSource(
   deps: BuildDeps,
@@ -139,21 +140,23 @@ async function bindSource(
   readonly: boolean,
   undo: (() => Promise<unknown>)[],
 ): Promise<string> {
-  const filtered = src.context && deps.context.ignore.file !== undefined;
-  if (!src.context || (readonly && !filtered)) return src.abs;
+  const snapshot = src.tree.keepOwners === true && src.tree.ignore === undefined;
+  if (snapshot) return src.abs;
+  const ignore =
+    src.tree.ignore !== undefined && !(src.context && deps.context.ignore.file === undefined)
+      ? src.tree.ignore
+      : undefined;
+  if (readonly && ignore === undefined) return src.abs;
   const dir = await mkdtemp(join(deps.workRoot, 'bind-'));
   undo.push(() => rm(dir, { recursive: true, force: true }));
-  const base = relative(src.tree.root, src.abs);
   if (!src.dir) {
     const file = join(dir, basename(src.abs));
     copyFileSync(src.abs, file);
     return file;
   }
-  copyTree(src.abs, dir, {
-    ...(filtered ? { ignore: deps.context.ignore } : {}),
-    base: base === '' ? '' : base.split('\\').join('/'),
-    signal: deps.signal,
-  });
+  // Where the source is under the tree's root, for .dockerignore (abs is under the real root).
+  const base = relative(realpathSync(src.tree.root), src.abs);
+  copyTree(src.abs, dir, { ...(ignore ? { ignore } : {}), base, signal: deps.signal });
   return dir;
 }
 

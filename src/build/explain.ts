@@ -6,6 +6,7 @@
  *
  *   RUN echo $V   --build-arg V=2 after V=1  →  build-args: V
  *   COPY . /app   after editing app.js       →  sources: changed app.js
+ *   RUN --mount=source=src,target=/src make  after editing src/  →  sources: the files RUN --mount binds changed
  */
 import type { CacheExplanation } from './events.js';
 import { shortDigest } from '../util/digest.js';
@@ -24,6 +25,8 @@ export function explainMiss(want: KeyInput, siblings: KeyInput[]): CacheExplanat
         args,
       };
     if (want.sources && best.sources) return explainSources(want.sources, best.sources);
+    if (want.extra?.binds !== best.extra?.binds)
+      return { reason: 'sources', message: 'the files RUN --mount binds changed' };
     return { reason: 'no-record', message: 'an earlier record differs in an option of the step' };
   }
   if (siblings.length > 0) {

@@ -68,8 +68,11 @@ describe('RUN --mount=type=bind', () => {
     writeFileSync(join(ctx, 'other'), 'changed, but not bound\n');
     expect((await tsbuild(root, ctx)).cached[step]).toBe(true);
     writeFileSync(join(ctx, 'src', 'x'), 'two\n');
-    const again = await tsbuild(root, ctx, { tags: ['k:1'] });
+    const again = await tsbuild(root, ctx, { tags: ['k:1'], explainCache: true });
     expect(again.cached[step]).toBe(false);
+    expect(again.events.find((e) => e.type === 'miss')).toMatchObject({
+      explain: { reason: 'sources', message: 'the files RUN --mount binds changed' },
+    });
     expect(readFileSync(join(await flatten(root, 'k:1'), 'x'), 'utf8')).toBe('two\n');
   }, 120_000);
 

@@ -206,6 +206,26 @@ describe('RUN --mount=type=tmpfs', () => {
   }, 120_000);
 });
 
+describe('steps whose layers are the same', () => {
+  // Two secret mounts in one second leave the same /run/secrets entry twice:
+  // identical layers, which overlayfs refuses to stack as two lower dirs.
+  it('stack: a later step still runs over two identical layers', async () => {
+    const root = await storeWithBusybox();
+    const ctx = contextOf({
+      Dockerfile: [
+        'FROM busybox',
+        'RUN echo x > /f && touch -d @0 /f',
+        'RUN echo x > /f && touch -d @0 /f',
+        'RUN cat /f > /g',
+      ].join('\n'),
+    });
+    const built = await tsbuild(root, ctx, { tags: ['same:1'] });
+    const layers = built.events.flatMap((e) => (e.type === 'done' && e.layer ? [e.layer] : []));
+    expect(layers[0]).toBe(layers[1]);
+    expect(readFileSync(join(await flatten(root, 'same:1'), 'g'), 'utf8')).toBe('x\n');
+  }, 120_000);
+});
+
 describe('RUN --mount errors', () => {
   it.each([
     [

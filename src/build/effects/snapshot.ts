@@ -14,8 +14,20 @@ const RUNTIME_FILES = new Set(['etc/hosts', 'etc/resolv.conf']);
 /** An empty layer is the two end-of-archive blocks alone. */
 const EMPTY_TAR_SIZE = 1024;
 
+/**
+ * The layers' snapshot dirs, bottom first, each layer once: two steps can make
+ * the very same layer (`RUN --mount=type=secret` twice in one second leaves the
+ * same /run/secrets entry), and overlayfs refuses a lower dir given twice
+ * (ELOOP). Only the upper occurrence is kept: what the lower one holds, the
+ * upper one holds too, above everything in between, so the view is the same.
+ */
 export async function lowerDirs(deps: BuildDeps, layers: Descriptor[]): Promise<string[]> {
-  return Promise.all(layers.map((l) => deps.store.snapshots.get(l.digest)));
+  const seen = new Set<string>();
+  const once = [...layers]
+    .reverse()
+    .filter((l) => !seen.has(l.digest) && seen.add(l.digest))
+    .reverse();
+  return Promise.all(once.map((l) => deps.store.snapshots.get(l.digest)));
 }
 
 export async function changeInSnapshot(

@@ -14,6 +14,7 @@
  * a destination made 0755), except under COPY --parents, where it is recreated.
  */
 import { createHash } from 'node:crypto';
+import type { ModeChange } from '../util/chmod.js';
 import type { FileHasher } from './statcache.js';
 import type { ResolvedSource, SourceTree } from './sources.js';
 import { lstatSync } from 'node:fs';
@@ -31,7 +32,7 @@ export interface ChecksumOptions {
   uid: number | undefined;
   gid: number | undefined;
   /** --chmod, applied to files and directories (not symlinks). */
-  chmod?: number;
+  chmod?: ModeChange;
   /** --exclude patterns, matched under each source. */
   exclude?: PathMatcher;
   hasher: Pick<FileHasher, 'hash'> & Partial<Pick<FileHasher, 'cached'>>;
@@ -156,8 +157,12 @@ function knownRecord(e: SourceEntry, opts: ChecksumOptions): string | undefined 
 
 function recordHead(e: SourceEntry, opts: ChecksumOptions): string {
   const perm = Number(e.stat.mode) & 0o7777;
-  // As copy-tree.ts chmodded(): --chmod's bits over the entry's setuid/setgid/sticky.
+  // As copy-tree.ts chmodded(): the entry's mode after --chmod.
   const mode =
-    e.kind === 'symlink' ? 0o777 : opts.chmod === undefined ? perm : (perm & 0o7000) | opts.chmod;
+    e.kind === 'symlink'
+      ? 0o777
+      : opts.chmod === undefined
+        ? perm
+        : opts.chmod.apply(Number(e.stat.mode));
   return `${e.kind} ${mode.toString(8)} ${opts.uid ?? e.stat.uid}:${opts.gid ?? e.stat.gid}`;
 }

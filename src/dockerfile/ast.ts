@@ -238,6 +238,8 @@ interface CopyLike extends Base {
   /** Where `--chown` was written: a value out of range is reported there. */
   chownSpan?: Span;
   chmod: string | undefined;
+  /** Where `--chmod` was written: a mode that is neither octal nor symbolic is reported there. */
+  chmodSpan?: Span;
   link: boolean;
   exclude: string[];
 }

@@ -14,6 +14,7 @@ import { describe, expect, it } from 'vitest';
 import { checksumSources, type ChecksumOptions } from '../../src/context/checksum.js';
 import { Dockerignore } from '../../src/context/dockerignore.js';
 import { resolveSources, type SourceTree } from '../../src/context/sources.js';
+import { parseChmod } from '../../src/util/chmod.js';
 import { tempRoot } from '../helpers/tmp.js';
 
 /** Reads every file it is asked about, and counts the reads (a stand-in for the stat cache). */
@@ -99,7 +100,8 @@ describe('checksumSources', () => {
       ['chown', () => undefined, { uid: 1000, gid: 1000 }],
       ['hardlink', (r) => linkSync(join(r, 'src/main.ts'), join(r, 'src/lib/main.ts')), {}],
       ['copy instead', (r) => writeFileSync(join(r, 'src/lib/main.ts'), 'main'), {}],
-      ['chmod', () => undefined, { chmod: 0o600 }],
+      ['chmod', () => undefined, { chmod: parseChmod('600') }],
+      ['symbolic chmod', () => undefined, { chmod: parseChmod('go-r') }],
     ];
     const digests = new Set<string>([base]);
     for (const [, change, opts] of variants) {

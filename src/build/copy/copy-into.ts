@@ -79,12 +79,12 @@ export async function copyInto(
   for (const d of plan.downloads) {
     const t = fileTarget(root, plan, d.name);
     await fresh(t, (host) => copyFile(d.path, host, constants.COPYFILE_EXCL));
-    await finish(root, t.host, plan.chmod ?? 0o600, d.mtime ?? now);
+    await finish(root, t.host, plan.chmod?.apply(0o100600) ?? 0o600, d.mtime ?? now);
   }
   for (const h of plan.inline) {
     const t = fileTarget(root, plan, h.name);
     await fresh(t, (host) => writeFile(host, h.content, { flag: 'wx' }));
-    await finish(root, t.host, plan.chmod ?? 0o644, now);
+    await finish(root, t.host, plan.chmod?.apply(0o100644) ?? 0o644, now);
   }
   return deferred;
 }

@@ -32,6 +32,7 @@ import {
   type BigIntStats,
 } from 'node:fs';
 import { TsbuildError } from '../../errors.js';
+import type { ModeChange } from '../../util/chmod.js';
 import { mknod, splitDev } from '../../layer/devices.js';
 import type { SourceEntry } from '../../context/walk.js';
 import type { Owner } from './chown.js';
@@ -43,7 +44,7 @@ const MY_GID = process.getgid?.() ?? -1;
 export interface EntryWriter {
   /** undefined: each entry keeps its source owner (COPY --from). */
   owner: Owner | undefined;
-  chmod: number | undefined;
+  chmod: ModeChange | undefined;
   asRoot: boolean;
   /** Source `dev:ino` → first copy, for hardlinks. */
   links: Map<string, string>;
@@ -164,11 +165,12 @@ function ownerOf(st: BigIntStats, w: EntryWriter): Owner {
 }
 
 /**
- * The mode a copied entry gets: its own, or --chmod's bits over its setuid, setgid
- * and sticky bits, which BuildKit 20.10 keeps (conformance case copy-from-links-and-modes).
+ * The mode a copied entry gets: its own, or --chmod's (an octal one over its setuid,
+ * setgid and sticky bits, which BuildKit 20.10 keeps: conformance case
+ * copy-from-links-and-modes; a symbolic one applied to its mode, util/chmod.ts).
  */
-export function chmodded(mode: number, chmod: number | undefined): number {
-  return chmod === undefined ? mode & 0o7777 : (mode & 0o7000) | chmod;
+export function chmodded(mode: number, chmod: ModeChange | undefined): number {
+  return chmod === undefined ? mode & 0o7777 : chmod.apply(mode);
 }
 
 /** Owner first (chown clears setuid bits), then mode, then times. */

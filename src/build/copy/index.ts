@@ -4,6 +4,6 @@
  * (carries the plan out in a writable rootfs, only on a cache miss).
  */
 export { copyInto, type CopyOptions } from './copy-into.js';
-export { planCopy, parseChmod, type CopyPlan, type PlanOptions } from './plan.js';
+export { planCopy, type CopyPlan, type PlanOptions } from './plan.js';
 export { resolveChown, type Owner } from './chown.js';
 export type { Download } from './download.js';

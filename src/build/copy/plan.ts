@@ -11,7 +11,8 @@
  */
 import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
-import { TsbuildError } from '../../errors.js';
+import { DockerfileError, TsbuildError, type Span } from '../../errors.js';
+import { parseChmod, type ModeChange } from '../../util/chmod.js';
 import { digestHex } from '../../util/digest.js';
 import { checksumSources, type SourceChecksum } from '../../context/checksum.js';
 import { Dockerignore } from '../../context/dockerignore.js';
@@ -36,7 +37,8 @@ export interface CopyPlan {
   destIsDir: boolean;
   /** --chown's, or 0:0; undefined: every file keeps its owner in the tree (BuildKit's COPY --from). */
   owner: Owner | undefined;
-  chmod: number | undefined;
+  /** --chmod, octal or symbolic (util/chmod.ts). */
+  chmod: ModeChange | undefined;
   parents: boolean;
   exclude: PathMatcher | undefined;
   /** ADD: extract local tar archives. */
@@ -87,7 +89,7 @@ export async function planCopy(
     : opts.tree.keepOwners === true
       ? undefined
       : { uid: 0, gid: 0 };
-  const chmod = ins.chmod === undefined ? undefined : parseChmod(ins.chmod);
+  const chmod = ins.chmod === undefined ? undefined : chmodAt(ins.chmod, ins.chmodSpan);
   const exclude =
     ins.exclude.length > 0 ? Dockerignore.parse(ins.exclude.join('\n'), '--exclude') : undefined;
   const sources = resolveSources(opts.tree, local, { parents });
@@ -140,7 +142,8 @@ function withExtras(sum: SourceChecksum, plan: CopyPlan): SourceChecksum {
     all.update(`${key}\0${record}\n`);
   };
   const { uid, gid } = plan.owner ?? { uid: 0, gid: 0 };
-  const mode = (m: number) => (plan.chmod ?? m).toString(8);
+  // A download or heredoc is a regular file of mode m before --chmod.
+  const mode = (m: number) => (plan.chmod?.apply(0o100000 | m) ?? m).toString(8);
   // Records read like checksum.ts's: `url 600 0:0 <name> <sha256 hex>`.
   for (const d of plan.downloads) {
     add(d.url, `url ${mode(0o600)} ${uid}:${gid} ${JSON.stringify(d.name)} ${digestHex(d.digest)}`);
@@ -167,14 +170,14 @@ function fetchOnce(
   return p;
 }
 
-/** --chmod: octal only (BuildKit's newer symbolic modes are not supported). */
-export function parseChmod(value: string): number {
-  if (/^[0-7]{1,4}$/.test(value)) return parseInt(value, 8);
-  throw new TsbuildError(
-    'INVALID_CHMOD',
-    `invalid --chmod ${JSON.stringify(value)}: expected an octal mode such as 0644`,
-    { chmod: value },
-  );
+/** --chmod's value, an error at the flag when it is neither octal nor symbolic. */
+function chmodAt(value: string, span: Span | undefined): ModeChange {
+  try {
+    return parseChmod(value);
+  } catch (e) {
+    if (!(e instanceof TsbuildError) || span === undefined) throw e;
+    throw new DockerfileError(e.code, e.message, span, { data: { ...e.data } });
+  }
 }
 
 function isRemote(src: string): boolean {

@@ -108,17 +108,10 @@ async function openOne(
   }
   if (value.startsWith(OCI_LAYOUT)) return ociLayout(store, req, name, value);
   if (isGitUrl(value)) {
-    checkInsecure(value, req.allowInsecureHttp ?? false);
     const spec = parseGitUrl(value);
-    const checkout = await openGitContext(spec, {
-      cacheDir: join(store.root, 'git'),
-      lock: withLock,
-      ...(req.env ? { env: req.env } : {}),
-      ...(req.allowInsecureHttp ? { allowInsecureHttp: true } : {}),
-      ...(req.signal ? { signal: req.signal } : {}),
-    });
+    const checkout = await openGit(store, req, value, false);
     const identity = sha256(`git\0${redactUrl(spec.remote)}\0${checkout.commit}\0${spec.folder}`);
-    return { kind: 'tree', name, tree: { root: await realpath(checkout.dir), label }, identity };
+    return { kind: 'tree', name, tree: { root: checkout.dir, label }, identity };
   }
   if (isUrl(value)) {
     checkInsecure(value, req.allowInsecureHttp ?? false);
@@ -151,6 +144,29 @@ async function openOne(
     tree: { root, label, ...(ignore ? { ignore } : {}) },
     identity: sha256(`dir\0${root}`),
   };
+}
+
+/**
+ * A git URL's tree (`#ref:folder`) from the store's git cache, fetched when
+ * missing; credentials from `req.env` or the URL, as for a git build context.
+ * Also what ADD of a git URL copies (BuildDeps.gitTree).
+ */
+export async function openGit(
+  store: Store,
+  req: BuildRequest,
+  url: string,
+  keepGitDir: boolean,
+): Promise<{ dir: string; commit: string }> {
+  checkInsecure(url, req.allowInsecureHttp ?? false);
+  const checkout = await openGitContext(parseGitUrl(url), {
+    cacheDir: join(store.root, 'git'),
+    lock: withLock,
+    ...(req.env ? { env: req.env } : {}),
+    ...(keepGitDir ? { keepGitDir: true } : {}),
+    ...(req.allowInsecureHttp ? { allowInsecureHttp: true } : {}),
+    ...(req.signal ? { signal: req.signal } : {}),
+  });
+  return { dir: await realpath(checkout.dir), commit: checkout.commit };
 }
 
 /** `oci-layout://DIR:TAG` or `oci-layout://DIR@sha256:…`; a bare DIR is its `latest`. */

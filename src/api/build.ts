@@ -33,7 +33,7 @@ import { pushFrom } from './push.js';
 import { digestHex, sha256 } from '../util/digest.js';
 import type { BuildRequest, BuildResult } from './build-types.js';
 import { resolveBases } from './build-bases.js';
-import { openNamedContexts, type OpenedContexts } from './build-contexts.js';
+import { openGit, openNamedContexts, type OpenedContexts } from './build-contexts.js';
 import { finishImage } from './build-output.js';
 import { BUILD_DIR_PREFIX, sweepStaleBuilds } from './build-sweep.js';
 import { IngestSession } from './ingest.js';
@@ -186,6 +186,7 @@ export async function build(req: BuildRequest): Promise<BuildResult> {
       context,
       hasher,
       platform,
+      gitTree: (url, keepGitDir) => openGit(store, req, url, keepGitDir),
       secret: (id) => secrets.secret(id),
       sshAgent: (id) => secrets.sshAgent(id),
     };

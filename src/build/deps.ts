@@ -61,6 +61,11 @@ export interface BuildDeps {
   secret(id: string): Promise<Buffer | undefined>;
   /** RUN --mount=type=ssh: the agent socket for `id`, or undefined when none was given. */
   sshAgent(id: string): Promise<string | undefined>;
+  /**
+   * ADD of a git URL: the tree at the fragment's `ref:folder`, fetched as a git
+   * context is (its credential rules, the store's cache by commit), and the commit.
+   */
+  gitTree(url: string, keepGitDir: boolean): Promise<{ dir: string; commit: string }>;
   hasher: FileHasher;
   platform: PlatformSpec;
 }

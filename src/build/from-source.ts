@@ -102,6 +102,7 @@ export async function treeState(
     tree: named.tree,
     sources: resolveSources(named.tree, ['.']),
     downloads: [],
+    gits: [],
     inline: [],
     dest: '/',
     destIsDir: true,

@@ -76,6 +76,10 @@ export async function copyInto(
       await copySource(root, plan, src, w, opts.signal);
     }
   }
+  for (const g of plan.gits) {
+    opts.signal?.throwIfAborted();
+    await copySource(root, { ...plan, tree: g.tree }, g.source, w, opts.signal);
+  }
   for (const d of plan.downloads) {
     const t = fileTarget(root, plan, d.name);
     await fresh(t, (host) => copyFile(d.path, host, constants.COPYFILE_EXCL));

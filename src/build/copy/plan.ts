@@ -16,6 +16,7 @@ import { parseChmod, type ModeChange } from '../../util/chmod.js';
 import { digestHex } from '../../util/digest.js';
 import { checksumSources, type SourceChecksum } from '../../context/checksum.js';
 import { Dockerignore } from '../../context/dockerignore.js';
+import { redactUrl } from '../../context/remote-url.js';
 import { resolveSources, type ResolvedSource, type SourceTree } from '../../context/sources.js';
 import type { FileHasher } from '../../context/statcache.js';
 import type { PathMatcher } from '../../context/walk.js';
@@ -30,6 +31,8 @@ export interface CopyPlan {
   sources: ResolvedSource[];
   /** ADD's URLs, already downloaded. */
   downloads: Download[];
+  /** ADD's git repositories, fetched: each tree is copied into the destination as a directory is. */
+  gits: GitSource[];
   /** Heredoc sources: name and (expanded) body. */
   inline: { name: string; content: string }[];
   /** Absolute, WORKDIR applied. */
@@ -45,6 +48,22 @@ export interface CopyPlan {
   unpack: boolean;
 }
 
+export interface GitSource {
+  /** The URL without credentials. */
+  url: string;
+  commit: string;
+  /** The checkout (the fragment's folder of it); `source` is its root. */
+  tree: SourceTree;
+  source: ResolvedSource;
+  keepGitDir: boolean;
+}
+
+/** Fetch a git URL's tree (`#ref:folder`) as a git context is fetched: credentials, cache by commit. */
+export type GitFetch = (
+  url: string,
+  keepGitDir: boolean,
+) => Promise<{ dir: string; commit: string }>;
+
 export interface PlanOptions {
   tree: SourceTree;
   /** The WORKDIR the instruction runs in. */
@@ -56,6 +75,8 @@ export interface PlanOptions {
   workDir: string;
   /** Shared by the steps of one build, so a URL is downloaded once. */
   downloads?: Map<string, Promise<Download>>;
+  /** ADD of a git URL; without it such a source is refused. */
+  git?: GitFetch;
   signal?: AbortSignal;
 }
 
@@ -73,7 +94,15 @@ export async function planCopy(
   const written = ins.sources.map((w) => w.value);
   const urls = ins.kind === 'ADD' ? written.filter(isRemote) : [];
   const local = written.filter((s) => !urls.includes(s));
-  for (const u of urls) if (isGit(u)) throw gitUnsupported(u);
+  const gitCopy = ins.kind === 'COPY' ? written.find(isGit) : undefined;
+  if (gitCopy !== undefined)
+    throw new TsbuildError(
+      'COPY_GIT',
+      `source can't be a git ref for COPY: ${redactUrl(gitCopy)} (use ADD)`,
+      {
+        source: redactUrl(gitCopy),
+      },
+    );
   const url = ins.kind === 'COPY' ? written.find((s) => URL_RE.test(s)) : undefined;
   if (url !== undefined) {
     throw new TsbuildError('COPY_URL', `source can't be a URL for COPY: ${url} (use ADD)`, {
@@ -104,7 +133,13 @@ export async function planCopy(
     );
   }
   // Only once the instruction is known to be good: a download is the slow part.
-  const downloads = await Promise.all(urls.map((u) => fetchOnce(u, ins, opts)));
+  const downloads = await Promise.all(
+    urls.filter((u) => !isGit(u)).map((u) => fetchOnce(u, ins, opts)),
+  );
+  const gits =
+    ins.kind === 'ADD'
+      ? await Promise.all(urls.filter(isGit).map((u) => fetchGit(u, ins, opts)))
+      : [];
   const inline = ins.inline.map((h) => ({ name: h.name, content: h.content }));
 
   const plan: CopyPlan = {
@@ -112,6 +147,7 @@ export async function planCopy(
     tree: opts.tree,
     sources,
     downloads,
+    gits,
     inline,
     dest: posix.resolve(opts.workdir || '/', raw),
     destIsDir,
@@ -134,7 +170,7 @@ export async function planCopy(
 
 /** Downloads and heredocs join the local sources' checksum. */
 function withExtras(sum: SourceChecksum, plan: CopyPlan): SourceChecksum {
-  if (plan.downloads.length === 0 && plan.inline.length === 0) return sum;
+  if (plan.downloads.length === 0 && plan.inline.length === 0 && plan.gits.length === 0) return sum;
   const files = new Map(sum.files);
   const all = createHash('sha256').update(`${sum.digest}\n`);
   const add = (key: string, record: string) => {
@@ -148,11 +184,40 @@ function withExtras(sum: SourceChecksum, plan: CopyPlan): SourceChecksum {
   for (const d of plan.downloads) {
     add(d.url, `url ${mode(0o600)} ${uid}:${gid} ${JSON.stringify(d.name)} ${digestHex(d.digest)}`);
   }
+  // A commit's tree is the same files wherever and whenever it is fetched: the commit is its content.
+  for (const g of plan.gits) {
+    const chmod = plan.chmod ? ` ${plan.chmod.text}` : '';
+    add(`git ${g.url}`, `git ${g.commit}${g.keepGitDir ? ' .git' : ''} ${uid}:${gid}${chmod}`);
+  }
   for (const h of plan.inline) {
     const content = createHash('sha256').update(h.content).digest('hex');
     add(`<<${h.name}`, `inline ${mode(0o644)} ${uid}:${gid} ${content}`);
   }
   return { digest: `sha256:${all.digest('hex')}`, files };
+}
+
+async function fetchGit(url: string, ins: AddInstruction, opts: PlanOptions): Promise<GitSource> {
+  const shown = redactUrl(url);
+  if (opts.git === undefined)
+    throw new TsbuildError('ADD_GIT', `ADD ${shown}: this build cannot fetch git repositories`, {
+      source: shown,
+    });
+  const { dir, commit } = await opts.git(url, ins.keepGitDir);
+  // BuildKit's GitChecksum: the commit the ref resolved to must be the one given (or start with it).
+  if (ins.checksum !== undefined && !commit.startsWith(ins.checksum.toLowerCase()))
+    throw new TsbuildError(
+      'CHECKSUM_MISMATCH',
+      `ADD --checksum=${ins.checksum}: ${shown} resolved to commit ${commit}`,
+      { source: shown, commit },
+    );
+  const tree: SourceTree = { root: dir, label: `git ${shown}` };
+  return {
+    url: shown,
+    commit,
+    tree,
+    source: resolveSources(tree, ['.'])[0]!,
+    keepGitDir: ins.keepGitDir,
+  };
 }
 
 function fetchOnce(
@@ -184,16 +249,8 @@ function isRemote(src: string): boolean {
   return URL_RE.test(src) || isGit(src);
 }
 
-/** Git sources BuildKit's ADD accepts; they need the git context of issue 6. */
+/** Git sources BuildKit's ADD accepts (`#ref:folder` as for a git context). */
 function isGit(src: string): boolean {
   if (/^git@|^git:\/\/|^ssh:\/\//.test(src)) return true;
   return URL_RE.test(src) && /\.git\/?$/.test(new URL(src).pathname);
-}
-
-function gitUnsupported(src: string): TsbuildError {
-  return new TsbuildError(
-    'ADD_GIT_UNSUPPORTED',
-    `ADD of a git repository (${src}) is not supported yet (issue 6)`,
-    { source: src },
-  );
 }

@@ -85,6 +85,7 @@ export async function copySources(
       hasher: watch ?? (await FileHasher.open()),
       workDir: join(deps.workRoot, 'downloads'),
       downloads,
+      git: deps.gitTree,
       signal: deps.signal,
     };
     const { plan, checksum } = await planCopy(ins, options);

@@ -19,6 +19,7 @@ import type { AddInstruction } from '../../../src/dockerfile/ast.js';
 import { caught, rejected } from '../../helpers/caught.js';
 import { tempRoot } from '../../helpers/tmp.js';
 import { addIns, contextTree, facts, hasher, rootfs } from './fixtures.js';
+import { contextOf } from '../harness.js';
 
 /** A context with one tar in every compression, named so that names cannot be what tells them apart. */
 function context(): string {
@@ -200,10 +201,26 @@ describe('ADD of URLs', () => {
 
   it.each([
     'git@github.com:moby/buildkit.git',
-    'https://github.com/moby/buildkit.git',
+    'https://github.com/moby/buildkit.git#v1:docs',
     'git://h/r',
-  ])('refuses the git source %s for now', async (src) => {
-    expect((await rejected(add(addIns([src], '/g/'), context()))).code).toBe('ADD_GIT_UNSUPPORTED');
+  ])('hands the git source %s to the build and copies the tree it gets', async (src) => {
+    const tree = contextOf({ 'a.txt': 'from git\n', 'sub/b.txt': 'b\n' });
+    const asked: [string, boolean][] = [];
+    const fs = rootfs();
+    const { plan } = await planCopy(addIns([src], '/g'), {
+      tree: contextTree(context()),
+      workdir: '/',
+      rootfsForChown: fs,
+      hasher,
+      workDir: tempRoot('tsbuild-add-work-'),
+      git: async (url, keep) => {
+        asked.push([url, keep]);
+        return { dir: tree, commit: 'c'.repeat(40) };
+      },
+    });
+    await copyInto(fs, plan);
+    expect(asked).toEqual([[src, false]]);
+    expect(readFileSync(join(fs, 'g/sub/b.txt'), 'utf8')).toBe('b\n');
   });
 });
 

@@ -107,6 +107,13 @@ async function openOne(
     return { kind: 'image', name, state: await imageFor(store, ref, req, emit), source: value };
   }
   if (value.startsWith(OCI_LAYOUT)) return ociLayout(store, req, name, value);
+  // buildx's bake `target:` and BuildKit's `input:` need a frontend tsbuild does not have.
+  const scheme = /^(target|input):|^([a-z][a-z0-9+.-]*):\/\//i.exec(value);
+  if (scheme && !isGitUrl(value) && !isUrl(value))
+    throw new TsbuildError(
+      'BUILD_CONTEXT',
+      `unsupported context source ${scheme[1] ?? scheme[2]}: use a directory, a git or http(s) URL, docker-image:// or oci-layout://`,
+    );
   if (isGitUrl(value)) {
     const spec = parseGitUrl(value);
     const checkout = await openGit(store, req, value, false);

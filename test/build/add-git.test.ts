@@ -178,6 +178,15 @@ describe('ADD <git URL>', () => {
     expect(records).not.toContain(SECRET);
   });
 
+  it("refuses Dockerfile 1.17's query form at the source, rather than fetch a wrong URL", async () => {
+    const ctx = contextOf({ Dockerfile: `FROM busybox\nADD ${url}?ref=v1 /q/\n` });
+    const e = await rejected(buildIn(root, { context: ctx }));
+    expect(e).toMatchObject({
+      code: 'ADD_GIT_QUERY',
+      message: `Dockerfile:2:5: ADD ${url}?ref=v1: git URL query parameters (?ref=, ?subdir=, ?keep-git-dir=, ?checksum=) are not supported; write #ref:folder and --keep-git-dir, --checksum`,
+    });
+  });
+
   it('is refused for COPY, at its line', async () => {
     const ctx = contextOf({ Dockerfile: `FROM busybox\nCOPY ${url}#v1 /src\n` });
     const e = await rejected(buildIn(root, { context: ctx }));

@@ -257,6 +257,18 @@ describe('refusals', () => {
     expect(e.message).toContain('the OCI layout has no image tagged "nope"');
   });
 
+  it('a source kind tsbuild has no frontend for (bake target:, input:, another scheme)', async () => {
+    for (const value of ['target:app', 'input:x', 's3://bucket/ctx']) {
+      const e = await rejected(buildIn(root, { context: df, buildContexts: { lib: value } }));
+      expect(e).toMatchObject({ code: 'BUILD_CONTEXT' });
+      expect(e.message).toMatch(
+        new RegExp(
+          `^--build-context lib=${value.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: unsupported context source (target|input|s3): use a directory`,
+        ),
+      );
+    }
+  });
+
   it('a flag without NAME=, as a usage error', async () => {
     const r = await cli(['build', '--root', root, '--build-context', 'lib', df], { env: {} });
     expect(r.code).toBe(2);

@@ -202,6 +202,16 @@ async function fetchGit(url: string, ins: AddInstruction, opts: PlanOptions): Pr
     throw new TsbuildError('ADD_GIT', `ADD ${shown}: this build cannot fetch git repositories`, {
       source: shown,
     });
+  // Dockerfile 1.17's `?ref=…&subdir=…` form would reach git as part of the URL.
+  if (URL_RE.test(url) && new URL(url).search !== '') {
+    const at = ins.sources.find((w) => w.value === url)?.span ?? ins.span;
+    throw new DockerfileError(
+      'ADD_GIT_QUERY',
+      `ADD ${shown}: git URL query parameters (?ref=, ?subdir=, ?keep-git-dir=, ?checksum=) are not supported; write #ref:folder and --keep-git-dir, --checksum`,
+      at,
+      { data: { source: shown } },
+    );
+  }
   const { dir, commit } = await opts.git(url, ins.keepGitDir);
   // BuildKit's GitChecksum: the commit the ref resolved to must be the one given (or start with it).
   if (ins.checksum !== undefined && !commit.startsWith(ins.checksum.toLowerCase()))

@@ -22,7 +22,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join, posix } from 'node:path';
 import { TsbuildError } from '../../errors.js';
 import {
   ETC_FILES,
@@ -107,7 +107,11 @@ export class BuiltinRunner implements Runner {
     const devices = createDeviceCgroup(id, DEVICE_RULES);
     try {
       mkdirSync(dir, { recursive: true });
-      createMountPoints(rootfs, targets);
+      createMountPoints(
+        rootfs,
+        targets.filter((t) => !inDev(t.path)),
+      );
+      const dev = resolveInRoot(rootfs, '/dev').hostPath;
       const hostname = spec.hostname ?? DEFAULT_HOSTNAME;
       const binds = writeEtcFiles(join(dir, 'etc'), hostname, nameservers(spec.network)).map(
         (b) => ({
@@ -122,12 +126,17 @@ export class BuiltinRunner implements Runner {
         loopbackOnly: spec.network === 'none',
         mounts: (spec.mounts ?? []).map((m) => ({
           ...m,
-          target: resolveInRoot(rootfs, m.target).hostPath,
+          target: inDev(m.target)
+            ? join(dev, posix.normalize(m.target).slice('/dev/'.length))
+            : resolveInRoot(rootfs, m.target).hostPath,
         })),
         proc: resolveInRoot(rootfs, '/proc').hostPath,
-        dev: resolveInRoot(rootfs, '/dev').hostPath,
+        dev,
         sys: resolveInRoot(rootfs, '/sys').hostPath,
-        devTemplate: devTemplate(join(dir, 'dev')),
+        devTemplate: devTemplate(
+          join(dir, 'dev'),
+          targets.filter((t) => inDev(t.path)),
+        ),
         log: join(dir, 'setup.log'),
         ...(devices === undefined ? {} : { deviceCgroup: devices.procs }),
         user,
@@ -190,9 +199,23 @@ function createMountPoints(rootfs: string, extra: readonly MountTarget[]): void 
   }
 }
 
-/** What runc puts in a fresh /dev besides the device nodes: empty files to bind onto, dirs, links. */
-function devTemplate(dir: string): string {
+/** A mount target in the sandbox's tmpfs /dev rather than in the rootfs. */
+function inDev(target: string): boolean {
+  return posix.normalize(target).startsWith('/dev/');
+}
+
+/**
+ * What runc puts in a fresh /dev besides the device nodes: empty files to bind
+ * onto, dirs, links; and the mount points of `extra` targets in /dev.
+ */
+function devTemplate(dir: string, extra: readonly MountTarget[]): string {
   mkdirSync(dir);
+  for (const t of extra) {
+    const path = join(dir, posix.normalize(t.path).slice('/dev/'.length));
+    mkdirSync(dirname(path), { recursive: true, mode: 0o755 });
+    if (t.kind === 'dir') mkdirSync(path, { recursive: true, mode: 0o755 });
+    else writeFileSync(path, '', { mode: 0o644 });
+  }
   for (const d of DEVICES) writeFileSync(join(dir, d), '', { mode: 0o666 });
   for (const d of ['pts', 'shm', 'mqueue']) mkdirSync(join(dir, d));
   const links: [string, string][] = [

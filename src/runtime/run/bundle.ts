@@ -113,8 +113,9 @@ export function mountTargets(mounts: readonly RunMount[] = []): MountTarget[] {
  * runner or the runtime creates them). An image whose /proc, /dev or /sys is a
  * symlink, or whose /etc file resolves into them, is refused, as runc and crun
  * refuse it: a mount there would land on the kernel's files, not the image's.
- * So is an extra target in /proc, /dev or /sys: it would cover Docker's masks,
- * or land in the sandbox's own /dev.
+ * So is an extra target in /proc or /sys: it would cover Docker's masks. One in
+ * /dev is the runner's to make, in the sandbox's own tmpfs /dev (BuildKit's
+ * /dev/pipes/ for a RUN heredoc with #!): nothing of it is in the rootfs.
  */
 export function missingMountPoints(
   rootfs: string,
@@ -129,10 +130,11 @@ export function missingMountPoints(
     const name = p.slice(1);
     const kernel = KERNEL_DIRS.find((k) => rel === k || rel.startsWith(`${k}/`));
     const isExtra = !(MOUNT_TARGETS as readonly string[]).includes(p);
-    if (isExtra && kernel !== undefined)
+    if (isExtra && (kernel === 'proc' || kernel === 'sys'))
       throw new TsbuildError('UNSAFE_MOUNT_TARGET', `cannot mount on ${p}: it is in /${kernel}`, {
         path: p,
       });
+    if (isExtra && kernel === 'dev') continue;
     if (!isExtra && (KERNEL_DIRS.includes(name) ? rel !== name : kernel !== undefined))
       throw new TsbuildError(
         'UNSAFE_ROOTFS',

@@ -335,7 +335,30 @@ describe.each(['runc', 'crun', 'builtin'] as const)('runner %s', (kind) => {
       expect(existsSync(join(root, p))).toBe(false);
   });
 
-  it('refuses a mount in /proc, /dev or /sys', async () => {
+  it('mounts in its own /dev, leaving nothing of it in the rootfs', async () => {
+    const root = copy();
+    const host = mkdtempSync(join(tmpdir(), 'tsbuild-mounts-'));
+    made.push(host);
+    writeFileSync(join(host, 'script'), '#!/bin/sh\necho from a pipe\n', { mode: 0o755 });
+    const r = await run(
+      {
+        args: ['sh', '-c', '/dev/pipes/script'],
+        mounts: [
+          {
+            type: 'bind',
+            source: join(host, 'script'),
+            target: '/dev/pipes/script',
+            options: ['ro'],
+          },
+        ],
+      },
+      root,
+    );
+    expect(r).toEqual({ code: 0, out: 'from a pipe\n', err: '' });
+    expect(readdirSync(join(root, 'dev'))).toEqual([]);
+  });
+
+  it('refuses a mount in /proc or /sys', async () => {
     const e = await rejected(
       run({
         args: ['true'],

@@ -160,6 +160,25 @@ describe('handler rules', () => {
     expect(out[1]!.effect).toMatchObject({ args: ['/bin/sh', '-c', 'echo hi\n'] });
   });
 
+  it('runs a lone heredoc starting with #! as a file in /dev/pipes, as BuildKit does', () => {
+    const { out } = plans('FROM x\nRUN <<SCRIPT\n#!/usr/bin/python3\nprint(1)\nSCRIPT\n');
+    expect(out[0]!.effect).toMatchObject({
+      args: ['/bin/sh', '-c', '/dev/pipes/SCRIPT'],
+      mounts: [
+        {
+          type: 'inline',
+          target: '/dev/pipes',
+          name: 'SCRIPT',
+          content: '#!/usr/bin/python3\nprint(1)\n',
+        },
+      ],
+    });
+    expect(out[0]!.history).toBe('RUN /bin/sh -c /dev/pipes/SCRIPT # buildkit');
+    // The body is in the key, though not in the argv.
+    const other = plans('FROM x\nRUN <<SCRIPT\n#!/usr/bin/python3\nprint(2)\nSCRIPT\n');
+    expect(other.out[0]!.key).not.toBe(out[0]!.key);
+  });
+
   it('expands EXPOSE ranges and refuses a bad port at its line', () => {
     expect(plans('FROM x\nEXPOSE 8000-8002/UDP').final.config.ExposedPorts).toEqual({
       '8000/udp': {},

@@ -17,7 +17,8 @@
 import type { RunInstruction } from '../../dockerfile/ast.js';
 import { DockerfileError } from '../../errors.js';
 import { parseMount } from '../../dockerfile/mount.js';
-import { mountKeyText, stepMounts } from '../mounts/spec.js';
+import { posix } from 'node:path';
+import { mountKeyText, stepMounts, type StepMount } from '../mounts/spec.js';
 import { argvOf } from './command.js';
 import { getEnv, setEnv } from './env.js';
 import type { Handler } from './types.js';
@@ -30,7 +31,7 @@ export const run: Handler<RunInstruction> = {
         'RUN --security=insecure is not supported: tsbuild never runs steps privileged',
         ins.span,
       );
-    const argv = commandArgv(ins, st.config);
+    const { argv, inline } = commandArgv(ins, st.config);
     const args = step.args ?? {};
     // Declaration order, as BuildKit lists them (`ARG Z` then `ARG A` → `|2 Z=… A=…`).
     const names = Object.keys(args);
@@ -49,11 +50,14 @@ export const run: Handler<RunInstruction> = {
     const prefix = shown.length > 0 ? `|${shown.length} ${shown.join(' ')} ` : '';
     const network = ins.network ?? 'default';
     const cwd = st.config.WorkingDir || '/';
-    const mounts = stepMounts(
-      ins.mounts.map((m, i) => parseMount(m, ins.mountSpans?.[i] ?? ins.span)),
-      cwd,
-      ins.mounts.map((_, i) => ins.mountSpans?.[i] ?? ins.span),
-    );
+    const mounts: StepMount[] = [
+      ...stepMounts(
+        ins.mounts.map((m, i) => parseMount(m, ins.mountSpans?.[i] ?? ins.span)),
+        cwd,
+        ins.mounts.map((_, i) => ins.mountSpans?.[i] ?? ins.span),
+      ),
+      ...(inline ? [inline] : []),
+    ];
     // BuildKit sets SSH_AUTH_SOCK to the first agent socket unless the image's ENV did.
     const ssh = mounts.find((m) => m.type === 'ssh');
     if (ssh && getEnv(env, 'SSH_AUTH_SOCK') === undefined)
@@ -76,15 +80,34 @@ export const run: Handler<RunInstruction> = {
   },
 };
 
-function commandArgv(ins: RunInstruction, config: Parameters<typeof argvOf>[1]): string[] {
+/** Where BuildKit mounts a `#!` heredoc to run it as a file. */
+const PIPES = '/dev/pipes';
+
+/**
+ * The step's argv, and the file a `#!` heredoc runs from. A RUN that is one
+ * heredoc alone whose body starts with `#!` is a script file, `/dev/pipes/EOF`
+ * (mode 0755), run through the shell so that the kernel reads its `#!` line
+ * (BuildKit dispatchRun: `python3 -c body` would be wrong for interpreters
+ * whose -c means something else). Another lone heredoc is the shell's script;
+ * heredocs within a command line go to the shell with it.
+ */
+function commandArgv(
+  ins: RunInstruction,
+  config: Parameters<typeof argvOf>[1],
+): { argv: string[]; inline?: StepMount } {
   const c = ins.command;
-  if (c.form === 'exec' || ins.heredocs.length === 0) return argvOf(c, config);
+  if (c.form === 'exec' || ins.heredocs.length === 0) return { argv: argvOf(c, config) };
   const only = ins.heredocs.length === 1 ? ins.heredocs[0]! : undefined;
   if (only && /^<<-?(["']?)[^\s"']+\1$/.test(c.script.trim())) {
-    const shebang = /^#!\s*(\S.*)\n/.exec(only.content);
-    if (shebang) return [...shebang[1]!.trim().split(/\s+/), '-c', only.content];
-    return argvOf({ form: 'shell', script: only.content }, config);
+    if (only.content.startsWith('#!')) {
+      const file = posix.join(PIPES, only.name);
+      return {
+        argv: argvOf({ form: 'shell', script: file }, config),
+        inline: { type: 'inline', target: PIPES, name: only.name, content: only.content },
+      };
+    }
+    return { argv: argvOf({ form: 'shell', script: only.content }, config) };
   }
   const bodies = ins.heredocs.map((h) => `${h.content}${h.name}\n`).join('');
-  return argvOf({ form: 'shell', script: `${c.script}\n${bodies}` }, config);
+  return { argv: argvOf({ form: 'shell', script: `${c.script}\n${bodies}` }, config) };
 }

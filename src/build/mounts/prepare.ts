@@ -101,6 +101,15 @@ export async function prepareMounts(
           out.mounts.push(bind(file, m.target, true, ['nosuid', 'nodev', 'noexec']));
           break;
         }
+        case 'inline': {
+          // In the sandbox's own /dev: no mount point in the rootfs.
+          const dir = join(await privatePath(), `inline-${i}`);
+          mkdirSync(dir, { mode: 0o755 });
+          await writeFile(join(dir, m.name), m.content, { mode: 0o755 });
+          chmodSync(join(dir, m.name), 0o755);
+          out.mounts.push(bind(dir, m.target, true));
+          break;
+        }
         case 'ssh': {
           const agent = await deps.sshAgent(m.id);
           if (agent === undefined) {

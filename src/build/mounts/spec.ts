@@ -13,6 +13,7 @@
 import { posix } from 'node:path';
 import type { MountSpec } from '../../dockerfile/mount.js';
 import { DockerfileError, type Span } from '../../errors.js';
+import { sha256 } from '../../util/digest.js';
 
 interface Owner {
   mode?: number;
@@ -51,7 +52,13 @@ export type StepMount =
       mode: number;
       uid: number;
       gid: number;
-    };
+    }
+  /**
+   * Not a --mount: a RUN that is one heredoc starting with `#!` runs it as a
+   * file, mounted (a directory holding `name`, mode 0755, read-only) at
+   * `target`, /dev/pipes, as BuildKit does.
+   */
+  | { type: 'inline'; target: string; name: string; content: string };
 
 /** Go's path.Clean: `''` is `.`, no trailing slash. */
 function clean(p: string): string {
@@ -149,6 +156,8 @@ export function stepMounts(specs: MountSpec[], cwd: string, spans: Span[]): Step
  * contents go in separately, as a checksum (binds.ts).
  */
 export function mountKeyText(m: StepMount): string {
+  if (m.type === 'inline')
+    return `type=inline,target=${m.target},name=${m.name},sha256=${sha256(m.content)}`;
   const parts = Object.entries(m)
     .filter(([, v]) => v !== undefined)
     .map(([k, v]) => `${k}=${typeof v === 'number' && k === 'mode' ? v.toString(8) : String(v)}`);

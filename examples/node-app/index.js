@@ -1,0 +1,3 @@
+const isNumber = require('is-number');
+
+console.log(`is 42 a number? ${isNumber(42)}`);

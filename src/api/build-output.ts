@@ -87,7 +87,7 @@ async function squash(
   if (own.length <= 1) return { config, layers };
   const one = await changeInSnapshot(deps, kept, 'squash', async (rootfs) => {
     for (const l of own)
-      await applyLayer(rootfs, deps.store.blobs.open(l.digest), { whiteouts: 'apply' });
+      await applyLayer(rootfs, await deps.store.openLayer(l.digest), { whiteouts: 'apply' });
   });
   const newLayers = one ? [...kept, one] : kept;
   const history = (config.history ?? []).map((h) => ({ ...h }));
@@ -111,7 +111,7 @@ async function flattenTo(deps: BuildDeps, layers: Descriptor[], dest: string): P
   await failingAs({ writing: "the image's filesystem", within: dest }, async () => {
     await mkdir(dest, { recursive: true });
     for (const l of layers)
-      await applyLayer(dest, deps.store.blobs.open(l.digest), { whiteouts: 'apply' });
+      await applyLayer(dest, await deps.store.openLayer(l.digest), { whiteouts: 'apply' });
   });
 }
 

@@ -187,15 +187,8 @@ export async function importCache(
       if (!r || typeof r.created !== 'string') continue;
       if (!r.layer) return { created: r.created };
       const { diffID, blob } = r.layer;
-      if (await store.blobs.has(diffID))
-        return {
-          layer: {
-            mediaType: MediaType.ociLayer,
-            digest: diffID,
-            size: await store.blobs.size(diffID),
-          },
-          created: r.created,
-        };
+      const have = await store.layerDescriptor(diffID);
+      if (have) return { layer: have, created: r.created };
       const layer = await session.putLayer(client.blobStream(ref.path, blob.digest), 'gzip', {
         diffID,
         blobDigest: blob.digest,

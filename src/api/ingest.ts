@@ -13,6 +13,7 @@ import type { LayerCheck } from '../layer/layer-check.js';
 import { scanLayer } from '../layer/scan.js';
 import { DigestStream } from '../util/digest.js';
 import type { BlobInfo, PutOptions } from '../store/blobs.js';
+import { StoreError } from '../store/errors.js';
 import type { Store } from '../store/store.js';
 import { TsbuildError, asResourceError } from '../errors.js';
 import type { TarSummary } from '../layer/writer.js';
@@ -28,32 +29,74 @@ export class IngestSession {
   }
 
   /**
-   * Store a layer uncompressed, checking on the way that it is a whole, readable
-   * tar. `diffID` is what the uncompressed bytes must hash to; `blobDigest`, when
-   * given, what the bytes as read must hash to.
+   * Store a layer, checking on the way that it is a whole, readable tar whose
+   * uncompressed bytes hash to `diffID`; `blobDigest`, when given, is what the
+   * bytes as read must hash to. An uncompressed tar is stored as its blob; a
+   * compressed one is kept as received (those bytes are its identity, and what
+   * a registry already has), its tar only hashed and scanned on the way.
    */
   async putLayer(
     input: Readable,
     compression: Compression,
     want: { diffID: string; blobDigest?: string; source: string; check?: LayerCheck },
   ): Promise<Descriptor> {
-    const raw = new DigestStream();
-    const plain = decompressStream(compression);
-    const decoded = pipeline(input, raw, plain);
-    decoded.catch(() => undefined); // awaited below; putTar may fail first
-    const layer = await this.putTar(plain, want.source, {
-      diffID: want.diffID,
-      what: `layer ${want.diffID}`,
-      ...(want.check ? { check: want.check } : {}),
-    });
-    await decoded;
-    if (want.blobDigest && raw.digest !== want.blobDigest)
-      throw new TsbuildError(
+    if (compression === 'none')
+      return this.putTar(input, want.source, {
+        diffID: want.diffID,
+        what: `layer ${want.diffID}`,
+        ...(want.check ? { check: want.check } : {}),
+      }).then((layer) => {
+        if (want.blobDigest && layer.digest !== want.blobDigest)
+          throw new TsbuildError(
+            'DIGEST_MISMATCH',
+            `digest mismatch in ${want.source}: expected ${want.blobDigest}, got ${layer.digest}`,
+            { source: want.source },
+          );
+        return layer;
+      });
+    const { source, diffID } = want;
+    const plain = new DigestStream();
+    const decoded = new PassThrough();
+    const decoding = pipeline(decoded, decompressStream(compression), plain);
+    decoding.catch(() => undefined); // its failure reaches us through the scan
+    const [put, scan] = await this.teeInto(
+      input,
+      source,
+      (toBlob) =>
+        this.store.blobs.put(toBlob, {
+          ...(want.blobDigest ? { expected: want.blobDigest } : {}),
+          source,
+          what: `layer ${diffID}`,
+        }),
+      async (toScan) => {
+        toScan.pipe(decoded);
+        toScan.on('error', (e) => decoded.destroy(e));
+        const [scanned] = await Promise.all([scanLayer(plain, want.check), decoding]);
+        return scanned;
+      },
+    );
+    if (plain.digest !== diffID)
+      throw new StoreError(
         'DIGEST_MISMATCH',
-        `digest mismatch in ${want.source}: expected ${want.blobDigest}, got ${raw.digest}`,
-        { source: want.source },
+        `digest mismatch in ${source}: expected ${diffID}, got ${plain.digest}`,
+        { expected: diffID, actual: plain.digest, source },
       );
-    return layer;
+    const twin = {
+      mediaType: compression === 'gzip' ? MediaType.ociLayerGzip : MediaType.ociLayerZstd,
+      digest: put.digest,
+      size: put.size,
+    };
+    // A layer the store already keeps (as a blob, or a snapshot it built) keeps
+    // that form; the received bytes are remembered as its compressed twin.
+    const kept = (await this.store.hasLayer(diffID)) ? {} : { kept: compression };
+    await this.store.recordLayer({
+      diffID,
+      size: plain.size,
+      unpackedSize: scan.unpackedSize,
+      ...kept,
+      [compression]: twin,
+    });
+    return { mediaType: MediaType.ociLayer, digest: diffID, size: plain.size };
   }
 
   /**
@@ -74,16 +117,40 @@ export class IngestSession {
     // What a full disk's error says was being written.
     const what = opts.what ?? `layer from ${source}`;
     if (summary) return this.putOwnTar(input, source, summary, what);
-    const toBlob = new PassThrough();
-    const toScan = new PassThrough();
+    const [info, scan] = await this.teeInto(
+      input,
+      source,
+      (toBlob) => this.store.blobs.put(toBlob, { expected: diffID, source, what }),
+      (toScan) => scanLayer(toScan, opts.check),
+    );
+    await this.store.recordLayer({ diffID: info.digest, unpackedSize: scan.unpackedSize });
+    return { mediaType: MediaType.ociLayer, digest: info.digest, size: info.size };
+  }
+
+  /**
+   * `input` to the blob store and, in the same pass, to a tar reader that
+   * rejects a corrupt or truncated archive. When either side fails the input
+   * is destroyed, so whatever feeds it (a decompressing command, a download)
+   * stops; both settle before we answer (a put still running would leave its
+   * temp file behind after the command has said it failed), and the first
+   * failure is the cause: the other side only saw its stream cut.
+   */
+  private async teeInto<S>(
+    input: Readable,
+    source: string,
+    toBlob: (s: Readable) => Promise<BlobInfo>,
+    toScan: (s: Readable) => Promise<S>,
+  ): Promise<[BlobInfo, S]> {
+    const a = new PassThrough();
+    const b = new PassThrough();
     // pipe() to two streams waits for the slower one: memory stays bounded.
-    input.pipe(toBlob);
-    input.pipe(toScan);
+    input.pipe(a);
+    input.pipe(b);
     // Their failures reach us through the two promises below.
-    for (const s of [toBlob, toScan]) s.on('error', () => undefined);
+    for (const s of [a, b]) s.on('error', () => undefined);
     input.on('error', (e) => {
-      toBlob.destroy(e);
-      toScan.destroy(e);
+      a.destroy(e);
+      b.destroy(e);
     });
     let first: unknown;
     const stop = (e: unknown): never => {
@@ -95,14 +162,12 @@ export class IngestSession {
           ? err
           : new TsbuildError('BAD_ARCHIVE', `${source}: ${(e as Error).message}`, { source });
       input.destroy();
-      toBlob.destroy(e as Error);
-      toScan.destroy(e as Error);
+      a.destroy(e as Error);
+      b.destroy(e as Error);
       throw e;
     };
-    const putting = this.track(() =>
-      this.store.blobs.put(toBlob, { expected: diffID, source, what }),
-    );
-    const scanning = scanLayer(toScan, opts.check).catch((e: unknown) =>
+    const putting = this.track(() => toBlob(a));
+    const scanning = toScan(b).catch((e: unknown) =>
       stop(
         e instanceof TsbuildError && e.code.startsWith('LAYER_')
           ? new TsbuildError('BAD_ARCHIVE', `${source}: not a valid layer tar: ${e.message}`, {
@@ -112,14 +177,9 @@ export class IngestSession {
       ),
     );
     putting.catch(stop).catch(() => undefined);
-    // Both settle before we answer (a put still running would leave its temp
-    // file behind after the command has said it failed); the first failure is
-    // the cause, the other side only saw its stream cut.
     const [put, scan] = await Promise.allSettled([putting, scanning]);
     if (put.status === 'rejected' || scan.status === 'rejected') throw first;
-    const info = put.value;
-    await this.store.recordLayer({ diffID: info.digest, unpackedSize: scan.value.unpackedSize });
-    return { mediaType: MediaType.ociLayer, digest: info.digest, size: info.size };
+    return [put.value, scan.value];
   }
 
   private async putOwnTar(

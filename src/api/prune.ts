@@ -96,8 +96,8 @@ export async function cacheUsage(req: StoreOptions = {}): Promise<CacheUsage[]> 
   for (const { record, metaSize } of await store.cache.list()) {
     const layer = record.layer?.digest;
     const inImage = layer !== undefined && held.has(layer);
-    const layerSize =
-      layer && !inImage && (await store.blobs.has(layer)) ? await store.blobs.size(layer) : 0;
+    const kept = layer && !inImage ? await store.layerBytes(layer) : undefined;
+    const layerSize = kept?.size ?? 0;
     out.push({
       key: record.key,
       type: 'regular',

@@ -13,7 +13,6 @@
  */
 import { TsbuildError } from '../errors.js';
 import {
-  MediaType,
   isIndexType,
   isManifestType,
   layerCompression,
@@ -209,13 +208,10 @@ async function pullLayers(
       // a manifest may pair any blob with a layer the store has, and a push would
       // then trust that pairing (mount or 'already exists') for someone else's image.
       let verified = false;
-      if (await store.blobs.has(diffID)) {
+      const have = await store.layerDescriptor(diffID);
+      if (have) {
         emit({ id, status: 'Already exists' });
-        out[i] = {
-          mediaType: MediaType.ociLayer,
-          digest: diffID,
-          size: await store.blobs.size(diffID),
-        };
+        out[i] = have;
       } else {
         emit({ id, status: 'Pulling fs layer' });
         // A download that broke off is the cause, not the tar or gzip error it leads to.

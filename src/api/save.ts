@@ -13,6 +13,7 @@
 import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
 import { familiarName } from '../image/reference.js';
+import { StoreError } from '../store/errors.js';
 import { namedTag, tagless } from '../store/names.js';
 import {
   IMAGE_NAME_ANNOTATION,
@@ -213,11 +214,14 @@ async function addBytes(
   });
 }
 
+/** A blob, or a layer made again from how the store keeps it (store/layer-bytes.ts). */
 async function addBlob(store: Store, pack: tar.Pack, d: Descriptor): Promise<void> {
-  const size = await store.blobs.size(d.digest);
+  const bytes = await store.layerBytes(d.digest);
+  if (!bytes) throw new StoreError('BLOB_MISSING', `blob ${d.digest} is missing from the store`);
+  const { size } = bytes;
   await new Promise<void>((resolve, reject) => {
     const header = { name: `blobs/sha256/${digestHex(d.digest)}`, mode: 0o644, size, mtime: MTIME };
     const entry = pack.entry(header, (err) => (err ? reject(err) : resolve()));
-    pipeline(store.blobs.open(d.digest), entry).catch(reject);
+    pipeline(bytes.open(), entry).catch(reject);
   });
 }

@@ -195,7 +195,7 @@ async function lookup(
   const record = await deps.store.cache.get(key);
   if (!record?.config) return undefined;
   const { blobs } = deps.store;
-  if (record.layer && !(await blobs.has(record.layer.digest))) return undefined;
+  if (record.layer && !(await deps.store.hasLayer(record.layer.digest))) return undefined;
   const config = await blobs.readJson<ImageConfig>(record.config).catch((e: unknown) => {
     if (e instanceof TsbuildError && e.code === 'BLOB_MISSING') return undefined;
     throw e;

@@ -1,10 +1,11 @@
 /**
- * What the store knows about a layer beyond its uncompressed blob: its
- * unpacked size, which is what Docker reports as an image's Size (overlay2
- * counts file bytes, not tar bytes), and its compressed twins once a save
- * or push has made one — compressing is slow (~35 MB/s), so it is done once
- * and kept. One small file per diff ID under `layers/`; a layer without one
- * counts its tar size.
+ * What the store knows about a layer: how its bytes are kept (layer-bytes.ts),
+ * its tar size, its unpacked size, which is what Docker reports as an image's
+ * Size (overlay2 counts file bytes, not tar bytes), and its compressed twins
+ * once a save or push has made one (or the layer came compressed) —
+ * compressing is slow (~35 MB/s), so it is done once and kept. One small file
+ * per diff ID under `layers/`; a layer without one is an uncompressed blob
+ * and counts its tar size.
  */
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -15,6 +16,17 @@ import { writeRecord } from './temps.js';
 export interface LayerInfo {
   diffID: string;
   unpackedSize?: number;
+  /** Bytes of the uncompressed tar (a descriptor's size), when no uncompressed blob says it. */
+  size?: number;
+  /**
+   * How the tar's bytes are kept when there is no uncompressed blob named by the
+   * diff ID: 'snapshot' — a layer tsbuild built, kept once as its snapshot, the
+   * tar made again from it; 'gzip' / 'zstd' — a layer that came compressed, kept
+   * as received (that twin below), its snapshot made when a step needs it.
+   */
+  kept?: 'snapshot' | 'gzip' | 'zstd';
+  /** For 'snapshot': the SOURCE_DATE_EPOCH that clamped the tar's mtimes. */
+  sourceDateEpoch?: number;
   /** The layer gzip-compressed (deterministically), stored as its own blob. */
   gzip?: Descriptor;
   /** The same for zstd. */

@@ -110,6 +110,16 @@ async function removeOrphans(store: Store, held: Set<string>, olderThan: number)
     const st = await stat(join(store.blobs.dir, hex));
     if (st.mtimeMs < olderThan) await store.deleteBlob(digest);
   }
+  // A layer kept as its snapshot alone has no blob: its snapshot is the orphan.
+  // Its age is its record's (written when the build kept it); a snapshot with no
+  // record is a kill's leftover, aged by the snapshot dir itself.
+  for (const diffID of await store.snapshots.list()) {
+    if (held.has(diffID)) continue;
+    const hex = diffID.slice('sha256:'.length);
+    const record = await stat(join(store.layers.dir, `${hex}.json`)).catch(() => undefined);
+    const st = record ?? (await stat(store.snapshots.path(diffID)).catch(() => undefined));
+    if (st && st.mtimeMs < olderThan) await store.deleteBlob(diffID);
+  }
 }
 
 /**
@@ -141,6 +151,11 @@ async function usedBytes(store: Store): Promise<number> {
   let total = 0;
   for (const dir of [store.blobs.dir, store.cache.dir]) {
     for (const name of await readdir(dir)) total += (await stat(join(dir, name))).size;
+  }
+  // A layer kept as its snapshot counts its tar's size (walking every snapshot would cost more).
+  for (const diffID of await store.snapshots.list()) {
+    const info = await store.layers.get(diffID);
+    if (info?.kept === 'snapshot') total += info.size ?? 0;
   }
   return total;
 }

@@ -5,19 +5,20 @@
  * they are instead of extracting them again. Each is made once, in tmp/, and
  * renamed into place: a half-extracted snapshot is never visible.
  */
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { asResourceError } from '../errors.js';
 import { applyLayer } from '../layer/apply.js';
 import { digestHex } from '../util/digest.js';
 import { tempName } from '../util/temp-owner.js';
-import type { BlobStore } from './blobs.js';
+import type { Readable } from 'node:stream';
 
 export class SnapshotStore {
   constructor(
     readonly dir: string,
     private readonly tmpDir: string,
-    private readonly blobs: BlobStore,
+    /** The layer's tar, however the store keeps it (layer-bytes.ts). */
+    private readonly openLayer: (diffID: string) => Promise<Readable>,
   ) {}
 
   path(diffID: string): string {
@@ -31,7 +32,7 @@ export class SnapshotStore {
     const tmp = tempName(this.tmpDir, 'snapshot');
     try {
       await mkdir(tmp, { recursive: true });
-      await applyLayer(tmp, this.blobs.open(diffID), { whiteouts: 'overlay' });
+      await applyLayer(tmp, await this.openLayer(diffID), { whiteouts: 'overlay' });
       await mkdir(this.dir, { recursive: true });
       await rename(tmp, dir).catch(async (e: NodeJS.ErrnoException) => {
         // Another process made it first: theirs is as good as ours.
@@ -48,15 +49,25 @@ export class SnapshotStore {
   /**
    * Take `dir` (the layer `diffID` already unpacked in overlay format, on the
    * store's file system) as its snapshot: a rename, no extraction. When one is
-   * there already, `dir` is left where it is.
+   * there already, `dir` is left where it is. Returns whether `dir` was taken.
    */
-  async adopt(diffID: string, dir: string): Promise<void> {
+  async adopt(diffID: string, dir: string): Promise<boolean> {
     const dest = this.path(diffID);
-    if (await exists(dest)) return;
+    if (await exists(dest)) return false;
     await mkdir(this.dir, { recursive: true });
-    await rename(dir, dest).catch((e: NodeJS.ErrnoException) => {
-      if (e.code !== 'ENOTEMPTY' && e.code !== 'EEXIST') throw e;
-    });
+    return rename(dir, dest).then(
+      () => true,
+      (e: NodeJS.ErrnoException) => {
+        if (e.code !== 'ENOTEMPTY' && e.code !== 'EEXIST') throw e;
+        return false;
+      },
+    );
+  }
+
+  /** Diff IDs of the snapshots there are. */
+  async list(): Promise<string[]> {
+    const names = await readdir(this.dir).catch(() => [] as string[]);
+    return names.filter((n) => /^[0-9a-f]{64}$/.test(n)).map((n) => `sha256:${n}`);
   }
 
   async delete(diffID: string): Promise<void> {

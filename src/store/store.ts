@@ -1,10 +1,15 @@
 /**
- * The local image store: an OCI image layout (see layout.ts) plus a lock. Every
- * mutation re-reads index.json under the lock, writes the blobs it needs first
- * and index.json last, so a crash or a failed command leaves the store as it was
- * (at worst with unreferenced blobs, which `prune` removes).
+ * The local image store: index.json, manifests and configs laid out as in an
+ * OCI image layout (see layout.ts), layers kept once each (layer-bytes.ts: a
+ * built layer as its snapshot, a received one as its bytes), plus a lock. It is
+ * not itself an OCI layout — a layer may have no blob — so `save` and
+ * `--output type=oci` write one. Every mutation re-reads index.json under the
+ * lock, writes the data it needs first and index.json last, so a crash or a
+ * failed command leaves the store as it was (at worst with unreferenced blobs
+ * and snapshots, which `prune` removes).
  */
-import { link, mkdir, rm, writeFile } from 'node:fs/promises';
+import { link, mkdir, rm } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -16,6 +21,7 @@ import { tempName } from '../util/temp-owner.js';
 import { BlobStore } from './blobs.js';
 import { CacheStore } from './cache.js';
 import { CacheMounts } from './cache-mounts.js';
+import { layerBytes, type LayerBytes } from './layer-bytes.js';
 import { LayerInfoStore, type LayerInfo, type LayerSource } from './layers.js';
 import { SnapshotStore } from './snapshots.js';
 import { StoreError } from './errors.js';
@@ -24,7 +30,6 @@ import { sweepDeadTemps } from './temps.js';
 import { baseAnnotations, pointTag } from './entries.js';
 import {
   ADDED_ANNOTATION,
-  OCI_LAYOUT,
   PARENT_ANNOTATION,
   emptyIndex,
   readIndex,
@@ -70,7 +75,9 @@ export class Store {
     this.cache = new CacheStore(join(root, 'cache'), join(root, 'tmp'));
     this.cacheMounts = new CacheMounts(root, join(root, 'tmp'));
     this.layers = new LayerInfoStore(join(root, 'layers'), join(root, 'tmp'));
-    this.snapshots = new SnapshotStore(join(root, 'snapshots'), join(root, 'tmp'), this.blobs);
+    this.snapshots = new SnapshotStore(join(root, 'snapshots'), join(root, 'tmp'), (d) =>
+      this.openLayer(d),
+    );
   }
 
   /** Open (creating on first use) the store at `root`. */
@@ -83,10 +90,10 @@ export class Store {
     await mkdir(join(root, 'blobs', 'sha256'), { recursive: true });
     await mkdir(join(root, 'tmp'), { recursive: true });
     for (const dir of ['cache', 'layers']) await mkdir(join(root, dir), { recursive: true });
-    if (!existsSync(join(root, 'oci-layout')))
-      await writeFile(join(root, 'oci-layout'), OCI_LAYOUT);
-    // An empty store is already a valid image layout for other tools. link()
-    // never replaces: a process that raced us here and listed an image wins.
+    // A store written before layers were kept once said it was an OCI layout;
+    // it no longer is one (a built layer has no blob), so it must not say so.
+    if (existsSync(join(root, 'oci-layout'))) await rm(join(root, 'oci-layout'), { force: true });
+    // link() never replaces: a process that raced us here and listed an image wins.
     if (!existsSync(join(root, 'index.json'))) {
       const tmp = tempName(join(root, 'tmp'), 'index');
       try {
@@ -132,15 +139,69 @@ export class Store {
     return out;
   }
 
+  /** How the store can give layer `diffID`'s tar, or undefined when it holds no such layer. */
+  layerBytes(diffID: string): Promise<LayerBytes | undefined> {
+    return layerBytes(
+      { blobs: this.blobs, layers: this.layers, snapshotPath: (d) => this.snapshots.path(d) },
+      diffID,
+    );
+  }
+
+  async hasLayer(diffID: string): Promise<boolean> {
+    return (await this.layerBytes(diffID)) !== undefined;
+  }
+
+  /** The layer's uncompressed tar: its blob, or made again from its snapshot or compressed bytes. */
+  async openLayer(diffID: string): Promise<Readable> {
+    const bytes = await this.layerBytes(diffID);
+    if (!bytes)
+      throw new StoreError('BLOB_MISSING', `layer ${diffID} is missing from the store`, {
+        digest: diffID,
+      });
+    return bytes.open();
+  }
+
+  /** The descriptor of a layer the store holds (uncompressed tar, as manifests here list it). */
+  async layerDescriptor(diffID: string): Promise<Descriptor | undefined> {
+    const bytes = await this.layerBytes(diffID);
+    return bytes && { mediaType: MediaType.ociLayer, digest: diffID, size: bytes.size };
+  }
+
+  /**
+   * Keep `dir` — the snapshot of a layer this process just built, whose
+   * deterministic tar is `layer` — as the layer, once: its tar is made again
+   * from it when needed. When the snapshot is there already, `dir` is left to
+   * the caller to remove.
+   */
+  async keepBuiltLayer(
+    dir: string,
+    layer: { diffID: string; size: number; unpackedSize: number; sourceDateEpoch?: number },
+  ): Promise<void> {
+    const { diffID, size, unpackedSize } = layer;
+    await this.snapshots.adopt(diffID, dir);
+    // Recorded after the snapshot is in place: a kill in between leaves a
+    // snapshot no record names (prune's), never a record without its data.
+    if (await this.hasLayer(diffID)) return;
+    const epoch = layer.sourceDateEpoch;
+    await this.recordLayer({
+      diffID,
+      size,
+      unpackedSize,
+      kept: 'snapshot',
+      ...(epoch === undefined ? {} : { sourceDateEpoch: epoch }),
+    });
+  }
+
   /**
    * A layer compressed, made the first time it is asked for and kept: the same
-   * layer then always goes out as the same blob with the same digest.
+   * layer then always goes out as the same blob with the same digest (for a
+   * layer that came compressed, the bytes it came as).
    */
   async compressedLayer(diffID: string, kind: 'gzip' | 'zstd'): Promise<Descriptor> {
     const known = (await this.layers.get(diffID))?.[kind];
     if (known && (await this.blobs.has(known.digest))) return known;
     const codec = kind === 'gzip' ? gzipStream() : zstdStream();
-    const compressing = pipeline(this.blobs.open(diffID), codec);
+    const compressing = pipeline(await this.openLayer(diffID), codec);
     // Awaited after the put, whose error (a full disk) is the one to report: the
     // compression only sees its output cut.
     compressing.catch(() => undefined);
@@ -226,12 +287,18 @@ export class Store {
     const now = new Date().toISOString();
     return this.withLock(async () => {
       // Checked under the lock: an rmi or prune may have taken a blob we reused.
-      for (const p of prepared)
-        for (const d of [p.manifest, p.config, ...p.img.layers])
+      for (const p of prepared) {
+        for (const d of [p.manifest, p.config])
           if (!(await this.blobs.has(d.digest)))
             throw new StoreError('BLOB_MISSING', `blob ${d.digest} is not in the store`, {
               digest: d.digest,
             });
+        for (const d of p.img.layers)
+          if (!(await this.hasLayer(d.digest)))
+            throw new StoreError('BLOB_MISSING', `layer ${d.digest} is not in the store`, {
+              digest: d.digest,
+            });
+      }
       let entries = (await readIndex(this.root)).manifests;
       for (const { img, manifest, refs } of prepared) {
         const existing = entries.find((d) => d.digest === manifest.digest);
@@ -256,7 +323,7 @@ export class Store {
       img.config instanceof Uint8Array ? img.config : Buffer.from(JSON.stringify(img.config));
     const refs = (img.tags ?? []).map(canonicalTag);
     for (const layer of img.layers)
-      if (!(await this.blobs.has(layer.digest)))
+      if (!(await this.hasLayer(layer.digest)))
         throw new StoreError('BLOB_MISSING', `layer ${layer.digest} is not in the store`, {
           digest: layer.digest,
         });

@@ -67,7 +67,7 @@ export async function flatten(root: string, image: string): Promise<string> {
   const record = await store.resolve(image);
   const dir = tempRoot('tsbuild-flat-');
   for (const l of (await store.manifest(record)).layers)
-    await applyLayer(dir, store.blobs.open(l.digest), { whiteouts: 'apply' });
+    await applyLayer(dir, await store.openLayer(l.digest), { whiteouts: 'apply' });
   return dir;
 }
 

@@ -127,7 +127,12 @@ beforeAll(async () => {
   const record = await store.resolve('mount:all');
   ours = await sideOf(
     await store.config(record),
-    (await store.manifest(record)).layers.map((l) => (): Readable => store.blobs.open(l.digest)),
+    await Promise.all(
+      (await store.manifest(record)).layers.map(async (l) => {
+        const bytes = (await store.layerBytes(l.digest))!;
+        return (): Readable => bytes.open();
+      }),
+    ),
   );
   rmSync(out, { recursive: true, force: true });
 }, 300_000);

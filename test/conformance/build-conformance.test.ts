@@ -152,8 +152,11 @@ async function ourSide(root: string, name: string, spec: CaseSpec): Promise<Obse
   });
   const store = await Store.open(root);
   const record = await store.resolve(tag);
-  const layers = (await store.manifest(record)).layers.map(
-    (l) => (): Readable => store.blobs.open(l.digest),
+  const layers = await Promise.all(
+    (await store.manifest(record)).layers.map(async (l) => {
+      const bytes = (await store.layerBytes(l.digest))!;
+      return (): Readable => bytes.open();
+    }),
   );
   return observe(await store.config(record), await listLayers(layers));
 }

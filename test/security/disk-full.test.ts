@@ -131,27 +131,23 @@ describe('a build on a full disk', () => {
     await consistent(root);
   });
 
-  it("a RUN layer that does not fit: the layer's temp file named; the next build, with room, resumes from the cache", async () => {
+  it('a RUN layer takes its room once: files that fit are the layer, with no second copy as a blob', async () => {
     const root = await fullStore();
     const ctx = contextOf({
       Dockerfile: 'FROM busybox\nRUN echo hi > /small\nRUN dd if=/dev/zero of=/big bs=1M count=3\n',
       'Dockerfile.first': 'FROM busybox\nRUN echo hi > /small\n',
     });
     expect((await build(root, ctx, '-f', join(ctx, 'Dockerfile.first'))).code).toBe(0);
-    // Room for the RUN's 3 MB of files, not for them again as the layer's blob.
+    // Room for the RUN's 3 MB of files, not for them again (a layer stored twice needed 6).
     leaveFree(5 * MB);
     const r = await build(root, ctx);
-    failedWith(
-      r,
-      new RegExp(
-        `^error: no space left on device writing layer of RUN dd if=/dev/zero of=/big bs=1M count=3 to ${TEMP(join(root, 'tmp'), 'blob')}$`,
-      ),
-    );
+    expect(r.stderr).not.toContain('error');
+    expect(r.code).toBe(0);
     await consistent(root);
     roomAgain();
     const again = await build(root, ctx);
     expect(again.code).toBe(0);
-    expect(again.stdout.match(/Using cache/g)).toHaveLength(1);
+    expect(again.stdout.match(/Using cache/g)).toHaveLength(2);
   });
 
   it('a COPY of a context file larger than the room left names the file it was writing', async () => {

@@ -4,7 +4,11 @@
  * gives no layer (history then says `empty_layer`).
  */
 import { asResourceError, failingAs } from '../../errors.js';
-import type { Descriptor } from '../../image/types.js';
+import { Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { MediaType, type Descriptor } from '../../image/types.js';
+import { tarDirectory } from '../../layer/writer.js';
+import { DigestStream } from '../../util/digest.js';
 import type { Snapshot } from '../../runtime/snapshot/types.js';
 import type { BuildDeps } from '../deps.js';
 
@@ -51,14 +55,39 @@ export async function changeInSnapshot(
       // What the step wrote went to the snapshot, in the store's tmp/.
       throw asResourceError(e, { writing: `the files of ${source}`, within: snap.rootfs });
     }
+    if (snap.detach) return await keepSnapshot(deps, await snap.detach(), source);
     const summary = { unpackedSize: 0, complete: false };
     const layer = await deps.putLayer(snap.diff({ summary }), source, summary);
-    if (layer.size <= EMPTY_TAR_SIZE) return undefined;
-    // The next step mounts this layer: keep the overlay upper dir as its snapshot
-    // rather than extract the blob we just wrote again.
-    if (snap.detach) await deps.store.snapshots.adopt(layer.digest, await snap.detach());
-    return layer;
+    return layer.size <= EMPTY_TAR_SIZE ? undefined : layer;
   } finally {
     await snap.release();
   }
+}
+
+/**
+ * The layer is the snapshot: its tar is only hashed (the diff ID), never
+ * written, and the directory becomes the layer (store.keepBuiltLayer). The tar
+ * is made from the very directory that is kept, so making it again later (save,
+ * push) gives the same bytes.
+ */
+async function keepSnapshot(
+  deps: BuildDeps,
+  dir: string,
+  source: string,
+): Promise<Descriptor | undefined> {
+  const summary = { unpackedSize: 0, complete: false };
+  const digest = new DigestStream();
+  await failingAs({ reading: `the layer of ${source}`, within: dir }, () =>
+    pipeline(
+      tarDirectory(dir, { overlay: true, summary }),
+      digest,
+      new Writable({ write: (_c, _e, cb) => cb() }),
+    ),
+  );
+  if (digest.size <= EMPTY_TAR_SIZE) return undefined;
+  const layer = { diffID: digest.digest, size: digest.size, unpackedSize: summary.unpackedSize };
+  await failingAs({ writing: `the layer of ${source}`, to: deps.store.root }, () =>
+    deps.store.keepBuiltLayer(dir, layer),
+  );
+  return { mediaType: MediaType.ociLayer, digest: layer.diffID, size: layer.size };
 }

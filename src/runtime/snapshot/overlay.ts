@@ -10,7 +10,7 @@
  * mount(8) runs in the paths' common parent with relative paths, as Docker's
  * overlay2 driver does with its short links.
  */
-import { mkdirSync, mkdtempSync, realpathSync, rmSync } from 'node:fs';
+import { lstatSync, mkdirSync, mkdtempSync, realpathSync, rmSync, utimesSync } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { tarDirectory } from '../../layer/writer.js';
@@ -93,9 +93,6 @@ function commonParent(paths: string[]): string {
 
 class OverlaySnapshot implements Snapshot {
   private released: Promise<void> | undefined;
-  /** Paths diff() left out because `exclude` named them. */
-  private readonly excluded = new Set<string>();
-
   constructor(
     private readonly dir: string,
     readonly rootfs: string,
@@ -107,19 +104,31 @@ class OverlaySnapshot implements Snapshot {
   diff(opts: DiffOptions = {}): Readable {
     const given = this.exclude ?? (() => false);
     const unchanged = unchangedCopiedUpDirs(this.upper, this.lowersTopFirst, given);
-    const exclude = (p: string) => {
-      if (!given(p)) return unchanged.has(p);
-      this.excluded.add(p);
-      return true;
-    };
+    const exclude = (p: string) => given(p) || unchanged.has(p);
     return tarDirectory(this.upper, { overlay: true, exclude, ...opts });
   }
 
-  /** The upper dir is the diff already; only what diff() leaves out has to go first. */
+  /**
+   * The upper dir is the diff already; only what diff() leaves out has to go
+   * first (the excluded paths, the directories copied up for nothing), so that
+   * the deterministic tar of the directory handed over is the diff, byte for
+   * byte. Each parent keeps its mtime: removing a name from it is no change of
+   * the step's.
+   */
   async detach(): Promise<string> {
     for (const m of mountsUnder(this.dir).reverse()) await unmount(m);
-    // diff() met every path and noted the ones it left out.
-    for (const p of this.excluded) rmSync(join(this.upper, p), { recursive: true, force: true });
+    const given = this.exclude ?? (() => false);
+    const present = new Set<string>();
+    const noted = (p: string) => given(p) && present.add(p) !== undefined;
+    const unchanged = unchangedCopiedUpDirs(this.upper, this.lowersTopFirst, noted);
+    // Outermost first; what lies under a removed directory went with it.
+    const gone = [...present, ...unchanged].sort();
+    let last: string | undefined;
+    for (const p of gone) {
+      if (last !== undefined && p.startsWith(`${last}/`)) continue;
+      last = p;
+      removeKeepingParentTimes(this.upper, p);
+    }
     return this.upper;
   }
 
@@ -131,4 +140,12 @@ class OverlaySnapshot implements Snapshot {
     });
     return this.released;
   }
+}
+
+/** Remove `rel` under `root`, giving its parent back the atime and mtime it had. */
+function removeKeepingParentTimes(root: string, rel: string): void {
+  const parent = dirname(join(root, rel));
+  const before = lstatSync(parent, { throwIfNoEntry: false });
+  rmSync(join(root, rel), { recursive: true, force: true });
+  if (before) utimesSync(parent, before.atime, before.mtime);
 }

@@ -20,12 +20,12 @@ export interface Snapshot {
    */
   diff(opts?: DiffOptions): Readable;
   /**
-   * After diff(): unmount, and hand over the directory that holds exactly the
-   * diff in overlay lower-dir format (whiteouts as 0/0 devices, opaque xattrs),
-   * for the caller to move (rename) where it keeps unpacked layers instead of
-   * extracting the layer again. Only snapshotters whose changes already sit in
-   * such a directory offer it. release() is still due; it removes whatever the
-   * caller did not move.
+   * Instead of diff(): unmount, and hand over the directory that holds exactly
+   * the diff in overlay lower-dir format (whiteouts as 0/0 devices, opaque
+   * xattrs) — its deterministic tar is the layer diff() would give — for the
+   * caller to keep (rename) as the layer itself. Only snapshotters whose
+   * changes already sit in such a directory offer it. release() is still due;
+   * it removes whatever the caller did not move.
    */
   detach?(): Promise<string>;
   /** Unmount and delete everything prepare() made. Safe to call twice; always call it (finally). */

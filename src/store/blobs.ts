@@ -1,16 +1,16 @@
 /**
  * Content-addressed blobs under `blobs/sha256/<hex>`, the OCI image layout's own
- * place for them. A blob is streamed into `tmp/`, hashed on the way, fsynced,
- * checked against the digest the caller expects, and only then renamed to its
- * name: nothing half-written or wrong is ever visible under a digest.
+ * place for them. A blob is streamed into `tmp/`, hashed on the way, checked
+ * against the digest the caller expects, and only then renamed to its name:
+ * nothing half-written or wrong is ever visible under a digest after a kill.
+ * No fsync: the store's journal (journal.ts) covers a power loss.
  */
 import { createReadStream, openSync } from 'node:fs';
-import { mkdir, open, readFile, rename, rm, stat, utimes } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { DIGEST_RE, DigestStream, digestHex, sha256 } from '../util/digest.js';
-import { fsyncDir, writeNewFileSynced } from '../util/atomic.js';
 import { tempName } from '../util/temp-owner.js';
 import { asResourceError } from '../errors.js';
 import { StoreError } from './errors.js';
@@ -38,6 +38,8 @@ export class BlobStore {
   constructor(
     readonly dir: string,
     private readonly tmpDir: string,
+    /** Called before a blob is published (journal.ts). */
+    private readonly beforeWrite: () => Promise<void> = async () => undefined,
   ) {}
 
   path(digest: string): string {
@@ -99,7 +101,7 @@ export class BlobStore {
     if (created) {
       const tmp = await this.tempPath();
       try {
-        await writeNewFileSynced(tmp, data);
+        await writeFile(tmp, data, { flag: 'wx', mode: 0o644 });
         await this.publish(tmp, digest);
       } catch (e) {
         throw asResourceError(e, { writing: `${opts.what ?? 'blob'} ${digest}`, to: tmp });
@@ -126,18 +128,13 @@ export class BlobStore {
 
   private async putAt(tmp: string, input: Readable, opts: PutOptions): Promise<BlobInfo> {
     const hasher = new DigestStream();
-    // Opened before anything streams, so the cleanup below always finds it;
-    // the stream fsyncs (flush) and closes it when the blob is whole.
+    // Opened before anything streams, so the cleanup below always finds it.
     const fh = await open(tmp, 'wx', 0o644);
     try {
       try {
         // A 1 MiB buffer: while one write is in flight the next chunks queue and go
         // out as one writev, not one thread-pool round trip per small chunk.
-        await pipeline(
-          input,
-          hasher,
-          fh.createWriteStream({ flush: true, highWaterMark: 1 << 20 }),
-        );
+        await pipeline(input, hasher, fh.createWriteStream({ highWaterMark: 1 << 20 }));
       } finally {
         await fh.close().catch(() => undefined);
       }
@@ -178,8 +175,8 @@ export class BlobStore {
   }
 
   private async publish(tmp: string, digest: string): Promise<void> {
+    await this.beforeWrite();
     await rename(tmp, this.path(digest));
-    await fsyncDir(this.dir);
   }
 }
 

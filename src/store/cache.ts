@@ -28,6 +28,8 @@ export class CacheStore {
   constructor(
     readonly dir: string,
     private readonly tmp: string,
+    /** Called before a record is written (journal.ts). */
+    private readonly beforeWrite: () => Promise<void> = async () => undefined,
   ) {}
 
   private path(key: string): string {
@@ -46,6 +48,7 @@ export class CacheStore {
   }
 
   async put(record: CacheRecord): Promise<void> {
+    await this.beforeWrite();
     await writeRecord(
       this.path(record.key),
       JSON.stringify(record),
@@ -70,6 +73,7 @@ export class CacheStore {
   }
 
   async setLastCopy(text: string, layer: string): Promise<void> {
+    await this.beforeWrite();
     await writeRecord(this.copyPath(text), JSON.stringify({ layer }), this.tmp, 'a COPY record');
   }
 

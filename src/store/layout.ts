@@ -51,7 +51,9 @@ export async function readIndex(root: string): Promise<ImageIndex> {
 export async function writeIndex(root: string, manifests: Descriptor[]): Promise<void> {
   const index: ImageIndex = { schemaVersion: 2, mediaType: MediaType.ociIndex, manifests };
   const data = `${JSON.stringify(index)}\n`;
-  await writeRecord(join(root, 'index.json'), data, join(root, 'tmp'), 'the image index');
+  await writeRecord(join(root, 'index.json'), data, join(root, 'tmp'), 'the image index', {
+    durable: true,
+  });
 }
 
 export function emptyIndex(): ImageIndex {

@@ -19,6 +19,8 @@ export class SnapshotStore {
     private readonly tmpDir: string,
     /** The layer's tar, however the store keeps it (layer-bytes.ts). */
     private readonly openLayer: (diffID: string) => Promise<Readable>,
+    /** Called before a snapshot is put in place (journal.ts). */
+    private readonly beforeWrite: () => Promise<void> = async () => undefined,
   ) {}
 
   path(diffID: string): string {
@@ -34,6 +36,7 @@ export class SnapshotStore {
       await mkdir(tmp, { recursive: true });
       await applyLayer(tmp, await this.openLayer(diffID), { whiteouts: 'overlay' });
       await mkdir(this.dir, { recursive: true });
+      await this.beforeWrite();
       await rename(tmp, dir).catch(async (e: NodeJS.ErrnoException) => {
         // Another process made it first: theirs is as good as ours.
         if (e.code !== 'ENOTEMPTY' && e.code !== 'EEXIST') throw e;
@@ -55,6 +58,7 @@ export class SnapshotStore {
     const dest = this.path(diffID);
     if (await exists(dest)) return false;
     await mkdir(this.dir, { recursive: true });
+    await this.beforeWrite();
     return rename(dir, dest).then(
       () => true,
       (e: NodeJS.ErrnoException) => {

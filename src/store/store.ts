@@ -21,7 +21,9 @@ import { tempName } from '../util/temp-owner.js';
 import { BlobStore } from './blobs.js';
 import { CacheStore } from './cache.js';
 import { CacheMounts } from './cache-mounts.js';
+import { Journal, dropMarkers, foreignMarkers } from './journal.js';
 import { layerBytes, type LayerBytes } from './layer-bytes.js';
+import { recoverAfterPowerLoss } from './recover.js';
 import { LayerInfoStore, type LayerInfo, type LayerSource } from './layers.js';
 import { SnapshotStore } from './snapshots.js';
 import { StoreError } from './errors.js';
@@ -67,23 +69,48 @@ export class Store {
   readonly cacheMounts: CacheMounts;
   readonly layers: LayerInfoStore;
   readonly snapshots: SnapshotStore;
+  /** Unsynced writes and the power-loss model (journal.ts). */
+  readonly journal: Journal;
   /** The sweep of dead writers' temp files, done once per Store under its first lock. */
   private swept: Promise<unknown> | undefined;
 
   private constructor(readonly root: string) {
-    this.blobs = new BlobStore(join(root, 'blobs', 'sha256'), join(root, 'tmp'));
-    this.cache = new CacheStore(join(root, 'cache'), join(root, 'tmp'));
-    this.cacheMounts = new CacheMounts(root, join(root, 'tmp'));
-    this.layers = new LayerInfoStore(join(root, 'layers'), join(root, 'tmp'));
-    this.snapshots = new SnapshotStore(join(root, 'snapshots'), join(root, 'tmp'), (d) =>
-      this.openLayer(d),
+    this.journal = new Journal(root);
+    const mark = () => this.journal.mark();
+    const tmp = join(root, 'tmp');
+    this.blobs = new BlobStore(join(root, 'blobs', 'sha256'), tmp, mark);
+    this.cache = new CacheStore(join(root, 'cache'), tmp, mark);
+    this.cacheMounts = new CacheMounts(root, tmp);
+    this.layers = new LayerInfoStore(join(root, 'layers'), tmp, mark);
+    this.snapshots = new SnapshotStore(
+      join(root, 'snapshots'),
+      tmp,
+      (d) => this.openLayer(d),
+      mark,
     );
+  }
+
+  /**
+   * Make what this process wrote durable (journal.ts): due before a command
+   * reports success. Nothing written, nothing to do.
+   */
+  sync(): Promise<void> {
+    return this.journal.sync();
   }
 
   /** Open (creating on first use) the store at `root`. */
   static async open(root: string): Promise<Store> {
     await failingAs({ writing: 'the store', to: root }, () => Store.create(root));
-    return new Store(root);
+    const store = new Store(root);
+    // Another boot's marker: a power loss hit unsynced writes; take out what they may have torn.
+    if (await foreignMarkers(root))
+      await store.withLock(async () => {
+        const found = await foreignMarkers(root);
+        if (!found) return;
+        await recoverAfterPowerLoss(store, found.since);
+        await dropMarkers(root, found.names);
+      });
+    return store;
   }
 
   private static async create(root: string): Promise<void> {
@@ -210,6 +237,8 @@ export class Store {
     const mediaType = kind === 'gzip' ? MediaType.ociLayerGzip : MediaType.ociLayerZstd;
     const desc = { mediaType, digest: info.digest, size: info.size };
     await this.recordLayer({ diffID, [kind]: desc });
+    // Kept and reused as the layer's bytes from now on (save, push): durable first.
+    await this.sync();
     return desc;
   }
 
@@ -239,7 +268,10 @@ export class Store {
   withLock<T>(fn: () => Promise<T>): Promise<T> {
     return withLock(this.root, async () => {
       // Housekeeping: a file that will not go now is prune's to take later.
-      this.swept ??= sweepDeadTemps(join(this.root, 'tmp')).catch(() => undefined);
+      this.swept ??= Promise.all([
+        sweepDeadTemps(join(this.root, 'tmp')),
+        this.journal.settleDead(),
+      ]).catch(() => undefined);
       await this.swept;
       return fn();
     });
@@ -284,6 +316,8 @@ export class Store {
   async addImages(imgs: NewImage[]): Promise<ImageRecord[]> {
     const prepared: Prepared[] = [];
     for (const img of imgs) prepared.push(await this.writeDocuments(img));
+    // An image is listed only once what it holds is durable.
+    await this.sync();
     const now = new Date().toISOString();
     return this.withLock(async () => {
       // Checked under the lock: an rmi or prune may have taken a blob we reused.

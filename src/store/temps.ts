@@ -6,7 +6,7 @@
  * dirs (`build-*`) hold mounts and have their own sweep (api/build-sweep.ts);
  * names without an owner are left to `prune`'s age rule.
  */
-import { readdir, rm } from 'node:fs/promises';
+import { readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { failingAs } from '../errors.js';
 import { writeFileAtomic } from '../util/atomic.js';
@@ -32,15 +32,26 @@ export async function sweepDeadTemps(tmp: string): Promise<string[]> {
 /**
  * A small record replaced whole (index.json, a cache or layer record): its temp
  * file in tmp/, where a killed writer's is found, and a full disk named as
- * `no space left on device writing <what> to <path>`.
+ * `no space left on device writing <what> to <path>`. Renamed into place, not
+ * fsynced — journal.ts says when the store syncs — unless `durable` (index.json,
+ * which lists images only after a sync and must itself survive a power loss).
  */
 export async function writeRecord(
   path: string,
   data: string,
   tmp: string,
   what: string,
+  opts: { durable?: boolean } = {},
 ): Promise<void> {
-  await failingAs({ writing: what, to: path }, () =>
-    writeFileAtomic(path, data, 0o644, tempName(tmp, 'record')),
-  );
+  const temp = tempName(tmp, 'record');
+  await failingAs({ writing: what, to: path }, async () => {
+    if (opts.durable) return writeFileAtomic(path, data, 0o644, temp);
+    try {
+      await writeFile(temp, data, { flag: 'wx', mode: 0o644 });
+      await rename(temp, path);
+    } catch (e) {
+      await rm(temp, { force: true });
+      throw e;
+    }
+  });
 }

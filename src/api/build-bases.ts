@@ -29,7 +29,6 @@ import type { Store } from '../store/store.js';
 import { sha256 } from '../util/digest.js';
 import type { BaseCounts } from './build-output.js';
 import type { BuildRequest } from './build-types.js';
-import { pullInto } from './pull.js';
 
 /**
  * An image by reference: the store's (unless `req.pull`), else pulled.
@@ -44,6 +43,9 @@ export async function imageFor(
 ): Promise<StageState> {
   const stored = req.pull ? undefined : await storedImage(store, ref).catch(missing);
   if (stored !== undefined) return stored;
+  // Loaded on use: the registry client (undici) is most of the CLI's code, and a base
+  // image already in the store needs none of it.
+  const { pullInto } = await import('./pull.js');
   const { id } = await pullInto(store, {
     reference: ref,
     ...(req.env ? { env: req.env } : {}),

@@ -24,7 +24,6 @@ import type { BuildEvent } from '../build/events.js';
 import { contextKey, type NamedContext } from '../build/named-context.js';
 import { sniffContext } from '../context/context-tar.js';
 import { Dockerignore } from '../context/dockerignore.js';
-import { openGitContext } from '../context/git.js';
 import { checkInsecure, isGitUrl, isUrl, parseGitUrl } from '../context/git-url.js';
 import { downloadContext, redactUrl } from '../context/remote-url.js';
 import { TsbuildError } from '../errors.js';
@@ -165,6 +164,8 @@ export async function openGit(
   keepGitDir: boolean,
 ): Promise<{ dir: string; commit: string }> {
   checkInsecure(url, req.allowInsecureHttp ?? false);
+  // Loaded on use: isomorphic-git is a third of the CLI's code (context/open.ts says the same).
+  const { openGitContext } = await import('../context/git.js');
   const checkout = await openGitContext(parseGitUrl(url), {
     cacheDir: join(store.root, 'git'),
     lock: withLock,

@@ -27,9 +27,6 @@ import { pickSnapshotter } from '../runtime/snapshot/index.js';
 import { writeOwner } from '../runtime/snapshot/owner.js';
 import { removeSnapshotDir } from '../runtime/snapshot/stale.js';
 import { withLock } from '../store/lock.js';
-import { classicMatch, exportCache, importCache, parseCacheSpec } from './cache-registry.js';
-import { pullInto } from './pull.js';
-import { pushFrom } from './push.js';
 import { digestHex, sha256 } from '../util/digest.js';
 import type { BuildRequest, BuildResult } from './build-types.js';
 import { resolveBases } from './build-bases.js';
@@ -41,6 +38,13 @@ import { openStore } from './store.js';
 import { buildSecrets } from './build-secrets.js';
 
 export type { BuildRequest, BuildResult, BuildEvent };
+
+/**
+ * The registry side (undici and the OCI client: most of the CLI's code) is loaded
+ * only by a build that pulls, pushes or shares a cache: a warm local rebuild
+ * spends a tenth of a second compiling it otherwise.
+ */
+const cacheRegistry = () => import('./cache-registry.js');
 
 /**
  * Build an image.
@@ -109,20 +113,25 @@ export async function build(req: BuildRequest): Promise<BuildResult> {
       ...(req.signal ? { signal: req.signal } : {}),
     };
     const cacheTo =
-      req.cacheTo === undefined ? undefined : parseCacheSpec(req.cacheTo, '--cache-to');
+      req.cacheTo === undefined
+        ? undefined
+        : (await cacheRegistry()).parseCacheSpec(req.cacheTo, '--cache-to');
     const shared =
       req.cacheFrom && req.cacheFrom.length > 0 && !req.noCache
-        ? await importCache(
-            store,
-            session,
-            req.cacheFrom.map((c) => parseCacheSpec(c, '--cache-from')),
-            registry,
+        ? await cacheRegistry().then(({ importCache, parseCacheSpec }) =>
+            importCache(
+              store,
+              session,
+              req.cacheFrom!.map((c) => parseCacheSpec(c, '--cache-from')),
+              registry,
+            ),
           )
         : undefined;
     // --cache-from IMAGE: pulled like a base, then matched step by step (classicMatch).
     const cacheImages: { config: ImageConfig; layers: Descriptor[] }[] = [];
     for (const message of shared?.warnings ?? []) emit({ type: 'warning', message });
     for (const ref of shared?.images ?? []) {
+      const { pullInto } = await import('./pull.js');
       const pulled = await pullInto(store, {
         reference: ref,
         ...registry,
@@ -164,6 +173,7 @@ export async function build(req: BuildRequest): Promise<BuildResult> {
       ...(cacheImages.length > 0
         ? {
             imageCache: async (state, plan) => {
+              const { classicMatch } = await cacheRegistry();
               for (const image of cacheImages) {
                 const hit = classicMatch(image, state, plan.history, plan.effect?.kind);
                 if (hit) return hit;
@@ -212,6 +222,7 @@ export async function build(req: BuildRequest): Promise<BuildResult> {
           i = from.kind === 'stage' ? from.index : undefined;
         }
         const exported = steps.filter((s) => cacheTo.mode === 'max' || lineage.has(s.stage));
+        const { exportCache } = await cacheRegistry();
         const r = await exportCache(
           store,
           exported.map((s) => s.key),
@@ -220,7 +231,8 @@ export async function build(req: BuildRequest): Promise<BuildResult> {
         );
         emit({ type: 'push', ref: cacheTo.ref, status: `cache: ${r.records} records exported` });
       }
-      if (req.push)
+      if (req.push) {
+        const { pushFrom } = await import('./push.js');
         for (const tag of out.tags)
           await pushFrom(store, {
             reference: tag,
@@ -228,6 +240,7 @@ export async function build(req: BuildRequest): Promise<BuildResult> {
             onEvent: (e) =>
               emit({ type: 'push', ref: tag, ...(e.id ? { id: e.id } : {}), status: e.status }),
           });
+      }
       emit({ type: 'result', id: out.id, digest: out.digest, tags: out.tags });
       return { ...out, steps };
     } finally {

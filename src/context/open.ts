@@ -35,7 +35,7 @@ import { TsbuildError } from '../errors.js';
 import { fileKind } from '../util/file-kind.js';
 import { sniffContext } from './context-tar.js';
 import { Dockerignore } from './dockerignore.js';
-import { openGitContext, type GitContextOptions } from './git.js';
+import type { GitContextOptions } from './git.js';
 import { checkInsecure, parseGitUrl, remoteKind } from './git-url.js';
 import { downloadContext, redactUrl, type Download } from './remote-url.js';
 import { findInRoot, type InRoot } from './in-root.js';
@@ -149,6 +149,8 @@ async function contextSource(
     if (kind === 'git') {
       if (o.git === undefined)
         throw new TsbuildError('GIT_NO_CACHE', 'a git context needs a store to keep it in');
+      // Loaded here: isomorphic-git is a third of the CLI's code, and a local build needs none of it.
+      const { openGitContext } = await import('./git.js');
       const checkout = await openGitContext(parseGitUrl(o.context), {
         ...o.git,
         ...(o.env ? { env: o.env } : {}),

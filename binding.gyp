@@ -5,6 +5,11 @@
       "type": "executable",
       "sources": ["native/sandbox-init.c"],
       "cflags": ["-O2", "-Wall", "-Wextra"]
+    },
+    {
+      "target_name": "tsbuild_mount",
+      "sources": ["native/mount.c"],
+      "cflags": ["-O2", "-Wall", "-Wextra"]
     }
   ]
 }

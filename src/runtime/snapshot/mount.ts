@@ -1,13 +1,17 @@
 /**
- * mount(8)/umount(8) from util-linux, and /proc/self/mountinfo. Node.js has no
- * mount(2); spawning the tools costs a few milliseconds per call.
+ * Mounting and unmounting the snapshots' overlays, and /proc/self/mountinfo.
+ * mount(2) and umount2(2) come from the addon npm builds (native/mount.c):
+ * spawning mount(8) and umount(8) forked the whole Node process twice per
+ * RUN step. Without the addon (installed with --ignore-scripts) the tools
+ * are spawned as before, by absolute path.
  */
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { mountCalls } from '../native.js';
 import { SnapshotError } from './errors.js';
 
-const MOUNT = existsSync('/usr/bin/mount') ? '/usr/bin/mount' : 'mount';
-const UMOUNT = existsSync('/usr/bin/umount') ? '/usr/bin/umount' : 'umount';
+const MOUNT = existsSync('/usr/bin/mount') ? '/usr/bin/mount' : '/bin/mount';
+const UMOUNT = existsSync('/usr/bin/umount') ? '/usr/bin/umount' : '/bin/umount';
 
 interface Ran {
   code: number;
@@ -24,26 +28,58 @@ function run(cmd: string, args: string[], cwd?: string): Promise<Ran> {
 }
 
 /**
- * `mount -t overlay overlay -o <data> <target>`, run in `cwd` so that relative lowerdir paths
- * resolve against it (the kernel resolves them in the mounting process).
+ * Mount an overlay at `target` with mount data `data`. Relative lowerdir paths
+ * resolve against `cwd` (the kernel resolves them in the mounting thread).
  */
 export async function mountOverlay(target: string, data: string, cwd?: string): Promise<void> {
-  const r = await run(MOUNT, ['-t', 'overlay', 'overlay', '-o', data, target], cwd);
-  if (r.code !== 0) {
-    const msg = `cannot mount overlayfs at ${JSON.stringify(target)}: ${r.stderr}`;
-    throw new SnapshotError('SNAPSHOT_MOUNT', msg, { target, data });
+  const err = await mountOnce(target, data, cwd);
+  if (err !== undefined) throw failed(target, data, err);
+}
+
+/** One mount; the reason when it failed. */
+async function mountOnce(target: string, data: string, cwd?: string): Promise<string | undefined> {
+  const native = mountCalls();
+  if (native === undefined) {
+    const r = await run(MOUNT, ['-t', 'overlay', 'overlay', '-o', data, target], cwd);
+    return r.code === 0 ? undefined : r.stderr;
   }
+  try {
+    native.mount('overlay', target, 'overlay', data, cwd);
+    return undefined;
+  } catch (e) {
+    return (e as Error).message;
+  }
+}
+
+function failed(target: string, data: string, why: string): SnapshotError {
+  const msg = `cannot mount overlayfs at ${JSON.stringify(target)}: ${why}`;
+  return new SnapshotError('SNAPSHOT_MOUNT', msg, { target, data });
 }
 
 /** Unmount `target`; when it is busy, detach it lazily (`umount -l`). Not mounted is fine. */
 export async function unmount(target: string): Promise<void> {
   if (!isMountPoint(target)) return;
-  const r = await run(UMOUNT, [target]);
-  if (r.code === 0 || !isMountPoint(target)) return;
-  const lazy = await run(UMOUNT, ['-l', target]);
-  if (lazy.code !== 0 && isMountPoint(target)) {
-    const msg = `cannot unmount ${JSON.stringify(target)}: ${lazy.stderr || r.stderr}`;
+  const first = await umountOnce(target, false);
+  if (first === undefined || !isMountPoint(target)) return;
+  const lazy = await umountOnce(target, true);
+  if (lazy !== undefined && isMountPoint(target)) {
+    const msg = `cannot unmount ${JSON.stringify(target)}: ${lazy || first}`;
     throw new SnapshotError('SNAPSHOT_UNMOUNT', msg, { target });
+  }
+}
+
+/** One umount; the reason when it failed. */
+async function umountOnce(target: string, detach: boolean): Promise<string | undefined> {
+  const native = mountCalls();
+  if (native === undefined) {
+    const r = await run(UMOUNT, detach ? ['-l', target] : [target]);
+    return r.code === 0 ? undefined : r.stderr;
+  }
+  try {
+    native.umount(target, detach);
+    return undefined;
+  } catch (e) {
+    return (e as Error).message;
   }
 }
 

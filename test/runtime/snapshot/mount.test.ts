@@ -1,13 +1,15 @@
 /**
  * Mounting a snapshot's overlay and taking it down: mount(2) and umount2(2)
- * through the addon npm builds (native/mount.c), relative mount data read
- * against a directory of its own, and errors that say where and why.
+ * through the addon npm builds (native/mount.c), no sync of the upper file
+ * system per step, relative mount data read against a directory of its own,
+ * and errors that say where and why.
  */
 import {
   closeSync,
   mkdirSync,
   mkdtempSync,
   openSync,
+  readdirSync,
   readFileSync,
   rmSync,
   writeFileSync,
@@ -42,6 +44,15 @@ function dirs() {
 describe('mountOverlay', () => {
   it('calls mount(2) itself, through the addon npm built', () => {
     expect(mountCalls()).toBeDefined();
+  });
+
+  it('mounts volatile, so that taking a step down does not sync the whole file system', async () => {
+    const d = dirs();
+    await mountOverlay(d.merged, `lowerdir=${d.lower},upperdir=${d.upper},workdir=${d.work}`);
+    mounted.push(d.merged);
+    expect(readFileSync(join(d.merged, 'f'), 'utf8')).toBe('from the lower\n');
+    // The kernel marks a volatile mount's work dir so (overlayfs.rst, "Volatile mount").
+    expect(readdirSync(join(d.work, 'work/incompat'))).toEqual(['volatile']);
   });
 
   it("reads relative paths against the directory given, leaving the process's own alone", async () => {

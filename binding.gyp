@@ -7,6 +7,12 @@
       "cflags": ["-O2", "-Wall", "-Wextra"]
     },
     {
+      "target_name": "tsbuild-hide-cgroup2",
+      "type": "executable",
+      "sources": ["native/hide-cgroup2.c"],
+      "cflags": ["-O2", "-Wall", "-Wextra"]
+    },
+    {
       "target_name": "tsbuild_mount",
       "sources": ["native/mount.c"],
       "cflags": ["-O2", "-Wall", "-Wextra"]

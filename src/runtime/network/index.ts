@@ -102,7 +102,9 @@ export async function openNetwork(
 async function makeNamespace(dir: string): Promise<string> {
   const file = join(dir, 'netns');
   writeFileSync(file, '');
-  await run(findTool('unshare'), [`--net=${file}`, 'true'], 'create a network namespace');
+  // `true` by path too: unshare would walk PATH for it.
+  const args = [`--net=${file}`, findTool('true')];
+  await run(findTool('unshare'), args, 'create a network namespace');
   return file;
 }
 

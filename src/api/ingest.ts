@@ -21,6 +21,8 @@ import type { TarSummary } from '../layer/writer.js';
 export class IngestSession {
   /** Digest → the blob's mtime when this session created it. */
   private readonly created = new Map<string, number>();
+  /** Layers this session recorded as kept in their compressed bytes (their records go on rollback). */
+  private readonly recorded = new Set<string>();
 
   constructor(readonly store: Store) {}
 
@@ -88,7 +90,9 @@ export class IngestSession {
     };
     // A layer the store already keeps (as a blob, or a snapshot it built) keeps
     // that form; the received bytes are remembered as its compressed twin.
-    const kept = (await this.store.hasLayer(diffID)) ? {} : { kept: compression };
+    const had = await this.store.hasLayer(diffID);
+    const kept = had ? {} : { kept: compression };
+    if (!had) this.recorded.add(diffID);
     await this.store.recordLayer({
       diffID,
       size: plain.size,
@@ -195,9 +199,13 @@ export class IngestSession {
     return { mediaType: MediaType.ociLayer, digest: info.digest, size: info.size };
   }
 
-  /** Delete what this session created, unless an image lists it or another command reused it since. */
+  /**
+   * Delete what this session created, unless an image lists it or another
+   * command reused it since; then sync, so that the store is as it was even
+   * after a power loss (store/journal.ts), with no marker left.
+   */
   async rollback(): Promise<void> {
-    if (this.created.size === 0) return;
+    if (this.created.size === 0 && this.recorded.size === 0) return this.store.sync();
     await this.store.withLock(async () => {
       const used = await this.store.held();
       for (const [digest, mtime] of this.created) {
@@ -208,7 +216,11 @@ export class IngestSession {
         );
         if (now !== undefined && now <= mtime) await this.store.deleteBlob(digest);
       }
+      for (const diffID of this.recorded)
+        if (!used.has(diffID) && !(await this.store.hasLayer(diffID)))
+          await this.store.deleteBlob(diffID);
     });
+    await this.store.sync();
   }
 
   private async track(put: () => Promise<BlobInfo>): Promise<BlobInfo> {

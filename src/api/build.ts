@@ -4,7 +4,7 @@
  * `buildEvents()` as an async iterable); the result says what each step did.
  *
  * A failed build leaves the store consistent: every step that finished before the
- * failure stays cached (its layer and config are stored and recorded), nothing is
+ * failure stays cached (its layer stored, its record written), nothing is
  * tagged, and the build's temporary directories are removed.
  */
 import { mkdtemp } from 'node:fs/promises';
@@ -102,9 +102,10 @@ export async function build(req: BuildRequest): Promise<BuildResult> {
     const { graph } = bases;
     emitPlan(graph, emit);
     // A tar or stdin context is extracted afresh each time: nothing to remember.
+    // (`<id>.json` files are the stat cache's first format, no longer read.)
     const local = !context.dir.startsWith(work);
     const hasher = await FileHasher.open(
-      local ? join(store.root, 'context-cache', `${contextId(context, req)}.json`) : undefined,
+      local ? join(store.root, 'context-cache', `${contextId(context, req)}.bin`) : undefined,
     );
     const session = new IngestSession(store);
     const registry = {

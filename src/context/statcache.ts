@@ -12,6 +12,9 @@
  * ms), so a write landing in the same tick as the ctime we saw, after we read
  * the file, would leave every field as it was. A file whose ctime is less than
  * RACY_NS before we started reading it is therefore hashed but not remembered.
+ *
+ * The file's layout is statcache-file.ts's; the JSON of version 1 reads as an
+ * empty cache.
  */
 import type { BigIntStats } from 'node:fs';
 import { createReadStream, lstatSync, readFileSync } from 'node:fs';
@@ -19,9 +22,13 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { writeFileAtomic } from '../util/atomic.js';
+import {
+  decodeStatCache,
+  encodeStatCache,
+  type StatEntry,
+  type StatTable,
+} from './statcache-file.js';
 
-/** Bump when the file's shape or the stamp changes; an older file is then ignored. */
-const VERSION = 1;
 /** Entries not used for this long are dropped when the cache is saved. */
 const KEEP_DAYS = 30;
 /** Files up to this size are read in one call; bigger ones stream. */
@@ -29,62 +36,60 @@ const SMALL = 256 * 1024;
 const RACY_NS = 100_000_000n;
 const DAY_MS = 86_400_000;
 
-interface Entry {
-  stamp: string;
-  digest: string;
-  /** Day (since the epoch) it was last used, for pruning. */
-  day: number;
-}
+/** Whether two lstats of a file agree on everything a change to it moves (ctime above all). */
+const sameStamp = (a: BigIntStats, b: BigIntStats): boolean =>
+  a.ctimeNs === b.ctimeNs &&
+  a.size === b.size &&
+  a.mtimeNs === b.mtimeNs &&
+  a.ino === b.ino &&
+  a.mode === b.mode;
 
-type Stored = [stamp: string, digest: string, day: number];
-
-/** What a file's lstat says that any change to it moves (ctime above all). */
-export const stampOf = (st: BigIntStats): string =>
-  `${st.size}:${st.mtimeNs}:${st.ctimeNs}:${st.ino}:${st.mode}`;
-
+/**
+ * The hasher's memory: the file as loaded (a table, no object per entry) and the
+ * entries made or changed since, which win over it.
+ */
 export class FileHasher {
   readonly stats = { hits: 0, misses: 0 };
-  private readonly used = new Set<string>();
   private readonly pending = new Map<string, Promise<string>>();
   private readonly today = Math.floor(Date.now() / DAY_MS);
+  /** The loaded file's entries by path; an entry made again since is taken out. */
+  private readonly index = new Map<string, number>();
+  private readonly fresh = new Map<string, StatEntry>();
   private dirty = false;
 
   private constructor(
     private readonly cacheFile: string | undefined,
-    private readonly entries: Map<string, Entry>,
-  ) {}
+    private readonly table: StatTable | undefined,
+  ) {
+    table?.paths.forEach((path, i) => this.index.set(path, i));
+  }
 
   /**
    * Load the cache kept at `cacheFile` (none: an in-memory cache for this
-   * process). A missing, unreadable or corrupt file is an empty cache, never an error.
+   * process). A missing, unreadable, corrupt or older-format file is an empty
+   * cache, never an error.
    *
    * @example
-   * const hasher = await FileHasher.open(join(root, 'statcache.json'));
+   * const hasher = await FileHasher.open(join(root, 'context-cache', 'ctx.bin'));
    * const hex = await hasher.hash(abs, await lstat(abs, { bigint: true }));
    * await hasher.save();
    */
   static async open(cacheFile?: string): Promise<FileHasher> {
-    const entries = new Map<string, Entry>();
-    if (cacheFile !== undefined) {
-      try {
-        load(JSON.parse(await readFile(cacheFile, 'utf8')), entries);
-      } catch {
-        entries.clear();
-      }
-    }
-    return new FileHasher(cacheFile, entries);
+    let table: StatTable | undefined;
+    if (cacheFile !== undefined)
+      table = decodeStatCache(await readFile(cacheFile).catch(() => EMPTY));
+    return new FileHasher(cacheFile, table);
   }
 
   /** sha256 hex of a regular file's content; not read when `st` matches the cached entry. */
   hash(abs: string, st: BigIntStats): Promise<string> {
     const known = this.cached(abs, st);
     if (known !== undefined) return Promise.resolve(known);
-    const stamp = stampOf(st);
-    const key = `${abs}\0${stamp}`;
+    const key = `${abs}\0${st.size}:${st.mtimeNs}:${st.ctimeNs}:${st.ino}:${st.mode}`;
     let p = this.pending.get(key);
     if (!p) {
       this.stats.misses++;
-      p = this.miss(abs, st, stamp).finally(() => this.pending.delete(key));
+      p = this.miss(abs, st).finally(() => this.pending.delete(key));
       this.pending.set(key, p);
     }
     return p;
@@ -92,74 +97,129 @@ export class FileHasher {
 
   /**
    * The digest when `st` matches the cached entry, else undefined — without a
-   * promise: a warm context of 10,000 files is 10,000 of these in a row.
+   * promise, nor any string but the digest: a warm context of 10,000 files is
+   * 10,000 of these in a row.
    */
   cached(abs: string, st: BigIntStats): string | undefined {
-    const e = this.entries.get(abs);
-    this.used.add(abs);
-    if (e === undefined || e.stamp !== stampOf(st)) return undefined;
-    this.stats.hits++;
-    if (e.day !== this.today) {
-      e.day = this.today;
-      this.dirty = true;
+    const i = this.index.get(abs);
+    if (i !== undefined) {
+      if (!this.table!.matches(i, st)) return undefined;
+      this.stats.hits++;
+      if (this.table!.day(i) !== this.today) {
+        this.table!.setDay(i, this.today);
+        this.dirty = true;
+      }
+      return this.table!.digest(i);
     }
+    const e = this.fresh.get(abs);
+    if (e === undefined || !sameEntry(e, st)) return undefined;
+    this.stats.hits++;
     return e.digest;
   }
 
   /** Write the cache back (atomically) if anything changed; prunes entries unused for KEEP_DAYS. */
   async save(): Promise<void> {
     if (!this.dirty || this.cacheFile === undefined) return;
-    const out: Record<string, Stored> = {};
-    for (const [path, e] of this.entries) {
-      if (this.used.has(path) || this.today - e.day <= KEEP_DAYS)
-        out[path] = [e.stamp, e.digest, e.day];
+    const out = new Map<string, StatEntry>();
+    for (const [path, i] of this.index) {
+      if (this.today - this.table!.day(i) <= KEEP_DAYS) out.set(path, this.table!.entry(i));
     }
+    for (const [path, e] of this.fresh) out.set(path, e);
     await mkdir(dirname(this.cacheFile), { recursive: true });
-    await writeFileAtomic(this.cacheFile, JSON.stringify({ v: VERSION, entries: out }));
+    await writeFileAtomic(this.cacheFile, encodeStatCache(out));
     this.dirty = false;
   }
 
-  private async miss(abs: string, st: BigIntStats, stamp: string): Promise<string> {
+  private async miss(abs: string, st: BigIntStats): Promise<string> {
     const startedNs = BigInt(Date.now()) * 1_000_000n;
     const digest = await digestFile(abs, st.size);
     // Remember it only if the file is what `st` described all along.
     const after = lstatSync(abs, { bigint: true });
-    if (stampOf(after) === stamp && startedNs - st.ctimeNs > RACY_NS) {
-      this.entries.set(abs, { stamp, digest, day: this.today });
+    if (sameStamp(after, st) && startedNs - st.ctimeNs > RACY_NS) {
+      this.index.delete(abs);
+      this.fresh.set(abs, {
+        size: st.size,
+        mtimeNs: st.mtimeNs,
+        ctimeNs: st.ctimeNs,
+        ino: st.ino,
+        mode: Number(st.mode),
+        digest,
+        day: this.today,
+      });
       this.dirty = true;
     }
     return digest;
   }
 }
 
+const EMPTY = Buffer.alloc(0);
+
+const sameEntry = (e: StatEntry, st: BigIntStats): boolean =>
+  e.ctimeNs === st.ctimeNs &&
+  e.size === st.size &&
+  e.mtimeNs === st.mtimeNs &&
+  e.ino === st.ino &&
+  e.mode === Number(st.mode);
+
 /**
- * A FileHasher that also remembers the stamp of every file it was asked about,
- * so that changedSince() can tell which changed afterwards — by ctime, which no
- * write can leave as it was (content could come back the same).
+ * A FileHasher that also remembers what lstat said of every file it was asked
+ * about, so that changedSince() can tell which changed afterwards — by ctime,
+ * which no write can leave as it was (content could come back the same). The
+ * stamps are kept in typed arrays: a warm build asks about every file and
+ * almost never needs them.
  */
 export class StampWatch implements Pick<FileHasher, 'hash' | 'cached'> {
-  private readonly stamps = new Map<string, string>();
+  /** Path → its slot of 5 words (size, mtimeNs, ctimeNs, ino, mode) in `words`. */
+  private readonly slots = new Map<string, number>();
+  private words = new BigInt64Array(5 * 1024);
 
   constructor(private readonly hasher: FileHasher) {}
 
   hash(abs: string, st: BigIntStats): Promise<string> {
-    this.stamps.set(abs, stampOf(st));
+    this.remember(abs, st);
     return this.hasher.hash(abs, st);
   }
 
   cached(abs: string, st: BigIntStats): string | undefined {
-    this.stamps.set(abs, stampOf(st));
+    this.remember(abs, st);
     return this.hasher.cached(abs, st);
   }
 
   /** The files whose stamp is not what it was when they were hashed (gone ones too): one lstat each. */
   changedSince(): string[] {
     const changed: string[] = [];
-    for (const [abs, stamp] of this.stamps) {
+    for (const [abs, slot] of this.slots) {
       const now = lstatSync(abs, { bigint: true, throwIfNoEntry: false });
-      if (now === undefined || stampOf(now) !== stamp) changed.push(abs);
+      const w = slot * 5;
+      const same =
+        now !== undefined &&
+        this.words[w] === now.size &&
+        this.words[w + 1] === now.mtimeNs &&
+        this.words[w + 2] === now.ctimeNs &&
+        this.words[w + 3] === now.ino &&
+        this.words[w + 4] === now.mode;
+      if (!same) changed.push(abs);
     }
     return changed;
+  }
+
+  private remember(abs: string, st: BigIntStats): void {
+    let slot = this.slots.get(abs);
+    if (slot === undefined) {
+      slot = this.slots.size;
+      this.slots.set(abs, slot);
+      if (slot * 5 + 5 > this.words.length) {
+        const grown = new BigInt64Array(this.words.length * 2);
+        grown.set(this.words);
+        this.words = grown;
+      }
+    }
+    const w = slot * 5;
+    this.words[w] = st.size;
+    this.words[w + 1] = st.mtimeNs;
+    this.words[w + 2] = st.ctimeNs;
+    this.words[w + 3] = st.ino;
+    this.words[w + 4] = st.mode;
   }
 }
 
@@ -173,16 +233,4 @@ async function digestFile(abs: string, size: bigint): Promise<string> {
       h.update(chunk as Buffer);
   }
   return h.digest('hex');
-}
-
-function load(data: unknown, into: Map<string, Entry>): void {
-  const d = data as { v?: unknown; entries?: unknown };
-  if (d?.v !== VERSION || typeof d.entries !== 'object' || d.entries === null) return;
-  for (const [path, v] of Object.entries(d.entries as Record<string, unknown>)) {
-    if (!Array.isArray(v) || v.length !== 3) continue;
-    const [stamp, digest, day] = v as unknown[];
-    if (typeof stamp !== 'string' || typeof day !== 'number') continue;
-    if (typeof digest !== 'string' || digest.length !== 64) continue;
-    into.set(path, { stamp, digest, day });
-  }
 }

@@ -1,11 +1,11 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { lstat, readFile, utimes, writeFile } from 'node:fs/promises';
+import { lstat, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { describe, expect, it } from 'vitest';
-import { FileHasher } from '../../src/context/statcache.js';
+import { describe, expect, it, vi } from 'vitest';
+import { FileHasher, StampWatch } from '../../src/context/statcache.js';
 import { tempRoot } from '../helpers/tmp.js';
 
 const sha256 = (b: string | Buffer) => createHash('sha256').update(b).digest('hex');
@@ -16,6 +16,14 @@ async function settled(path: string, content: string | Buffer): Promise<string> 
   await writeFile(path, content);
   await sleep(150);
   return path;
+}
+
+/** The bytes of a saved cache that knows `file`. */
+async function cacheFileFor(file: string, cache: string): Promise<Buffer> {
+  const h = await FileHasher.open(cache);
+  await h.hash(file, await st(file));
+  await h.save();
+  return readFile(cache);
 }
 
 describe('FileHasher', () => {
@@ -33,7 +41,7 @@ describe('FileHasher', () => {
   it('does not read an unchanged file again, across a save and re-open', async () => {
     const dir = tempRoot();
     const f = await settled(join(dir, 'a.txt'), 'one\n');
-    const cache = join(dir, 'cache', 'statcache.json');
+    const cache = join(dir, 'cache', 'statcache.bin');
     const first = await FileHasher.open(cache);
     expect(await first.hash(f, await st(f))).toBe(sha256('one\n'));
     await first.save();
@@ -95,8 +103,24 @@ describe('FileHasher', () => {
   it('treats a corrupt or foreign cache file as empty, and replaces it', async () => {
     const dir = tempRoot();
     const f = await settled(join(dir, 'a'), 'x');
-    const cache = join(dir, 'statcache.json');
-    for (const junk of ['{"v":1,"entries":', '[]', '{"v":99,"entries":{}}', '\0\0\0']) {
+    const cache = join(dir, 'statcache.bin');
+    const valid = await cacheFileFor(f, join(dir, 'valid.bin'));
+    const junks: (string | Buffer)[] = [
+      '{"v":1,"entries":',
+      '[]',
+      '{"v":99,"entries":{}}',
+      '\0\0\0',
+      valid.subarray(0, valid.length - 1),
+      Buffer.concat([valid, Buffer.from('x')]),
+      // Another version, and another byte order, of the same bytes.
+      Buffer.concat([valid.subarray(0, 8), Buffer.from([3]), valid.subarray(9)]),
+      Buffer.concat([
+        valid.subarray(0, 20),
+        Buffer.from(valid.subarray(20, 24)).reverse(),
+        valid.subarray(24),
+      ]),
+    ];
+    for (const junk of junks) {
       await writeFile(cache, junk);
       const h = await FileHasher.open(cache);
       expect(await h.hash(f, await st(f))).toBe(sha256('x'));
@@ -112,7 +136,7 @@ describe('FileHasher', () => {
 
   it('writes only when something changed', async () => {
     const dir = tempRoot();
-    const cache = join(dir, 'statcache.json');
+    const cache = join(dir, 'statcache.bin');
     await (await FileHasher.open(cache)).save();
     expect(existsSync(cache)).toBe(false);
 
@@ -128,26 +152,80 @@ describe('FileHasher', () => {
     expect((await lstat(cache)).mtimeMs).toBe(written);
   });
 
-  it('drops entries unused for a month when it saves', async () => {
+  it('drops entries unused for a month when it saves, and keeps those used since', async () => {
     const dir = tempRoot();
-    const cache = join(dir, 'statcache.json');
-    const day = Math.floor(Date.now() / 86_400_000);
-    const digest = sha256('');
-    await writeFile(
-      cache,
-      JSON.stringify({
-        v: 1,
-        entries: {
-          '/gone/old': ['0:0:0:0:0', digest, day - 40],
-          '/gone/recent': ['0:0:0:0:0', digest, day - 3],
-        },
-      }),
-    );
-    const f = await settled(join(dir, 'a'), 'x');
+    const cache = join(dir, 'statcache.bin');
+    const old = await settled(join(dir, 'old'), 'o');
+    const recent = await settled(join(dir, 'recent'), 'r');
+    const used = await settled(join(dir, 'used'), 'u');
+    const now = Date.now();
+    const day = 86_400_000;
+    const visit = async (files: string[], at: number) => {
+      vi.useFakeTimers({ toFake: ['Date'], now: at });
+      try {
+        const h = await FileHasher.open(cache);
+        for (const f of files) await h.hash(f, await st(f));
+        await h.save();
+      } finally {
+        vi.useRealTimers();
+      }
+    };
+    // Days later (the clock goes forward: a file is remembered only once its ctime is past).
+    await visit([old, used], now);
+    await visit([recent], now + 28 * day);
+    // Saved 40 days on (a new file makes it write): `old` was last used 40 days before.
+    const fresh = await settled(join(dir, 'fresh'), 'f');
+    await visit([used, fresh], now + 40 * day);
     const h = await FileHasher.open(cache);
-    await h.hash(f, await st(f));
-    await h.save();
-    const kept = Object.keys(JSON.parse(await readFile(cache, 'utf8')).entries).sort();
-    expect(kept).toEqual(['/gone/recent', f].sort());
+    for (const f of [old, recent, used, fresh]) await h.hash(f, await st(f));
+    expect(h.stats).toEqual({ hits: 3, misses: 1 });
+    expect(await h.hash(recent, await st(recent))).toBe(sha256('r'));
+  });
+
+  it('a file saved in the first format (JSON) is no cache at all, never a wrong digest', async () => {
+    const dir = tempRoot();
+    const f = await settled(join(dir, 'a'), 'real content');
+    const s = await st(f);
+    const cache = join(dir, 'statcache.bin');
+    // What version 1 wrote for this very file, with a digest that is not its content's.
+    const stamp = `${s.size}:${s.mtimeNs}:${s.ctimeNs}:${s.ino}:${s.mode}`;
+    const day = Math.floor(Date.now() / 86_400_000);
+    await writeFile(cache, JSON.stringify({ v: 1, entries: { [f]: [stamp, sha256('lie'), day] } }));
+    const h = await FileHasher.open(cache);
+    expect(await h.hash(f, s)).toBe(sha256('real content'));
+    expect(h.stats).toEqual({ hits: 0, misses: 1 });
+  });
+
+  it('a file changed after it was saved is a miss; the others still hit', async () => {
+    const dir = tempRoot();
+    const files = await Promise.all(['a', 'b', 'c'].map((n) => settled(join(dir, n), `${n}\n`)));
+    const cache = join(dir, 'statcache.bin');
+    const first = await FileHasher.open(cache);
+    for (const f of files) await first.hash(f, await st(f));
+    await first.save();
+    // Same size, same mtime: only ctime (and the content) tell.
+    const before = await st(files[1]!);
+    await writeFile(files[1]!, 'B\n');
+    const sec = before.mtimeNs / 1_000_000_000n;
+    const ns = String(before.mtimeNs % 1_000_000_000n).padStart(9, '0');
+    execFileSync('touch', ['-m', '-d', `@${sec}.${ns}`, files[1]!]);
+    const second = await FileHasher.open(cache);
+    const digests = [];
+    for (const f of files) digests.push(await second.hash(f, await st(f)));
+    expect(digests).toEqual([sha256('a\n'), sha256('B\n'), sha256('c\n')]);
+    expect(second.stats).toEqual({ hits: 2, misses: 1 });
+  });
+});
+
+describe('StampWatch', () => {
+  it('names the files that changed since they were hashed, gone ones too', async () => {
+    const dir = tempRoot();
+    const [a, b, c] = await Promise.all(['a', 'b', 'c'].map((n) => settled(join(dir, n), n)));
+    const watch = new StampWatch(await FileHasher.open());
+    for (const f of [a!, b!, c!]) await watch.hash(f, await st(f));
+    expect(watch.changedSince()).toEqual([]);
+    await writeFile(c!, 'C');
+    await rm(a!);
+    expect(watch.changedSince()).toEqual([a, c]);
   });
 });

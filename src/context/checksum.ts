@@ -57,8 +57,20 @@ export async function checksumSources(
   opts: ChecksumOptions,
 ): Promise<SourceChecksum> {
   const all = createHash('sha256');
-  const files = new Map<string, string>();
-  const entries: { name: string; entry: SourceEntry; linkOf?: string }[] = [];
+  // Per entry in copy order: its name, and its record once known. An entry is kept
+  // only while a read is due for it: a warm context of 10,000 files then keeps
+  // 10,000 short strings, not 10,000 lstats, for the garbage collector to copy.
+  const names: string[] = [];
+  const records: string[] = [];
+  const unknown: { i: number; entry: SourceEntry }[] = [];
+  const linkOf = new Map<number, string>();
+  const heads = new Map<number, string>();
+  const add = (name: string, entry: SourceEntry) => {
+    const known = knownRecord(entry, opts, heads);
+    if (known === undefined) unknown.push({ i: names.length, entry });
+    names.push(name);
+    records.push(known ?? '');
+  };
   for (const src of sources) {
     // Hardlinks stay hardlinks within one source (copy-tree.ts): that counts too.
     const inodes = new Map<string, string>();
@@ -66,7 +78,7 @@ export async function checksumSources(
     all.update(header);
     // COPY --parents recreates the kept directories above the source with their modes
     // and owners (copy-into.ts keptPath): they count too.
-    for (const entry of keptParents(tree, src)) entries.push({ name: entry.rel, entry });
+    for (const entry of keptParents(tree, src)) add(entry.rel, entry);
     const walk = walkSource(src.abs, {
       ignore: tree.ignore,
       base: src.real,
@@ -74,41 +86,43 @@ export async function checksumSources(
       excludeBase: src.keep,
     });
     for (const entry of walk) {
-      opts.signal?.throwIfAborted();
+      if (opts.signal?.aborted) opts.signal.throwIfAborted();
       if (entry.rel === '' && entry.kind === 'dir' && src.keep === undefined) continue;
       const rel = entry.rel;
       const name = rel === '' ? src.path : src.path === '' ? rel : `${src.path}/${rel}`;
-      let linkOf: string | undefined;
       if (entry.kind === 'file' && entry.stat.nlink > 1n) {
         const inode = `${entry.stat.dev}:${entry.stat.ino}`;
-        linkOf = inodes.get(inode);
-        if (linkOf === undefined) inodes.set(inode, name);
+        const first = inodes.get(inode);
+        if (first === undefined) inodes.set(inode, name);
+        else linkOf.set(names.length, first);
       }
-      entries.push({ name, entry, linkOf });
+      add(name, entry);
     }
   }
   // What the stat cache or the entry itself says is known at once; a few workers
   // read the rest (a cold context in parallel). The sum is taken in order.
-  const digests = new Array<string>(entries.length);
-  const unknown: number[] = [];
-  entries.forEach(({ entry }, i) => {
-    const known = knownRecord(entry, opts);
-    if (known === undefined) unknown.push(i);
-    else digests[i] = known;
-  });
   let next = 0;
   const worker = async () => {
     while (next < unknown.length) {
-      const i = unknown[next++]!;
-      digests[i] = await entryRecord(entries[i]!.entry, opts);
+      const { i, entry } = unknown[next++]!;
+      records[i] = await entryRecord(entry, opts);
     }
   };
   await Promise.all(Array.from({ length: HASH_CONCURRENCY }, worker));
-  entries.forEach(({ name, linkOf }, i) => {
-    if (linkOf !== undefined) digests[i] += ` link=${JSON.stringify(linkOf)}`;
-    files.set(name, digests[i]!);
-    all.update(`${name}\0${digests[i]}\n`);
-  });
+  const files = new Map<string, string>();
+  // Hashed in chunks: one update per line costs more than building the lines.
+  let chunk = '';
+  for (let i = 0; i < names.length; i++) {
+    const link = linkOf.get(i);
+    const record = link === undefined ? records[i]! : `${records[i]} link=${JSON.stringify(link)}`;
+    files.set(names[i]!, record);
+    chunk += `${names[i]}\0${record}\n`;
+    if (chunk.length > 1 << 16) {
+      all.update(chunk);
+      chunk = '';
+    }
+  }
+  all.update(chunk);
   return { digest: `sha256:${all.digest('hex')}`, files };
 }
 
@@ -143,9 +157,17 @@ export async function entryRecord(e: SourceEntry, opts: ChecksumOptions): Promis
   return knownRecord(e, opts)!;
 }
 
-/** entryRecord when it needs no read: anything but a file the stat cache does not know. */
-function knownRecord(e: SourceEntry, opts: ChecksumOptions): string | undefined {
-  const head = recordHead(e, opts);
+/**
+ * entryRecord when it needs no read: anything but a file the stat cache does not
+ * know. `heads` remembers record heads by mode, for a caller that asks for
+ * thousands of entries with one owner.
+ */
+function knownRecord(
+  e: SourceEntry,
+  opts: ChecksumOptions,
+  heads?: Map<number, string>,
+): string | undefined {
+  const head = recordHead(e, opts, heads);
   if (e.kind === 'file') {
     const digest = opts.hasher.cached?.(e.abs, e.stat);
     return digest === undefined ? undefined : `${head} ${digest}`;
@@ -155,14 +177,17 @@ function knownRecord(e: SourceEntry, opts: ChecksumOptions): string | undefined 
   return head;
 }
 
-function recordHead(e: SourceEntry, opts: ChecksumOptions): string {
-  const perm = Number(e.stat.mode) & 0o7777;
+function recordHead(e: SourceEntry, opts: ChecksumOptions, heads?: Map<number, string>): string {
+  // The mode's type bits tell the kind apart; with the owner fixed, the mode decides the head.
+  const fixedOwner = opts.uid !== undefined && opts.gid !== undefined;
+  const full = Number(e.stat.mode);
+  const known = fixedOwner ? heads?.get(full) : undefined;
+  if (known !== undefined) return known;
+  const perm = full & 0o7777;
   // As copy-tree.ts chmodded(): the entry's mode after --chmod.
   const mode =
-    e.kind === 'symlink'
-      ? 0o777
-      : opts.chmod === undefined
-        ? perm
-        : opts.chmod.apply(Number(e.stat.mode));
-  return `${e.kind} ${mode.toString(8)} ${opts.uid ?? e.stat.uid}:${opts.gid ?? e.stat.gid}`;
+    e.kind === 'symlink' ? 0o777 : opts.chmod === undefined ? perm : opts.chmod.apply(full);
+  const head = `${e.kind} ${mode.toString(8)} ${opts.uid ?? e.stat.uid}:${opts.gid ?? e.stat.gid}`;
+  if (fixedOwner) heads?.set(full, head);
+  return head;
 }

@@ -47,6 +47,7 @@ interface Rule {
 }
 
 const BOM = '\ufeff';
+const NOTHING_MATCHES: IgnoreMatch = Object.freeze({ excluded: false });
 
 export class Dockerignore {
   static readonly empty = new Dockerignore([], undefined);
@@ -78,6 +79,8 @@ export class Dockerignore {
 
   /** Whether `rel` (posix, relative to the context root) is excluded, and by which line. */
   matches(rel: string): IgnoreMatch {
+    // No .dockerignore (the usual case), asked once per file of the context.
+    if (this.rules.length === 0) return NOTHING_MATCHES;
     const r = this.rules[this.lastMatching(contextPath(rel))];
     return r ? { excluded: !r.exception, pattern: r.text, line: r.line } : { excluded: false };
   }

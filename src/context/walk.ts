@@ -129,7 +129,7 @@ function* walkDir(
     const verdict = filter(entry, opts);
     if (verdict === 'skip') continue;
     if (verdict === 'keep') {
-      yield* pending.splice(0);
+      if (pending.length > 0) yield* pending.splice(0);
       yield entry;
       if (entry.kind === 'dir') yield* walkDir(entry.abs, childRel, opts, pending);
     } else {
@@ -141,19 +141,24 @@ function* walkDir(
   }
 }
 
+/** .dockerignore (under the tree root), then --exclude (under the source); this runs once per entry. */
 function filter(e: SourceEntry, opts: WalkOptions): 'keep' | 'skip' | 'maybe' {
-  const inTree = opts.base === '' ? e.rel : `${opts.base}/${e.rel}`;
-  const checks: [PathMatcher | undefined, string][] = [
-    [opts.ignore, inTree],
-    [opts.exclude, opts.excludeBase ? `${opts.excludeBase}/${e.rel}` : e.rel],
-  ];
-  let verdict: 'keep' | 'maybe' = 'keep';
-  for (const [m, path] of checks) {
-    if (m === undefined || !m.matches(path).excluded) continue;
-    if (e.kind !== 'dir' || !m.mayIncludeUnder(path)) return 'skip';
-    verdict = 'maybe';
-  }
-  return verdict;
+  const ignored =
+    opts.ignore === undefined
+      ? 'keep'
+      : verdict(e, opts.ignore, opts.base === '' ? e.rel : `${opts.base}/${e.rel}`);
+  if (ignored === 'skip' || opts.exclude === undefined) return ignored;
+  const excluded = verdict(
+    e,
+    opts.exclude,
+    opts.excludeBase ? `${opts.excludeBase}/${e.rel}` : e.rel,
+  );
+  return excluded === 'keep' ? ignored : excluded;
+}
+
+function verdict(e: SourceEntry, m: PathMatcher, path: string): 'keep' | 'skip' | 'maybe' {
+  if (!m.matches(path).excluded) return 'keep';
+  return e.kind === 'dir' && m.mayIncludeUnder(path) ? 'maybe' : 'skip';
 }
 
 function classify(abs: string, rel: string): SourceEntry | undefined {

@@ -4,7 +4,15 @@
 // the engine to forget what an earlier build left (outside the timing) and
 // build without its cache.
 import { spawn, spawnSync } from 'node:child_process';
-import { createReadStream, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  createReadStream,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { URL, fileURLToPath } from 'node:url';
@@ -14,9 +22,10 @@ const TSBUILD = fileURLToPath(new URL('../../bin/tsbuild.js', import.meta.url));
 const DOCKER = existsSync('/usr/bin/docker') ? '/usr/bin/docker' : 'docker';
 
 /**
- * Runs a command to completion; resolves { ms, start, out }: its wall time,
- * when it was spawned (epoch ms) and, with capture, its stdout. A non-zero
- * exit rejects with the tail of its stderr: a failed build must not be timed.
+ * Runs a command to completion; resolves { ms, start, out, pid }: its wall
+ * time, when it was spawned (epoch ms), with capture its stdout, and its pid.
+ * A non-zero exit rejects with the tail of its stderr: a failed build must
+ * not be timed.
  */
 export function exec(file, args, { env, input, capture = false } = {}) {
   return new Promise((resolve, reject) => {
@@ -31,7 +40,7 @@ export function exec(file, args, { env, input, capture = false } = {}) {
     p.on('error', reject);
     p.on('close', (code) => {
       const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-      if (code === 0) resolve({ ms, start, out });
+      if (code === 0) resolve({ ms, start, out, pid: p.pid });
       else reject(new Error(`${file} ${args.join(' ')} exited ${code}:\n${err.trim()}`));
     });
     if (input) pipeline(createReadStream(input), p.stdin).catch(reject);
@@ -44,6 +53,12 @@ export const timed = async (file, args, opts) => (await exec(file, args, opts)).
 
 const quiet = (file, args, opts = {}) => spawnSync(file, args, { stdio: 'ignore', ...opts });
 
+/**
+ * Preloaded (node --import) into a tsbuild process whose own peak RSS is
+ * wanted: see build-maxrss.mjs.
+ */
+const MAXRSS = new URL('./build-maxrss.mjs', import.meta.url).href;
+
 /** tsbuild's CLI against the built dist/, a store of its own under work. */
 export function tsbuild(work) {
   let n = 0;
@@ -54,28 +69,49 @@ export function tsbuild(work) {
     await timed(process.execPath, [TSBUILD, 'import', '--root', dir, tar, 'busybox']);
     return dir;
   };
+  /**
+   * Runs `tsbuild args`; node: flags for node itself; peak: also resolve
+   * `peakKiB`, the tsbuild process's own peak RSS (its children's not counted).
+   */
+  const cli = async (args, { node = [], peak = false, capture = false } = {}) => {
+    const pre = peak ? ['--import', MAXRSS] : [];
+    const dir = peak ? mkdtempSync(join(work, 'maxrss-')) : undefined;
+    const env = dir ? { ...process.env, TSBUILD_BENCH_MAXRSS_DIR: dir } : process.env;
+    const r = await exec(process.execPath, [...pre, ...node, TSBUILD, ...args], { env, capture });
+    if (!dir) return r;
+    const peakKiB = Number(readFileSync(join(dir, String(r.pid)), 'utf8'));
+    rmSync(dir, { recursive: true, force: true });
+    return { ...r, peakKiB };
+  };
   return {
     name: 'tsbuild',
+    cli,
     async setup(busyboxTar) {
       tar = busyboxTar;
       await imported(root);
     },
+    /** A new store at dir with busybox imported, for a measurement of its own. */
+    fresh: (dir) => imported(dir),
     /** cold: a new, empty store (busybox imported, no cache records, no stat cache). */
     async build(ctx, opts = {}) {
       return (await this.run(ctx, opts)).ms;
     },
     /**
-     * As build; json: `--progress=json` instead of -q, captured; node: flags
-     * for node itself (--cpu-prof). Resolves exec's { ms, start, out }.
+     * As build; json: `--progress=json` instead of -q, captured; node, peak: as
+     * cli; store: this store instead of the engine's own; tag: instead of
+     * `bench`. Resolves cli's { ms, start, out, pid, peakKiB }.
      */
-    async run(ctx, { noCache = false, cold = false, json = false, node = [] } = {}) {
-      if (cold) {
+    async run(
+      ctx,
+      { noCache = false, cold = false, json = false, node = [], peak, store, tag = 'bench' } = {},
+    ) {
+      if (cold && !store) {
         if (n > 0) rmSync(root, { recursive: true, force: true });
         root = await imported(join(work, `tsbuild-cold-${++n}`));
       }
-      const args = [...node, TSBUILD, 'build', json ? '--progress=json' : '-q', '--root', root];
-      args.push('-t', 'bench', ...(noCache ? ['--no-cache'] : []), ctx);
-      return exec(process.execPath, args, { capture: json });
+      const args = ['build', json ? '--progress=json' : '-q', '--root', store ?? root];
+      args.push('-t', tag, ...(noCache ? ['--no-cache'] : []), ctx);
+      return cli(args, { node, peak, capture: json });
     },
     async teardown() {},
   };

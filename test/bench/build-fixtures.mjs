@@ -1,6 +1,6 @@
 // What the build bench builds: a busybox rootfs tar every engine imports as
-// `busybox`, the 10,000-file / 80 MiB context, and the six scenarios'
-// Dockerfiles. Everything is derived from fixed seeds, so two runs build the
+// `busybox`, the 10,000-file / 80 MiB context, the six scenarios'
+// Dockerfiles, and the 1 GiB layer of the memory figure. Everything is derived from fixed seeds, so two runs build the
 // same bytes.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -109,6 +109,10 @@ export const twoStages = (dir) =>
  */
 export const bigWrite = (dir) =>
   dockerfile(dir, ['FROM busybox', 'RUN dd if=/dev/zero of=/big bs=1M count=512 2>/dev/null']);
+
+/** One RUN writing a 1 GiB file: tsbuild's peak memory must not grow with a layer's size. */
+export const oneGiB = (dir) =>
+  dockerfile(dir, ['FROM busybox', 'RUN head -c 1073741824 /dev/zero > /big']);
 
 function dockerfile(dir, lines) {
   mkdirSync(dir, { recursive: true });

@@ -1,21 +1,28 @@
-// Issue 5's build benchmarks: six scenarios, each built by tsbuild (its CLI,
+// Issue 15's build benchmarks: six scenarios, each built by tsbuild (its CLI,
 // `node bin/tsbuild.js build -q`, against dist/), by `docker build` with
-// BuildKit and with the classic builder, and by `buildah bud --layers`, in the
-// same run, rounds interleaved (every engine builds round r before any builds
-// round r+1, each round starting with the next engine) so a noisy moment
-// hurts all alike, and `sync` and a 250 ms pause (untimed) before each build
-// so no engine pays for the writeback or the daemons' cleanup of the one
-// before it.
-// Wall time of each process, median of the scenario's rounds (5 for the
-// sub-second warm one, 3 for the rest; BENCH_BUILD_N sets them all) for
-// tsbuild and BuildKit, whose ratio is held against the issue's target; the
-// classic builder and buildah, slower and for reference only, build
-// BENCH_BUILD_PEER_N (default 1; 0 skips them) rounds, so the bench stays
-// near 6 minutes. Then, for each missed target, one more tsbuild run with
-// --progress=json says where its time went (BENCH_BUILD_CPUPROF=1: under
-// node --cpu-prof too, with the top functions by self time).
+// BuildKit and with the classic builder, and by `buildah bud --layers` when
+// buildah is installed, in the same run, rounds interleaved (every engine
+// builds round r before any builds round r+1, each round starting with the
+// next engine) so a noisy moment hurts all alike, and `sync` and a 250 ms
+// pause (untimed) before each build so no engine pays for the writeback or
+// the daemons' cleanup of the one before it.
+// Wall time of each process, median of the scenario's rounds (5 for the fast
+// ones: warm no-op, one file changed, twenty RUNs; 3 for the rest;
+// BENCH_BUILD_N sets them all) for tsbuild and BuildKit, whose ratio is held
+// against the issue's target; the classic builder and buildah, slower and for
+// reference only, build BENCH_BUILD_PEER_N (default 1; 0 skips them) rounds.
+// Then, untimed, each scenario's builds again in a store of their own, for
+// the disk figure (store bytes / unpacked bytes, target <= 1.1; see
+// build-disk.mjs), and tsbuild's peak RSS building and saving a 1 GiB layer
+// (target < 200 MiB). For the warm no-op, the machine's floor: node starting
+// and doing nothing, and node starting and lstat-ing the context. Then, for
+// each missed time target, one more tsbuild run with --progress=json says
+// where its time went (BENCH_BUILD_CPUPROF=1: under node --cpu-prof too, with
+// the top functions by self time).
 // BENCH_BUILD_ONLY=2,6 measures only those scenarios (1-based, in the
-// issue's order), for a quick look at one target.
+// issue's order; 7 is the 1 GiB memory figure), for a quick look at one
+// target. The docker engine is DOCKER_HOST's, else /var/run/docker.sock's,
+// else a private dockerd the bench starts (build-dockerd.mjs).
 // Everything lives under one /tmp dir that is removed at the end, with the
 // private dockerd (if the bench started one) stopped.
 import { spawnSync } from 'node:child_process';
@@ -29,9 +36,12 @@ import {
   bigWrite,
   busyboxTar,
   changeFile,
+  oneGiB,
   twentyRuns,
   twoStages,
 } from './build-fixtures.mjs';
+import { diskFigure, peakMemory } from './build-disk.mjs';
+import { floor } from './build-floor.mjs';
 import { profile } from './build-profile.mjs';
 
 const N = process.env.BENCH_BUILD_N ? Number(process.env.BENCH_BUILD_N) : undefined;
@@ -42,6 +52,12 @@ const rounds = (s, e) =>
   e.name === 'tsbuild' || e.name === 'BuildKit' ? (N ?? s.n ?? 3) : Math.min(PEER_N, N ?? 3);
 /** The context file that scenario 2 changes between rounds. */
 const CHANGED = 4242;
+/** The disk target: store bytes / unpacked bytes of what it holds. */
+const DISK_TARGET = 1.1;
+/** The peak RSS target for a 1 GiB layer, MiB. */
+const RSS_TARGET = 200;
+/** BENCH_BUILD_ONLY's number for the memory figure. */
+const MEMORY = 7;
 
 /** Literal /tmp, not os.tmpdir(): dockerd's socket path must stay under 108 bytes. */
 const work = mkdtempSync('/tmp/tsbuild-bb-');
@@ -69,21 +85,40 @@ for (const sig of ['SIGINT', 'SIGTERM']) process.once(sig, interrupted);
 
 /**
  * In the issue's order; `order` is the order they run in: cold first, so its
- * last build leaves each engine's cache warm for the warm one.
+ * last build leaves each engine's cache warm for the warm one. n: timed rounds
+ * (default 3); disk: the builds the disk figure makes in its own store, each
+ * after its `before` (default: one build).
  */
 const scenarios = (ctx) => [
-  { order: 2, name: 'warm no-op, 10k files', ctx: ctx.big, target: 0.37, warmup: true, n: 5 },
+  {
+    order: 2,
+    name: 'warm no-op, 10k files',
+    ctx: ctx.big,
+    target: 0.5,
+    warmup: true,
+    n: 5,
+    disk: [{}, {}],
+  },
   {
     order: 3,
     name: 'one file changed',
     ctx: ctx.big,
-    target: 0.31,
+    target: 0.5,
+    n: 5,
     before: (round) => changeFile(ctx.big, CHANGED, round),
+    disk: [{}, { before: () => changeFile(ctx.big, CHANGED, 2000) }],
   },
-  { order: 1, name: 'cold, 10k files', ctx: ctx.big, target: 0.39, opts: { cold: true } },
-  { order: 4, name: 'twenty 1-line RUNs', ctx: ctx.twenty, target: 0.48, opts: { noCache: true } },
-  { order: 5, name: 'two 2 s stages', ctx: ctx.stages, target: 0.96, opts: { noCache: true } },
-  { order: 6, name: 'RUN writes 512 MiB', ctx: ctx.write, target: 0.49, opts: { noCache: true } },
+  { order: 1, name: 'cold, 10k files', ctx: ctx.big, target: 0.6, opts: { cold: true } },
+  {
+    order: 4,
+    name: 'twenty 1-line RUNs',
+    ctx: ctx.twenty,
+    target: 0.6,
+    n: 5,
+    opts: { noCache: true },
+  },
+  { order: 5, name: 'two 2 s stages', ctx: ctx.stages, target: 0.95, opts: { noCache: true } },
+  { order: 6, name: 'RUN writes 512 MiB', ctx: ctx.write, target: 0.7, opts: { noCache: true } },
 ];
 
 const median = (xs) => {
@@ -148,17 +183,27 @@ async function measure(s) {
   return new Map(ready.map((e) => [e.name, failed.has(e.name) ? undefined : times.get(e.name)]));
 }
 
-/** rows: { s, t: Map engine name → median ms } */
+/** rows: { s, t: Map engine name → median ms, disk: storeFigure's { ratio } } */
 function table(rows) {
   const head = ['scenario', 'tsbuild', 'BuildKit', 'classic', 'buildah', 'ratio', 'target', 'met?'];
-  const lines = rows.map(({ s, t }) => {
+  head.push('store/unpacked', 'met?');
+  const lines = rows.map(({ s, t, disk }) => {
     const ratio =
       t.get('tsbuild') !== undefined && t.get('BuildKit')
         ? t.get('tsbuild') / t.get('BuildKit')
         : undefined;
     const met = ratio === undefined ? '—' : ratio <= s.target ? 'yes' : 'NO';
     const cells = ['tsbuild', 'BuildKit', 'classic', 'buildah'].map((n) => secs(t.get(n)));
-    return [s.name, ...cells, ratio === undefined ? '—' : ratio.toFixed(2), `≤ ${s.target}`, met];
+    const d = disk?.ratio;
+    return [
+      s.name,
+      ...cells,
+      ratio === undefined ? '—' : ratio.toFixed(2),
+      `≤ ${s.target.toFixed(2)}`,
+      met,
+      d === undefined ? '—' : `${d.toFixed(2)} (≤ ${DISK_TARGET})`,
+      d === undefined ? '—' : d <= DISK_TARGET ? 'yes' : 'NO',
+    ];
   });
   const width = head.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
   const row = (cells) =>
@@ -177,36 +222,83 @@ try {
     twenty: twentyRuns(join(work, 'ctx-twenty')),
     stages: twoStages(join(work, 'ctx-stages')),
     write: bigWrite(join(work, 'ctx-write')),
+    gib: oneGiB(join(work, 'ctx-1g')),
   };
   await setupEngines(tar);
   const list = scenarios(ctx).filter((_, i) => !ONLY || ONLY.includes(i + 1));
   const runs = new Map();
   const t0 = Date.now();
+  const progress = (what) =>
+    console.error(`build bench: ${what} done at ${((Date.now() - t0) / 1000).toFixed(0)} s`);
   for (const s of [...list].sort((a, b) => a.order - b.order)) {
     runs.set(s, await measure(s));
-    console.error(`build bench: "${s.name}" done at ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+    progress(`"${s.name}"`);
   }
+  const ts = ready.find((e) => e.name === 'tsbuild');
+  const disks = new Map();
+  for (const [i, s] of list.entries()) {
+    if (!ts) break;
+    disks.set(s, await diskFigure(s, ts, work, i).catch((e) => ({ error: firstLine(e) })));
+  }
+  if (list.length) progress('disk figures');
+  const warm = list.find((s) => s.warmup);
+  const warmFloor = warm && (await floor(warm.ctx, N ?? warm.n));
   const medians = (t) =>
     new Map([...t].map(([name, ms]) => [name, ms?.length ? median(ms) : undefined]));
-  const rows = list.map((s) => ({ s, t: medians(runs.get(s)) }));
-  console.log(
-    `wall seconds, median of ${N ?? '3 (warm: 5)'} runs (classic, buildah: ${Math.min(PEER_N, N ?? 3)}); cold = a new tsbuild store, docker --no-cache after ` +
-      '`docker builder prune -af`, buildah --no-cache; scenarios 4–6 --no-cache for all; ' +
-      'the 512 MiB are /dev/zero',
-  );
-  table(rows);
-  console.log('every timed run, in seconds (the spread says how far to trust a median):');
-  for (const s of list) {
-    const each = [...runs.get(s)].map(
-      ([name, ms]) => `${name} ${ms ? ms.map(secs).join(' ') || 'not run' : 'failed'}`,
+  const rows = list.map((s) => ({ s, t: medians(runs.get(s)), disk: disks.get(s) }));
+  const peers = Math.min(PEER_N, N ?? 3);
+  if (list.length) {
+    console.log(
+      `wall seconds, median of ${N ?? '5 (warm no-op, one file changed, twenty RUNs) or 3 (the rest)'} ` +
+        `runs (classic, buildah: ${peers}; — = not installed or not run); cold = a new tsbuild store, ` +
+        'docker --no-cache after `docker builder prune -af`, buildah --no-cache; scenarios 4–6 ' +
+        '--no-cache for all; the 512 MiB are /dev/zero. ratio = tsbuild / BuildKit.',
     );
-    console.log(`  ${s.name}: ${each.join(' · ')}`);
+    console.log(
+      `store/unpacked: tsbuild's store after that scenario's builds, run again untimed in a store ` +
+        'of their own (busybox imported, nothing else), `du -sB1` (allocated blocks, hardlinks once), ' +
+        "over the unpacked size of the distinct layers of every image in it (Docker's Size: file " +
+        'bytes), the busybox base layer in both.',
+    );
+    table(rows);
+    console.log('every timed run, in seconds (the spread says how far to trust a median):');
+    for (const s of list) {
+      const each = [...runs.get(s)].map(
+        ([name, ms]) => `${name} ${ms ? ms.map(secs).join(' ') || 'not run' : 'failed'}`,
+      );
+      console.log(`  ${s.name}: ${each.join(' · ')}`);
+    }
+    console.log(
+      "tsbuild's store after each scenario, in MiB (snapshots/ are the layers unpacked: over " +
+        'the unpacked size they show what blocks cost on this filesystem; the ratio of apparent ' +
+        'sizes leaves blocks out):',
+    );
+    for (const s of list) {
+      const d = disks.get(s);
+      console.log(`  ${s.name}: ${d ? (d.error ?? `${d.ratio.toFixed(2)} = ${d.text}`) : '—'}`);
+    }
+  }
+  if (warmFloor) {
+    const t = rows.find((r) => r.s === warm).t;
+    const bk = t.get('BuildKit');
+    const ofBk = bk ? ` (${(warmFloor.walk / bk).toFixed(2)} of BuildKit's ${secs(bk)} s)` : '';
+    console.log(
+      `floor of this machine, warm no-op (median of ${warmFloor.n}): node -e 0 ` +
+        `${secs(warmFloor.node)} s; node + lstat of the context's ${warmFloor.entries} entries ` +
+        `${secs(warmFloor.walk)} s${ofBk}; tsbuild ${secs(t.get('tsbuild'))} s`,
+    );
+  }
+  if (ts && (!ONLY || ONLY.includes(MEMORY))) {
+    await peakMemory(ctx.gib, ts, work, RSS_TARGET).catch((e) =>
+      console.log(`peak RSS, 1 GiB layer: not measured (${firstLine(e)})`),
+    );
   }
   const missed = rows.filter(
     ({ s, t }) => t.get('BuildKit') && t.get('tsbuild') / t.get('BuildKit') > s.target,
   );
-  const ts = ready.find((e) => e.name === 'tsbuild');
   for (const { s } of missed) {
+    // Scenario 2's disk builds changed the context since the store's last build.
+    if (s.warmup) await ts.build(s.ctx, s.opts ?? {});
     s.before?.(1000); // one more change, for scenario 2
     await profile(s, ts, work).catch((e) => console.log(`${s.name}: no profile (${firstLine(e)})`));
   }

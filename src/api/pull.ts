@@ -4,7 +4,8 @@
  * platform), the config fetched and checked against its digest, then the
  * layers — three at a time, those the store has already skipped (`Already
  * exists`) — each checked against both its blob digest and its diff ID on the
- * way in and stored uncompressed. Where each layer came from (registry,
+ * way in and kept as the compressed bytes it came as (its snapshot is made
+ * when a step needs it). Where each layer came from (registry,
  * repository, blob digest) is remembered, so a later push to that registry
  * can say `Layer already exists` or mount it instead of uploading.
  *

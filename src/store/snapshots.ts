@@ -21,6 +21,9 @@ export class SnapshotStore {
     private readonly openLayer: (diffID: string) => Promise<Readable>,
     /** Called before a snapshot is put in place (journal.ts). */
     private readonly beforeWrite: () => Promise<void> = async () => undefined,
+    /** Told of each layer this store extracted, once its snapshot is in place. */
+    private readonly extracted: (diffID: string, dir: string) => Promise<void> = async () =>
+      undefined,
   ) {}
 
   path(diffID: string): string {
@@ -37,10 +40,15 @@ export class SnapshotStore {
       await applyLayer(tmp, await this.openLayer(diffID), { whiteouts: 'overlay' });
       await mkdir(this.dir, { recursive: true });
       await this.beforeWrite();
-      await rename(tmp, dir).catch(async (e: NodeJS.ErrnoException) => {
-        // Another process made it first: theirs is as good as ours.
-        if (e.code !== 'ENOTEMPTY' && e.code !== 'EEXIST') throw e;
-      });
+      const ours = await rename(tmp, dir).then(
+        () => true,
+        (e: NodeJS.ErrnoException) => {
+          // Another process made it first: theirs is as good as ours.
+          if (e.code !== 'ENOTEMPTY' && e.code !== 'EEXIST') throw e;
+          return false;
+        },
+      );
+      if (ours) await this.extracted(diffID, dir);
     } catch (e) {
       throw asResourceError(e, { writing: `the snapshot of layer ${diffID}`, to: tmp });
     } finally {

@@ -9,7 +9,9 @@
  * and snapshots, which `prune` removes).
  */
 import { link, mkdir, rm } from 'node:fs/promises';
-import type { Readable } from 'node:stream';
+import { Writable, type Readable } from 'node:stream';
+import { tarDirectory } from '../layer/writer.js';
+import { DigestStream } from '../util/digest.js';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -87,6 +89,7 @@ export class Store {
       tmp,
       (d) => this.openLayer(d),
       mark,
+      (d, dir) => this.keepOnceIfExact(d, dir),
     );
   }
 
@@ -217,6 +220,36 @@ export class Store {
       kept: 'snapshot',
       ...(epoch === undefined ? {} : { sourceDateEpoch: epoch }),
     });
+  }
+
+  /**
+   * A layer received as an uncompressed tar (import, a docker-archive), now
+   * extracted: when the deterministic writer makes the very same tar from the
+   * snapshot (a tar tsbuild wrote, saved and loaded back), the blob is the
+   * snapshot twice over, and goes — the layer is kept once, as a built one is.
+   * Any other tar keeps its blob: its bytes could not be made again.
+   */
+  private async keepOnceIfExact(diffID: string, dir: string): Promise<void> {
+    const info = await this.layers.get(diffID);
+    if (info?.kept !== undefined || !(await this.blobs.has(diffID))) return;
+    const digest = new DigestStream();
+    const summary = { unpackedSize: 0, complete: false };
+    const made = await pipeline(
+      tarDirectory(dir, { overlay: true, summary }),
+      digest,
+      new Writable({ write: (_c, _e, cb) => cb() }),
+    ).then(
+      () => digest.digest,
+      () => undefined,
+    );
+    if (made !== diffID) return;
+    await this.recordLayer({
+      diffID,
+      size: digest.size,
+      unpackedSize: summary.unpackedSize,
+      kept: 'snapshot',
+    });
+    await this.blobs.delete(diffID);
   }
 
   /**

@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import {
   appendFileSync,
   createReadStream,
+  createWriteStream,
   existsSync,
   readdirSync,
   readFileSync,
@@ -17,12 +18,14 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import { tarDirectory } from '../../src/layer/writer.js';
 import tar from 'tar-stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pull } from '../../src/api/pull.js';
 import { push, type PushEvent } from '../../src/api/push.js';
 import { tag } from '../../src/api/tag.js';
 import { Store } from '../../src/store/store.js';
+import { busyboxRootfsTar } from '../helpers/busybox.js';
 import { cli } from '../helpers/cli.js';
 import { tempRoot } from '../helpers/tmp.js';
 import { startRegistry, type Registry } from '../setup/registry.js';
@@ -152,6 +155,35 @@ describe('a layer tsbuild built', () => {
     // Untagged, nothing built on it: a dangling image, and then its layer is nobody's.
     expect((await cli(['prune', '--root', own, '--all'])).code).toBe(0);
     expect(existsSync(kept)).toBe(false);
+  }, 60_000);
+});
+
+describe('a layer imported as an uncompressed tar', () => {
+  it('once extracted, goes from a blob to its snapshot alone when tsbuild can make the very same tar again', async () => {
+    const root = tempRoot();
+    // A rootfs tar that tsbuild's own writer made (as `save` would hold it)...
+    const rootfs = tempRoot();
+    execFileSync('tar', ['-xpf', await busyboxRootfsTar(), '-C', rootfs]);
+    const own = join(tempRoot(), 'own.tar');
+    await pipeline(tarDirectory(rootfs), createWriteStream(own));
+    expect((await cli(['import', '--root', root, own, 'ownbase:1'])).code).toBe(0);
+    const diffID = (await configOf(root, 'ownbase:1')).rootfs.diff_ids[0]!;
+    expect(blobNames(root)).toContain(hex(diffID));
+    await buildIn(root, {
+      context: contextOf({ Dockerfile: 'FROM ownbase:1\nRUN echo x > /x\n' }),
+      tags: ['onown:1'],
+    });
+    expect(blobNames(root)).not.toContain(hex(diffID));
+    expect(existsSync(join(root, 'snapshots', hex(diffID), 'bin', 'busybox'))).toBe(true);
+    const out = join(tempRoot(), 'own-saved.tar');
+    expect((await cli(['save', '--root', root, '-o', out, 'onown:1'])).code).toBe(0);
+    expect((await entryDigests(out)).get(`blobs/sha256/${hex(diffID)}`)).toBe(diffID);
+
+    // ...while a tar of another writer keeps its blob: its bytes could not be made again.
+    const other = await storeWithBusybox();
+    await buildIn(other, { context: contextOf({ Dockerfile: 'FROM busybox\nRUN echo x > /x\n' }) });
+    const base = (await configOf(other, 'busybox:latest')).rootfs.diff_ids[0]!;
+    expect(blobNames(other)).toContain(hex(base));
   }, 60_000);
 });
 

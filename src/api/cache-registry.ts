@@ -97,7 +97,7 @@ export async function exportCache(
     const blobs = new Map<string, Descriptor>();
     for (const key of new Set(keys)) {
       const record = await store.cache.get(key);
-      if (!record?.config) continue;
+      if (!record) continue;
       const out: ExportedRecord = { key, created: record.created };
       if (record.layer) {
         const blob = await store.compressedLayer(record.layer.digest, 'gzip');
@@ -139,10 +139,11 @@ export async function exportCache(
 }
 
 /**
- * The records at `spec.ref`, as a function the build asks on a local miss:
- * true when it has made the key a local hit (layer pulled, config and record
- * stored). A cache ref that does not exist yet is an empty cache, as BuildKit
- * treats it; one that names an image is listed in `images`, for classicMatch.
+ * The records at `spec.ref`, as a function the build asks on a local miss: the
+ * step's layer (pulled into the store) and time, from which the build makes the
+ * step's config and its local record, or undefined. A cache ref that does not
+ * exist yet is an empty cache, as BuildKit treats it; one that names an image is
+ * listed in `images`, for classicMatch.
  */
 export async function importCache(
   store: Store,
@@ -235,10 +236,8 @@ async function readRecords(
     );
   const config = JSON.parse(bytes.toString('utf8')) as CacheConfig;
   const out = new Map<string, ExportedRecord>();
-  for (const r of config.records ?? []) {
-    // The config must be the one the key says the step made: its digest is checked on use.
-    out.set(r.key, r);
-  }
+  // Only a layer and a time are taken from a record; the step's config is made here.
+  for (const r of config.records ?? []) out.set(r.key, r);
   return out;
 }
 

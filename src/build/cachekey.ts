@@ -3,8 +3,10 @@
  * input (STYLE.md #5). The input is kept beside the record so that a miss can
  * be explained as a diff of two inputs (explain.ts).
  *
- *   parent   the image config digest the step starts from (it holds ENV, WORKDIR,
- *            USER, SHELL… so those need no field of their own)
+ *   parent   the state the step starts from: the base image's ID for a stage's
+ *            first step, else the last step's result id (its key, layer and time:
+ *            step-result.ts), which fixes the config so far — ENV, WORKDIR, USER,
+ *            SHELL… need no field of their own
  *   text     the instruction after expansion, in its canonical form
  *   args     the build args a RUN sees (values hashed: they may be secrets)
  *   sources  COPY/ADD: the digest over every source (path, type, mode, owner, content)
@@ -13,8 +15,11 @@
  */
 import { digestHex, sha256 } from '../util/digest.js';
 
-/** Bump when what goes into a key changes: old records then simply miss. */
-export const KEY_VERSION = 1;
+/**
+ * Bump when what goes into a key changes: old records then simply miss.
+ * 2: `parent` is a step's result id, no longer a stored config's digest.
+ */
+export const KEY_VERSION = 2;
 
 export interface KeyInput {
   parent: string;

@@ -44,7 +44,11 @@ export type BuildEvent =
   | { type: 'miss'; stage: number; step: number; key: string; explain: CacheExplanation }
   /** Output of a RUN, never clipped. */
   | { type: 'output'; stage: number; step: number; stream: 'stdout' | 'stderr'; data: string }
-  /** The step finished; `id` is the 12-hex short state id docker prints as ` ---> 1a2b3c4d5e6f`. */
+  /**
+   * The step finished; `id` is what docker prints as ` ---> 1a2b3c4d5e6f`: 12 hex digits
+   * of the step's result id (no image config is stored per step), and of the image ID
+   * for a stage's last step, as docker's last one before `Successfully built`.
+   */
   | {
       type: 'done';
       stage: number;
@@ -67,7 +71,7 @@ export type BuildEvent =
       /** A likely cause, e.g. name resolution in a step without network. */
       hint?: string;
     }
-  /** A stage ends. */
+  /** A stage ends; `id`: the image ID of its config (stored only if it is the image built). */
   | { type: 'stage-done'; stage: number; id: string }
   /** A warning that is not a Dockerfile lint (e.g. unused build args). */
   | { type: 'warning'; message: string }

@@ -1,11 +1,12 @@
 /**
  * One stage, step by step: plan → cache key → lookup → hit | carry out the effect →
- * commit. A hit reuses the stored layer and the stored config, so an all-cached
- * rebuild gives the very same image ID.
+ * commit. A hit reuses the stored layer and time, and the config is rebuilt from
+ * them as the step that ran built it (step-result.ts), so an all-cached rebuild
+ * gives the very same image ID.
  */
 import type { Stage, Step } from '../dockerfile/stage.js';
 import { formatInstruction } from '../dockerfile/format.js';
-import type { Descriptor, HistoryEntry, ImageConfig } from '../image/types.js';
+import type { Descriptor } from '../image/types.js';
 import type { CacheRecord } from '../store/cache.js';
 import { argDigest, cacheKey, type KeyInput } from './cachekey.js';
 import type { BuildDeps } from './deps.js';
@@ -19,12 +20,11 @@ import { runStep } from './effects/run.js';
 import { mountSources, type MountSources } from './mounts/sources.js';
 import { changeInSnapshot } from './effects/snapshot.js';
 import { configBytes, type StageState } from './state.js';
-import { shortDigest } from '../util/digest.js';
+import { stepResult } from './step-result.js';
+import { sha256, shortDigest } from '../util/digest.js';
 import type { StageRun } from './stage-run.js';
 
 export type { StageRun };
-
-const HISTORY_COMMENT = 'buildkit.dockerfile.v0';
 
 /** How stale a hit's `lastUsed` may be before the hit writes it again. */
 const LAST_USED_PRECISION_MS = 3_600_000;
@@ -61,6 +61,8 @@ export async function runStage(
     ms: 0,
   });
   let missed = deps.noCache;
+  /** The image ID of the stage's config, once its last step is done. */
+  let imageId: string | undefined;
   const declared: string[] = [];
   for (const [i, step] of stage.steps.entries()) {
     deps.signal.throwIfAborted();
@@ -141,18 +143,22 @@ export async function runStage(
     }
     const ms = Date.now() - started;
     const added = state.layers.length > layersBefore ? state.layers.at(-1)!.digest : undefined;
+    // A step's result has an id, not an image ID (no config is stored per step); the
+    // stage's last one shows the image ID it would have, as docker's last ` ---> `.
+    if (i === stage.steps.length - 1) imageId = sha256(configBytes(state.config));
     deps.emit({
       type: 'done',
       stage: stage.index,
       step: number,
-      id: shortDigest(state.id),
+      id: shortDigest(imageId ?? state.id),
       cached,
       ms,
       ...(added ? { layer: added } : {}),
     });
     outcomes.push({ stage: stage.index, step: number, text, cached, ms, key });
   }
-  deps.emit({ type: 'stage-done', stage: stage.index, id: state.id });
+  imageId ??= sha256(configBytes(state.config));
+  deps.emit({ type: 'stage-done', stage: stage.index, id: imageId });
   return { state, steps: outcomes };
 }
 
@@ -187,34 +193,26 @@ function keyInput(
   return input;
 }
 
-/** A usable record for `key`: its config and layer still in the store. */
+/**
+ * A usable record for `key`: its layer still in the store. The state after it is
+ * rebuilt from the record (stepResult), the same bytes as when the step ran. A
+ * record of before KEY_VERSION 2 (it named a stored config) is never asked for:
+ * no key of today's equals one of then.
+ */
 async function lookup(
   deps: BuildDeps,
   key: string,
 ): Promise<{ state: (s: StageState, plan: Plan) => StageState } | undefined> {
   const record = await deps.store.cache.get(key);
-  if (!record?.config) return undefined;
-  const { blobs } = deps.store;
+  if (!record || typeof record.created !== 'string') return undefined;
   if (record.layer && !(await deps.store.hasLayer(record.layer.digest))) return undefined;
-  const config = await blobs.readJson<ImageConfig>(record.config).catch((e: unknown) => {
-    if (e instanceof TsbuildError && e.code === 'BLOB_MISSING') return undefined;
-    throw e;
-  });
-  if (config === undefined) return undefined;
   // prune's `until` counts in hours and days: a record used today need not be rewritten
   // (a temp file, a rename and two fsyncs) on every hit of every warm rebuild.
   const now = new Date();
   if (now.getTime() - Date.parse(record.lastUsed) > LAST_USED_PRECISION_MS)
     await deps.store.cache.put({ ...record, lastUsed: now.toISOString() });
-  const layer = record.layer;
-  return {
-    state: (s, plan) => ({
-      config,
-      layers: layer ? [...s.layers, layer] : s.layers,
-      id: record.config!,
-      cmdSet: plan.cmdSet ?? s.cmdSet,
-    }),
-  };
+  const made = { key, layer: record.layer, created: record.created };
+  return { state: (s, plan) => stepResult(s, plan, made) };
 }
 
 async function carryOut(
@@ -255,7 +253,11 @@ async function fromSharedCache(
   );
 }
 
-/** The new state after a step that ran: config with history and rootfs, stored; the cache record. */
+/**
+ * The new state after a step that ran (or whose layer a shared cache gave), and
+ * its cache record: the key's input, the layer and the time — O(1) in the
+ * Dockerfile's length; the config is rebuilt from them (stepResult).
+ */
 async function commit(
   deps: BuildDeps,
   state: StageState,
@@ -265,36 +267,10 @@ async function commit(
   input: KeyInput,
   created = new Date().toISOString(),
 ): Promise<StageState> {
-  const history = [...(state.config.history ?? [])];
-  if (plan.history !== undefined) {
-    const entry: HistoryEntry = { created, created_by: plan.history, comment: HISTORY_COMMENT };
-    if (!layer) entry.empty_layer = true;
-    history.push(entry);
-  }
-  const config: ImageConfig = {
-    ...state.config,
-    created,
-    config: plan.config,
-    history,
-    rootfs: {
-      type: 'layers',
-      diff_ids: layer
-        ? [...state.config.rootfs.diff_ids, layer.digest]
-        : state.config.rootfs.diff_ids,
-    },
-  };
-  const author = plan.author ?? state.config.author;
-  if (author !== undefined) config.author = author;
-  const stored = await deps.store.blobs.putBytes(configBytes(config), { what: 'image config' });
-  const record: CacheRecord = { key, input, config: stored.digest, created, lastUsed: created };
+  const record: CacheRecord = { key, input, created, lastUsed: created };
   if (layer) record.layer = layer;
   await deps.store.cache.put(record);
-  return {
-    config,
-    layers: layer ? [...state.layers, layer] : state.layers,
-    id: stored.digest,
-    cmdSet: plan.cmdSet ?? state.cmdSet,
-  };
+  return stepResult(state, plan, { key, layer, created });
 }
 
 /**

@@ -1,7 +1,9 @@
 /**
  * A stage's state between steps: the image config so far (with its history and
- * rootfs), its layers as stored (uncompressed; digest = diff ID), and its ID, the
- * config's digest, which is the parent every cache key starts from.
+ * rootfs), its layers as stored (uncompressed; digest = diff ID), and its id,
+ * the parent the next cache key starts from: the base image's ID at the start of
+ * a stage, then each step's result id (step-result.ts). The config itself is
+ * stored once, when the stage becomes the image.
  */
 import type { Descriptor, ImageConfig } from '../image/types.js';
 import { DEFAULT_PATH } from '../runtime/run/spec.js';
@@ -11,7 +13,11 @@ import { getEnv } from './instructions/env.js';
 export interface StageState {
   config: ImageConfig;
   layers: Descriptor[];
-  /** `sha256:…` of the config's bytes. */
+  /**
+   * `sha256:…`: the base image's ID (scratch's: of its config's bytes) before the
+   * first step, then the last step's result id. Not the config's digest, which
+   * would cost the whole history in bytes to hash at every step.
+   */
   id: string;
   /** CMD was set in this stage (ENTRYPOINT then keeps it). */
   cmdSet: boolean;

@@ -49,7 +49,7 @@ describe('cacheKey', () => {
   });
 
   it('is versioned', () => {
-    expect(KEY_VERSION).toBe(1);
+    expect(KEY_VERSION).toBe(2);
     expect(canonicalJson({ b: 1, a: [{ d: 1, c: undefined }] })).toBe('{"a":[{"d":1}],"b":1}');
   });
 });

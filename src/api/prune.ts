@@ -101,7 +101,8 @@ export async function cacheUsage(req: StoreOptions = {}): Promise<CacheUsage[]> 
     out.push({
       key: record.key,
       type: 'regular',
-      reclaimable: !inImage,
+      // A record of the old format (it names a config) is a miss for every build: prune takes it.
+      reclaimable: !inImage || record.config !== undefined,
       size: layerSize + metaSize,
       lastUsed: record.lastUsed,
       layer,

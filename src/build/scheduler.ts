@@ -4,7 +4,7 @@
  * (their RUNs are killed, their mounts released) and is the one reported.
  */
 import type { StageGraph } from '../dockerfile/stage.js';
-import type { KeyInput } from './cachekey.js';
+import { cacheKey, type KeyInput } from './cachekey.js';
 import type { NamedContext } from './named-context.js';
 import type { BuildDeps } from './deps.js';
 import { runStage, type StepOutcome } from './stage.js';
@@ -105,6 +105,9 @@ async function indexRecords(deps: BuildDeps): Promise<Map<string, KeyInput[]>> {
   for (const r of records) {
     const input = r.input as KeyInput | undefined;
     if (!input?.parent) continue;
+    // A record of another KEY_VERSION shares parents with none of this build's steps
+    // but the first of a stage, and would explain that one wrongly.
+    if (cacheKey(input).key !== r.key) continue;
     const list = out.get(input.parent) ?? [];
     list.push(input);
     out.set(input.parent, list);

@@ -18,8 +18,13 @@ export interface CacheRecord {
   input: unknown;
   /** The layer the step added, if it added one. */
   layer?: Descriptor;
-  /** The image config the step produced (an image ID). */
+  /**
+   * Only in records written before a step's record was made O(1) (cache keys of
+   * version 1): the image config the step stored. No key asks for such a record
+   * any more; prune removes it, and holds no blob for it.
+   */
   config?: string;
+  /** When the step ran: its history entry's time, and its config's. */
   created: string;
   lastUsed: string;
 }

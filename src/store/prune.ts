@@ -6,7 +6,8 @@
  *   one after another, so an untagged chain goes leaf first; tagged images and
  *   what they were built on always stay;
  * - cache records whose layer no image holds go (`all`: every record), as
- *   `docker builder prune`;
+ *   `docker builder prune`, and records of the old format no build asks for (they
+ *   named a config stored per step: cache.ts);
  * - then every blob no image and no remaining record refers to, and what a
  *   killed command left in tmp/ (never a live writer's). Anything written or
  *   reused in the last GRACE_MS is kept: a concurrent load or build writes its
@@ -69,16 +70,14 @@ export async function prune(store: Store, opts: PruneOptions = {}): Promise<Prun
     for (const { record } of await store.cache.list()) {
       if (Date.parse(record.lastUsed) >= until) continue;
       const dangling = record.layer !== undefined && !held.has(record.layer.digest);
-      if (opts.all || dangling) {
+      if (opts.all || dangling || record.config !== undefined) {
         await store.cache.delete(record.key);
         cache.push(record.key);
       }
     }
-    // A record's layer and the config it produced are what a cache hit reads.
-    for (const { record } of await store.cache.list()) {
+    // A record's layer is what a cache hit reads (its config is rebuilt, never read).
+    for (const { record } of await store.cache.list())
       if (record.layer) held.add(record.layer.digest);
-      if (record.config) held.add(record.config);
-    }
     const olderThan = Math.min(until, Date.now() - GRACE_MS);
     await removeOrphans(store, held, olderThan);
     await removeLeftovers(store, olderThan);

@@ -5,10 +5,13 @@
  * which made the store grow with the square of the number of steps (2,000 ENV
  * lines wrote 286 MB of configs). The image's config is stored once, at the end.
  */
-import { readdirSync, readFileSync, lstatSync } from 'node:fs';
+import { readdirSync, readFileSync, lstatSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { cacheUsage, prune } from '../../src/api/prune.js';
+import { canonicalJson } from '../../src/build/cachekey.js';
 import { Store } from '../../src/store/store.js';
+import { sha256 } from '../../src/util/digest.js';
 import { buildIn, contextOf, flatten, storeWithBusybox } from '../build/harness.js';
 
 /** Every file under `dir` (path relative to it → apparent size). */
@@ -88,5 +91,34 @@ describe('a build step in the store', () => {
     expect(readFileSync(join(fs, 'u'), 'utf8')).toBe(readFileSync(join(fs, 't'), 'utf8'));
     const t = await flatten(root, again.id);
     expect(readFileSync(join(fs, 't'), 'utf8')).toBe(readFileSync(join(t, 't'), 'utf8'));
+  });
+
+  it('of the old format (it named a config) is a miss, explains nothing, and prune takes it', async () => {
+    const own = await storeWithBusybox();
+    const store = await Store.open(own);
+    const base = (await store.resolve('busybox')).id;
+    // What a tsbuild of KEY_VERSION 1 wrote for `ENV OLD=1` on busybox.
+    const input = { parent: base, text: 'ENV OLD=1' };
+    const key = sha256(canonicalJson({ v: 1, ...input }));
+    const stored = await store.blobs.putBytes(Buffer.from('{"old":"config"}'));
+    const then = '2024-01-01T00:00:00.000Z';
+    await store.cache.put({ key, input, config: stored.digest, created: then, lastUsed: then });
+    const ctx = contextOf({ Dockerfile: 'FROM busybox\nENV OLD=1\n' });
+    const r = await buildIn(own, { context: ctx, explainCache: true });
+    expect(r.cached).toEqual({ 'ENV OLD=1': false });
+    expect(r.events.find((e) => e.type === 'miss')).toMatchObject({
+      explain: { reason: 'new-parent' },
+    });
+    expect((await cacheUsage({ root: own })).find((u) => u.key === key)?.reclaimable).toBe(true);
+    const blob = store.blobs.path(stored.digest);
+    utimesSync(blob, new Date(2024, 0, 1), new Date(2024, 0, 1));
+    const pruned = await prune({ root: own });
+    expect(pruned.cache).toEqual([key]);
+    expect(await store.cache.get(key)).toBeUndefined();
+    expect(() => lstatSync(blob)).toThrow(/ENOENT/);
+    // The new record stays, and hits.
+    const warm = await buildIn(own, { context: ctx });
+    expect(warm.cached).toEqual({ 'ENV OLD=1': true });
+    expect(warm.id).toBe(r.id);
   });
 });

@@ -8,7 +8,20 @@
 import { lstat, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DIGEST_RE } from '../util/digest.js';
-import type { Store } from './store.js';
+import type { BlobStore } from './blobs.js';
+import type { CacheStore } from './cache.js';
+import type { LayerInfoStore } from './layers.js';
+import type { SnapshotStore } from './snapshots.js';
+
+/** What recovery needs of the store (store.ts calls it: no import back). */
+interface Store {
+  blobs: BlobStore;
+  cache: CacheStore;
+  layers: LayerInfoStore;
+  snapshots: SnapshotStore;
+  held(): Promise<Set<string>>;
+  deleteBlob(digest: string): Promise<void>;
+}
 
 export async function recoverAfterPowerLoss(store: Store, since: number): Promise<void> {
   const held = await store.held().catch(() => new Set<string>());

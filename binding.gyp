@@ -7,14 +7,14 @@
       "cflags": ["-O2", "-Wall", "-Wextra"]
     },
     {
-      "target_name": "tsbuild-hide-cgroup2",
+      "target_name": "tsbuild-launcher",
       "type": "executable",
-      "sources": ["native/hide-cgroup2.c"],
+      "sources": ["native/launcher.c"],
       "cflags": ["-O2", "-Wall", "-Wextra"]
     },
     {
-      "target_name": "tsbuild_mount",
-      "sources": ["native/mount.c"],
+      "target_name": "tsbuild_syscalls",
+      "sources": ["native/syscalls.c"],
       "cflags": ["-O2", "-Wall", "-Wextra"]
     }
   ]

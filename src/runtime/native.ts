@@ -36,26 +36,32 @@ export function nativeFile(name: string, mode = constants.R_OK): string | undefi
   return path;
 }
 
-/** native/mount.c: mount(2) and umount2(2), which Node lacks. */
-export interface MountCalls {
+/** native/syscalls.c: the system calls Node lacks. */
+export interface Syscalls {
   /** mount(2) with flags 0; relative paths in `data` resolve against `cwd`. Throws an Error with the errno's name as `code`. */
   mount(source: string, target: string, fstype: string, data: string, cwd?: string): void;
   /** umount2(2), MNT_DETACH when `detach`. */
   umount(target: string, detach: boolean): void;
+  /** pipe2(2) with O_CLOEXEC: [read end, write end]. */
+  pipe(): [number, number];
+  /** socketpair(2), AF_UNIX SOCK_SEQPACKET, close-on-exec. */
+  socketpair(): [number, number];
+  /** One sendmsg(2) of `bytes` with `fds` attached (SCM_RIGHTS); the caller still owns them. */
+  send(fd: number, bytes: Buffer, fds: number[]): void;
 }
 
-let calls: MountCalls | null | undefined;
+let calls: Syscalls | null | undefined;
 
 /**
- * The mount addon; undefined when it was not built (npm's --ignore-scripts)
- * or does not load (built for another Node), and the callers spawn
- * util-linux's tools instead.
+ * The addon; undefined when it was not built (npm's --ignore-scripts) or
+ * does not load (built for another Node), and the callers spawn programs
+ * instead.
  */
-export function mountCalls(): MountCalls | undefined {
+export function syscalls(): Syscalls | undefined {
   if (calls === undefined) {
-    const path = nativeFile('tsbuild_mount.node');
+    const path = nativeFile('tsbuild_syscalls.node');
     try {
-      calls = path === undefined ? null : (createRequire(import.meta.url)(path) as MountCalls);
+      calls = path === undefined ? null : (createRequire(import.meta.url)(path) as Syscalls);
     } catch {
       calls = null;
     }

@@ -11,17 +11,17 @@
  * come from a device cgroup of our own (device-cgroup.ts) that the wrapper
  * joins before it execs crun. runc copes as is.
  *
- * That wrapper is native/hide-cgroup2.c (one exec), or, when npm did not build
- * it, util-linux's unshare and a shell (four), each by absolute path: a bare
- * name made execvp try every PATH directory before /usr/bin, twice per step.
+ * That wrapper is the launcher (native/launcher.c, --hide-cgroup2), set up
+ * once a process; when npm did not build it, util-linux's unshare and a shell
+ * for each run (four execs), every program by absolute path: bare names made
+ * execvp try every PATH directory before /usr/bin, twice per step.
  */
-import { constants, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import { nativeFile } from '../native.js';
 import { findTool } from './find.js';
 
 export interface Invocation {
-  /** What to spawn: the runtime, or a wrapper in front of it (an absolute path). */
+  /** What to spawn: the runtime, or unshare in front of it (an absolute path). */
   file: string;
   /** Arguments before the runtime's own (the runtime's path among them when wrapped). */
   prefix: string[];
@@ -31,51 +31,41 @@ export interface Invocation {
   ownDeviceCgroup: boolean;
 }
 
-export const HIDE_CGROUP2 = 'tsbuild-hide-cgroup2';
+/** The runtime's global flags where the v2 tree is hidden from it. */
+export const WITHOUT_CGROUPS = ['--cgroup-manager=disabled'];
 
 /**
- * The shell form of HIDE_CGROUP2. `$0`: the cgroup.procs to join ('' for
- * none); `$1`: umount's path; then the runtime and its arguments.
+ * The shell form of the launcher's --hide-cgroup2. `$0`: the cgroup.procs to
+ * join ('' for none); `$1`: umount's path; then the runtime and its arguments.
  */
 const HIDE_UNIFIED =
   '{ [ -z "$0" ] || echo 0 > "$0"; } && "$1" -l /sys/fs/cgroup/unified && shift && exec "$@"';
 
 /**
- * The way to run `binary` here; `procs` is the cgroup.procs of the device
- * cgroup to join, when ownDeviceCgroup and one could be made; `helper` is
- * HIDE_CGROUP2's path, null when npm did not build it.
+ * True when `binary` must run with the v2 tree hidden, without cgroups, and
+ * in a device cgroup of ours: crun on a hybrid host with v2 controllers.
  */
-export function invocation(
-  binary: string,
-  procs = '',
-  helper: string | null = nativeFile(HIDE_CGROUP2, constants.X_OK) ?? null,
-): Invocation {
-  if (!basename(binary).startsWith('crun') || !hybridWithV2Controllers()) {
-    return { file: binary, prefix: [], flags: [], ownDeviceCgroup: false };
-  }
-  const flags = ['--cgroup-manager=disabled'];
-  if (helper !== null)
-    return { file: helper, prefix: [procs, binary], flags, ownDeviceCgroup: true };
+export function hidesCgroup2(binary: string): boolean {
+  return basename(binary).startsWith('crun') && hybridWithV2Controllers();
+}
+
+/**
+ * How to spawn `binary` for one run, without the launcher; `procs` is the
+ * cgroup.procs of the device cgroup to join, when ownDeviceCgroup and one
+ * could be made.
+ */
+export function invocation(binary: string, procs = ''): Invocation {
+  if (!hidesCgroup2(binary)) return { file: binary, prefix: [], flags: [], ownDeviceCgroup: false };
   const [unshare, sh, umount] = ['unshare', 'sh', 'umount'].map((t) => findTool(t)) as [
     string,
     string,
     string,
   ];
+  const wrapper = ['--mount', '--propagation', 'slave', '--', sh, '-c', HIDE_UNIFIED];
   return {
     file: unshare,
-    prefix: [
-      '--mount',
-      '--propagation',
-      'slave',
-      '--',
-      sh,
-      '-c',
-      HIDE_UNIFIED,
-      procs,
-      umount,
-      binary,
-    ],
-    flags,
+    prefix: [...wrapper, procs, umount, binary],
+    flags: WITHOUT_CGROUPS,
     ownDeviceCgroup: true,
   };
 }

@@ -12,6 +12,9 @@
  * container is killed through the runtime (`kill <id> KILL`: killing `runc run`
  * itself would orphan the container), then `delete -f`; the bundle and the
  * container's state always go.
+ *
+ * The runtime is started by the process's launcher (launcher.ts: no fork of
+ * Node per run), or spawned when npm did not build it.
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -20,9 +23,10 @@ import { readFile, rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { TsbuildError } from '../../errors.js';
 import { missingMountPoints, mountTargets, removeMountPoints, writeEtcFiles } from './bundle.js';
-import { invocation } from './cgroups.js';
+import { hidesCgroup2, invocation, WITHOUT_CGROUPS } from './cgroups.js';
 import { createDeviceCgroup } from './device-cgroup.js';
 import { prepareCwd } from './cwd.js';
+import { sharedLauncher, type Child } from './launcher.js';
 import { supervise } from './supervise.js';
 import { searchPath } from './find.js';
 import { DEVICE_RULES, nameservers, runtimeSpec } from './spec.js';
@@ -37,11 +41,8 @@ import { resolveUser } from './users.js';
 
 export type { RunIo, RunOptions, RunSpec } from './runner.js';
 
-/** A runtime command line without its subcommand. */
-interface Runtime {
-  file: string;
-  argv: string[];
-}
+/** Start the runtime with `args` (a subcommand and its arguments), stdin piped when `stdin`. */
+type Start = (args: string[], stdin: boolean) => Child;
 
 /** How often a kill is retried while the runtime is still creating the container. */
 const KILL_RETRY_MS = 20;
@@ -80,27 +81,31 @@ export class OciRunner implements Runner {
     const state = join(opts.workRoot, 'state');
     mkdirSync(state, { recursive: true });
     mkdirSync(bundle, { recursive: true });
-    const devices = invocation(binary).ownDeviceCgroup
-      ? createDeviceCgroup(id, DEVICE_RULES)
-      : undefined;
+    const hide = hidesCgroup2(binary);
+    const shared = sharedLauncher(hide);
+    // Without the launcher, a device cgroup of the run's own, joined by the wrapper.
+    const devices = shared === undefined && hide ? createDeviceCgroup(id, DEVICE_RULES) : undefined;
     const log = join(bundle, 'runtime.log');
-    const runtime = (procs?: string): Runtime => {
-      const how = invocation(binary, procs);
-      const flags = [...how.flags, '--root', state, '--log', log, '--log-format', 'json'];
-      return { file: how.file, argv: [...how.prefix, ...flags] };
+    const flags = [...(hide ? WITHOUT_CGROUPS : []), '--root', state, '--log', log];
+    const start: Start = (args, stdin) => {
+      const argv = [...flags, '--log-format', 'json', ...args];
+      if (shared !== undefined) return shared.launcher.start([binary, ...argv], stdin);
+      // Only `run` joins the device cgroup; kill and delete need none.
+      const how = invocation(binary, args[0] === 'run' ? devices?.procs : undefined);
+      return spawn(how.file, [...how.prefix, ...argv], {
+        stdio: [stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+      });
     };
-    // Only `run` joins the device cgroup; kill and delete need none.
-    const rt = runtime();
     try {
       const binds = writeEtcFiles(join(bundle, 'etc'), hostname, nameservers(spec.network));
       const config = runtimeSpec({
         ...{ rootfs, args: spec.args, env: spec.env, cwd, user, hostname, binds },
         ...(spec.mounts === undefined ? {} : { mounts: spec.mounts }),
         network: spec.network,
-        deviceCgroup: !invocation(binary).ownDeviceCgroup || devices !== undefined,
+        deviceCgroup: !hide || (shared ? shared.devices : devices) !== undefined,
       });
       writeFileSync(join(bundle, 'config.json'), JSON.stringify(config));
-      const code = await superviseContainer(runtime(devices?.procs), rt, id, bundle, io, opts);
+      const code = await superviseContainer(start, binary, id, bundle, io, opts);
       const failure = await runtimeFailure(log, code);
       if (failure !== undefined) {
         const notFound = /exec/.test(failure) && /not found|no such file/i.test(failure);
@@ -114,7 +119,7 @@ export class OciRunner implements Runner {
       return code;
     } finally {
       // `run` deletes the container when it ends; state is left after a kill or a failure.
-      if (existsSync(join(state, id))) await quiet(rt, ['delete', '-f', id]);
+      if (existsSync(join(state, id))) await quiet(start, ['delete', '-f', id]);
       await rm(join(state, id), { recursive: true, force: true });
       await rm(bundle, { recursive: true, force: true });
       removeMountPoints(mountPoints);
@@ -137,31 +142,29 @@ export class OciRunner implements Runner {
 }
 
 /**
- * Run the container to its end (`start` runs it); on abort or timeout kill it
- * through the runtime (`rt`), then reject.
+ * Run the container to its end (`run` runs it); on abort or timeout kill it
+ * through the runtime, then reject.
  */
 function superviseContainer(
-  start: Runtime,
-  rt: Runtime,
+  start: Start,
+  binary: string,
   id: string,
   bundle: string,
   io: RunIo,
   opts: RunOptions,
 ): Promise<number> {
-  const child = spawn(start.file, [...start.argv, 'run', '--bundle', bundle, id], {
-    stdio: [io.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
-  });
+  const child = start(['run', '--bundle', bundle, id], io.stdin !== undefined);
   // Killing `runc run` itself would orphan the container: kill through the
   // runtime, retrying while it is still creating it.
   const kill = (exited: () => boolean) => {
     const attempt = async (): Promise<void> => {
       if (exited()) return;
-      const ok = await quiet(rt, ['kill', id, 'KILL']);
+      const ok = await quiet(start, ['kill', id, 'KILL']);
       if (!ok && !exited()) setTimeout(() => void attempt(), KILL_RETRY_MS);
     };
     void attempt();
   };
-  return supervise({ child, id, runtime: rt.file, kill }, io, opts);
+  return supervise({ child, id, runtime: binary, kill }, io, opts);
 }
 
 /** The runtime's own error message when the run failed before or around the process. */
@@ -191,9 +194,11 @@ function parseLogLine(line: string): { level: string; msg: string } {
 }
 
 /** Run a runtime subcommand, output discarded; true when it exits 0. */
-function quiet(rt: Runtime, args: string[]): Promise<boolean> {
+function quiet(start: Start, args: string[]): Promise<boolean> {
   return new Promise((resolve) => {
-    const p = spawn(rt.file, [...rt.argv, ...args], { stdio: 'ignore' });
+    const p = start(args, false);
+    p.stdout?.resume();
+    p.stderr?.resume();
     p.on('error', () => resolve(false));
     p.on('close', (code) => resolve(code === 0));
   });

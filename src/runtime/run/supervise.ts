@@ -4,14 +4,14 @@
  * timeout turned into a kill and then a rejection, the exit status as a
  * number (128 + n for a signal, as a shell reports it).
  */
-import type { ChildProcess } from 'node:child_process';
 import { constants } from 'node:os';
 import { TsbuildError } from '../../errors.js';
+import type { Child } from './launcher.js';
 import type { RunIo, RunOptions } from './runner.js';
 
 export interface Supervised {
-  /** The spawned process: the runtime's `run`, or the sandbox's `unshare`. */
-  child: ChildProcess;
+  /** The runtime's `run` (spawned, or started by the launcher), or the sandbox's `unshare`. */
+  child: Child;
   /** Named in errors. */
   id: string;
   /** What to call the program that failed to start. */

@@ -1,13 +1,13 @@
 /**
  * Mounting and unmounting the snapshots' overlays, and /proc/self/mountinfo.
- * mount(2) and umount2(2) come from the addon npm builds (native/mount.c):
+ * mount(2) and umount2(2) come from the addon npm builds (native/syscalls.c):
  * spawning mount(8) and umount(8) forked the whole Node process twice per
  * RUN step. Without the addon (installed with --ignore-scripts) the tools
  * are spawned as before, by absolute path.
  */
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { mountCalls } from '../native.js';
+import { syscalls } from '../native.js';
 import { SnapshotError } from './errors.js';
 
 const MOUNT = existsSync('/usr/bin/mount') ? '/usr/bin/mount' : '/bin/mount';
@@ -65,7 +65,7 @@ export async function mountOverlay(target: string, data: string, cwd?: string): 
 
 /** One mount; the reason when it failed. */
 async function mountOnce(target: string, data: string, cwd?: string): Promise<string | undefined> {
-  const native = mountCalls();
+  const native = syscalls();
   if (native === undefined) {
     const r = await run(MOUNT, ['-t', 'overlay', 'overlay', '-o', data, target], cwd);
     return r.code === 0 ? undefined : r.stderr;
@@ -97,7 +97,7 @@ export async function unmount(target: string): Promise<void> {
 
 /** One umount; the reason when it failed. */
 async function umountOnce(target: string, detach: boolean): Promise<string | undefined> {
-  const native = mountCalls();
+  const native = syscalls();
   if (native === undefined) {
     const r = await run(UMOUNT, detach ? ['-l', target] : [target]);
     return r.code === 0 ? undefined : r.stderr;

@@ -1,6 +1,6 @@
 /**
  * Mounting a snapshot's overlay and taking it down: mount(2) and umount2(2)
- * through the addon npm builds (native/mount.c), no sync of the upper file
+ * through the addon npm builds (native/syscalls.c), no sync of the upper file
  * system per step, relative mount data read against a directory of its own,
  * and errors that say where and why.
  */
@@ -17,7 +17,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { mountCalls } from '../../../src/runtime/native.js';
+import { syscalls } from '../../../src/runtime/native.js';
 import { isMountPoint, mountOverlay, unmount } from '../../../src/runtime/snapshot/mount.js';
 import { SnapshotError } from '../../../src/runtime/snapshot/errors.js';
 
@@ -43,7 +43,7 @@ function dirs() {
 
 describe('mountOverlay', () => {
   it('calls mount(2) itself, through the addon npm built', () => {
-    expect(mountCalls()).toBeDefined();
+    expect(syscalls()).toBeDefined();
   });
 
   it('mounts volatile, so that taking a step down does not sync the whole file system', async () => {

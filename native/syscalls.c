@@ -1,13 +1,18 @@
 /*
- * tsbuild_mount.node: mount(2) and umount2(2) for the overlay snapshotter
- * (src/runtime/snapshot/mount.ts). Node has neither, and spawning mount(8)
- * and umount(8) forked the whole Node process twice per RUN step.
+ * tsbuild_syscalls.node: the system calls Node lacks (src/runtime/native.ts).
  *
- *   mount(source, target, fstype, data, cwd?)   flags 0; throws on failure
+ *   mount(source, target, fstype, data, cwd?)   flags 0 (snapshot/mount.ts)
  *   umount(target, detach)                      umount2(target, detach ? MNT_DETACH : 0)
+ *   pipe()                                      [read, write], close-on-exec
+ *   socketpair()                                [a, b], SOCK_SEQPACKET, close-on-exec
+ *   send(fd, bytes, fds)                        one message with fds attached (SCM_RIGHTS)
+ *
+ * The last three serve run/launcher.ts, which hands a runtime's stdio to the
+ * launcher process. Spawning mount(8) and umount(8), and the runtime, forked
+ * the whole Node process three times per RUN step.
  *
  * A failure throws an Error whose `code` is the errno's name ('EINVAL') and
- * whose message is strerror's text.
+ * whose message is "<call>: " and strerror's text.
  *
  * `cwd`: overlayfs resolves relative lowerdir/upperdir/workdir paths against
  * the mounting thread's working directory (snapshot/overlay.ts shortens long
@@ -18,6 +23,7 @@
 #define _GNU_SOURCE
 #define NAPI_VERSION 8
 #include <errno.h>
+#include <fcntl.h>
 #include <node_api.h>
 #include <pthread.h>
 #include <sched.h>
@@ -26,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 struct mount_call {
@@ -131,10 +138,86 @@ static napi_value js_umount(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+static napi_value fd_pair(napi_env env, const int fds[2]) {
+  napi_value out, a, b;
+  napi_create_array_with_length(env, 2, &out);
+  napi_create_int32(env, fds[0], &a);
+  napi_create_int32(env, fds[1], &b);
+  napi_set_element(env, out, 0, a);
+  napi_set_element(env, out, 1, b);
+  return out;
+}
+
+static napi_value js_pipe(napi_env env, napi_callback_info info) {
+  (void)info;
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) != 0) return throw_errno(env, errno, "pipe");
+  return fd_pair(env, fds);
+}
+
+static napi_value js_socketpair(napi_env env, napi_callback_info info) {
+  (void)info;
+  int fds[2];
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds) != 0)
+    return throw_errno(env, errno, "socketpair");
+  return fd_pair(env, fds);
+}
+
+#define MAX_SEND_FDS 8
+
+/* send(fd, bytes: Buffer, fds: number[]): one sendmsg, retried on EINTR. */
+static napi_value js_send(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  int32_t sock;
+  void *data;
+  size_t len;
+  uint32_t nfds;
+  bool is_array = false;
+  if (argc < 3 || napi_get_value_int32(env, argv[0], &sock) != napi_ok ||
+      napi_get_buffer_info(env, argv[1], &data, &len) != napi_ok ||
+      napi_is_array(env, argv[2], &is_array) != napi_ok || !is_array ||
+      napi_get_array_length(env, argv[2], &nfds) != napi_ok || nfds > MAX_SEND_FDS) {
+    napi_throw_type_error(env, NULL, "send(fd, buffer, fds[])");
+    return NULL;
+  }
+  int fds[MAX_SEND_FDS];
+  for (uint32_t i = 0; i < nfds; i++) {
+    napi_value v;
+    napi_get_element(env, argv[2], i, &v);
+    if (napi_get_value_int32(env, v, &fds[i]) != napi_ok) {
+      napi_throw_type_error(env, NULL, "send: fds must be numbers");
+      return NULL;
+    }
+  }
+  char control[CMSG_SPACE(MAX_SEND_FDS * sizeof(int))];
+  memset(control, 0, sizeof control);
+  struct iovec iov = {.iov_base = data, .iov_len = len};
+  struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
+  if (nfds > 0) {
+    msg.msg_control = control;
+    msg.msg_controllen = CMSG_SPACE(nfds * sizeof(int));
+    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(nfds * sizeof(int));
+    memcpy(CMSG_DATA(c), fds, nfds * sizeof(int));
+  }
+  ssize_t n;
+  do n = sendmsg(sock, &msg, MSG_NOSIGNAL);
+  while (n < 0 && errno == EINTR);
+  if (n < 0) return throw_errno(env, errno, "sendmsg");
+  return NULL;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"mount", NULL, js_mount, NULL, NULL, NULL, napi_enumerable, NULL},
       {"umount", NULL, js_umount, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"pipe", NULL, js_pipe, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"socketpair", NULL, js_socketpair, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"send", NULL, js_send, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

@@ -134,19 +134,27 @@ export class CacheMounts {
   ): Promise<boolean> {
     const dir = join(base, String(n));
     if (existsSync(dir)) return false;
-    await mkdir(this.tmp, { recursive: true });
-    const temp = tempName(this.tmp, 'cachemount');
-    await mkdir(temp, { mode: 0o755 });
+    // Two steps may make the instance at once (two stages, one shared cache), and
+    // rename() replaces an empty directory: the second would put its own dir in
+    // place under the first, which then writes to one nobody else sees. So one
+    // makes it while the other waits, and finds it made.
+    const release = await waitLock(join(base, `${n}.init.lock`));
     try {
-      await init(temp);
-      await rename(temp, dir);
-    } catch (e) {
-      await rm(temp, { recursive: true, force: true });
-      // Another process made it first (shared): theirs is as good.
       if (existsSync(dir)) return false;
-      throw e;
+      await mkdir(this.tmp, { recursive: true });
+      const temp = tempName(this.tmp, 'cachemount');
+      await mkdir(temp, { mode: 0o755 });
+      try {
+        await init(temp);
+        await rename(temp, dir);
+      } catch (e) {
+        await rm(temp, { recursive: true, force: true });
+        throw e;
+      }
+      return true;
+    } finally {
+      await release();
     }
-    return true;
   }
 
   private async touch(base: string, id: string, seed: string): Promise<void> {
@@ -176,6 +184,16 @@ async function tryLock(path: string): Promise<(() => Promise<void>) | undefined>
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ELOCKED') return undefined;
     throw e;
+  }
+}
+
+/** The lock at `path`, waited for (a dead holder's goes stale and is taken). */
+async function waitLock(path: string): Promise<() => Promise<void>> {
+  for (let wait = 20; ; wait += Math.min(200, wait)) {
+    const release = await tryLock(path);
+    if (release) return release;
+    if (wait > WAIT_MS) throw new Error(`${path} stayed locked`);
+    await new Promise((r) => setTimeout(r, Math.min(200, wait)));
   }
 }
 

@@ -33,6 +33,21 @@ describe('cache mounts in the store', () => {
     await seeded.release();
   });
 
+  it('shared users that come at once get one directory, made once (neither replaces the other)', async () => {
+    const m = mounts();
+    // Nothing to seed (a cache mount without from=): the new directory is empty.
+    const slowInit = () => new Promise<void>((r) => setTimeout(r, 50));
+    const [a, b] = await Promise.all([
+      m.acquire('meet', '', 'shared', slowInit),
+      m.acquire('meet', '', 'shared', slowInit),
+    ]);
+    // Made once: what one writes the other sees (a second rename would have put a
+    // new, empty directory in place of the first user's).
+    expect([a.fresh, b.fresh].sort()).toEqual([false, true]);
+    expect(a.dir).toBe(b.dir);
+    await Promise.all([a.release(), b.release()]);
+  });
+
   it('locked waits until the holder releases it', async () => {
     const m = mounts();
     const first = await m.acquire('apt', '', 'locked', empty);

@@ -16,7 +16,6 @@ import { applyLayer } from '../layer/apply.js';
 import { tarDirectory } from '../layer/writer.js';
 import { canonicalTag } from '../store/names.js';
 import type { BuildRequest, BuildResult } from './build-types.js';
-import { save } from './save.js';
 
 type Finished = Omit<BuildResult, 'steps'>;
 
@@ -138,6 +137,8 @@ async function flattenTar(
 /** `--output type=oci|docker,dest=FILE|-`: the archive `tsbuild save` writes (OCI layout + docker-archive). */
 async function saveArchive(req: BuildRequest, id: string, dest: string): Promise<void> {
   const names = req.tags && req.tags.length > 0 ? req.tags : [id];
+  // Loaded here: a build without such an output need not compile save and tar-stream.
+  const { save } = await import('./save.js');
   await save({
     root: req.root,
     env: req.env,

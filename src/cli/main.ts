@@ -85,7 +85,7 @@ Run 'tsbuild COMMAND --help' for more information on a command.
 `;
 
 export async function main(argv: string[], io: Io): Promise<number> {
-  const [name, ...rest] = argv;
+  const [name, ...rest] = globalsAfterCommand(argv);
   try {
     if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
       io.stdout.write(USAGE);
@@ -100,6 +100,20 @@ export async function main(argv: string[], io: Io): Promise<number> {
   } catch (e) {
     return report(e, io);
   }
+}
+
+/**
+ * `tsbuild --root DIR images`: a global option before the command, as `docker -H …
+ * images` takes it, goes after the command (every command takes --root). Before a
+ * build's flags or context it stays where it is: the build reads it there.
+ */
+function globalsAfterCommand(argv: string[]): string[] {
+  let at = 0;
+  while (argv[at] === '--root' || argv[at]?.startsWith('--root='))
+    at += argv[at] === '--root' ? 2 : 1;
+  const name = argv[at];
+  if (at === 0 || name === undefined || !Object.hasOwn(COMMANDS, name)) return argv;
+  return [name, ...argv.slice(0, at), ...argv.slice(at + 1)];
 }
 
 function report(e: unknown, io: Io): number {

@@ -36,6 +36,15 @@ describe('tsbuild import / images / inspect / history', () => {
     expect(img.Os).toBe('linux');
   });
 
+  it('takes --root before the command too, as docker takes its global options', async () => {
+    const root = tempRoot();
+    expect((await cli(['--root', root, 'import', rootfs, 'bb:1'])).code).toBe(0);
+    const r = await cli([`--root=${root}`, 'images', '--format', '{{.Repository}}:{{.Tag}}']);
+    expect([r.code, r.stderr, r.stdout]).toEqual([0, '', 'bb:1\n']);
+    const i = await cli(['--root', root, 'inspect', '-f', '{{.RepoTags}}', 'bb:1']);
+    expect(i.stdout).toBe('[bb:1]\n');
+  });
+
   it('lists images as docker does, one row per tag, newest first', async () => {
     const root = tempRoot();
     const store = await Store.open(root);

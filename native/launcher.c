@@ -26,7 +26,8 @@
  *
  *   ID exit CODE | ID signal NUMBER | ID error MESSAGE
  *
- * End of file on fd 3 (the Node process is gone) ends the launcher; programs
+ * End of file on fd 3 (the Node process is gone) ends the launcher, and
+ * removes the device cgroup unless a program still runs in it; programs
  * still running go on, as they would after their parent died. SIGINT and
  * SIGQUIT are ignored here (not in the programs): on ^C Node cancels the
  * build and kills its containers through the runtime, started from here.
@@ -84,11 +85,39 @@ static void answer(const char *id, const char *what, const char *detail) {
 /* Whether each program gets the v2 tree hidden (--hide-cgroup2). */
 static int hide;
 
-static void join_cgroup(const char *procs) {
-  if (procs[0] == '\0') return;
+/* The device cgroup's cgroup.procs, '' for none. */
+static const char *cgroup_procs = "";
+
+static int join(const char *procs) {
   int fd = open(procs, O_WRONLY | O_CLOEXEC);
-  if (fd < 0 || write(fd, "0", 1) != 1) die("join the device cgroup");
+  if (fd < 0) return -1;
+  int ok = write(fd, "0", 1) == 1 ? 0 : -1;
   close(fd);
+  return ok;
+}
+
+static void join_cgroup(const char *procs) {
+  cgroup_procs = procs;
+  if (procs[0] != '\0' && join(procs) != 0) die("join the device cgroup");
+}
+
+/*
+ * At the end, the device cgroup goes with us: move to its parent and remove
+ * it. A runtime still running in it keeps it (rmdir fails: EBUSY), and the
+ * next tsbuild sweeps it once empty (device-cgroup.ts).
+ */
+static void leave_cgroup(void) {
+  if (cgroup_procs[0] == '\0') return;
+  char dir[4096], parent[4096];
+  snprintf(dir, sizeof dir, "%s", cgroup_procs);
+  char *slash = strrchr(dir, '/');
+  if (slash == NULL) return;
+  *slash = '\0';
+  snprintf(parent, sizeof parent, "%s", dir);
+  slash = strrchr(parent, '/');
+  if (slash == NULL) return;
+  snprintf(slash, sizeof parent - (size_t)(slash - parent), "/cgroup.procs");
+  if (join(parent) == 0) rmdir(dir);
 }
 
 /* In the child, before the exec: a failure goes to the program's stderr, exit 125. */
@@ -242,7 +271,10 @@ int main(int argc, char **argv) {
       reap();
     }
     if (p[0].revents & (POLLIN | POLLHUP | POLLERR)) {
-      if (serve(&old) == 0) return 0;
+      if (serve(&old) == 0) {
+        leave_cgroup();
+        return 0;
+      }
     }
   }
 }

@@ -163,6 +163,18 @@ export class Launcher {
     else proc.failed(new Error(`${this.helper}: ${rest.join(' ')}`));
   }
 
+  /**
+   * End the helper as Node's exit would (end of file on its socket): it
+   * removes its device cgroup unless a program still runs there. Resolves
+   * once it has exited; what still runs is failed.
+   */
+  close(): Promise<void> {
+    if (this.exited) return Promise.resolve();
+    const closed = new Promise<void>((resolve) => this.child.once('close', () => resolve()));
+    this.end(`${this.helper} was closed`);
+    return closed;
+  }
+
   private end(why: string): void {
     if (this.exited) return;
     this.exited = new Error(why);

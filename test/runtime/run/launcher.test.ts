@@ -4,13 +4,15 @@
  * no descriptor but 0-2, mounts Node made after it started, and clear errors
  * for what it cannot start.
  */
-import { constants, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { constants, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { nativeFile, syscalls } from '../../../src/runtime/native.js';
+import { createDeviceCgroup } from '../../../src/runtime/run/device-cgroup.js';
 import { LAUNCHER, Launcher, type Child } from '../../../src/runtime/run/launcher.js';
+import { DEVICE_RULES } from '../../../src/runtime/run/spec.js';
 import { unmount } from '../../../src/runtime/snapshot/mount.js';
 import { collector } from '../../helpers/streams.js';
 
@@ -102,6 +104,19 @@ describe('Launcher', () => {
     const script = `cat ${join(dir, 'm/f')}; grep -c ' /sys/fs/cgroup/unified ' /proc/self/mountinfo`;
     const r = await ended(hiding.start(['/bin/sh', '-c', script], false));
     expect(r.out).toBe('seen\n0\n');
+  });
+
+  it('joins the device cgroup once, and removes it when Node goes', async () => {
+    const cgroup = createDeviceCgroup(`tsbuild-test-${process.pid}`, DEVICE_RULES)!;
+    const dir = dirname(cgroup.procs);
+    const hiding = new Launcher(helper, ['--hide-cgroup2', cgroup.procs], calls);
+    const r = await ended(hiding.start(['/bin/sh', '-c', 'cat /proc/self/cgroup'], false));
+    const devices = r.out.split('\n').find((l) => /:devices:/.test(l));
+    expect(devices?.replace(/^\d+:devices:/, '')).toBe(
+      dir.replace(/^.*\/sys\/fs\/cgroup\/devices/, ''),
+    );
+    await hiding.close();
+    expect(existsSync(dir)).toBe(false);
   });
 
   it('fails what it was asked once it has ended, naming why it ended', async () => {

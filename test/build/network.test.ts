@@ -124,9 +124,13 @@ it('leaves no pasta and no namespace behind a build, even one that was killed', 
   const deadline = Date.now() + 20_000;
   while (pastaFor(tmp) === '' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
   expect(pastaFor(tmp)).not.toBe('');
+  // The step itself running: only then is there a container to kill (SIGKILL: its
+  // pid 1 ignores SIGTERM), and none is left behind.
+  while (spawnSync('pgrep', ['-f', 'sleep 4344']).status !== 0 && Date.now() < deadline)
+    await new Promise((r) => setTimeout(r, 50));
   child.kill('SIGKILL');
   await new Promise((r) => child.once('exit', r));
-  spawnSync('pkill', ['-f', 'sleep 4344']);
+  spawnSync('pkill', ['-KILL', '-f', 'sleep 4344']);
 
   const next = await buildIn(root, {
     context: contextOf({ Dockerfile: 'FROM busybox\nRUN true\n' }),

@@ -16,7 +16,7 @@ const mountsUnder = (dir: string) =>
     .filter((l) => l.split(' ')[4]?.startsWith(dir));
 
 afterAll(() => {
-  spawnSync('pkill', ['-f', 'sleep 4343']);
+  spawnSync('pkill', ['-KILL', '-f', 'sleep 4343']);
 });
 
 it('cleans up after a build that was killed', async () => {
@@ -37,9 +37,13 @@ it('cleans up after a build that was killed', async () => {
   while (mountsUnder(tmp).length === 0 && Date.now() < deadline)
     await new Promise((r) => setTimeout(r, 50));
   expect(mountsUnder(tmp).length).toBeGreaterThan(0);
+  // The step itself running: only then is there a container to kill (SIGKILL: its
+  // pid 1 ignores SIGTERM), and none is left behind.
+  while (spawnSync('pgrep', ['-f', 'sleep 4343']).status !== 0 && Date.now() < deadline)
+    await new Promise((r) => setTimeout(r, 50));
   child.kill('SIGKILL');
   await new Promise((r) => child.once('exit', r));
-  spawnSync('pkill', ['-f', 'sleep 4343']);
+  spawnSync('pkill', ['-KILL', '-f', 'sleep 4343']);
 
   await buildIn(root, { context: contextOf({ Dockerfile: 'FROM busybox\nLABEL next=1\n' }) });
   expect(mountsUnder(tmp)).toEqual([]);

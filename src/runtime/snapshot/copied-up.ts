@@ -29,11 +29,12 @@ export function unchangedCopiedUpDirs(
     const path = join(upper, rel);
     const isFresh = fresh || (rel !== '' && opaque(path));
     let unchanged = true;
-    for (const name of readdirSync(path)) {
-      const child = rel === '' ? name : `${rel}/${name}`;
+    // The entry's type from readdir (Node lstats a file system's unknown ones):
+    // only directories need a closer look, so a 10,000-file COPY costs no lstat per file.
+    for (const ent of readdirSync(path, { withFileTypes: true })) {
+      const child = rel === '' ? ent.name : `${rel}/${ent.name}`;
       if (exclude(child)) continue;
-      const st = lstatSync(join(upper, child));
-      if (!(st.isDirectory() && visit(child, isFresh))) unchanged = false;
+      if (!(ent.isDirectory() && visit(child, isFresh))) unchanged = false;
     }
     if (rel === '' || !unchanged || isFresh) return false;
     const lower = visibleLowerDir(lowersTopFirst, rel);

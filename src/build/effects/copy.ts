@@ -117,22 +117,27 @@ export async function copyStep(
     text,
     async (rootfs, snap) => {
       const base = realpathSync(rootfs);
-      const reuse = fromContext && snap.upper ? await reuser(deps, text, base) : undefined;
+      const upper = snap.upper && realpathSync(snap.upper);
+      // A host path the copy wrote, merged view or upper dir, as a path in the root.
+      const rel = (host: string) =>
+        upper && host.startsWith(`${upper}/`) ? host.slice(upper.length) : host.slice(base.length);
+      const reuse = fromContext && upper ? await reuser(deps, text, rel) : undefined;
       const links = await copyInto(rootfs, sources.plan, {
         signal: deps.signal,
         ...(reuse ? { reuse } : {}),
+        ...(upper ? { redirect: (host: string) => upper + host.slice(base.length) } : {}),
         ...(fromContext
           ? {
               onFile: (e: SourceEntry, host: string) => {
                 const digest = deps.hasher.cached(e.abs, e.stat);
-                if (digest !== undefined) written[host.slice(base.length)] = digest;
+                if (digest !== undefined) written[rel(host)] = digest;
               },
             }
           : {}),
       });
       // The copy no longer reads the merged view: the links go straight into the upper dir,
       // in directories this copy made (so they are there already).
-      for (const [from, host] of links) linkSync(from, snap.upper! + host.slice(base.length));
+      for (const [from, host] of links) linkSync(from, upper + rel(host));
       // The key was computed before the copy read the files: had one changed in
       // between, the layer would be stored under a key that does not describe it.
       // Every file hashed for the key is stat-ed again: its ctime stamp must not have moved.
@@ -160,14 +165,18 @@ export async function copyStep(
  */
 const abs = (n: bigint) => (n < 0n ? -n : n);
 
-async function reuser(deps: BuildDeps, text: string, base: string): Promise<CopyOptions['reuse']> {
+async function reuser(
+  deps: BuildDeps,
+  text: string,
+  relOf: (host: string) => string,
+): Promise<CopyOptions['reuse']> {
   const previous = await deps.store.cache.lastCopy(text);
   if (previous === undefined) return undefined;
   const dir = deps.store.snapshots.path(previous);
   const files = existsSync(dir) ? await deps.store.layers.files(previous) : undefined;
   if (files === undefined) return undefined;
   return async (e, host, meta) => {
-    const rel = host.slice(base.length);
+    const rel = relOf(host);
     const recorded = files[rel];
     if (recorded === undefined || recorded !== deps.hasher.cached(e.abs, e.stat)) return undefined;
     const old = dir + rel;

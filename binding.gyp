@@ -16,6 +16,11 @@
       "target_name": "tsbuild_syscalls",
       "sources": ["native/syscalls.c"],
       "cflags": ["-O2", "-Wall", "-Wextra"]
+    },
+    {
+      "target_name": "tsbuild_stat",
+      "sources": ["native/stat.c"],
+      "cflags": ["-O2", "-Wall", "-Wextra"]
     }
   ]
 }

@@ -17,7 +17,7 @@ import { createHash } from 'node:crypto';
 import type { ModeChange } from '../util/chmod.js';
 import type { FileHasher } from './statcache.js';
 import type { ResolvedSource, SourceTree } from './sources.js';
-import { lstatSync } from 'node:fs';
+import { inodeKey, lstatExisting } from '../util/lstat.js';
 import {
   followInRoot,
   hostPath,
@@ -90,8 +90,8 @@ export async function checksumSources(
       if (entry.rel === '' && entry.kind === 'dir' && src.keep === undefined) continue;
       const rel = entry.rel;
       const name = rel === '' ? src.path : src.path === '' ? rel : `${src.path}/${rel}`;
-      if (entry.kind === 'file' && entry.stat.nlink > 1n) {
-        const inode = `${entry.stat.dev}:${entry.stat.ino}`;
+      if (entry.kind === 'file' && entry.stat.nlink > 1) {
+        const inode = inodeKey(entry.stat);
         const first = inodes.get(inode);
         if (first === undefined) inodes.set(inode, name);
         else linkOf.set(names.length, first);
@@ -139,7 +139,7 @@ function keptParents(tree: SourceTree, src: ResolvedSource): SourceEntry[] {
     const real = followInRoot(root, comps);
     if (real === undefined) continue;
     const abs = hostPath(root, real);
-    out.push({ rel: comps.join('/'), abs, kind: 'dir', stat: lstatSync(abs, { bigint: true }) });
+    out.push({ rel: comps.join('/'), abs, kind: 'dir', stat: lstatExisting(abs) });
   }
   return out;
 }
@@ -173,14 +173,15 @@ function knownRecord(
     return digest === undefined ? undefined : `${head} ${digest}`;
   }
   if (e.kind === 'symlink') return `${head} ${JSON.stringify(e.link ?? '')}`;
-  if (e.kind === 'char' || e.kind === 'block') return `${head} ${e.stat.rdev}`;
+  if (e.kind === 'char' || e.kind === 'block')
+    return `${head} ${e.stat.exact?.rdev ?? e.stat.rdev}`;
   return head;
 }
 
 function recordHead(e: SourceEntry, opts: ChecksumOptions, heads?: Map<number, string>): string {
   // The mode's type bits tell the kind apart; with the owner fixed, the mode decides the head.
   const fixedOwner = opts.uid !== undefined && opts.gid !== undefined;
-  const full = Number(e.stat.mode);
+  const full = e.stat.mode;
   const known = fixedOwner ? heads?.get(full) : undefined;
   if (known !== undefined) return known;
   const perm = full & 0o7777;

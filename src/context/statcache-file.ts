@@ -15,7 +15,7 @@
  * the JSON of version 1, a truncated copy) decodes as nothing: an empty cache,
  * never an entry read from the wrong place.
  */
-import type { BigIntStats } from 'node:fs';
+import { nanoseconds, type FileStat } from '../util/lstat.js';
 
 const MAGIC = Buffer.from('tsbstat\n', 'latin1');
 /** Bump when the layout or the meaning of a field changes. */
@@ -53,15 +53,23 @@ export class StatTable {
     this.halves = new Uint32Array(bytes.buffer, records, paths.length * WORDS * 2);
   }
 
-  /** Whether entry i was recorded for a file that `lstat` still describes as `st`. */
-  matches(i: number, st: BigIntStats): boolean {
+  /**
+   * Whether entry i was recorded for a file that `lstat` still describes as `st`.
+   * Compared in 32-bit halves: reading an i64 as a BigInt allocates one, and a
+   * warm context asks this of every file.
+   */
+  matches(i: number, st: FileStat): boolean {
     const w = i * WORDS;
+    if (st.exact !== undefined || !ordinaryTime(st.mtimeSec) || !ordinaryTime(st.ctimeSec)) {
+      return sameStamp(this.entry(i), asWords(stampOf(st)));
+    }
+    const h = this.halves;
     return (
-      this.words[w] === st.size &&
-      this.words[w + 1] === st.mtimeNs &&
-      this.words[w + 2] === st.ctimeNs &&
-      this.words[w + 3] === st.ino &&
-      this.halves[2 * (w + 4)] === Number(st.mode)
+      holds(h, 2 * w, st.size) &&
+      holdsTime(h, 2 * (w + 1), st.mtimeSec, st.mtimeNsec) &&
+      holdsTime(h, 2 * (w + 2), st.ctimeSec, st.ctimeNsec) &&
+      holds(h, 2 * (w + 3), st.ino) &&
+      h[2 * (w + 4)] === st.mode
     );
   }
 
@@ -90,6 +98,68 @@ export class StatTable {
       day: this.day(i),
     };
   }
+}
+
+/** What of an lstat a cache entry records, exactly. */
+export type Stamp = Pick<StatEntry, 'size' | 'mtimeNs' | 'ctimeNs' | 'ino' | 'mode'>;
+
+/** `st`'s stamp, with lstat's exact values where a number would round them. */
+export function stampOf(st: FileStat): Stamp {
+  return {
+    size: st.exact?.size ?? BigInt(st.size),
+    mtimeNs: nanoseconds(st.mtimeSec, st.mtimeNsec),
+    ctimeNs: nanoseconds(st.ctimeSec, st.ctimeNsec),
+    ino: st.exact?.ino ?? BigInt(st.ino),
+    mode: st.mode,
+  };
+}
+
+/**
+ * The stamp as the file's i64 words hold it: past 2262 a time in nanoseconds
+ * (and an inode number past 2^63) wraps around, as holdsTime's halves do.
+ */
+const asWords = (s: Stamp): Stamp => ({
+  size: BigInt.asIntN(64, s.size),
+  mtimeNs: BigInt.asIntN(64, s.mtimeNs),
+  ctimeNs: BigInt.asIntN(64, s.ctimeNs),
+  ino: BigInt.asIntN(64, s.ino),
+  mode: s.mode,
+});
+
+export const sameStamp = (a: Stamp, b: Stamp): boolean =>
+  a.ctimeNs === b.ctimeNs &&
+  a.size === b.size &&
+  a.mtimeNs === b.mtimeNs &&
+  a.ino === b.ino &&
+  a.mode === b.mode;
+
+/** Which u32 of an i64 holds its low half: the file is in the machine's byte order. */
+const LO = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1 ? 0 : 1;
+const HI = 1 - LO;
+const TWO16 = 0x1_0000;
+const TWO32 = 0x1_0000_0000;
+
+/** Whether the i64 at u32 `at` is `n`, an integer of at most 2^53 either way. */
+function holds(h: Uint32Array, at: number, n: number): boolean {
+  return h[at + LO] === n >>> 0 && h[at + HI] === Math.floor(n / TWO32) >>> 0;
+}
+
+/** Seconds for which holdsTime's doubles stay exact (up to the year 10,000 and more). */
+const ordinaryTime = (sec: number): boolean => Math.abs(sec) < 2 ** 38;
+
+/**
+ * Whether the i64 at u32 `at` is sec·10⁹ + nsec (BigIntStats' mtimeNs),
+ * worked out in doubles that never pass 2^53: with sec = a·2^16 + b and
+ * c = b·10⁹ + nsec, the time is m·2^16 + (c mod 2^16) for m = a·10⁹ + ⌊c/2^16⌋,
+ * so its high half is ⌊m/2^16⌋ and its low half (m mod 2^16)·2^16 + c mod 2^16.
+ */
+function holdsTime(h: Uint32Array, at: number, sec: number, nsec: number): boolean {
+  const a = Math.floor(sec / TWO16);
+  const c = (sec - a * TWO16) * 1e9 + nsec;
+  const m = a * 1e9 + Math.floor(c / TWO16);
+  const hi = Math.floor(m / TWO16);
+  const lo = (m - hi * TWO16) * TWO16 + (c % TWO16);
+  return h[at + LO] === lo && h[at + HI] === hi >>> 0;
 }
 
 /** The table in `bytes`, or undefined when they are not a version-2 stat cache. */

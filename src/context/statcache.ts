@@ -16,15 +16,17 @@
  * The file's layout is statcache-file.ts's; the JSON of version 1 reads as an
  * empty cache.
  */
-import type { BigIntStats } from 'node:fs';
-import { createReadStream, lstatSync, readFileSync } from 'node:fs';
+import { createReadStream, readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { writeFileAtomic } from '../util/atomic.js';
+import { lstatExisting, lstatFile, nanoseconds, type FileStat } from '../util/lstat.js';
 import {
   decodeStatCache,
   encodeStatCache,
+  sameStamp,
+  stampOf,
   type StatEntry,
   type StatTable,
 } from './statcache-file.js';
@@ -37,12 +39,18 @@ const RACY_NS = 100_000_000n;
 const DAY_MS = 86_400_000;
 
 /** Whether two lstats of a file agree on everything a change to it moves (ctime above all). */
-const sameStamp = (a: BigIntStats, b: BigIntStats): boolean =>
-  a.ctimeNs === b.ctimeNs &&
-  a.size === b.size &&
-  a.mtimeNs === b.mtimeNs &&
-  a.ino === b.ino &&
-  a.mode === b.mode;
+function sameFile(a: FileStat, b: FileStat): boolean {
+  if (a.exact !== undefined || b.exact !== undefined) return sameStamp(stampOf(a), stampOf(b));
+  return (
+    a.ctimeSec === b.ctimeSec &&
+    a.ctimeNsec === b.ctimeNsec &&
+    a.size === b.size &&
+    a.mtimeSec === b.mtimeSec &&
+    a.mtimeNsec === b.mtimeNsec &&
+    a.ino === b.ino &&
+    a.mode === b.mode
+  );
+}
 
 /**
  * The hasher's memory: the file as loaded (a table, no object per entry) and the
@@ -71,7 +79,7 @@ export class FileHasher {
    *
    * @example
    * const hasher = await FileHasher.open(join(root, 'context-cache', 'ctx.bin'));
-   * const hex = await hasher.hash(abs, await lstat(abs, { bigint: true }));
+   * const hex = await hasher.hash(abs, lstatExisting(abs));
    * await hasher.save();
    */
   static async open(cacheFile?: string): Promise<FileHasher> {
@@ -82,10 +90,11 @@ export class FileHasher {
   }
 
   /** sha256 hex of a regular file's content; not read when `st` matches the cached entry. */
-  hash(abs: string, st: BigIntStats): Promise<string> {
+  hash(abs: string, st: FileStat): Promise<string> {
     const known = this.cached(abs, st);
     if (known !== undefined) return Promise.resolve(known);
-    const key = `${abs}\0${st.size}:${st.mtimeNs}:${st.ctimeNs}:${st.ino}:${st.mode}`;
+    const { size, mtimeNs, ctimeNs, ino, mode } = stampOf(st);
+    const key = `${abs}\0${size}:${mtimeNs}:${ctimeNs}:${ino}:${mode}`;
     let p = this.pending.get(key);
     if (!p) {
       this.stats.misses++;
@@ -100,7 +109,7 @@ export class FileHasher {
    * promise, nor any string but the digest: a warm context of 10,000 files is
    * 10,000 of these in a row.
    */
-  cached(abs: string, st: BigIntStats): string | undefined {
+  cached(abs: string, st: FileStat): string | undefined {
     const i = this.index.get(abs);
     if (i !== undefined) {
       if (!this.table!.matches(i, st)) return undefined;
@@ -112,7 +121,7 @@ export class FileHasher {
       return this.table!.digest(i);
     }
     const e = this.fresh.get(abs);
-    if (e === undefined || !sameEntry(e, st)) return undefined;
+    if (e === undefined || !sameStamp(e, stampOf(st))) return undefined;
     this.stats.hits++;
     return e.digest;
   }
@@ -130,22 +139,15 @@ export class FileHasher {
     this.dirty = false;
   }
 
-  private async miss(abs: string, st: BigIntStats): Promise<string> {
+  private async miss(abs: string, st: FileStat): Promise<string> {
     const startedNs = BigInt(Date.now()) * 1_000_000n;
     const digest = await digestFile(abs, st.size);
     // Remember it only if the file is what `st` described all along.
-    const after = lstatSync(abs, { bigint: true });
-    if (sameStamp(after, st) && startedNs - st.ctimeNs > RACY_NS) {
+    const after = lstatExisting(abs);
+    const ctimeNs = nanoseconds(st.ctimeSec, st.ctimeNsec);
+    if (sameFile(after, st) && startedNs - ctimeNs > RACY_NS) {
       this.index.delete(abs);
-      this.fresh.set(abs, {
-        size: st.size,
-        mtimeNs: st.mtimeNs,
-        ctimeNs: st.ctimeNs,
-        ino: st.ino,
-        mode: Number(st.mode),
-        digest,
-        day: this.today,
-      });
+      this.fresh.set(abs, { ...stampOf(st), digest, day: this.today });
       this.dirty = true;
     }
     return digest;
@@ -154,33 +156,31 @@ export class FileHasher {
 
 const EMPTY = Buffer.alloc(0);
 
-const sameEntry = (e: StatEntry, st: BigIntStats): boolean =>
-  e.ctimeNs === st.ctimeNs &&
-  e.size === st.size &&
-  e.mtimeNs === st.mtimeNs &&
-  e.ino === st.ino &&
-  e.mode === Number(st.mode);
+/** Numbers per file in StampWatch's array. */
+const SLOT = 7;
 
 /**
  * A FileHasher that also remembers what lstat said of every file it was asked
  * about, so that changedSince() can tell which changed afterwards — by ctime,
  * which no write can leave as it was (content could come back the same). The
- * stamps are kept in typed arrays: a warm build asks about every file and
- * almost never needs them.
+ * stamps are kept in a typed array, not as objects the garbage collector
+ * would copy: a warm build asks about every file and almost never needs them.
  */
 export class StampWatch implements Pick<FileHasher, 'hash' | 'cached'> {
-  /** Path → its slot of 5 words (size, mtimeNs, ctimeNs, ino, mode) in `words`. */
+  /** Path → its slot of SLOT numbers in `words`: size, mtime s/ns, ctime s/ns, ino, mode. */
   private readonly slots = new Map<string, number>();
-  private words = new BigInt64Array(5 * 1024);
+  private words = new Float64Array(SLOT * 1024);
+  /** The few files lstat gave values past 2^53 (FileStat.exact): their whole lstat. */
+  private readonly wide = new Map<string, FileStat>();
 
   constructor(private readonly hasher: FileHasher) {}
 
-  hash(abs: string, st: BigIntStats): Promise<string> {
+  hash(abs: string, st: FileStat): Promise<string> {
     this.remember(abs, st);
     return this.hasher.hash(abs, st);
   }
 
-  cached(abs: string, st: BigIntStats): string | undefined {
+  cached(abs: string, st: FileStat): string | undefined {
     this.remember(abs, st);
     return this.hasher.cached(abs, st);
   }
@@ -189,41 +189,52 @@ export class StampWatch implements Pick<FileHasher, 'hash' | 'cached'> {
   changedSince(): string[] {
     const changed: string[] = [];
     for (const [abs, slot] of this.slots) {
-      const now = lstatSync(abs, { bigint: true, throwIfNoEntry: false });
-      const w = slot * 5;
+      const now = lstatFile(abs);
+      const then = this.wide.get(abs);
+      const w = slot * SLOT;
+      const v = this.words;
       const same =
         now !== undefined &&
-        this.words[w] === now.size &&
-        this.words[w + 1] === now.mtimeNs &&
-        this.words[w + 2] === now.ctimeNs &&
-        this.words[w + 3] === now.ino &&
-        this.words[w + 4] === now.mode;
+        (then !== undefined || now.exact !== undefined
+          ? then !== undefined && sameFile(now, then)
+          : v[w] === now.size &&
+            v[w + 1] === now.mtimeSec &&
+            v[w + 2] === now.mtimeNsec &&
+            v[w + 3] === now.ctimeSec &&
+            v[w + 4] === now.ctimeNsec &&
+            v[w + 5] === now.ino &&
+            v[w + 6] === now.mode);
       if (!same) changed.push(abs);
     }
     return changed;
   }
 
-  private remember(abs: string, st: BigIntStats): void {
+  private remember(abs: string, st: FileStat): void {
     let slot = this.slots.get(abs);
     if (slot === undefined) {
       slot = this.slots.size;
       this.slots.set(abs, slot);
-      if (slot * 5 + 5 > this.words.length) {
-        const grown = new BigInt64Array(this.words.length * 2);
+      if (slot * SLOT + SLOT > this.words.length) {
+        const grown = new Float64Array(this.words.length * 2);
         grown.set(this.words);
         this.words = grown;
       }
     }
-    const w = slot * 5;
-    this.words[w] = st.size;
-    this.words[w + 1] = st.mtimeNs;
-    this.words[w + 2] = st.ctimeNs;
-    this.words[w + 3] = st.ino;
-    this.words[w + 4] = st.mode;
+    if (st.exact !== undefined) this.wide.set(abs, st);
+    else this.wide.delete(abs);
+    const w = slot * SLOT;
+    const v = this.words;
+    v[w] = st.size;
+    v[w + 1] = st.mtimeSec;
+    v[w + 2] = st.mtimeNsec;
+    v[w + 3] = st.ctimeSec;
+    v[w + 4] = st.ctimeNsec;
+    v[w + 5] = st.ino;
+    v[w + 6] = st.mode;
   }
 }
 
-async function digestFile(abs: string, size: bigint): Promise<string> {
+async function digestFile(abs: string, size: number): Promise<string> {
   const h = createHash('sha256');
   if (size <= SMALL) {
     // Synchronously: for small files the thread pool round trip costs more than the read.

@@ -9,8 +9,9 @@
  * as containerd's fs.RootPath does. Symlinks *inside* a copied directory are
  * not followed: they are copied as symlinks.
  */
-import { lstatSync, readdirSync, readlinkSync, realpathSync, type BigIntStats } from 'node:fs';
+import { readdirSync, readlinkSync, realpathSync } from 'node:fs';
 import { TsbuildError } from '../errors.js';
+import { fileType, lstatExisting, lstatFile, type FileStat } from '../util/lstat.js';
 import type { Dockerignore } from './dockerignore.js';
 
 /** Linux's MAXSYMLINKS. */
@@ -27,7 +28,7 @@ export interface SourceEntry {
   /** Host path of the entry. */
   abs: string;
   kind: EntryKind;
-  stat: BigIntStats;
+  stat: FileStat;
   /** A symlink's target, as stored. */
   link?: string;
 }
@@ -50,9 +51,10 @@ export function followInRoot(root: string, comps: readonly string[]): string[] |
       continue;
     }
     const host = hostPath(root, [...done, c]);
-    const st = lstatSync(host, { throwIfNoEntry: false });
+    const st = lstatFile(host);
     if (st === undefined) return undefined;
-    if (st.isSymbolicLink()) {
+    const type = fileType(st);
+    if (type === 'symlink') {
       if (++links > MAX_LINKS) {
         throw new TsbuildError(
           'SOURCE_LOOP',
@@ -67,7 +69,7 @@ export function followInRoot(root: string, comps: readonly string[]): string[] |
       todo.unshift(...target.split('/'));
       continue;
     }
-    if (todo.length > 0 && !st.isDirectory()) return undefined;
+    if (todo.length > 0 && type !== 'dir') return undefined;
     done.push(c);
   }
   return done;
@@ -162,14 +164,9 @@ function verdict(e: SourceEntry, m: PathMatcher, path: string): 'keep' | 'skip' 
 }
 
 function classify(abs: string, rel: string): SourceEntry | undefined {
-  const stat = lstatSync(abs, { bigint: true });
-  let kind: EntryKind;
-  if (stat.isDirectory()) kind = 'dir';
-  else if (stat.isFile()) kind = 'file';
-  else if (stat.isSymbolicLink()) kind = 'symlink';
-  else if (stat.isCharacterDevice()) kind = 'char';
-  else if (stat.isBlockDevice()) kind = 'block';
-  else return undefined;
+  const stat = lstatExisting(abs);
+  const kind = fileType(stat);
+  if (kind === undefined || kind === 'fifo' || kind === 'socket') return undefined;
   const entry: SourceEntry = { rel, abs, kind, stat };
   if (kind === 'symlink') entry.link = readlinkSync(abs);
   return entry;

@@ -13,7 +13,8 @@
  * that a reader that empties the directory when it sees the marker never
  * deletes this layer's own entries.
  */
-import { lstatSync, readdirSync, type Stats } from 'node:fs';
+import { readdirSync } from 'node:fs';
+import { fileType, lstatExisting, type FileStat } from '../util/lstat.js';
 import { LayerError, sourceError, sysReason } from './errors.js';
 import { OVERLAY_OPAQUE, readXattrs } from './xattrs.js';
 
@@ -26,7 +27,7 @@ export interface WalkEntry {
   name: Buffer;
   /** The file on disk this entry comes from (for `opaque`: the directory). */
   abs: Buffer;
-  stat: Stats;
+  stat: FileStat;
 }
 
 export interface WalkOptions {
@@ -78,28 +79,25 @@ function listDir(abs: Buffer, rel: Buffer | undefined, opts: WalkOptions): WalkE
   }
   out.sort((a, b) => Buffer.compare(a.name, b.name));
   if (opts.overlay && rel !== undefined && isOpaque(abs, shown)) {
-    const stat = lstatSync(abs);
+    const stat = lstatExisting(abs);
     out.unshift({ kind: 'opaque', name: Buffer.concat([rel, SLASH, OPAQUE]), abs, stat });
   }
   return out;
 }
 
 function classify(path: Buffer, name: Buffer, base: Buffer, opts: WalkOptions): WalkEntry | null {
-  let stat: Stats;
+  let stat: FileStat;
   try {
-    stat = lstatSync(path);
+    stat = lstatExisting(path);
   } catch (e) {
     const reason = `changed while being archived: ${sysReason(e)}`;
     throw sourceError('LAYER_CHANGED', name.toString(), reason, e);
   }
-  let kind: WalkKind;
-  if (stat.isDirectory()) kind = 'dir';
-  else if (stat.isFile()) kind = 'file';
-  else if (stat.isSymbolicLink()) kind = 'symlink';
-  else if (stat.isCharacterDevice()) kind = opts.overlay && stat.rdev === 0 ? 'whiteout' : 'char';
-  else if (stat.isBlockDevice()) kind = 'block';
-  else if (stat.isFIFO()) kind = 'fifo';
-  else return null; // a socket: it cannot be archived and means nothing in an image
+  const type = fileType(stat);
+  // A socket cannot be archived and means nothing in an image.
+  if (type === undefined || type === 'socket') return null;
+  let kind: WalkKind = type;
+  if (kind === 'char' && opts.overlay && stat.rdev === 0) kind = 'whiteout';
   if (kind === 'whiteout') {
     const at = name.length - base.length;
     name = Buffer.concat([name.subarray(0, at), WH, base]);

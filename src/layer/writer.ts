@@ -16,17 +16,10 @@
  * faster than libuv round trips) and bounded, so the event loop is never held
  * for long.
  */
-import {
-  closeSync,
-  constants,
-  fstatSync,
-  lstatSync,
-  openSync,
-  readlinkSync,
-  readSync,
-} from 'node:fs';
+import { closeSync, constants, openSync, readlinkSync, readSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { asResourceError } from '../errors.js';
+import { fileType, fstatFile, inodeKey, type FileStat } from '../util/lstat.js';
 import { splitDev } from './devices.js';
 import { LayerError, sourceError, sysReason } from './errors.js';
 import { encodeHeader, endOfArchive, padding, type TarHeader } from './tar-format.js';
@@ -143,8 +136,11 @@ function* generate(dir: string, opts: TarOptions): Generator<Buffer> {
   summary.complete = true;
 }
 
-function mtimeOf(entry: { stat: { mtimeMs: number } }, opts: TarOptions): number {
-  const mtime = Math.floor(entry.stat.mtimeMs / 1000);
+function mtimeOf(stat: FileStat, opts: TarOptions): number {
+  // Through Node's Stats.mtimeMs, as the layers already stored were made: .999999999 s
+  // rounds up to the next second there, and their diffIDs depend on it.
+  const mtimeMs = stat.mtimeSec * 1000 + stat.mtimeNsec / 1e6;
+  const mtime = Math.floor(mtimeMs / 1000);
   const epoch = opts.sourceDateEpoch === undefined ? undefined : Math.floor(opts.sourceDateEpoch);
   return epoch !== undefined && mtime > epoch ? epoch : mtime;
 }
@@ -152,7 +148,7 @@ function mtimeOf(entry: { stat: { mtimeMs: number } }, opts: TarOptions): number
 function otherHeader(e: WalkEntry, opts: TarOptions): TarHeader {
   const { stat } = e;
   const base = { mode: stat.mode & 0o7777, uid: stat.uid, gid: stat.gid, size: 0 };
-  const mtime = mtimeOf(e, opts);
+  const mtime = mtimeOf(stat, opts);
   switch (e.kind) {
     case 'dir':
       return { ...base, name: Buffer.concat([e.name, Buffer.from('/')]), type: 'dir', mtime };
@@ -160,7 +156,7 @@ function otherHeader(e: WalkEntry, opts: TarOptions): TarHeader {
       return { ...base, name: e.name, type: 'symlink', mtime, linkname: readLink(e) };
     case 'char':
     case 'block': {
-      const { major, minor } = splitDev(stat.rdev);
+      const { major, minor } = splitDev(stat.exact?.rdev ?? stat.rdev);
       return { ...base, name: e.name, type: e.kind, mtime, devmajor: major, devminor: minor };
     }
     case 'fifo':
@@ -192,14 +188,11 @@ function* fileEntry(
   out: Chunks,
 ): Generator<Buffer> {
   if (e.stat.nlink > 1) {
-    // Inode numbers past 2^53 do not survive a number: ask again for them as bigints.
-    const { dev, ino } =
-      e.stat.ino > Number.MAX_SAFE_INTEGER ? lstatSync(e.abs, { bigint: true }) : e.stat;
-    const key = `${dev}:${ino}`;
+    const key = inodeKey(e.stat);
     const first = seen.get(key);
     if (first !== undefined) {
       const { mode, uid, gid } = e.stat;
-      const mtime = mtimeOf(e, opts);
+      const mtime = mtimeOf(e.stat, opts);
       const link = { name: e.name, type: 'link' as const, mode: mode & 0o7777, uid, gid, mtime };
       yield* out.put(encodeHeader({ ...link, size: 0, linkname: first }));
       return;
@@ -216,8 +209,10 @@ function* fileEntry(
     );
   }
   try {
-    const stat = fstatSync(fd);
-    if (!stat.isFile()) throw sourceError('LAYER_CHANGED', shown, 'changed while being archived');
+    const stat = fstatFile(fd);
+    if (fileType(stat) !== 'file') {
+      throw sourceError('LAYER_CHANGED', shown, 'changed while being archived');
+    }
     const xattrs = readXattrs(e.abs, [CAPABILITY], fd);
     const header = encodeHeader({
       name: e.name,
@@ -226,7 +221,7 @@ function* fileEntry(
       uid: stat.uid,
       gid: stat.gid,
       size: stat.size,
-      mtime: mtimeOf({ stat }, opts),
+      mtime: mtimeOf(stat, opts),
       xattrs,
     });
     summary.unpackedSize += stat.size;

@@ -1,15 +1,16 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, lstatSync } from 'node:fs';
 import { lstat, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it, vi } from 'vitest';
 import { FileHasher, StampWatch } from '../../src/context/statcache.js';
+import { lstatExisting, nanoseconds } from '../../src/util/lstat.js';
 import { tempRoot } from '../helpers/tmp.js';
 
 const sha256 = (b: string | Buffer) => createHash('sha256').update(b).digest('hex');
-const st = (p: string) => lstat(p, { bigint: true });
+const st = async (p: string) => lstatExisting(p);
 
 /** A file whose ctime is old enough to be remembered (statcache.ts RACY_NS). */
 async function settled(path: string, content: string | Buffer): Promise<string> {
@@ -70,13 +71,14 @@ describe('FileHasher', () => {
     expect(await h.hash(f, before)).toBe(sha256('aaaa'));
     await writeFile(f, 'bbbb');
     // touch -d keeps the nanoseconds a JS Date would round away.
-    const ns = before.mtimeNs % 1_000_000_000n;
-    const sec = before.mtimeNs / 1_000_000_000n;
-    execFileSync('touch', ['-m', '-d', `@${sec}.${String(ns).padStart(9, '0')}`, f]);
+    const ns = String(before.mtimeNsec).padStart(9, '0');
+    execFileSync('touch', ['-m', '-d', `@${before.mtimeSec}.${ns}`, f]);
     const after = await st(f);
     expect(after.size).toBe(before.size);
-    expect(after.mtimeNs).toBe(before.mtimeNs);
-    expect(after.ctimeNs).not.toBe(before.ctimeNs);
+    expect([after.mtimeSec, after.mtimeNsec]).toEqual([before.mtimeSec, before.mtimeNsec]);
+    expect(nanoseconds(after.ctimeSec, after.ctimeNsec)).not.toBe(
+      nanoseconds(before.ctimeSec, before.ctimeNsec),
+    );
     expect(await h.hash(f, after)).toBe(sha256('bbbb'));
   });
 
@@ -188,7 +190,7 @@ describe('FileHasher', () => {
     const s = await st(f);
     const cache = join(dir, 'statcache.bin');
     // What version 1 wrote for this very file, with a digest that is not its content's.
-    const stamp = `${s.size}:${s.mtimeNs}:${s.ctimeNs}:${s.ino}:${s.mode}`;
+    const stamp = `${s.size}:${nanoseconds(s.mtimeSec, s.mtimeNsec)}:${nanoseconds(s.ctimeSec, s.ctimeNsec)}:${s.ino}:${s.mode}`;
     const day = Math.floor(Date.now() / 86_400_000);
     await writeFile(cache, JSON.stringify({ v: 1, entries: { [f]: [stamp, sha256('lie'), day] } }));
     const h = await FileHasher.open(cache);
@@ -206,14 +208,73 @@ describe('FileHasher', () => {
     // Same size, same mtime: only ctime (and the content) tell.
     const before = await st(files[1]!);
     await writeFile(files[1]!, 'B\n');
-    const sec = before.mtimeNs / 1_000_000_000n;
-    const ns = String(before.mtimeNs % 1_000_000_000n).padStart(9, '0');
-    execFileSync('touch', ['-m', '-d', `@${sec}.${ns}`, files[1]!]);
+    const ns = String(before.mtimeNsec).padStart(9, '0');
+    execFileSync('touch', ['-m', '-d', `@${before.mtimeSec}.${ns}`, files[1]!]);
     const second = await FileHasher.open(cache);
     const digests = [];
     for (const f of files) digests.push(await second.hash(f, await st(f)));
     expect(digests).toEqual([sha256('a\n'), sha256('B\n'), sha256('c\n')]);
     expect(second.stats).toEqual({ hits: 2, misses: 1 });
+  });
+});
+
+describe('the saved table', () => {
+  it('matches a file at any time lstat can give, and nothing one nanosecond or byte off', async () => {
+    const dir = tempRoot();
+    // Before 1970, one nanosecond before it, the last nanosecond of a second, past 2038,
+    // past 2^32 seconds, and ext4's last second (2446).
+    const times = [
+      '-2147483648.5',
+      '-1.5',
+      '-0.000000001',
+      '0',
+      '1700000000.999999999',
+      '2147483648.000000001',
+      '4294967296.25',
+      '15032385535.999999999',
+    ];
+    const files = times.map((t, i) => {
+      const f = join(dir, `f${i}`);
+      execFileSync('sh', ['-c', 'printf x > "$1" && touch -m -d "@$2" "$1"', 'sh', f, t]);
+      return f;
+    });
+    await sleep(150);
+    const cache = join(dir, 'statcache.bin');
+    const first = await FileHasher.open(cache);
+    for (const f of files) await first.hash(f, await st(f));
+    await first.save();
+    const h = await FileHasher.open(cache);
+    for (const [i, f] of files.entries()) {
+      const s = await st(f);
+      expect([times[i], nanoseconds(s.mtimeSec, s.mtimeNsec)]).toEqual([
+        times[i],
+        lstatSync(f, { bigint: true }).mtimeNs,
+      ]);
+      expect([times[i], h.cached(f, s)]).toEqual([times[i], sha256('x')]);
+      // The same answer the slow way, as for a file whose inode number is past 2^53.
+      const exact = { ...s, exact: lstatSync(f, { bigint: true }) };
+      expect([times[i], h.cached(f, exact)]).toEqual([times[i], sha256('x')]);
+      const off = [
+        { mtimeNsec: s.mtimeNsec === 0 ? 1 : s.mtimeNsec - 1 },
+        { mtimeSec: s.mtimeSec + 1 },
+        { mtimeSec: s.mtimeSec - 65536 },
+        { ctimeNsec: (s.ctimeNsec + 1) % 1e9 },
+        { ctimeSec: s.ctimeSec - 1 },
+        { size: s.size + 1 },
+        { size: s.size + 2 ** 32 },
+        { ino: s.ino + 1 },
+        { ino: s.ino + 2 ** 32 },
+        { mode: s.mode ^ 1 },
+      ];
+      for (const change of off) {
+        expect([times[i], change, h.cached(f, { ...s, ...change })]).toEqual([
+          times[i],
+          change,
+          undefined,
+        ]);
+      }
+    }
+    expect(h.stats.hits).toBe(2 * times.length);
   });
 });
 

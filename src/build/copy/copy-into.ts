@@ -17,6 +17,7 @@ import { constants, lstatSync } from 'node:fs';
 import { chmod, copyFile, lchown, unlink, utimes, writeFile } from 'node:fs/promises';
 import { posix } from 'node:path';
 import { TsbuildError } from '../../errors.js';
+import { lstatExisting } from '../../util/lstat.js';
 import type { ResolvedSource } from '../../context/sources.js';
 import {
   followInRoot,
@@ -175,7 +176,7 @@ async function keptPath(
       rel: '',
       abs,
       kind: 'dir',
-      stat: lstatSync(abs, { bigint: true }),
+      stat: lstatExisting(abs),
     };
     host = `${host}/${keep[i]}`;
     await writeEntry(entry, host, posix.join(plan.dest, ...keep.slice(0, i + 1)), w);

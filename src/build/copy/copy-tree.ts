@@ -29,10 +29,10 @@ import {
   mkdirSync,
   symlinkSync,
   unlinkSync,
-  type BigIntStats,
 } from 'node:fs';
 import { TsbuildError } from '../../errors.js';
 import type { ModeChange } from '../../util/chmod.js';
+import { inodeKey, nanoseconds, type FileStat } from '../../util/lstat.js';
 import { mknod, splitDev } from '../../layer/devices.js';
 import type { SourceEntry } from '../../context/walk.js';
 import type { Owner } from './chown.js';
@@ -99,25 +99,25 @@ export async function writeEntry(
   switch (e.kind) {
     case 'file': {
       w.onFile?.(e, host);
-      if (w.reuse && fresh && e.stat.nlink === 1n) {
+      if (w.reuse && fresh && e.stat.nlink === 1) {
         const { uid, gid } = ownerOf(e.stat, w);
-        const mode = chmodded(Number(e.stat.mode), w.chmod);
+        const mode = chmodded(e.stat.mode, w.chmod);
         const same = await w.reuse(e, host, { uid, gid, mode });
         if (same !== undefined) {
           w.deferred!.push([same, host]);
           return;
         }
       }
-      const key = `${e.stat.dev}:${e.stat.ino}`;
-      const first = e.stat.nlink > 1n ? w.links.get(key) : undefined;
+      const key = inodeKey(e.stat);
+      const first = e.stat.nlink > 1 ? w.links.get(key) : undefined;
       if (first !== undefined) return linkSync(first, host);
       copyFileContent(e, host);
-      if (e.stat.nlink > 1n) w.links.set(key, host);
+      if (e.stat.nlink > 1) w.links.set(key, host);
       // A new file is ours with the source's mode bits (libuv fchmods it): when that
       // is what the image wants, only the times are left to set.
       const { uid, gid } = ownerOf(e.stat, w);
       if (uid === MY_UID && gid === MY_GID && w.chmod === undefined) {
-        return lutimesSync(host, seconds(e.stat.atimeNs), seconds(e.stat.mtimeNs));
+        return lutimesSync(host, ...times(e.stat));
       }
       return setMeta(host, e.stat, w, true);
     }
@@ -127,10 +127,10 @@ export async function writeEntry(
         const { uid, gid } = ownerOf(e.stat, w);
         lchownSync(host, uid, gid);
       }
-      return lutimesSync(host, seconds(e.stat.atimeNs), seconds(e.stat.mtimeNs));
+      return lutimesSync(host, ...times(e.stat));
     default: {
-      const { major, minor } = splitDev(e.stat.rdev);
-      await mknod(host, e.kind, Number(e.stat.mode), major, minor);
+      const { major, minor } = splitDev(e.stat.exact?.rdev ?? e.stat.rdev);
+      await mknod(host, e.kind, e.stat.mode, major, minor);
       return setMeta(host, e.stat, w, true);
     }
   }
@@ -145,7 +145,7 @@ const SMALL_FILE = 1 << 20;
  * sendfile path took 2-3 times as long per file for a 10,000-file COPY here.
  */
 function copyFileContent(e: SourceEntry, host: string): void {
-  if (e.stat.size > BigInt(SMALL_FILE)) {
+  if (e.stat.size > SMALL_FILE) {
     copyFileSync(e.abs, host, constants.COPYFILE_EXCL);
     return;
   }
@@ -154,14 +154,14 @@ function copyFileContent(e: SourceEntry, host: string): void {
   try {
     for (let done = 0; done < data.length;) done += writeSync(fd, data, done);
     // As copyFileSync does: the source's mode bits, umask aside.
-    fchmodSync(fd, Number(e.stat.mode) & 0o7777);
+    fchmodSync(fd, e.stat.mode & 0o7777);
   } finally {
     closeSync(fd);
   }
 }
 
-function ownerOf(st: BigIntStats, w: EntryWriter): Owner {
-  return w.owner ?? { uid: Number(st.uid), gid: Number(st.gid) };
+function ownerOf(st: FileStat, w: EntryWriter): Owner {
+  return w.owner ?? { uid: st.uid, gid: st.gid };
 }
 
 /**
@@ -174,14 +174,20 @@ export function chmodded(mode: number, chmod: ModeChange | undefined): number {
 }
 
 /** Owner first (chown clears setuid bits), then mode, then times. */
-function setMeta(host: string, st: BigIntStats, w: EntryWriter, times: boolean): void {
+function setMeta(host: string, st: FileStat, w: EntryWriter, withTimes: boolean): void {
   if (w.asRoot) {
     const { uid, gid } = ownerOf(st, w);
     lchownSync(host, uid, gid);
   }
-  chmodSync(host, chmodded(Number(st.mode), w.chmod));
-  if (times) lutimesSync(host, seconds(st.atimeNs), seconds(st.mtimeNs));
+  chmodSync(host, chmodded(st.mode, w.chmod));
+  if (withTimes) lutimesSync(host, ...times(st));
 }
+
+/** The source's atime and mtime, as lutimes takes them. */
+const times = (st: FileStat): [number | Date, number | Date] => [
+  seconds(nanoseconds(st.atimeSec, st.atimeNsec)),
+  seconds(nanoseconds(st.mtimeSec, st.mtimeNsec)),
+];
 
 /**
  * Nanoseconds as what utimes takes: float seconds, exact to well under a

@@ -7,13 +7,14 @@
  * layer. `--link` copies onto an empty root, so its layer does not depend on the
  * parent's files.
  */
-import { existsSync, linkSync, lstatSync, realpathSync } from 'node:fs';
+import { existsSync, linkSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SourceEntry } from '../../context/walk.js';
 import { hasXattrs } from '../../runtime/snapshot/tree-state.js';
 import type { SourceTree } from '../../context/sources.js';
 import { FileHasher, StampWatch } from '../../context/statcache.js';
 import { TsbuildError } from '../../errors.js';
+import { fileType, lstatFile, type FileStat } from '../../util/lstat.js';
 import type { Descriptor } from '../../image/types.js';
 import { copyInto, planCopy, type CopyOptions, type CopyPlan } from '../copy/index.js';
 import type { Download } from '../copy/download.js';
@@ -157,14 +158,18 @@ export async function copyStep(
   return layer;
 }
 
+/** Past 2^53 a number would round the sizes: then lstat's exact ones. */
+const sameSize = (a: FileStat, b: FileStat): boolean =>
+  a.exact === undefined && b.exact === undefined
+    ? a.size === b.size
+    : BigInt(a.exact?.size ?? a.size) === BigInt(b.exact?.size ?? b.size);
+
 /**
  * Where this COPY's files may already be: the snapshot of the layer the same
  * instruction made last time. A file there is taken only when its path, size,
  * mode, owner and mtime are what the copy would make and its recorded content
  * digest is the source's: then a hardlink is that file (snapshots never change).
  */
-const abs = (n: bigint) => (n < 0n ? -n : n);
-
 async function reuser(
   deps: BuildDeps,
   text: string,
@@ -180,15 +185,17 @@ async function reuser(
     const recorded = files[rel];
     if (recorded === undefined || recorded !== deps.hasher.cached(e.abs, e.stat)) return undefined;
     const old = dir + rel;
-    const st = lstatSync(old, { bigint: true, throwIfNoEntry: false });
+    const st = lstatFile(old);
     const same =
-      st?.isFile() === true &&
-      st.size === e.stat.size &&
-      Number(st.mode & 0o7777n) === meta.mode &&
-      Number(st.uid) === meta.uid &&
-      Number(st.gid) === meta.gid &&
+      st !== undefined &&
+      fileType(st) === 'file' &&
+      sameSize(st, e.stat) &&
+      (st.mode & 0o7777) === meta.mode &&
+      st.uid === meta.uid &&
+      st.gid === meta.gid &&
       // A copy sets times through a double (copy-tree.ts seconds()): equal within 1 µs.
-      abs(st.mtimeNs - e.stat.mtimeNs) < 1000n &&
+      // (Exact in doubles: a difference of a second or more is far from 1000 anyway.)
+      Math.abs((st.mtimeSec - e.stat.mtimeSec) * 1e9 + (st.mtimeNsec - e.stat.mtimeNsec)) < 1000 &&
       !hasXattrs(Buffer.from(old));
     return same ? old : undefined;
   };

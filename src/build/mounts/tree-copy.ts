@@ -7,6 +7,7 @@
 import { chmodSync, copyFileSync, lchownSync, lutimesSync, mkdirSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { walkSource, type PathMatcher } from '../../context/walk.js';
+import { nanoseconds } from '../../util/lstat.js';
 
 /**
  * Copy `src` (a directory or a file) to `dest`, which for a directory may exist
@@ -25,7 +26,7 @@ export function copyTree(
   })) {
     opts.signal?.throwIfAborted();
     const to = e.rel === '' ? dest : join(dest, e.rel);
-    const mode = Number(e.stat.mode & 0o7777n);
+    const mode = e.stat.mode & 0o7777;
     switch (e.kind) {
       case 'dir':
         mkdirSync(to, { recursive: true });
@@ -40,11 +41,12 @@ export function copyTree(
         // Device nodes are not copied: a mount shows files, and a seed has none.
         continue;
     }
-    lchownSync(to, Number(e.stat.uid), Number(e.stat.gid));
+    lchownSync(to, e.stat.uid, e.stat.gid);
     if (e.kind !== 'symlink') chmodSync(to, mode);
+    // As BigIntStats' atimeMs: whole milliseconds, rounded toward zero.
     const times = {
-      atime: new Date(Number(e.stat.atimeMs)),
-      mtime: new Date(Number(e.stat.mtimeMs)),
+      atime: new Date(Number(nanoseconds(e.stat.atimeSec, e.stat.atimeNsec) / 1_000_000n)),
+      mtime: new Date(Number(nanoseconds(e.stat.mtimeSec, e.stat.mtimeNsec) / 1_000_000n)),
     };
     // A directory's times change as its entries are made: set them last.
     if (e.kind === 'dir') dirs.push({ path: to, ...times });

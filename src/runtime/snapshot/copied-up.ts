@@ -10,7 +10,14 @@
  * is not opaque, and its mode, owner, mtime and extended attributes equal the
  * topmost lower's.
  */
-import { lstatSync, readdirSync, type BigIntStats } from 'node:fs';
+import { readdirSync } from 'node:fs';
+import {
+  isDirectory,
+  lstatExisting,
+  lstatFile,
+  nanoseconds,
+  type FileStat,
+} from '../../util/lstat.js';
 import { sameTime } from './tree-state.js';
 import { join } from 'node:path';
 import { getAttributeSync, listAttributesSync } from 'fs-xattr';
@@ -38,7 +45,7 @@ export function unchangedCopiedUpDirs(
     }
     if (rel === '' || !unchanged || isFresh) return false;
     const lower = visibleLowerDir(lowersTopFirst, rel);
-    if (!lower || !sameMetadata(lstatSync(path, { bigint: true }), lower.st)) return false;
+    if (!lower || !sameMetadata(lstatExisting(path), lower.st)) return false;
     if (!sameXattrs(path, lower.path)) return false;
     out.add(rel);
     return true;
@@ -56,20 +63,20 @@ export function unchangedCopiedUpDirs(
 function visibleLowerDir(
   lowers: string[],
   rel: string,
-): { path: string; st: BigIntStats } | undefined {
+): { path: string; st: FileStat } | undefined {
   const names = rel.split('/');
   for (const lower of lowers) {
     let path = lower;
     let hidesBelow = false;
-    let found: BigIntStats | undefined;
+    let found: FileStat | undefined;
     for (const name of names) {
       path = join(path, name);
-      const st = lstatSync(path, { bigint: true, throwIfNoEntry: false });
+      const st = lstatFile(path);
       if (st === undefined) {
         found = undefined;
         break;
       }
-      if (!st.isDirectory()) return undefined;
+      if (!isDirectory(st)) return undefined;
       if (opaque(path)) hidesBelow = true;
       found = st;
     }
@@ -91,8 +98,11 @@ function sameXattrs(a: string, b: string): boolean {
   return x.size === y.size && [...x].every(([n, v]) => y.get(n) === v);
 }
 
-function sameMetadata(a: BigIntStats, b: BigIntStats): boolean {
-  return a.mode === b.mode && a.uid === b.uid && a.gid === b.gid && sameTime(a.mtimeNs, b.mtimeNs);
+function sameMetadata(a: FileStat, b: FileStat): boolean {
+  const mtimeNs = (st: FileStat) => nanoseconds(st.mtimeSec, st.mtimeNsec);
+  return (
+    a.mode === b.mode && a.uid === b.uid && a.gid === b.gid && sameTime(mtimeNs(a), mtimeNs(b))
+  );
 }
 
 function opaque(path: string): boolean {

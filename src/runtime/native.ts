@@ -1,40 +1,10 @@
 /**
- * What npm builds from native/ at install with node-gyp (binding.gyp), in
- * <package>/build/Release/. This module runs from src/runtime/ under the
- * tests and from dist/bundle/ once built, so the package root is found by
- * walking up rather than by a fixed relative path.
+ * What npm builds from native/ at install with node-gyp (binding.gyp) for the
+ * sandbox: its helper programs (found with nativeFile) and the syscalls addon.
  */
-import { accessSync, constants } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { loadAddon, nativeFile } from '../util/native-file.js';
 
-const found = new Map<string, string | undefined>();
-
-/**
- * The absolute path of build/Release/`name` when it was built (and, with
- * `mode` X_OK, is executable); undefined when it was not.
- *
- * @example
- * nativeFile('tsbuild-sandbox-init', constants.X_OK) // '/usr/lib/node_modules/tsbuild/build/Release/tsbuild-sandbox-init'
- */
-export function nativeFile(name: string, mode = constants.R_OK): string | undefined {
-  const key = `${name}\0${mode}`;
-  if (found.has(key)) return found.get(key);
-  let path: string | undefined;
-  const start = dirname(fileURLToPath(import.meta.url));
-  for (let dir = start, i = 0; i < 6 && path === undefined; dir = dirname(dir), i++) {
-    const candidate = join(dir, 'build', 'Release', name);
-    try {
-      accessSync(candidate, mode);
-      path = candidate;
-    } catch {
-      // Not at this level.
-    }
-  }
-  found.set(key, path);
-  return path;
-}
+export { nativeFile };
 
 /** native/syscalls.c: the system calls Node lacks. */
 export interface Syscalls {
@@ -58,13 +28,6 @@ let calls: Syscalls | null | undefined;
  * instead.
  */
 export function syscalls(): Syscalls | undefined {
-  if (calls === undefined) {
-    const path = nativeFile('tsbuild_syscalls.node');
-    try {
-      calls = path === undefined ? null : (createRequire(import.meta.url)(path) as Syscalls);
-    } catch {
-      calls = null;
-    }
-  }
+  if (calls === undefined) calls = loadAddon<Syscalls>('tsbuild_syscalls.node') ?? null;
   return calls ?? undefined;
 }

@@ -24,7 +24,7 @@
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { mkdir, open, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { fsyncDir } from '../util/atomic.js';
 import { tempName, tempOwnerAlive } from '../util/temp-owner.js';
@@ -142,10 +142,5 @@ export async function foreignMarkers(
 export async function dropMarkers(root: string, names: string[]): Promise<void> {
   const dir = join(root, DIR);
   for (const n of names) await rm(join(dir, n), { force: true });
-  const fh = await open(dir, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
+  await fsyncDir(dir);
 }

@@ -11,10 +11,12 @@
  * digest matches: a consumer never sees a whole wrong tar, only an error.
  */
 import { stat } from 'node:fs/promises';
-import { Transform, pipeline, type Readable, type TransformCallback } from 'node:stream';
+import { Transform, Writable, pipeline, type Readable, type TransformCallback } from 'node:stream';
+import { pipeline as pipelineAsync } from 'node:stream/promises';
 import { createHash } from 'node:crypto';
 import { decompressStream } from '../layer/compress.js';
 import { tarDirectory } from '../layer/writer.js';
+import { DigestStream } from '../util/digest.js';
 import type { BlobStore } from './blobs.js';
 import { StoreError } from './errors.js';
 import type { LayerInfoStore } from './layers.js';
@@ -125,4 +127,18 @@ async function isDir(path: string): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/**
+ * The layer a snapshot directory (overlay lower-dir form) is: its deterministic
+ * tar hashed, never written — the diff ID, the tar's size and the unpacked size.
+ */
+export async function hashSnapshot(
+  dir: string,
+): Promise<{ diffID: string; size: number; unpackedSize: number }> {
+  const summary = { unpackedSize: 0, complete: false };
+  const digest = new DigestStream();
+  const discard = new Writable({ write: (_c, _e, cb) => cb() });
+  await pipelineAsync(tarDirectory(dir, { overlay: true, summary }), digest, discard);
+  return { diffID: digest.digest, size: digest.size, unpackedSize: summary.unpackedSize };
 }

@@ -9,9 +9,7 @@
  * and snapshots, which `prune` removes).
  */
 import { link, mkdir, rm } from 'node:fs/promises';
-import { Writable, type Readable } from 'node:stream';
-import { tarDirectory } from '../layer/writer.js';
-import { DigestStream } from '../util/digest.js';
+import type { Readable } from 'node:stream';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -24,7 +22,7 @@ import { BlobStore } from './blobs.js';
 import { CacheStore } from './cache.js';
 import { CacheMounts } from './cache-mounts.js';
 import { Journal, dropMarkers, foreignMarkers } from './journal.js';
-import { layerBytes, type LayerBytes } from './layer-bytes.js';
+import { hashSnapshot, layerBytes, type LayerBytes } from './layer-bytes.js';
 import { recoverAfterPowerLoss } from './recover.js';
 import { LayerInfoStore, type LayerInfo, type LayerSource } from './layers.js';
 import { SnapshotStore } from './snapshots.js';
@@ -232,21 +230,12 @@ export class Store {
   private async keepOnceIfExact(diffID: string, dir: string): Promise<void> {
     const info = await this.layers.get(diffID);
     if (info?.kept !== undefined || !(await this.blobs.has(diffID))) return;
-    const digest = new DigestStream();
-    const summary = { unpackedSize: 0, complete: false };
-    const made = await pipeline(
-      tarDirectory(dir, { overlay: true, summary }),
-      digest,
-      new Writable({ write: (_c, _e, cb) => cb() }),
-    ).then(
-      () => digest.digest,
-      () => undefined,
-    );
-    if (made !== diffID) return;
+    const made = await hashSnapshot(dir).catch(() => undefined);
+    if (made?.diffID !== diffID) return;
     await this.recordLayer({
       diffID,
-      size: digest.size,
-      unpackedSize: summary.unpackedSize,
+      size: made.size,
+      unpackedSize: made.unpackedSize,
       kept: 'snapshot',
     });
     await this.blobs.delete(diffID);

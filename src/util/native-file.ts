@@ -2,27 +2,39 @@
  * Where npm put what it built from native/ at install (node-gyp, binding.gyp):
  * <package>/build/Release/. This module runs from src/util/ under the tests
  * and from dist/bundle/ once built, so the package root is found by walking
- * up rather than by a fixed relative path. (runtime/native.ts finds the
- * sandbox's helpers the same way.)
+ * up rather than by a fixed relative path. runtime/native.ts finds the
+ * sandbox's helpers and its addon through here too.
  */
 import { accessSync, constants } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** The absolute path of build/Release/`name`; undefined when it was not built. */
-function nativeFile(name: string): string | undefined {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 6; i++, dir = dirname(dir)) {
+const found = new Map<string, string | undefined>();
+
+/**
+ * The absolute path of build/Release/`name` when it was built (and, with
+ * `mode` X_OK, is executable); undefined when it was not.
+ *
+ * @example
+ * nativeFile('tsbuild-sandbox-init', constants.X_OK) // '/usr/lib/node_modules/tsbuild/build/Release/tsbuild-sandbox-init'
+ */
+export function nativeFile(name: string, mode = constants.R_OK): string | undefined {
+  const key = `${name}\0${mode}`;
+  if (found.has(key)) return found.get(key);
+  let path: string | undefined;
+  const start = dirname(fileURLToPath(import.meta.url));
+  for (let dir = start, i = 0; i < 6 && path === undefined; dir = dirname(dir), i++) {
     const candidate = join(dir, 'build', 'Release', name);
     try {
-      accessSync(candidate, constants.R_OK);
-      return candidate;
+      accessSync(candidate, mode);
+      path = candidate;
     } catch {
       // Not at this level.
     }
   }
-  return undefined;
+  found.set(key, path);
+  return path;
 }
 
 /**

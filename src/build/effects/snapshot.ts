@@ -4,11 +4,8 @@
  * gives no layer (history then says `empty_layer`).
  */
 import { asResourceError, failingAs } from '../../errors.js';
-import { Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { MediaType, type Descriptor } from '../../image/types.js';
-import { tarDirectory } from '../../layer/writer.js';
-import { DigestStream } from '../../util/digest.js';
+import { hashSnapshot } from '../../store/layer-bytes.js';
 import type { Snapshot } from '../../runtime/snapshot/types.js';
 import type { BuildDeps } from '../deps.js';
 
@@ -75,17 +72,10 @@ async function keepSnapshot(
   dir: string,
   source: string,
 ): Promise<Descriptor | undefined> {
-  const summary = { unpackedSize: 0, complete: false };
-  const digest = new DigestStream();
-  await failingAs({ reading: `the layer of ${source}`, within: dir }, () =>
-    pipeline(
-      tarDirectory(dir, { overlay: true, summary }),
-      digest,
-      new Writable({ write: (_c, _e, cb) => cb() }),
-    ),
+  const layer = await failingAs({ reading: `the layer of ${source}`, within: dir }, () =>
+    hashSnapshot(dir),
   );
-  if (digest.size <= EMPTY_TAR_SIZE) return undefined;
-  const layer = { diffID: digest.digest, size: digest.size, unpackedSize: summary.unpackedSize };
+  if (layer.size <= EMPTY_TAR_SIZE) return undefined;
   await failingAs({ writing: `the layer of ${source}`, to: deps.store.root }, () =>
     deps.store.keepBuiltLayer(dir, layer),
   );

@@ -251,7 +251,8 @@ try {
     console.log(
       `wall seconds, median of ${N ?? '5 (warm no-op, one file changed, twenty RUNs) or 3 (the rest)'} ` +
         `runs (classic, buildah: ${peers}; — = not installed or not run); cold = a new tsbuild store, ` +
-        'docker --no-cache after `docker builder prune -af`, buildah --no-cache; scenarios 4–6 ' +
+        'docker --no-cache on a copy of the context at a new path, buildah --no-cache, nothing ' +
+        'deleted before the bench ends (build-engines.mjs FRESH_INODES); scenarios 4–6 ' +
         '--no-cache for all; the 512 MiB are /dev/zero. ratio = tsbuild / BuildKit.',
     );
     console.log(

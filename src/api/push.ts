@@ -104,6 +104,9 @@ export async function pushFrom(store: Store, req: PushRequest): Promise<PushResu
         'DIGEST_MISMATCH',
         `${formatReference(ref)}: the registry stored the manifest as ${digest}, not ${ours}`,
       );
+    // Where each layer now is (addLayerSource) is durable before push reports
+    // success, not left for the next command to sync.
+    await store.sync();
     emit({ status: `${tag}: digest: ${ours} size: ${bytes.length}` });
     return { digest: ours, size: bytes.length, reference: formatReference(ref) };
   } finally {

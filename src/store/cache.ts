@@ -34,7 +34,7 @@ export class CacheStore {
     readonly dir: string,
     private readonly tmp: string,
     /** Called before a record is written (journal.ts). */
-    private readonly beforeWrite: () => Promise<void> = async () => undefined,
+    private readonly beforeWrite: (path: string) => Promise<void> = async () => undefined,
   ) {}
 
   private path(key: string): string {
@@ -53,7 +53,7 @@ export class CacheStore {
   }
 
   async put(record: CacheRecord): Promise<void> {
-    await this.beforeWrite();
+    await this.beforeWrite(this.path(record.key));
     await writeRecord(
       this.path(record.key),
       JSON.stringify(record),
@@ -78,7 +78,7 @@ export class CacheStore {
   }
 
   async setLastCopy(text: string, layer: string): Promise<void> {
-    await this.beforeWrite();
+    await this.beforeWrite(this.copyPath(text));
     await writeRecord(this.copyPath(text), JSON.stringify({ layer }), this.tmp, 'a COPY record');
   }
 

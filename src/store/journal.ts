@@ -9,9 +9,14 @@
  *    `unsynced/` named by the boot it runs in (/proc/sys/kernel/random/boot_id),
  *    and makes the marker durable (one fsync of that directory).
  * 2. Before a command reports success — before index.json lists an image, at
- *    the end of a build, after a layer is compressed — one filesystem sync
- *    (`sync -f`, syncfs(2)) makes everything written so far durable, and the
- *    marker goes. What a command reported done is on disk.
+ *    the end of a build, after a layer is compressed — what it wrote is made
+ *    durable, and the marker goes. What a command reported done is on disk.
+ *    A command that wrote only files it named (blobs, records: a pull, a push,
+ *    a tag) fsyncs those and their directories; one that wrote a snapshot (a
+ *    tree of files a step made) or more than MAX_FILES files syncs the whole
+ *    file system (`sync -f`, syncfs(2)). syncfs also waits for every other
+ *    writer's dirty pages on that file system (a registry on the same disk
+ *    receiving the image tsbuild pushes), which is why it is not the default.
  *    A marker whose process ended without that sync (a failed command, a
  *    kill) is settled — one sync, then removed — by the next command that
  *    takes the store's lock.
@@ -24,8 +29,8 @@
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { mkdir, open, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { fsyncDir } from '../util/atomic.js';
 import { tempName, tempOwnerAlive } from '../util/temp-owner.js';
 import { ResourceError, failingAs } from '../errors.js';
@@ -41,13 +46,25 @@ function bootId(): string {
   }
 }
 
+/** Past this many named files, one syncfs is cheaper than an fsync each. */
+const MAX_FILES = 256;
+
 export class Journal {
   private marked: Promise<string> | undefined;
+  /** What to make durable at the next sync: these files, or (undefined) everything. */
+  private files: Set<string> | undefined = new Set();
 
   constructor(private readonly root: string) {}
 
-  /** Called before any write to the store: the marker, once per process until the next sync. */
-  mark(): Promise<void> {
+  /**
+   * Called before any write to the store, with the path it writes when it is
+   * one file (blobs, records); without for a tree of files (a snapshot). The
+   * marker is made once per process until the next sync.
+   */
+  mark(path?: string): Promise<void> {
+    if (path === undefined || this.files === undefined || this.files.size >= MAX_FILES)
+      this.files = undefined;
+    else this.files.add(path);
     this.marked ??= this.makeMarker().catch((e: unknown) => {
       this.marked = undefined;
       throw e;
@@ -83,15 +100,48 @@ export class Journal {
     for (const n of dead) await rm(join(dir, n), { force: true });
   }
 
-  /** Make everything written so far durable (one syncfs), then drop the marker. */
+  /** Make everything written so far durable, then drop the marker. */
   async sync(): Promise<void> {
     const marked = this.marked;
     if (marked === undefined) return;
     const path = await marked;
-    await syncfs(this.root);
+    const files = this.files;
+    this.files = new Set();
+    if (files === undefined) await syncfs(this.root);
+    else await fsyncFiles(this.root, files);
     if (this.marked === marked) this.marked = undefined;
     await rm(path, { force: true });
   }
+}
+
+/**
+ * fsync each file (gone ones skipped: a rollback removed them) and every
+ * directory from its parent up to the store's root, so that its name is
+ * durable too. A few at a time, on the thread pool.
+ */
+async function fsyncFiles(root: string, files: Set<string>): Promise<void> {
+  const dirs = new Set<string>();
+  for (const f of files)
+    for (let d = dirname(f); d.startsWith(root) && !dirs.has(d); d = dirname(d)) {
+      dirs.add(d);
+      if (d === root) break;
+    }
+  const all = [...files, ...dirs];
+  const one = async (p: string) => {
+    const fh = await open(p, 'r').catch((e: NodeJS.ErrnoException) => {
+      if (e.code === 'ENOENT') return undefined;
+      throw e;
+    });
+    if (fh === undefined) return;
+    try {
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+  };
+  await failingAs({ writing: 'the store (fsync)', to: root }, async () => {
+    for (let i = 0; i < all.length; i += 8) await Promise.all(all.slice(i, i + 8).map(one));
+  });
 }
 
 /** syncfs(2) on the store's file system, through coreutils' `sync -f` (Node has no binding). */

@@ -53,7 +53,7 @@ export class LayerInfoStore {
     readonly dir: string,
     private readonly tmp: string,
     /** Called before a record is written (journal.ts). */
-    private readonly beforeWrite: () => Promise<void> = async () => undefined,
+    private readonly beforeWrite: (path: string) => Promise<void> = async () => undefined,
   ) {}
 
   async get(diffID: string): Promise<LayerInfo | undefined> {
@@ -71,7 +71,7 @@ export class LayerInfoStore {
   async put(info: LayerInfo): Promise<void> {
     info = { ...(await this.get(info.diffID)), ...info };
     const path = join(this.dir, `${digestHex(info.diffID)}.json`);
-    await this.beforeWrite();
+    await this.beforeWrite(path);
     await writeRecord(path, JSON.stringify(info), this.tmp, `the record of layer ${info.diffID}`);
   }
 
@@ -85,7 +85,7 @@ export class LayerInfoStore {
    * sha256 hex), kept so a later COPY can tell which files it need not write again.
    */
   async putFiles(diffID: string, files: Record<string, string>): Promise<void> {
-    await this.beforeWrite();
+    await this.beforeWrite(this.filesPath(diffID));
     await writeRecord(
       this.filesPath(diffID),
       JSON.stringify(files),

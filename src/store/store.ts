@@ -76,7 +76,7 @@ export class Store {
 
   private constructor(readonly root: string) {
     this.journal = new Journal(root);
-    const mark = () => this.journal.mark();
+    const mark = (path?: string) => this.journal.mark(path);
     const tmp = join(root, 'tmp');
     this.blobs = new BlobStore(join(root, 'blobs', 'sha256'), tmp, mark);
     this.cache = new CacheStore(join(root, 'cache'), tmp, mark);

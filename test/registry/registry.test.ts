@@ -53,6 +53,10 @@ describe('the registry lab', () => {
     expect(lines(first)[0]).toBe(`The push refers to repository [${reg.host}/lab/base]`);
     expect(lines(first).filter((l) => l.endsWith(': Pushed'))).toHaveLength(1);
     expect(lines(first).at(-1)).toBe(`1: digest: ${pushed.digest} size: ${pushed.size}`);
+    // What push recorded (where the layer now is) was made durable before it
+    // reported success: no marker of unsynced writes is left (store/journal.ts).
+    const unsynced = join(a, 'unsynced');
+    expect(existsSync(unsynced) ? readdirSync(unsynced) : []).toEqual([]);
 
     // Pushing it again uploads nothing.
     const again: PushEvent[] = [];

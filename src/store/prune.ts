@@ -2,9 +2,11 @@
  * `prune`: give back space nothing needs, under one hold of the lock (so a
  * concurrent `tag` cannot rescue an image between our choosing and deleting it).
  *
- * - dangling images (untagged, nothing built on them) go, as `docker image prune`,
- *   one after another, so an untagged chain goes leaf first; tagged images and
- *   what they were built on always stay;
+ * - dangling images (untagged, nothing built on them, no container using them)
+ *   go, as `docker image prune`, one after another, so an untagged chain goes
+ *   leaf first; tagged images and what they were built on always stay;
+ * - containers and what they run on always stay (their layers are in `held()`):
+ *   removing stopped containers is `rm`'s, never a side effect of prune;
  * - cache records whose layer no image holds go (`all`: every record), as
  *   `docker builder prune`, and records of the old format no build asks for (they
  *   named a config stored per step: cache.ts);
@@ -93,8 +95,9 @@ async function findVictim(
   until: number,
 ): Promise<string | undefined> {
   const parents = new Set(all.map((i) => i.parent));
+  const used = (await store.containers.held()).images;
   for (const image of all) {
-    if (image.tags.length > 0 || parents.has(image.id)) continue;
+    if (image.tags.length > 0 || parents.has(image.id) || used.has(image.id)) continue;
     const created = Date.parse((await store.config(image)).created ?? '');
     if (!Number.isNaN(created) && created >= until) continue;
     return image.id;

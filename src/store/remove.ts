@@ -1,6 +1,5 @@
 /**
- * `rmi` as Docker's daemon does it (daemon/images/image_delete.go), minus
- * containers, which tsbuild does not have:
+ * `rmi` as Docker's daemon does it (daemon/images/image_delete.go):
  *
  * - by reference: untag it; delete the image only when that was its last tag
  *   and no other image was built on it;
@@ -9,13 +8,17 @@
  *   refuses outright — does an image that others were built on (their layers
  *   are content-addressed, so they stay whole);
  * - after a delete, untagged parents that no other image was built on go too
- *   (Docker's intermediate-image pruning), unless `noPrune`.
+ *   (Docker's intermediate-image pruning), unless `noPrune`;
+ * - an image a container uses: its last reference goes only with `force`, by ID
+ *   only with `force` and only when no such container runs (Docker's words).
+ *   The layers a container runs on stay whatever happens to the image.
  *
  * A blob is deleted only when no remaining image holds it. Everything is
  * decided first and index.json is rewritten once, before any blob is deleted.
  */
 import { shortDigest } from '../util/digest.js';
 import type { Descriptor } from '../image/types.js';
+import { liveState, type ContainerRecord } from './containers.js';
 import { StoreError } from './errors.js';
 import { keepListed } from './entries.js';
 import { readIndex, refName, writeIndex } from './layout.js';
@@ -54,8 +57,15 @@ export async function removeImageLocked(
     images.filter((i) => i.parent === id && listed(entries, i));
   const events: RemoveEvent[] = [];
   let entries = before;
+  const users = (await store.containers.held()).images.get(image.id) ?? [];
 
   const byRef = namedTag(name, image);
+  if (byRef && image.tags.length === 1 && !opts.force && users[0])
+    throw new StoreError(
+      'IMAGE_CONFLICT',
+      `conflict: unable to remove repository reference "${name}" (must force) - container ${shortDigest(users[0].id)} is using its referenced image ${shortDigest(image.id)}`,
+      { name },
+    );
   if (byRef) {
     entries = entries.filter((d) => refName(d) !== byRef);
     events.push({ untagged: byRef });
@@ -64,7 +74,7 @@ export async function removeImageLocked(
       return events;
     }
   } else {
-    checkConflicts(name, image, children(image.id, entries).length, opts);
+    checkConflicts(name, image, children(image.id, entries).length, opts, users);
     for (const t of image.tags) events.push({ untagged: t });
   }
 
@@ -78,7 +88,7 @@ export async function removeImageLocked(
   }
   await writeIndex(store.root, entries);
 
-  const kept = new Set<string>();
+  const kept = await store.heldByContainers();
   for (const i of images.filter((i) => listed(entries, i)))
     for (const b of await store.heldBy(i)) kept.add(b);
   for (const d of deleted) {
@@ -99,9 +109,23 @@ function checkConflicts(
   image: ImageRecord,
   children: number,
   opts: RemoveOptions,
+  users: ContainerRecord[],
 ): void {
-  if (opts.force) return;
   const short = shortDigest(image.id);
+  const running = users.find((c) => liveState(c.state).status === 'running');
+  if (running)
+    throw new StoreError(
+      'IMAGE_CONFLICT',
+      `conflict: unable to delete ${short} (cannot be forced) - image is being used by running container ${shortDigest(running.id)}`,
+      { name },
+    );
+  if (opts.force) return;
+  if (users[0])
+    throw new StoreError(
+      'IMAGE_CONFLICT',
+      `conflict: unable to delete ${short} (must be forced) - image is being used by stopped container ${shortDigest(users[0].id)}`,
+      { name },
+    );
   if (image.tags.length > 1)
     throw new StoreError(
       'IMAGE_CONFLICT',

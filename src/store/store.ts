@@ -21,11 +21,13 @@ import { tempName } from '../util/temp-owner.js';
 import { BlobStore } from './blobs.js';
 import { CacheStore } from './cache.js';
 import { CacheMounts } from './cache-mounts.js';
+import { ContainerStore } from './containers.js';
 import { Journal, dropMarkers, foreignMarkers } from './journal.js';
 import { hashSnapshot, layerBytes, type LayerBytes } from './layer-bytes.js';
 import { recoverAfterPowerLoss } from './recover.js';
 import { LayerInfoStore, type LayerInfo, type LayerSource } from './layers.js';
 import { SnapshotStore } from './snapshots.js';
+import { VolumeStore } from './volumes.js';
 import { StoreError } from './errors.js';
 import { withLock } from './lock.js';
 import { sweepDeadTemps } from './temps.js';
@@ -71,6 +73,10 @@ export class Store {
   readonly snapshots: SnapshotStore;
   /** Unsynced writes and the power-loss model (journal.ts). */
   readonly journal: Journal;
+  /** `tsbuild run`'s containers (containers.ts): their layers are held like an image's. */
+  readonly containers: ContainerStore;
+  /** Named volumes of containers (volumes.ts). */
+  readonly volumes: VolumeStore;
   /** The sweep of dead writers' temp files, done once per Store under its first lock. */
   private swept: Promise<unknown> | undefined;
 
@@ -81,6 +87,8 @@ export class Store {
     this.blobs = new BlobStore(join(root, 'blobs', 'sha256'), tmp, mark);
     this.cache = new CacheStore(join(root, 'cache'), tmp, mark);
     this.cacheMounts = new CacheMounts(root, tmp);
+    this.containers = new ContainerStore(root, tmp, (fn) => this.withLock(fn));
+    this.volumes = new VolumeStore(root, tmp);
     this.layers = new LayerInfoStore(join(root, 'layers'), tmp, mark);
     this.snapshots = new SnapshotStore(
       join(root, 'snapshots'),
@@ -160,10 +168,25 @@ export class Store {
     return held;
   }
 
-  /** Every blob some listed image holds. */
+  /**
+   * Every blob some listed image holds, and the layers (with their compressed
+   * twins) some container runs on, stopped or not: its rootfs is mounted from
+   * their snapshots, and `commit` stacks a layer on them.
+   */
   async held(): Promise<Set<string>> {
     const out = new Set<string>();
     for (const image of await this.images()) for (const d of await this.heldBy(image)) out.add(d);
+    for (const d of await this.heldByContainers()) out.add(d);
+    return out;
+  }
+
+  /** The layers containers run on, and their compressed twins. */
+  async heldByContainers(): Promise<Set<string>> {
+    const out = new Set<string>();
+    for (const diffID of (await this.containers.held()).layers) {
+      out.add(diffID);
+      for (const twin of twins(await this.layers.get(diffID))) out.add(twin);
+    }
     return out;
   }
 

@@ -127,7 +127,10 @@ export function tsbuild(work) {
     ) {
       // The earlier cold store stays until the bench ends (see FRESH_INODES).
       if (cold && !store) root = await imported(join(work, `tsbuild-cold-${++n}`));
-      const args = ['build', json ? '--progress=json' : '-q', '--root', store ?? root];
+      // --network=none, as docker's builds below: the same sandbox for every
+      // engine (this daemon has no bridge, and no scenario downloads).
+      const args = ['build', json ? '--progress=json' : '-q', '--network=none'];
+      args.push('--root', store ?? root);
       args.push('-t', tag, ...(noCache ? ['--no-cache'] : []), ctx);
       return cli(args, { node, peak, capture: json });
     },

@@ -9,6 +9,8 @@
  *   gets no supplementary groups; without a group, the supplementary groups are
  *   those of /etc/group that list the user's name.
  * - A missing passwd or group file is no error (a scratch image runs as 0:0).
+ * - `docker run` (not a build step) gives a user with no supplementary group
+ *   its primary group as one (`primaryGroupSupplementary`).
  *
  * The files are read inside the rootfs (see scope.ts): an image's
  * /etc/passwd -> /etc/shadow reads its own shadow, never the host's.
@@ -49,7 +51,19 @@ const MAX_ID = 2 ** 31 - 1;
  * resolveUser('/tmp/rootfs', 'app')      // { uid: 1000, gid: 1000, additionalGids: [], home: '/home/app' }
  * resolveUser('/tmp/rootfs', '4242:50')  // { uid: 4242, gid: 50, additionalGids: [], home: '/' }
  */
-export function resolveUser(rootfs: string, spec: string): ExecUser {
+export function resolveUser(
+  rootfs: string,
+  spec: string,
+  primaryGroupSupplementary = false,
+): ExecUser {
+  const user = resolve(rootfs, spec);
+  // `docker run` (Docker 20.10): `id` says groups=<gid> for a user in no other group.
+  if (primaryGroupSupplementary && user.additionalGids.length === 0)
+    return { ...user, additionalGids: [user.gid] };
+  return user;
+}
+
+function resolve(rootfs: string, spec: string): ExecUser {
   const colon = spec.indexOf(':');
   const userPart = colon < 0 ? spec : spec.slice(0, colon);
   const groupPart = colon < 0 ? '' : spec.slice(colon + 1);

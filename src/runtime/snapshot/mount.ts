@@ -42,11 +42,19 @@ function run(cmd: string, args: string[], cwd?: string): Promise<Ran> {
 
 /**
  * Mount an overlay at `target` with mount data `data` (plus `volatile` where
- * the kernel has it and the page has room). Relative lowerdir paths resolve
+ * the kernel has it, the page has room and `opts.volatile` is not false). Relative lowerdir paths resolve
  * against `cwd` (the kernel resolves them in the mounting thread).
  */
-export async function mountOverlay(target: string, data: string, cwd?: string): Promise<void> {
-  if (volatileWorks !== false && data.length + VOLATILE.length <= MAX_DATA) {
+export async function mountOverlay(
+  target: string,
+  data: string,
+  cwd?: string,
+  opts: { volatile?: boolean } = {},
+): Promise<void> {
+  // A container's overlay is mounted again after it stops (commit, a restart) and
+  // must keep what it wrote: overlayfs refuses a volatile upper's second mount.
+  const tryVolatile = opts.volatile !== false;
+  if (tryVolatile && volatileWorks !== false && data.length + VOLATILE.length <= MAX_DATA) {
     const err = await mountOnce(target, data + VOLATILE, cwd);
     if (err === undefined) {
       volatileWorks = true;

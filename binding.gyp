@@ -13,8 +13,19 @@
       "cflags": ["-O2", "-Wall", "-Wextra"]
     },
     {
+      "target_name": "tsbuild-reaper",
+      "type": "executable",
+      "sources": ["native/reaper.c"],
+      "cflags": ["-O2", "-Wall", "-Wextra"]
+    },
+    {
       "target_name": "tsbuild_syscalls",
       "sources": ["native/syscalls.c"],
+      "cflags": ["-O2", "-Wall", "-Wextra"]
+    },
+    {
+      "target_name": "tsbuild_terminal",
+      "sources": ["native/terminal.c", "native/pump.c"],
       "cflags": ["-O2", "-Wall", "-Wextra"]
     },
     {

@@ -17,9 +17,18 @@
  *      user, as moby gives non-root users the bounding set only);
  *   6. exec the command with exactly the environment given.
  *
- * Usage (every value required but --groups and --env):
+ * With --console-socket (a run with a terminal), between 2 and 3: a
+ * pseudo-terminal made in the container's own devpts (its /dev/ptmx, so
+ * `tty` names /dev/pts/0 as under runc), sized ROWSxCOLS, its slave bound
+ * over /dev/console and owned by the user (runc's fixStdioPermissions), its
+ * master sent over the socket (connected before pivot_root: the path is the
+ * host's) with SCM_RIGHTS, as runc sends it; then a new session whose
+ * controlling terminal is the slave, which becomes stdin, stdout and stderr.
+ *
+ * Usage (every value required but --groups, --env and the console's):
  *   tsbuild-sandbox-init --root DIR --cwd DIR --uid N --gid N [--groups G,G]
- *     --caps HEX --seccomp FILE [--env K=V]... -- ARGV...
+ *     --caps HEX --seccomp FILE [--console-socket PATH --console-size ROWSxCOLS]
+ *     [--env K=V]... -- ARGV...
  *
  * A failure before the exec is written to stderr (the setup log) and exits
  * 125; a failed exec is written to fd 3 (the step's stderr) and exits 127
@@ -36,10 +45,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
+#include <termios.h>
 #include <unistd.h>
 
 #define SETUP_FAILED 125
@@ -132,8 +145,76 @@ static void set_caps(uint64_t keep) {
   if (syscall(SYS_capset, &hdr, data) != 0) die("capset");
 }
 
+/* Before pivot_root: the socket's path is the host's. */
+static int connect_console(const char *path) {
+  struct sockaddr_un addr = {.sun_family = AF_UNIX};
+  if (strlen(path) >= sizeof addr.sun_path) usage("--console-socket: path too long");
+  strcpy(addr.sun_path, path);
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) die("console socket");
+  if (connect(fd, (struct sockaddr *)&addr, sizeof addr) != 0) die("connect to the console socket");
+  return fd;
+}
+
+/* The master and the terminal's name, as runc's utils.SendRawFd sends them. */
+static void send_master(int sock, int master, const char *name) {
+  char control[CMSG_SPACE(sizeof(int))];
+  memset(control, 0, sizeof control);
+  struct iovec iov = {.iov_base = (void *)name, .iov_len = strlen(name)};
+  struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control, .msg_controllen = sizeof control};
+  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof(int));
+  memcpy(CMSG_DATA(c), &master, sizeof master);
+  ssize_t n;
+  do n = sendmsg(sock, &msg, MSG_NOSIGNAL);
+  while (n < 0 && errno == EINTR);
+  if (n < 0) die("send the terminal");
+}
+
+/* After pivot_root; fd 2 is still the setup log, the slave becomes 0, 1 and the saved stderr 3. */
+static void open_terminal(int sock, unsigned rows, unsigned cols, uid_t uid) {
+  int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (master < 0) die("open /dev/ptmx");
+  int unlock = 0;
+  if (ioctl(master, TIOCSPTLCK, &unlock) != 0) die("unlock the terminal");
+  struct winsize ws = {.ws_row = (unsigned short)rows, .ws_col = (unsigned short)cols};
+  if (ioctl(master, TIOCSWINSZ, &ws) != 0) die("size the terminal");
+  int slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (slave < 0) die("open the terminal");
+  char name[64];
+  if (ptsname_r(master, name, sizeof name) != 0) die("name the terminal");
+  int console = open("/dev/console", O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0666);
+  if (console < 0) die("create /dev/console");
+  close(console);
+  if (mount(name, "/dev/console", NULL, MS_BIND, NULL) != 0) die("bind the terminal to /dev/console");
+  send_master(sock, master, name);
+  close(master);
+  close(sock);
+  if (setsid() < 0) die("setsid");
+  if (ioctl(slave, TIOCSCTTY, 0) != 0) die("make the terminal the controlling one");
+  if (uid != 0 && fchown(slave, uid, (gid_t)-1) != 0) die("chown the terminal");
+  if (dup2(slave, 0) < 0 || dup2(slave, 1) < 0 || dup2(slave, 3) < 0) die("dup the terminal");
+  close(slave);
+}
+
+/* ROWSxCOLS, each 0-65535. */
+static void console_size(const char *v, unsigned *rows, unsigned *cols) {
+  char *end;
+  errno = 0;
+  unsigned long r = strtoul(v, &end, 10);
+  if (errno != 0 || end == v || *end != 'x' || r > 65535) usage("--console-size");
+  const char *c = end + 1;
+  unsigned long k = strtoul(c, &end, 10);
+  if (errno != 0 || end == c || *end != '\0' || k > 65535) usage("--console-size");
+  *rows = (unsigned)r;
+  *cols = (unsigned)k;
+}
+
 int main(int argc, char **argv) {
-  const char *root = NULL, *cwd = NULL, *filter_path = NULL, *caps = NULL;
+  const char *root = NULL, *cwd = NULL, *filter_path = NULL, *caps = NULL, *console_path = NULL;
+  unsigned rows = 0, cols = 0;
   long uid = -1, gid = -1;
   gid_t groups[MAX_GROUPS];
   size_t ngroups = 0;
@@ -154,6 +235,8 @@ int main(int argc, char **argv) {
     else if (strcmp(a, "--gid") == 0) gid = (long)number(v, "--gid");
     else if (strcmp(a, "--caps") == 0) caps = v;
     else if (strcmp(a, "--seccomp") == 0) filter_path = v;
+    else if (strcmp(a, "--console-socket") == 0) console_path = v;
+    else if (strcmp(a, "--console-size") == 0) console_size(v, &rows, &cols);
     else if (strcmp(a, "--env") == 0) {
       if (nenv == MAX_ENV) usage("too many --env");
       env[nenv++] = (char *)v;
@@ -175,7 +258,9 @@ int main(int argc, char **argv) {
 
   struct sock_fprog filter = read_filter(filter_path);
   close_inherited();
+  int console = console_path == NULL ? -1 : connect_console(console_path);
   enter_root(root);
+  if (console >= 0) open_terminal(console, rows, cols, (uid_t)uid);
   if (chdir(cwd) != 0) die("chdir to the working directory");
   if (setgroups(ngroups, groups) != 0) die("setgroups");
   if (setresgid((gid_t)gid, (gid_t)gid, (gid_t)gid) != 0) die("setresgid");

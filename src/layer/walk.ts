@@ -28,6 +28,11 @@ export interface WalkEntry {
   /** The file on disk this entry comes from (for `opaque`: the directory). */
   abs: Buffer;
   stat: FileStat;
+  /**
+   * Which tree of a merged walk (merged-tree.ts) the entry comes from: two names
+   * of one inode are a hardlink only within one tree. Unset in a plain walk.
+   */
+  tree?: number;
 }
 
 export interface WalkOptions {

@@ -65,7 +65,15 @@ const SLICE = 1 << 20;
  * digest.digest; // the layer's diffID
  */
 export function tarDirectory(dir: string, opts: TarOptions = {}): Readable {
-  return Readable.from(generate(dir, opts), { objectMode: false, highWaterMark: SLICE });
+  return tarEntries(walkTree(dir, opts), opts);
+}
+
+/**
+ * A tar of `entries` as they come (a dir before its contents), each written as
+ * tarDirectory writes it: `export` gives it a merged walk of several trees.
+ */
+export function tarEntries(entries: Iterable<WalkEntry>, opts: TarOptions = {}): Readable {
+  return Readable.from(generate(entries, opts), { objectMode: false, highWaterMark: SLICE });
 }
 
 /**
@@ -118,11 +126,11 @@ class Chunks {
 
 const ZEROS = Buffer.alloc(512);
 
-function* generate(dir: string, opts: TarOptions): Generator<Buffer> {
+function* generate(entries: Iterable<WalkEntry>, opts: TarOptions): Generator<Buffer> {
   const out = new Chunks();
-  const seen = new Map<string, Buffer>(); // dev:ino of multiply-linked files → first name
+  const seen = new Map<string, Buffer>(); // [tree:]dev:ino of multiply-linked files → first name
   const summary = opts.summary ?? { unpackedSize: 0, complete: false };
-  for (const entry of walkTree(dir, opts)) {
+  for (const entry of entries) {
     if (entry.kind === 'file') {
       yield* fileEntry(entry, opts, seen, summary, out);
       continue;
@@ -188,7 +196,7 @@ function* fileEntry(
   out: Chunks,
 ): Generator<Buffer> {
   if (e.stat.nlink > 1) {
-    const key = inodeKey(e.stat);
+    const key = e.tree === undefined ? inodeKey(e.stat) : `${e.tree}:${inodeKey(e.stat)}`;
     const first = seen.get(key);
     if (first !== undefined) {
       const { mode, uid, gid } = e.stat;

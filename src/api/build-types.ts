@@ -46,6 +46,12 @@ export interface BuildRequest extends StoreOptions {
    */
   buildContexts?: Record<string, string>;
   noCache?: boolean;
+  /**
+   * Keep a RUN step that fails as a stopped container (default true): its
+   * partial writes over the layers below, its environment, working directory
+   * and user, to open a shell in with `tsbuild debug <id>`, commit or remove.
+   */
+  keepFailed?: boolean;
   /** Pull every base image again, even one the store has (a newer one in the registry wins). */
   pull?: boolean;
   /** Registries (`host:port`) that may be reached over plain http; loopback always may. */

@@ -185,6 +185,7 @@ export async function build(req: BuildRequest): Promise<BuildResult> {
         : {}),
       signal: req.signal ?? new AbortController().signal,
       noCache: req.noCache ?? false,
+      keepFailed: req.keepFailed ?? true,
       explain: req.explainCache ?? false,
       network: req.network ?? 'default',
       sandboxNetwork: once(async (): Promise<RunNetwork> => {

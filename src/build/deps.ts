@@ -44,6 +44,8 @@ export interface BuildDeps {
   imageCache?: (state: StageState, plan: Plan) => Promise<{ layer?: Descriptor } | undefined>;
   signal: AbortSignal;
   noCache: boolean;
+  /** Keep a failed RUN as a stopped container to debug (effects/keep-failed.ts). */
+  keepFailed: boolean;
   explain: boolean;
   /** RUN's network when the step does not say (`RUN --network=…`). */
   network: 'default' | 'host' | 'none';

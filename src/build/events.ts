@@ -70,6 +70,8 @@ export type BuildEvent =
       tail?: string[];
       /** A likely cause, e.g. name resolution in a step without network. */
       hint?: string;
+      /** The short ID of the stopped container the failed RUN is kept as (`tsbuild debug ID`). */
+      container?: string;
     }
   /** A stage ends; `id`: the image ID of its config (stored only if it is the image built). */
   | { type: 'stage-done'; stage: number; id: string }

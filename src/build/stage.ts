@@ -226,7 +226,7 @@ async function carryOut(
 ): Promise<Descriptor | undefined> {
   switch (effect.kind) {
     case 'run':
-      return runStep(deps, state.layers, effect, ref, text, bound);
+      return runStep(deps, state.layers, effect, { ...ref, parent: state.id }, text, bound);
     case 'mkdir':
       return changeInSnapshot(deps, state.layers, text, async (rootfs) =>
         mkdirInRoot(rootfs, effect.path, effect.user),
@@ -296,6 +296,7 @@ function failedEvent(stage: number, step: number, e: unknown): BuildEvent {
     log?: string;
     tail?: string[];
     hint?: string;
+    container?: string;
   };
   return {
     type: 'failed',
@@ -306,6 +307,7 @@ function failedEvent(stage: number, step: number, e: unknown): BuildEvent {
     ...(data.log !== undefined ? { log: data.log } : {}),
     ...(data.tail !== undefined ? { tail: data.tail } : {}),
     ...(data.hint !== undefined ? { hint: data.hint } : {}),
+    ...(data.container !== undefined ? { container: data.container } : {}),
   };
 }
 

@@ -36,6 +36,8 @@ Options:
   -f, --file string        Name of the Dockerfile (default: PATH/Dockerfile; "-" reads stdin)
       --iidfile string     Write the image ID to the file
       --jobs int           How many stages may build at once (default 2)
+      --keep-failed bool   Keep a RUN step that fails as a stopped container, to open a
+                           shell in with "tsbuild debug ID" (default true)
       --label list         Set metadata for an image (K=V)
       --metadata-file string  Write build result metadata (JSON) to the file
       --network string     Networking mode for RUN steps: default, host or none (default "default").
@@ -65,6 +67,7 @@ const OPTIONS = {
   'build-context': { type: 'string', multiple: true },
   target: { type: 'string' },
   'no-cache': { type: 'boolean' },
+  'keep-failed': { type: 'string' },
   pull: { type: 'boolean' },
   label: { type: 'string', multiple: true },
   quiet: { type: 'boolean', short: 'q' },
@@ -140,6 +143,10 @@ export function parseBuildArgs(
     buildContexts: v['build-context'] ? buildContextsFrom(v['build-context']) : undefined,
     target: v.target,
     noCache: v['no-cache'],
+    keepFailed:
+      v['keep-failed'] === undefined
+        ? undefined
+        : oneOf('keep-failed', v['keep-failed'], BOOLS) === 'true',
     pull: v.pull,
     labels: labelsFrom(v.label ?? []),
     network: v.network === undefined ? undefined : oneOf('network', v.network, NETWORKS),
@@ -173,6 +180,7 @@ export function startsBuild(word: string): boolean {
 }
 
 const NETWORKS = ['default', 'host', 'none'] as const;
+const BOOLS = ['true', 'false'] as const;
 const RUNTIMES = ['auto', 'runc', 'crun', 'builtin'] as const;
 const OUTPUT_TYPES = ['image', 'oci', 'docker', 'tar', 'local'] as const;
 

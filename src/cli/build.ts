@@ -59,7 +59,7 @@ export async function buildCommand(argv: string[], io: Io): Promise<number> {
     // Stopped because the display's reader went away: that is what to report.
     const reason: unknown = abort.signal.reason;
     if (signalled === undefined && reason instanceof TsbuildError) throw reason;
-    return failed(error, io, signalled);
+    return failed(error, io, signalled, request.root);
   } finally {
     for (const off of handlers) off();
   }
@@ -102,7 +102,12 @@ function guarded(stream: NodeJS.WritableStream, abort: AbortController): NodeJS.
  * The exit code of a failed build. Errors other than a failed RUN or an
  * interruption are thrown on, for main's report() to print (exit 1 or 2).
  */
-function failed(error: unknown, io: Io, signalled: keyof typeof SIGNALS | undefined): number {
+function failed(
+  error: unknown,
+  io: Io,
+  signalled: keyof typeof SIGNALS | undefined,
+  root: string | undefined,
+): number {
   if (signalled !== undefined) {
     io.stderr.write(`error: build cancelled (${signalled})\n`);
     return 128 + SIGNALS[signalled];
@@ -110,5 +115,17 @@ function failed(error: unknown, io: Io, signalled: keyof typeof SIGNALS | undefi
   const code = runFailureCode(error);
   if (code === undefined) throw error;
   io.stderr.write(`error: ${(error as Error).message}\n`);
+  // The failed RUN kept as a container (build/effects/keep-failed.ts): the last
+  // line is the one command that opens a shell in what it left.
+  const kept = error instanceof TsbuildError ? error.data.container : undefined;
+  if (typeof kept === 'string') {
+    const where = root === undefined ? '' : ` --root ${shellWord(root)}`;
+    io.stderr.write(`to debug the failed step: tsbuild debug${where} ${kept}\n`);
+  }
   return code;
+}
+
+/** A path as one shell word: quoted when it holds anything but the safe characters. */
+function shellWord(s: string): string {
+  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }

@@ -109,6 +109,8 @@ export interface ContainerRecord {
   layers: string[];
   config: RunConfig;
   state: ContainerState;
+  /** A failed build step's: its instruction and cache key (a newer failure of it replaces it). */
+  step?: { instruction: string; key: string };
 }
 
 export type NewContainer = Omit<
@@ -181,6 +183,7 @@ export class ContainerStore {
           created: new Date().toISOString(),
           image: c.image,
           layers: c.layers,
+          ...(c.step ? { step: c.step } : {}),
           config: typeof c.config === 'function' ? c.config(id) : c.config,
           state: { status: 'created', exitCode: 0 },
         };

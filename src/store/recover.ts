@@ -3,6 +3,8 @@
  * changed since the oldest such marker, so nothing torn is ever read. A listed
  * image was listed after a sync, so what it holds is whole — except snapshots
  * extracted from its blobs since, which are extracted again when needed.
+ * A container made since (a failed build step kept to debug, say) that runs on
+ * a layer no listed image holds goes too: that layer may be torn.
  * Caller holds the lock.
  */
 import { lstat, readdir, rm } from 'node:fs/promises';
@@ -10,6 +12,8 @@ import { join } from 'node:path';
 import { DIGEST_RE } from '../util/digest.js';
 import type { BlobStore } from './blobs.js';
 import type { CacheStore } from './cache.js';
+import type { ContainerRecord } from './containers.js';
+import type { ImageRecord } from './records.js';
 import type { LayerInfoStore } from './layers.js';
 import type { SnapshotStore } from './snapshots.js';
 
@@ -20,10 +24,14 @@ interface Store {
   layers: LayerInfoStore;
   snapshots: SnapshotStore;
   held(): Promise<Set<string>>;
+  images(): Promise<ImageRecord[]>;
+  heldBy(image: ImageRecord): Promise<string[]>;
+  containers: { list(): Promise<ContainerRecord[]>; path(id: string): string };
   deleteBlob(digest: string): Promise<void>;
 }
 
 export async function recoverAfterPowerLoss(store: Store, since: number): Promise<void> {
+  await dropNewContainers(store, since);
   const held = await store.held().catch(() => new Set<string>());
   // ctime too: a rename into place changes it, a layer's own mtimes may be old.
   const changed = async (path: string) => {
@@ -58,6 +66,23 @@ export async function recoverAfterPowerLoss(store: Store, since: number): Promis
     const digest = `sha256:${hex}`;
     if (!DIGEST_RE.test(digest) || held.has(digest)) continue;
     if (await changed(store.blobs.path(digest))) await store.blobs.delete(digest);
+  }
+}
+
+/**
+ * Containers made since `since` on a layer no listed image holds. The record
+ * goes first, so a kill half way leaves a directory nothing lists, never a
+ * container whose upper dir is half gone; nothing is mounted after a reboot.
+ */
+async function dropNewContainers(store: Store, since: number): Promise<void> {
+  const listed = new Set<string>();
+  for (const image of await store.images().catch(() => [] as ImageRecord[]))
+    for (const d of await store.heldBy(image).catch(() => [] as string[])) listed.add(d);
+  for (const c of await store.containers.list().catch(() => [] as ContainerRecord[])) {
+    if (Date.parse(c.created) < since || c.layers.every((l) => listed.has(l))) continue;
+    const dir = store.containers.path(c.id);
+    await rm(join(dir, 'config.json'), { force: true });
+    await rm(dir, { recursive: true, force: true });
   }
 }
 

@@ -128,6 +128,9 @@ describe('a build on a full disk', () => {
     expect(r.stdout).toContain('No space left on device');
     expect(r.stderr).not.toContain('full log:');
     expect(readdirSync(join(root, 'logs'))).toEqual([]);
+    // Not kept to debug (build/effects/keep-failed.ts): it would keep the disk full.
+    expect(r.stdout + r.stderr).toContain('the failed step is not kept to debug');
+    expect(readdirSync(root)).not.toContain('containers');
     await consistent(root);
   });
 

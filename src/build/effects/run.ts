@@ -4,7 +4,7 @@
  * and the error carries the command's exit status.
  */
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, rm, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
@@ -16,6 +16,8 @@ import type { Effect } from '../instructions/types.js';
 import { prepareMounts } from '../mounts/prepare.js';
 import { Redactor } from '../mounts/redact.js';
 import type { MountSources } from '../mounts/sources.js';
+import type { Snapshot } from '../../runtime/snapshot/types.js';
+import { keepFailedStep } from './keep-failed.js';
 import { changeInSnapshot } from './snapshot.js';
 
 const TAIL_LINES = 20;
@@ -25,6 +27,8 @@ export interface StepRef {
   step: number;
   /** The step's cache key: names its log file. */
   key: string;
+  /** The stage's state id before the step (StageState.id): what a kept failure names as its image. */
+  parent?: string;
 }
 
 export async function runStep(
@@ -61,46 +65,95 @@ export async function runStep(
     }
   };
   let code = 0;
+  const startedAt = new Date().toISOString();
+  let kept: string | undefined;
+  // A RUN whose command failed (not one that was cancelled, nor a sandbox
+  // error) is kept to debug: keep-failed.ts.
+  const keep = async (snap: Snapshot, e: unknown) => {
+    if (!deps.keepFailed || !(e instanceof TsbuildError)) return;
+    const exitCode = e.code === 'RUN_FAILED' ? code : e.code === 'COMMAND_NOT_FOUND' ? 127 : 0;
+    if (exitCode === 0 || deps.signal.aborted) return;
+    const full = await nearlyFull(deps.store.root);
+    if (full !== undefined) {
+      deps.emit({
+        type: 'warning',
+        message: `${text}: the failed step is not kept to debug: ${full}`,
+      });
+      return;
+    }
+    try {
+      const record = await keepFailedStep(deps, snap, {
+        layers,
+        parent: ref.parent ?? '',
+        effect,
+        text,
+        key: ref.key,
+        exitCode,
+        startedAt,
+      });
+      kept = record.id.slice(0, 12);
+    } catch (err) {
+      deps.emit({
+        type: 'warning',
+        message: `${text}: the failed step could not be kept to debug: ${(err as Error).message}`,
+      });
+    }
+  };
   try {
-    const layer = await changeInSnapshot(deps, layers, text, async (rootfs) => {
-      const mounts =
-        effect.mounts.length > 0
-          ? await prepareMounts(deps, rootfs, effect.mounts, sources)
-          : undefined;
-      try {
-        if (mounts && mounts.secrets.length > 0) {
-          redact.stdout = new Redactor(mounts.secrets);
-          redact.stderr = new Redactor(mounts.secrets);
+    const layer = await changeInSnapshot(
+      deps,
+      layers,
+      text,
+      async (rootfs) => {
+        const mounts =
+          effect.mounts.length > 0
+            ? await prepareMounts(deps, rootfs, effect.mounts, sources)
+            : undefined;
+        try {
+          if (mounts && mounts.secrets.length > 0) {
+            redact.stdout = new Redactor(mounts.secrets);
+            redact.stderr = new Redactor(mounts.secrets);
+          }
+          code = await deps.runner().run(
+            rootfs,
+            {
+              args: effect.args,
+              env: mounts ? [...effect.env, ...mounts.env] : effect.env,
+              cwd: effect.cwd,
+              user: effect.user,
+              network: await network(deps, effect.network),
+              ...(mounts ? { mounts: mounts.mounts } : {}),
+            },
+            { stdout: sink('stdout'), stderr: sink('stderr') },
+            { signal: deps.signal, workRoot: join(deps.workRoot, 'run') },
+          );
+          await flush();
+        } finally {
+          await mounts?.release();
         }
-        code = await deps.runner().run(
-          rootfs,
-          {
-            args: effect.args,
-            env: mounts ? [...effect.env, ...mounts.env] : effect.env,
-            cwd: effect.cwd,
-            user: effect.user,
-            network: await network(deps, effect.network),
-            ...(mounts ? { mounts: mounts.mounts } : {}),
-          },
-          { stdout: sink('stdout'), stderr: sink('stderr') },
-          { signal: deps.signal, workRoot: join(deps.workRoot, 'run') },
-        );
-        await flush();
-      } finally {
-        await mounts?.release();
-      }
-      if (code !== 0) {
-        const lines = tail.lines();
-        const hint = offline(deps, effect.network) ? resolutionHint(lines) : undefined;
-        throw failure(effect.args, code, await log.keep(), lines, hint);
-      }
-    });
+        if (code !== 0) {
+          const lines = tail.lines();
+          const hint = offline(deps, effect.network) ? resolutionHint(lines) : undefined;
+          throw failure(effect.args, code, await log.keep(), lines, hint);
+        }
+      },
+      keep,
+    );
     await log.discard();
     return layer;
   } catch (e) {
     if (e instanceof TsbuildError && e.code === 'COMMAND_NOT_FOUND')
-      throw failure(effect.args, 127, await log.keep(), [...tail.lines(), e.message]);
+      throw failure(
+        effect.args,
+        127,
+        await log.keep(),
+        [...tail.lines(), e.message],
+        undefined,
+        kept,
+      );
     if (!(e instanceof TsbuildError && e.code === 'RUN_FAILED')) await log.discard();
+    else if (kept !== undefined)
+      throw new TsbuildError(e.code, e.message, { ...e.data, container: kept });
     throw e;
   }
 }
@@ -163,6 +216,22 @@ class StepLog {
   }
 }
 
+/**
+ * Why the store's disk is too full to keep a failed step, or undefined: a step
+ * that failed because it filled the disk must not keep it full.
+ */
+async function nearlyFull(root: string): Promise<string | undefined> {
+  const fs = await statfs(root).catch(() => undefined);
+  if (fs === undefined) return undefined;
+  const free = fs.bavail * fs.bsize;
+  const size = fs.blocks * fs.bsize;
+  if (free >= Math.max(KEEP_FAILED_MIN_FREE, size / 100)) return undefined;
+  return `the store's disk is nearly full (${Math.round(free / 2 ** 20)} MiB free)`;
+}
+
+/** Below this much free space (or 1% of the disk) a failed step is not kept. */
+const KEEP_FAILED_MIN_FREE = 64 * 2 ** 20;
+
 /** Docker's words: `The command '/bin/sh -c make' returned a non-zero code: 2`. */
 function failure(
   argv: string[],
@@ -170,11 +239,19 @@ function failure(
   log: string | undefined,
   tail: string[],
   hint?: string,
+  container?: string,
 ): TsbuildError {
   return new TsbuildError(
     'RUN_FAILED',
     `The command '${argv.join(' ')}' returned a non-zero code: ${code}`,
-    { exitCode: code, ...(log !== undefined ? { log } : {}), tail, ...(hint ? { hint } : {}) },
+    {
+      exitCode: code,
+      ...(log !== undefined ? { log } : {}),
+      tail,
+      ...(hint ? { hint } : {}),
+      // The short ID of the container the failed step is kept as (keep-failed.ts).
+      ...(container ? { container } : {}),
+    },
   );
 }
 

@@ -31,11 +31,17 @@ export async function lowerDirs(deps: BuildDeps, layers: Descriptor[]): Promise<
   return Promise.all(once.map((l) => deps.store.snapshots.get(l.digest)));
 }
 
+/**
+ * `failed`, when given, is called with the snapshot and the error when `fn`
+ * fails, before the snapshot is released: a failed RUN is kept from there
+ * (keep-failed.ts). What it throws is not the step's error and is dropped.
+ */
 export async function changeInSnapshot(
   deps: BuildDeps,
   layers: Descriptor[],
   source: string,
   fn: (rootfs: string, snap: Snapshot) => Promise<void>,
+  failed?: (snap: Snapshot, e: unknown) => Promise<void>,
 ): Promise<Descriptor | undefined> {
   const lowers = await lowerDirs(deps, layers);
   const snapshotter = await deps.snapshotter();
@@ -49,6 +55,7 @@ export async function changeInSnapshot(
     try {
       await fn(snap.rootfs, snap);
     } catch (e) {
+      await failed?.(snap, e).catch(() => undefined);
       // What the step wrote went to the snapshot, in the store's tmp/.
       throw asResourceError(e, { writing: `the files of ${source}`, within: snap.rootfs });
     }

@@ -9,11 +9,12 @@
  *   ------
  *   exit code: 2
  *   full log: /root/.local/share/tsbuild/logs/….log
+ *   kept as container: 3f2a1b4c5d6e (its partial writes; tsbuild ps -a)
  */
 import { TsbuildError } from '../../errors.js';
 import type { FailedEvent } from './progress.js';
 
-export type Failure = Pick<FailedEvent, 'exitCode' | 'log' | 'tail' | 'hint'>;
+export type Failure = Pick<FailedEvent, 'exitCode' | 'log' | 'tail' | 'hint' | 'container'>;
 
 export function failureText(label: string, failed: Failure): string {
   const out: string[] = [];
@@ -22,6 +23,8 @@ export function failureText(label: string, failed: Failure): string {
   if (failed.exitCode !== undefined) out.push(`exit code: ${failed.exitCode}`);
   if (failed.log !== undefined) out.push(`full log: ${failed.log}`);
   if (failed.hint !== undefined) out.push(`hint: ${failed.hint}`);
+  if (failed.container !== undefined)
+    out.push(`kept as container: ${failed.container} (its partial writes; tsbuild ps -a)`);
   return out.map((l) => `${l}\n`).join('');
 }
 
@@ -31,11 +34,12 @@ export function failureText(label: string, failed: Failure): string {
  */
 export function failureOf(error: unknown): Failure | undefined {
   if (!(error instanceof TsbuildError) || error.code !== 'RUN_FAILED') return undefined;
-  const { exitCode, log, tail, hint } = error.data;
+  const { exitCode, log, tail, hint, container } = error.data;
   return {
     exitCode: typeof exitCode === 'number' ? exitCode : undefined,
     log: typeof log === 'string' ? log : undefined,
     tail: Array.isArray(tail) ? tail.map(String) : undefined,
     hint: typeof hint === 'string' ? hint : undefined,
+    container: typeof container === 'string' ? container : undefined,
   };
 }

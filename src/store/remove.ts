@@ -10,8 +10,10 @@
  * - after a delete, untagged parents that no other image was built on go too
  *   (Docker's intermediate-image pruning), unless `noPrune`;
  * - an image a container uses: its last reference goes only with `force`, by ID
- *   only with `force` and only when no such container runs (Docker's words).
- *   The layers a container runs on stay whatever happens to the image.
+ *   only with `force` and only when no such container runs (Docker's words);
+ *   `force` by reference with a running container untags and keeps the image.
+ *   The layers a container runs on, and its image's config, stay whatever
+ *   happens to the image.
  *
  * A blob is deleted only when no remaining image holds it. Everything is
  * decided first and index.json is rewritten once, before any blob is deleted.
@@ -69,7 +71,10 @@ export async function removeImageLocked(
   if (byRef) {
     entries = entries.filter((d) => refName(d) !== byRef);
     events.push({ untagged: byRef });
-    if (image.tags.length > 1 || children(image.id, entries).length > 0) {
+    // A running container's image loses the tag and stays (Docker's quiet
+    // conflict: `rmi -f app` prints only `Untagged: app:latest`).
+    const running = users.some((c) => liveState(c.state).status === 'running');
+    if (image.tags.length > 1 || children(image.id, entries).length > 0 || running) {
       await writeIndex(store.root, keepListed(before, entries));
       return events;
     }

@@ -180,13 +180,19 @@ export class Store {
     return out;
   }
 
-  /** The layers containers run on, and their compressed twins. */
+  /**
+   * The layers containers run on, their compressed twins, and their images'
+   * configs: `commit` starts from a container's image config, also after
+   * `rmi -f` took the image (Docker's container keeps its own copy).
+   */
   async heldByContainers(): Promise<Set<string>> {
     const out = new Set<string>();
-    for (const diffID of (await this.containers.held()).layers) {
+    const { layers, images } = await this.containers.held();
+    for (const diffID of layers) {
       out.add(diffID);
       for (const twin of twins(await this.layers.get(diffID))) out.add(twin);
     }
+    for (const id of images.keys()) out.add(id);
     return out;
   }
 

@@ -1,0 +1,229 @@
+/**
+ * `run -v` and `--mount`, read as the docker CLI reads them and prepared as
+ * Docker's daemon prepares them:
+ *
+ *   -v /host/path:/ctr[:ro|rw]     a bind; a missing host directory is made (Docker does)
+ *   -v name:/ctr[:ro]              a named volume, made in the store on first use
+ *   -v /ctr                        an anonymous volume (`--rm` removes it)
+ *   --mount type=bind,src=/host,dst=/ctr[,readonly]       the source must exist
+ *   --mount type=volume[,src=name],dst=/ctr[,ro][,volume-nocopy]
+ *   --mount type=tmpfs,dst=/ctr[,tmpfs-size=BYTES][,tmpfs-mode=OCTAL]
+ *
+ * A new volume is filled with what the image holds at its target (unless
+ * volume-nocopy), as Docker fills an empty new volume.
+ */
+import { existsSync, mkdirSync, realpathSync, statSync } from 'node:fs';
+import { posix } from 'node:path';
+import { copyTree } from '../build/mounts/tree-copy.js';
+import { TsbuildError } from '../errors.js';
+import type { RunMount } from '../runtime/run/runner.js';
+import { resolveInRoot } from '../runtime/run/scope.js';
+import type { ContainerMount } from '../store/containers.js';
+import type { Store } from '../store/store.js';
+import { VolumeStore } from '../store/volumes.js';
+
+const bad = (message: string, data: Record<string, unknown> = {}) =>
+  new TsbuildError('BAD_MOUNT', message, data);
+
+/** One `-v` value. */
+export function parseVolumeFlag(spec: string): ContainerMount {
+  const parts = spec.split(':');
+  if (parts.length > 3 || parts.some((p) => p === ''))
+    throw bad(`invalid volume specification: '${spec}'`, { spec });
+  const [first, second, mode] = parts as [string, string | undefined, string | undefined];
+  if (second === undefined) {
+    checkTarget(first, spec);
+    return {
+      type: 'volume',
+      source: VolumeStore.anonymousName(),
+      target: first,
+      readOnly: false,
+      anonymous: true,
+    };
+  }
+  const modes = (mode ?? '').split(',').filter((m) => m !== '');
+  for (const m of modes)
+    if (
+      ![
+        'ro',
+        'rw',
+        'z',
+        'Z',
+        'nocopy',
+        'private',
+        'rprivate',
+        'shared',
+        'rshared',
+        'slave',
+        'rslave',
+      ].includes(m)
+    )
+      throw bad(`invalid mode: ${m}`, { spec });
+  checkTarget(second, spec);
+  const readOnly = modes.includes('ro');
+  if (first.startsWith('/'))
+    return {
+      type: 'bind',
+      source: posix.normalize(first),
+      target: posix.normalize(second),
+      readOnly,
+    };
+  VolumeStore.checkName(first);
+  return {
+    type: 'volume',
+    source: first,
+    target: posix.normalize(second),
+    readOnly,
+    ...(modes.includes('nocopy') ? { options: ['nocopy'] } : {}),
+  };
+}
+
+/** One `--mount` value (comma-separated key=value, docker/cli opts/mount.go). */
+export function parseMountFlag(spec: string): ContainerMount {
+  const fail = (why: string) =>
+    bad(`invalid argument "${spec}" for "--mount" flag: ${why}`, { spec });
+  let type = 'volume';
+  let source = '';
+  let target = '';
+  let readOnly = false;
+  const options: string[] = [];
+  for (const field of spec.split(',')) {
+    const eq = field.indexOf('=');
+    const key = (eq < 0 ? field : field.slice(0, eq)).toLowerCase();
+    const value = eq < 0 ? undefined : field.slice(eq + 1);
+    const need = () => {
+      if (value === undefined) throw fail(`invalid field '${field}' must be a key=value pair`);
+      return value;
+    };
+    switch (key) {
+      case 'type':
+        type = need();
+        break;
+      case 'source':
+      case 'src':
+        source = need();
+        break;
+      case 'target':
+      case 'dst':
+      case 'destination':
+        target = need();
+        break;
+      case 'readonly':
+      case 'ro':
+        if (value !== undefined && !['true', '1', 'false', '0'].includes(value.toLowerCase()))
+          throw fail(`invalid value for ${key}: ${value}`);
+        readOnly = value === undefined || ['true', '1'].includes(value.toLowerCase());
+        break;
+      case 'volume-nocopy':
+        options.push('nocopy');
+        break;
+      case 'tmpfs-size':
+        options.push(`size=${need()}`);
+        break;
+      case 'tmpfs-mode':
+        options.push(`mode=${need()}`);
+        break;
+      case 'bind-propagation':
+      case 'consistency':
+        need();
+        break;
+      default:
+        throw fail(`unexpected key '${key}' in '${field}'`);
+    }
+  }
+  if (type !== 'bind' && type !== 'volume' && type !== 'tmpfs')
+    throw fail(`invalid mount type: ${type}`);
+  if (target === '') throw fail('target is required');
+  checkTarget(target, spec);
+  target = posix.normalize(target);
+  if (type === 'tmpfs') {
+    if (source !== '') throw fail('source is not allowed for tmpfs mounts');
+    return { type, source: '', target, readOnly, options };
+  }
+  if (type === 'bind') {
+    if (source === '') throw fail('source is required when specifying bind mounts');
+    if (!source.startsWith('/'))
+      throw bad(
+        `invalid mount config for type "bind": invalid mount path: '${source}' mount path must be absolute`,
+      );
+    if (!existsSync(source))
+      throw bad(
+        `invalid mount config for type "bind": bind source path does not exist: ${source}`,
+        { source },
+      );
+    return { type, source: posix.normalize(source), target, readOnly };
+  }
+  if (source === '')
+    return {
+      type,
+      source: VolumeStore.anonymousName(),
+      target,
+      readOnly,
+      anonymous: true,
+      options,
+    };
+  VolumeStore.checkName(source);
+  return { type, source, target, readOnly, options };
+}
+
+function checkTarget(target: string, spec: string): void {
+  if (!target.startsWith('/'))
+    throw bad(`invalid mount config: invalid mount path: '${target}' mount path must be absolute`, {
+      spec,
+    });
+  if (posix.normalize(target) === '/')
+    throw bad("invalid specification: destination can't be '/'", { spec });
+}
+
+/** Docker's "Duplicate mount point" check over all mounts. */
+export function checkDuplicates(mounts: ContainerMount[]): void {
+  const seen = new Set<string>();
+  for (const m of mounts) {
+    if (seen.has(m.target)) throw bad(`Duplicate mount point: ${m.target}`, { target: m.target });
+    seen.add(m.target);
+  }
+}
+
+/**
+ * The runner's mounts for `mounts`, in order; volumes made (and filled from
+ * `rootfs`, the container's root) and binds' missing host dirs made on the way.
+ */
+export async function runnerMounts(
+  store: Store,
+  rootfs: string,
+  mounts: ContainerMount[],
+): Promise<RunMount[]> {
+  const out: RunMount[] = [];
+  for (const m of mounts) {
+    const access = m.readOnly ? 'ro' : 'rw';
+    if (m.type === 'tmpfs') {
+      out.push({
+        type: 'tmpfs',
+        source: '',
+        target: m.target,
+        options: [access, 'nosuid', 'nodev', 'noexec', ...(m.options ?? [])],
+      });
+      continue;
+    }
+    let source: string;
+    if (m.type === 'bind') {
+      // -v makes a missing host directory, as Docker's daemon does; --mount checked it exists.
+      if (!existsSync(m.source)) mkdirSync(m.source, { recursive: true, mode: 0o755 });
+      source = realpathSync(m.source);
+    } else {
+      const nocopy = (m.options ?? []).includes('nocopy');
+      source = await store.volumes.acquire(m.source, async (dir) => {
+        if (!nocopy) fillFromImage(rootfs, m.target, dir);
+      });
+    }
+    out.push({ type: 'bind', source, target: m.target, options: [access] });
+  }
+  return out;
+}
+
+/** Copy what the image holds at `target` (a directory) into a new volume's `dir`. */
+function fillFromImage(rootfs: string, target: string, dir: string): void {
+  const at = resolveInRoot(rootfs, target);
+  if (at.missing.length > 0 || !statSync(at.hostPath).isDirectory()) return;
+  copyTree(at.hostPath, dir);
+}

@@ -1,0 +1,119 @@
+/**
+ * `tsbuild run [OPTIONS] IMAGE [COMMAND] [ARG...]`, as `docker run` in the
+ * foreground: the container's output on ours, its exit status ours; 125 for
+ * an error of tsbuild's own (usage included), 126 when the command cannot be
+ * executed, 127 when it is not found. SIGINT, SIGTERM, SIGHUP, SIGQUIT,
+ * SIGUSR1 and SIGUSR2 sent to tsbuild go to the container's process (as
+ * docker run's sig-proxy does); a second Ctrl-C does not kill tsbuild either.
+ */
+import type { Readable, Writable } from 'node:stream';
+import { run, type RunNetworkMode, type RunRequest } from '../api/run.js';
+import { TsbuildError, UsageError } from '../errors.js';
+import type { Io } from './io.js';
+import { parseRunArgs } from './run-args.js';
+
+const HELP = `Usage:  tsbuild run [OPTIONS] IMAGE [COMMAND] [ARG...]
+
+Run a command in a new container
+
+Options:
+      --entrypoint string  Overwrite the default ENTRYPOINT of the image
+  -e, --env list           Set environment variables
+      --env-file list      Read in a file of environment variables
+  -h, --hostname string    Container host name
+      --init               Run an init inside the container that forwards signals and reaps processes
+  -i, --interactive        Keep STDIN open
+      --mount mount        Attach a filesystem mount to the container
+      --name string        Assign a name to the container
+      --network string     Connect a container to a network: default, none or host (default "default")
+      --read-only          Mount the container's root filesystem as read only
+      --rm                 Automatically remove the container when it exits
+      --runtime string     How the container runs: auto, runc, crun or builtin (default "auto")
+  -u, --user string        Username or UID (format: <name|uid>[:<group|gid>])
+  -v, --volume list        Bind mount a volume
+  -w, --workdir string     Working directory inside the container
+      --root string        The store's directory (default: $TSBUILD_ROOT, else $XDG_DATA_HOME/tsbuild)
+      --help               Print this help
+`;
+
+const FORWARDED: NodeJS.Signals[] = [
+  'SIGINT',
+  'SIGTERM',
+  'SIGHUP',
+  'SIGQUIT',
+  'SIGUSR1',
+  'SIGUSR2',
+];
+const RUNTIMES = ['auto', 'runc', 'crun', 'builtin'];
+
+export async function runCommand(argv: string[], io: Io): Promise<number> {
+  let a: ReturnType<typeof parseRunArgs>;
+  try {
+    a = parseRunArgs(argv);
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    io.stderr.write(`tsbuild: ${e.message}\nSee 'tsbuild run --help'.\n`);
+    return 125;
+  }
+  if (a.bools.has('help')) {
+    io.stdout.write(HELP);
+    return 0;
+  }
+  // Supervised (-d) and terminal (-t) runs are other helpers' work in progress.
+  if (a.bools.has('tty')) return refuse(io, 'tsbuild run: -t is not supported yet');
+  if (a.bools.has('detach')) return refuse(io, 'tsbuild run: -d is not supported yet');
+  const [image, ...command] = a.rest;
+  if (image === undefined)
+    return refuse(io, `"tsbuild run" requires at least 1 argument.\nSee 'tsbuild run --help'.`);
+  const runtime = a.strings.get('runtime') ?? 'auto';
+  if (!RUNTIMES.includes(runtime))
+    return refuse(io, `tsbuild: unknown runtime ${runtime}: use auto, runc, crun or builtin`);
+  const network = a.strings.get('network') ?? a.strings.get('net');
+  const container = run({
+    root: a.strings.get('root'),
+    env: io.env,
+    image,
+    command,
+    ...optional('entrypoint', a.strings.get('entrypoint')),
+    environment: a.lists.get('env') ?? [],
+    envFiles: a.lists.get('env-file') ?? [],
+    ...optional('workdir', a.strings.get('workdir')),
+    ...optional('user', a.strings.get('user')),
+    volumes: a.lists.get('volume') ?? [],
+    mounts: a.lists.get('mount') ?? [],
+    ...optional('network', network as RunNetworkMode | undefined),
+    rm: a.bools.has('rm'),
+    ...optional('name', a.strings.get('name')),
+    ...(a.bools.has('interactive') ? { stdin: io.stdin as Readable } : {}),
+    readOnly: a.bools.has('read-only'),
+    ...optional('hostname', a.strings.get('hostname')),
+    init: a.bools.has('init'),
+    runtime: runtime as RunRequest['runtime'],
+    stdout: io.stdout as Writable,
+    stderr: io.stderr as Writable,
+    onPull: (line) => io.stderr.write(`${line}\n`),
+  });
+  const forward = (signal: NodeJS.Signals) => container.kill(signal);
+  for (const s of FORWARDED) process.on(s, forward);
+  try {
+    return (await container.result).exitCode;
+  } catch (e) {
+    if (!(e instanceof TsbuildError)) throw e;
+    io.stderr.write(`error: ${e.message}\n`);
+    const code = e.data.exitCode;
+    return typeof code === 'number' ? code : 125;
+  } finally {
+    for (const s of FORWARDED) process.off(s, forward);
+    // Read for the container only: left open, a terminal or pipe would keep tsbuild waiting.
+    if (a.bools.has('interactive')) (io.stdin as Readable).destroy();
+  }
+}
+
+function refuse(io: Io, message: string): number {
+  io.stderr.write(`${message}\n`);
+  return 125;
+}
+
+function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
+  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
+}

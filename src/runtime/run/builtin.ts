@@ -37,6 +37,7 @@ import { prepareCwd } from './cwd.js';
 import { createDeviceCgroup } from './device-cgroup.js';
 import { sandboxInit } from './init-binary.js';
 import { supervise } from './supervise.js';
+import { TerminalSession } from './terminal.js';
 import { findTool, searchPath } from './find.js';
 import {
   DEFAULT_HOSTNAME,
@@ -94,19 +95,23 @@ export class BuiltinRunner implements Runner {
     const init = sandboxInit();
     filter ??= compileSeccomp(defaultSeccomp({ caps: DEFAULT_CAPABILITIES }));
     const rootfs = realpathSync(rootfsGiven);
-    const user = resolveUser(rootfs, spec.user);
+    const user = resolveUser(rootfs, spec.user, spec.primaryGroupSupplementary);
     // Before the cwd is made: an image this refuses must not be written to.
     const targets = mountTargets(spec.mounts);
     const points = missingMountPoints(rootfs, targets);
     const cwd = prepareCwd(rootfs, spec.cwd, user);
-    const env = processEnv(spec.env, user.home).filter((e) => e.includes('='));
+    const env = processEnv(spec.env, user.home, spec.terminal !== undefined).filter((e) =>
+      e.includes('='),
+    );
     findCommand(rootfs, spec.args, env, cwd);
 
     const id = `tsbuild-${randomBytes(8).toString('hex')}`;
     const dir = join(opts.workRoot, 'bundles', id);
     const devices = createDeviceCgroup(id, DEVICE_RULES);
+    let terminal: TerminalSession | undefined;
     try {
       mkdirSync(dir, { recursive: true });
+      if (spec.terminal !== undefined) terminal = TerminalSession.open(dir, io);
       createMountPoints(
         rootfs,
         targets.filter((t) => !inDev(t.path)),
@@ -143,6 +148,10 @@ export class BuiltinRunner implements Runner {
         caps: capabilityMask(DEFAULT_CAPABILITIES),
         seccomp,
         init,
+        ...(spec.readonlyRootfs ? { readonlyRootfs: true } : {}),
+        ...(terminal && spec.terminal
+          ? { console: { socket: terminal.console.path, ...spec.terminal } }
+          : {}),
       };
       const tables = sandboxFstabs(plan);
       const fstabs = { early: join(dir, 'fstab.early'), late: join(dir, 'fstab.late') };
@@ -159,7 +168,7 @@ export class BuiltinRunner implements Runner {
           ? [nsenter, [`--net=${spec.network.netns}`, '--', tools.unshare, ...argv]]
           : [tools.unshare, argv];
       const path = searchPath().join(':');
-      const code = await superviseSandbox(file, args, { PATH: path }, io, opts, id);
+      const code = await superviseSandbox(file, args, { PATH: path }, io, opts, id, terminal);
       if (code === SETUP_FAILED) {
         const log = readText(plan.log).trim();
         if (log !== '') {
@@ -171,6 +180,7 @@ export class BuiltinRunner implements Runner {
       }
       return code;
     } finally {
+      await terminal?.finish();
       await rm(dir, { recursive: true, force: true });
       removeMountPoints(points);
       await devices?.remove();
@@ -230,7 +240,10 @@ function devTemplate(dir: string, extra: readonly MountTarget[]): string {
   return dir;
 }
 
-/** Run to the end; on abort or timeout kill our process group (and so the namespace), then reject. */
+/**
+ * Run to the end; on abort or timeout kill our process group (and so the
+ * namespace), then reject. With a terminal, input goes to it, not to unshare.
+ */
 function superviseSandbox(
   file: string,
   argv: string[],
@@ -238,13 +251,36 @@ function superviseSandbox(
   io: RunIo,
   opts: RunOptions,
   id: string,
+  terminal: TerminalSession | undefined,
 ): Promise<number> {
   const child = spawn(file, argv, {
-    stdio: [io.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+    stdio: [io.stdin && !terminal ? 'pipe' : 'ignore', 'pipe', 'pipe'],
     detached: true,
     env,
   });
-  return supervise({ child, id, runtime: file, kill: () => killAll(child.pid) }, io, opts);
+  const run = { child, id, runtime: file, kill: () => killAll(child.pid) };
+  opts.started?.({
+    kill: async (signal) => {
+      const init = namespaceInit(child.pid);
+      if (init === undefined) return false;
+      try {
+        process.kill(init, signal);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    pid: async () => namespaceInit(child.pid),
+  });
+  return supervise(run, io, opts, terminal);
+}
+
+/**
+ * The sandbox's pid 1 (the command, once the helper has exec'd it): the one
+ * child `unshare --fork` made. unshare itself passes no signal on.
+ */
+function namespaceInit(unshare: number | undefined): number | undefined {
+  return unshare === undefined ? undefined : childrenOf(unshare)[0];
 }
 
 /**

@@ -5,7 +5,11 @@
  *   <workRoot>/bundles/<id>/etc/{hosts,resolv.conf,hostname}   bind-mounted in
  *   <binary> --root <workRoot>/state run --bundle <bundle> <id>
  *
- * stdio is piped (no terminal). The runtime logs to a file in the bundle, so
+ * stdio is piped; with a terminal (runner.ts), the runtime runs detached
+ * (`run -d --console-socket`: runc sends a terminal over the socket only
+ * then) under tsbuild-reaper (native/reaper.c), which waits for the
+ * container's process as containerd's shim does, and the terminal's master
+ * comes over the socket (terminal.ts). The runtime logs to a file in the bundle, so
  * the process's stderr carries only the process's output and a runtime failure
  * (say, `exec: "nope": executable file not found in $PATH`) comes back as one
  * TsbuildError line instead of a bare exit code. On abort or timeout the
@@ -18,7 +22,14 @@
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, realpathSync, statSync, writeFileSync } from 'node:fs';
+import {
+  constants as fsConstants,
+  existsSync,
+  mkdirSync,
+  realpathSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { TsbuildError } from '../../errors.js';
@@ -27,7 +38,9 @@ import { hidesCgroup2, invocation, WITHOUT_CGROUPS } from './cgroups.js';
 import { createDeviceCgroup } from './device-cgroup.js';
 import { prepareCwd } from './cwd.js';
 import { sharedLauncher, type Child } from './launcher.js';
-import { supervise } from './supervise.js';
+import { supervise, type Finishing } from './supervise.js';
+import { TerminalSession } from './terminal.js';
+import { nativeFile } from '../native.js';
 import { searchPath } from './find.js';
 import { DEVICE_RULES, nameservers, runtimeSpec } from './spec.js';
 import {
@@ -41,8 +54,13 @@ import { resolveUser } from './users.js';
 
 export type { RunIo, RunOptions, RunSpec } from './runner.js';
 
-/** Start the runtime with `args` (a subcommand and its arguments), stdin piped when `stdin`. */
-type Start = (args: string[], stdin: boolean) => Child;
+/**
+ * Start the runtime with `args` (a subcommand and its arguments), stdin piped
+ * when `stdin`; under tsbuild-reaper when `reap` names the pid file `args` write.
+ */
+type Start = (args: string[], stdin: boolean, reap?: { reaper: string; pidFile: string }) => Child;
+
+export const REAPER = 'tsbuild-reaper';
 
 /** How often a kill is retried while the runtime is still creating the container. */
 const KILL_RETRY_MS = 20;
@@ -70,7 +88,7 @@ export class OciRunner implements Runner {
     const binary = this.located();
     // runc refuses a root.path that is a symlink ("invalid rootfs").
     const rootfs = realpathSync(rootfsGiven);
-    const user = resolveUser(rootfs, spec.user);
+    const user = resolveUser(rootfs, spec.user, spec.primaryGroupSupplementary);
     // Before the cwd is made: an image this refuses must not be written to.
     const mountPoints = missingMountPoints(rootfs, mountTargets(spec.mounts));
     const cwd = prepareCwd(rootfs, spec.cwd, user);
@@ -87,25 +105,38 @@ export class OciRunner implements Runner {
     const devices = shared === undefined && hide ? createDeviceCgroup(id, DEVICE_RULES) : undefined;
     const log = join(bundle, 'runtime.log');
     const flags = [...(hide ? WITHOUT_CGROUPS : []), '--root', state, '--log', log];
-    const start: Start = (args, stdin) => {
+    const start: Start = (args, stdin, reap) => {
       const argv = [...flags, '--log-format', 'json', ...args];
-      if (shared !== undefined) return shared.launcher.start([binary, ...argv], stdin);
+      const before = reap === undefined ? [] : [reap.reaper, reap.pidFile, '--'];
+      if (shared !== undefined) return shared.launcher.start([...before, binary, ...argv], stdin);
       // Only `run` joins the device cgroup; kill and delete need none.
       const how = invocation(binary, args[0] === 'run' ? devices?.procs : undefined);
-      return spawn(how.file, [...how.prefix, ...argv], {
-        stdio: [stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
-      });
+      const [file, ...rest] = [...before, how.file, ...how.prefix, ...argv] as [
+        string,
+        ...string[],
+      ];
+      return spawn(file, rest, { stdio: [stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
     };
+    let terminal: TerminalSession | undefined;
     try {
+      const reaper = spec.terminal === undefined ? undefined : reaperBinary();
+      terminal = spec.terminal === undefined ? undefined : TerminalSession.open(bundle, io);
       const binds = writeEtcFiles(join(bundle, 'etc'), hostname, nameservers(spec.network));
       const config = runtimeSpec({
         ...{ rootfs, args: spec.args, env: spec.env, cwd, user, hostname, binds },
         ...(spec.mounts === undefined ? {} : { mounts: spec.mounts }),
         network: spec.network,
+        ...(spec.readonlyRootfs ? { readonlyRootfs: true } : {}),
         deviceCgroup: !hide || (shared ? shared.devices : devices) !== undefined,
+        ...(spec.terminal === undefined ? {} : { terminal: spec.terminal }),
       });
       writeFileSync(join(bundle, 'config.json'), JSON.stringify(config));
-      const code = await superviseContainer(start, binary, id, bundle, io, opts);
+      const how = runHow(
+        bundle,
+        id,
+        terminal && reaper ? { session: terminal, reaper } : undefined,
+      );
+      const code = await superviseContainer(start, binary, id, how, io, opts);
       const failure = await runtimeFailure(log, code);
       if (failure !== undefined) {
         const notFound = /exec/.test(failure) && /not found|no such file/i.test(failure);
@@ -118,7 +149,8 @@ export class OciRunner implements Runner {
       }
       return code;
     } finally {
-      // `run` deletes the container when it ends; state is left after a kill or a failure.
+      await terminal?.finish();
+      // `run` deletes the container when it ends; state is left after a kill, a failure or `run -d`.
       if (existsSync(join(state, id))) await quiet(start, ['delete', '-f', id]);
       await rm(join(state, id), { recursive: true, force: true });
       await rm(bundle, { recursive: true, force: true });
@@ -141,6 +173,43 @@ export class OciRunner implements Runner {
   }
 }
 
+/** The runtime's `run` and its arguments; with a terminal, detached under the reaper. */
+interface How {
+  args: string[];
+  /** Where the runtime writes the container process's host pid once it is created. */
+  pidFile: string;
+  reap?: { reaper: string; pidFile: string };
+  terminal?: Finishing;
+}
+
+function runHow(
+  bundle: string,
+  id: string,
+  terminal?: { session: TerminalSession; reaper: string },
+): How {
+  const pidFile = join(bundle, 'pid');
+  if (terminal === undefined)
+    return { args: ['run', '--pid-file', pidFile, '--bundle', bundle, id], pidFile };
+  const socket = terminal.session.console.path;
+  return {
+    args: ['run', '-d', '--pid-file', pidFile, '--console-socket', socket, '--bundle', bundle, id],
+    pidFile,
+    reap: { reaper: terminal.reaper, pidFile },
+    terminal: terminal.session,
+  };
+}
+
+/** The reaper's absolute path; TERMINAL_UNAVAILABLE when npm did not build it. */
+function reaperBinary(): string {
+  const found = nativeFile(REAPER, fsConstants.X_OK);
+  if (found !== undefined) return found;
+  throw new TsbuildError(
+    'TERMINAL_UNAVAILABLE',
+    `a terminal (-t) under an OCI runtime needs build/Release/${REAPER}, which npm builds at install with node-gyp: run \`npm rebuild tsbuild\` or \`npm ci\``,
+    { tool: REAPER },
+  );
+}
+
 /**
  * Run the container to its end (`run` runs it); on abort or timeout kill it
  * through the runtime, then reject.
@@ -149,11 +218,12 @@ function superviseContainer(
   start: Start,
   binary: string,
   id: string,
-  bundle: string,
+  how: How,
   io: RunIo,
   opts: RunOptions,
 ): Promise<number> {
-  const child = start(['run', '--bundle', bundle, id], io.stdin !== undefined);
+  // With a terminal, input goes to the terminal, not to the runtime.
+  const child = start(how.args, io.stdin !== undefined && how.terminal === undefined, how.reap);
   // Killing `runc run` itself would orphan the container: kill through the
   // runtime, retrying while it is still creating it.
   const kill = (exited: () => boolean) => {
@@ -164,7 +234,36 @@ function superviseContainer(
     };
     void attempt();
   };
-  return supervise({ child, id, runtime: binary, kill }, io, opts);
+  // Signalled directly, as `<runtime> kill` does (the init's pid): a runtime
+  // subcommand that fails (the container not created yet, or gone) would
+  // write to the run's log, and be taken for the run's own failure.
+  let ended = false;
+  child.on('close', () => (ended = true));
+  const pid = async () => (ended ? undefined : containerPid(how.pidFile));
+  opts.started?.({
+    pid,
+    kill: async (signal) => {
+      const p = await pid();
+      if (p === undefined) return false;
+      try {
+        process.kill(p, signal);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+  });
+  return supervise({ child, id, runtime: binary, kill }, io, opts, how.terminal);
+}
+
+/** The pid the runtime wrote to `pidFile` once it made the container; undefined before. */
+async function containerPid(pidFile: string): Promise<number | undefined> {
+  try {
+    const pid = Number((await readFile(pidFile, 'utf8')).trim());
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The runtime's own error message when the run failed before or around the process. */

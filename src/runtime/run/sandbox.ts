@@ -7,13 +7,15 @@
  * the helper (native/sandbox-init.c), which does what a shell cannot:
  *
  *   tsbuild-sandbox-init --root <rootfs> --cwd <cwd> --uid U --gid G [--groups …]
- *       --caps <Docker's, as a mask> --seccomp <filter> --env K=V … -- <argv>
+ *       --caps <Docker's, as a mask> --seccomp <filter>
+ *       [--console-socket <path> --console-size ROWSxCOLS] --env K=V … -- <argv>
  *
  * It closes every inherited fd but stdio, pivot_roots into the rootfs and
  * detaches the host's tree (nothing of the host is left to reach, even with
  * CAP_SYS_CHROOT), sets groups and gid, cuts the bounding set to Docker's
  * capabilities, loads the seccomp filter, sets the capabilities and the uid,
- * and execs the command with exactly its environment.
+ * and execs the command with exactly its environment. With a terminal it
+ * first makes one in the sandbox's devpts and sends its master to tsbuild.
  *
  * Mounts come from two fstab files (sandboxFstabs), written into the per-run
  * dir. Setup writes its errors to a log (fd 2 until the helper's exec, the
@@ -64,6 +66,10 @@ export interface SandboxPlan {
   seccomp: string;
   /** Absolute host path of the helper. */
   init: string;
+  /** A terminal (runner.ts): the console socket the helper sends its master to, and its size. */
+  console?: { socket: string; rows: number; cols: number };
+  /** `run --read-only`: the rootfs's own bind is made read-only (mounts onto it stay as they are). */
+  readonlyRootfs?: boolean;
 }
 
 /**
@@ -128,6 +134,12 @@ export function sandboxScript(p: SandboxPlan, fstabs: { early: string; late: str
     // Before anything forks: every process of the step starts inside.
     ...(p.deviceCgroup === undefined ? [] : [`echo 0 > ${q(p.deviceCgroup)} ${fail}`]),
     `mount --all --fstab ${q(fstabs.early)} ${fail}`,
+    // `run --read-only`: the rootfs's own bind only; what is mounted onto it stays writable.
+    ...(p.readonlyRootfs
+      ? [
+          `mount -o remount,bind,ro${p.deviceCgroup === undefined ? ',nodev' : ''} ${q(p.rootfs)} ${fail}`,
+        ]
+      : []),
     `cp -a ${q(`${p.devTemplate}/.`)} ${q(`${p.dev}/`)} ${fail}`,
     `mount --all --fstab ${q(fstabs.late)} ${fail}`,
     // /proc/sys/kernel/hostname is the new UTS namespace's: no hostname(1) needed.
@@ -146,6 +158,14 @@ function initArgv(p: SandboxPlan): string[] {
     ...['--root', p.rootfs, '--cwd', p.cwd],
     ...['--uid', String(p.user.uid), '--gid', String(p.user.gid), ...groups],
     ...['--caps', p.caps, '--seccomp', p.seccomp],
+    ...(p.console === undefined
+      ? []
+      : [
+          '--console-socket',
+          p.console.socket,
+          '--console-size',
+          `${p.console.rows}x${p.console.cols}`,
+        ]),
     ...p.env.flatMap((e) => ['--env', e]),
     '--',
     ...p.args,

@@ -17,7 +17,7 @@
  */
 
 import { TsbuildError } from '../../errors.js';
-import type { RunMount, RunNetwork } from './runner.js';
+import type { RunMount, RunNetwork, TerminalSize } from './runner.js';
 import { defaultSeccomp, type OciSeccomp } from './seccomp.js';
 import { compileSeccomp } from './seccomp-bpf.js';
 
@@ -26,6 +26,7 @@ export interface OciSpec {
   ociVersion: string;
   process: {
     terminal: boolean;
+    consoleSize?: { height: number; width: number };
     user: { uid: number; gid: number; additionalGids?: number[] };
     args: string[];
     env: string[];
@@ -78,6 +79,10 @@ export interface SpecOptions {
   binds: { source: string; destination: string }[];
   /** RUN --mount's, after the sandbox's own. */
   mounts?: readonly RunMount[];
+  /** A terminal of this size (`-t`): the runtime makes it and sends it over --console-socket. */
+  terminal?: TerminalSize;
+  /** `run --read-only`: the runtime remounts the root read-only once its mounts are made. */
+  readonlyRootfs?: boolean;
 }
 
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -173,7 +178,11 @@ export function runtimeSpec(opts: SpecOptions): OciSpec {
   return {
     ociVersion: '1.0.2',
     process: {
-      terminal: false,
+      terminal: opts.terminal !== undefined,
+      // runc and crun size the terminal before the process starts: no race with its first `stty size`.
+      ...(opts.terminal !== undefined && opts.terminal.rows > 0 && opts.terminal.cols > 0
+        ? { consoleSize: { height: opts.terminal.rows, width: opts.terminal.cols } }
+        : {}),
       user: {
         uid: opts.user.uid,
         gid: opts.user.gid,
@@ -182,11 +191,11 @@ export function runtimeSpec(opts: SpecOptions): OciSpec {
           : {}),
       },
       args: opts.args,
-      env: processEnv(opts.env, opts.user.home),
+      env: processEnv(opts.env, opts.user.home, opts.terminal !== undefined),
       cwd: opts.cwd,
       capabilities: { bounding: caps, effective: root ? caps : [], permitted: root ? caps : [] },
     },
-    root: { path: opts.rootfs, readonly: false },
+    root: { path: opts.rootfs, readonly: opts.readonlyRootfs === true },
     hostname: opts.hostname,
     annotations: { ...annotations },
     mounts: [
@@ -308,13 +317,18 @@ function precompiledSeccomp(seccomp: OciSeccomp): Record<string, string> {
   }
 }
 
-/** `env` with PATH and HOME filled in when it lacks them, as Docker and runc do. */
-export function processEnv(env: string[], home: string): string[] {
+/**
+ * `env` with PATH and HOME filled in when it lacks them, as Docker and runc
+ * do, and with a terminal TERM=xterm unless set (Docker's
+ * CreateDaemonEnvironment for `-t`).
+ */
+export function processEnv(env: string[], home: string, terminal = false): string[] {
   const has = (name: string) => env.some((e) => e.startsWith(`${name}=`));
   return [
     ...env,
     ...(has('PATH') ? [] : [`PATH=${DEFAULT_PATH}`]),
     ...(has('HOME') ? [] : [`HOME=${home}`]),
+    ...(terminal && !has('TERM') ? ['TERM=xterm'] : []),
   ];
 }
 

@@ -2,7 +2,8 @@
  * Watching one sandboxed run to its end, for every runner: stdio piped
  * through (never ended: the caller's streams outlive the run), abort and
  * timeout turned into a kill and then a rejection, the exit status as a
- * number (128 + n for a signal, as a shell reports it).
+ * number (128 + n for a signal, as a shell reports it). With a terminal
+ * (terminal.ts), the run ends once the terminal's last output is written too.
  */
 import { constants } from 'node:os';
 import { TsbuildError } from '../../errors.js';
@@ -20,7 +21,18 @@ export interface Supervised {
   kill(exited: () => boolean): void;
 }
 
-export function supervise(run: Supervised, io: RunIo, opts: RunOptions): Promise<number> {
+/** What else a run waits for once its runtime has ended: a terminal session. */
+export interface Finishing {
+  /** Never rejects. */
+  finish(): Promise<void>;
+}
+
+export function supervise(
+  run: Supervised,
+  io: RunIo,
+  opts: RunOptions,
+  terminal?: Finishing,
+): Promise<number> {
   const { child, id } = run;
   return new Promise((resolve, reject) => {
     child.stdout!.pipe(io.stdout, { end: false });
@@ -51,17 +63,23 @@ export function supervise(run: Supervised, io: RunIo, opts: RunOptions): Promise
       opts.signal?.removeEventListener('abort', onAbort);
       if (io.stdin && child.stdin) io.stdin.unpipe(child.stdin);
     };
+    const settle = (then: () => void) => {
+      if (terminal === undefined) then();
+      else void terminal.finish().then(then);
+    };
     child.on('error', (e) => {
       exited = true;
       cleanup();
       const why = `cannot start ${run.runtime}: ${e.message}`;
-      reject(new TsbuildError('RUNTIME_FAILED', why, { runtime: run.runtime }));
+      settle(() => reject(new TsbuildError('RUNTIME_FAILED', why, { runtime: run.runtime })));
     });
     child.on('close', (code, signal) => {
       exited = true;
       cleanup();
-      if (stopped !== undefined) reject(stopped);
-      else resolve(code ?? 128 + (signal === null ? 0 : constants.signals[signal]));
+      settle(() => {
+        if (stopped !== undefined) reject(stopped);
+        else resolve(code ?? 128 + (signal === null ? 0 : constants.signals[signal]));
+      });
     });
   });
 }

@@ -4,7 +4,8 @@
  * layer, so its diff ID is the same one Docker computes for the same file; the
  * config has the host platform, `created` now, and one history entry whose
  * comment is the message (`Imported from -` by default, as Docker writes for a
- * file the CLI streams to it).
+ * file the CLI streams to it). `changes` (`-c`) are Dockerfile instructions
+ * applied to its empty config, as `commit -c` applies them (commit-changes.ts).
  */
 import type { Readable } from 'node:stream';
 import { hostPlatform } from '../dockerfile/scope.js';
@@ -23,6 +24,8 @@ export interface ImportRequest extends StoreOptions {
   tag?: string;
   /** The history comment; default `Imported from -`. */
   message?: string;
+  /** `-c`: CMD, ENTRYPOINT, ENV, … applied to the config (commit-changes.ts). */
+  changes?: string[];
 }
 
 /**
@@ -38,6 +41,10 @@ export async function importImage(req: ImportRequest): Promise<string> {
       `importing from a URL (${req.path}) is not supported; download it first`,
     );
   const name = req.path ?? 'standard input';
+  // A bad change is refused before the tarball is read. The parser is loaded only for changes.
+  const changes = req.changes ?? [];
+  const runConfig =
+    changes.length > 0 ? (await import('./commit-changes.js')).applyChanges({}, changes) : {};
   const session = new IngestSession(store);
   try {
     const input = req.input ?? (await openFile(req.path!));
@@ -53,7 +60,7 @@ export async function importImage(req: ImportRequest): Promise<string> {
       os: platform.os,
       created,
       comment,
-      config: {},
+      config: runConfig,
       rootfs: { type: 'layers', diff_ids: [layer.digest] },
       history: [{ created, comment }],
     };

@@ -59,7 +59,9 @@ async function inspectOne(store: Store, r: ImageRecord): Promise<ImageInspect> {
     RepoTags: r.tags.map(familiarName),
     RepoDigests: r.repoDigests,
     Parent: r.parent ?? '',
-    Comment: config.comment ?? '',
+    // Docker's: the config's comment, else the last history entry's (a commit's -m, a build's
+    // buildkit.dockerfile.v0).
+    Comment: config.comment || (config.history?.at(-1)?.comment ?? ''),
     Created: goJsonTime(config.created),
     Container: config.container ?? '',
     ContainerConfig: fullConfig(config.container_config),

@@ -101,13 +101,19 @@ const IMPORT_HELP = `Usage:  tsbuild import [OPTIONS] file|- [REPOSITORY[:TAG]]
 Import the contents from a tarball to create a filesystem image
 
 Options:
+  -c, --change list        Apply Dockerfile instruction to the created image (CMD, ENTRYPOINT,
+                           ENV, EXPOSE, HEALTHCHECK, LABEL, ONBUILD, STOPSIGNAL, USER, VOLUME, WORKDIR)
   -m, --message string     Set commit message for imported image
 ${STORE_HELP}`;
 
 export async function importCommand(argv: string[], io: Io): Promise<number> {
   const { values, positionals } = parseOptions(
     argv,
-    { ...STORE_OPTIONS, message: { type: 'string', short: 'm' } },
+    {
+      ...STORE_OPTIONS,
+      message: { type: 'string', short: 'm' },
+      change: { type: 'string', short: 'c', multiple: true },
+    },
     IMPORT_HELP,
   );
   if (values.help) return usage(io, IMPORT_HELP);
@@ -119,6 +125,7 @@ export async function importCommand(argv: string[], io: Io): Promise<number> {
     ...(source === '-' ? { input: io.stdin as Readable } : { path: source }),
     tag,
     message: values.message,
+    changes: values.change ?? [],
   });
   io.stdout.write(`${id}\n`);
   return 0;

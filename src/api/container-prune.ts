@@ -39,12 +39,7 @@ export interface ContainerPruneResult {
 export async function pruneContainers(
   req: ContainerPruneRequest = {},
 ): Promise<ContainerPruneResult> {
-  let until = Infinity;
-  for (const f of req.filters ?? []) {
-    const at = f.indexOf('=');
-    if (at > 0 && f.slice(0, at) === 'until') until = parseUntil(f.slice(at + 1));
-    else throw new UsageError(`invalid filter '${f}' (container prune takes until=)`);
-  }
+  const { until } = pruneFilters(req.filters ?? []);
   const store = await openStore(req);
   await settleDead(store);
   const now = Date.now();
@@ -57,6 +52,17 @@ export async function pruneContainers(
     out.reclaimed += size;
   }
   return out;
+}
+
+/** The `--filter` values (`until=`): a UsageError for any other, checked before anything is asked. */
+export function pruneFilters(filters: string[]): { until: number } {
+  let until = Infinity;
+  for (const f of filters) {
+    const at = f.indexOf('=');
+    if (at > 0 && f.slice(0, at) === 'until') until = parseUntil(f.slice(at + 1));
+    else throw new UsageError(`invalid filter '${f}' (container prune takes until=)`);
+  }
+  return { until };
 }
 
 function prunable(r: ContainerRecord, until: number, now: number): boolean {

@@ -2,7 +2,7 @@
  * `tsbuild container prune`: remove stopped containers, printed as docker
  * prints it (go-units HumanSize: four significant digits).
  */
-import { pruneContainers } from '../api/container-prune.js';
+import { pruneContainers, pruneFilters } from '../api/container-prune.js';
 import type { Io } from './io.js';
 import { STORE_HELP, STORE_OPTIONS, parseOptions, requireArgs } from './options.js';
 import { humanSize } from './units.js';
@@ -31,6 +31,7 @@ export async function containerPruneCommand(argv: string[], io: Io): Promise<num
     return 0;
   }
   requireArgs(positionals, 0, 0, PRUNE_HELP);
+  pruneFilters(values.filter ?? []);
   if (!values.force) {
     io.stdout.write(
       'WARNING! This will remove all stopped containers.\nAre you sure you want to continue? [y/N] ',

@@ -27,9 +27,18 @@ export const CONTAINER_VERBS: Record<string, { run: Command; summary: string }> 
   },
 };
 
-/** `tsbuild container VERB …`: ours above, else containers.ts's. */
+/**
+ * `tsbuild container VERB …`: ours above, else containers.ts's. A `--root`
+ * before the verb (`tsbuild --root DIR container ls`: main.ts puts global
+ * options right after the command) goes after it.
+ */
 export async function containerCommand(argv: string[], io: Io): Promise<number> {
-  const verb = argv[0] !== undefined && Object.hasOwn(CONTAINER_VERBS, argv[0]) ? argv[0] : '';
-  if (verb) return CONTAINER_VERBS[verb]!.run(argv.slice(1), io);
-  return (await import('./containers.js')).containerCommand(argv, io);
+  let at = 0;
+  while (argv[at] === '--root' || argv[at]?.startsWith('--root='))
+    at += argv[at] === '--root' ? 2 : 1;
+  const verb = argv[at];
+  const args = verb === undefined ? argv : [verb, ...argv.slice(0, at), ...argv.slice(at + 1)];
+  if (verb !== undefined && Object.hasOwn(CONTAINER_VERBS, verb))
+    return CONTAINER_VERBS[verb]!.run(args.slice(1), io);
+  return (await import('./containers.js')).containerCommand(args, io);
 }

@@ -314,15 +314,3 @@ describe('container prune, beside docker container prune', () => {
     expect((await t(['container', 'prune', '-f'])).stdout).toBe('Total reclaimed space: 0B\n');
   });
 });
-
-describe('export to a terminal', () => {
-  it('is refused, as docker refuses it', async () => {
-    await ts(['run', '--network', 'none', '--name', `tty-${RUN_ID}`, 'busybox', 'true']);
-    const r = await ts(['export', `tty-${RUN_ID}`], { tty: true });
-    expect(r.code).toBe(2);
-    expect(r.stderr).toContain(
-      'cowardly refusing to save to a terminal. Use the -o flag or redirect',
-    );
-    expect(r.raw.length).toBe(0);
-  });
-});

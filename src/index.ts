@@ -42,6 +42,34 @@ export { importImage, type ImportRequest } from './api/import.js';
 export { cacheUsage, prune, type CacheUsage, type PruneRequest } from './api/prune.js';
 export type { StoreOptions } from './api/store.js';
 export {
+  run,
+  type ContainerMount,
+  type ContainerRecord,
+  type RunConfig,
+  type RunNetworkMode,
+  type RunRequest,
+  type RunResult,
+  type RunningContainer,
+} from './api/run.js';
+export {
+  inspectContainers,
+  ps,
+  rmContainer,
+  type ContainerInspect,
+  type ContainerSummary,
+  type InspectContainersRequest,
+  type PsRequest,
+  type RemoveContainerRequest,
+} from './api/containers.js';
+export { commit, type CommitRequest } from './api/commit.js';
+export { diff, type Change, type DiffRequest } from './api/diff.js';
+export { exportContainer, type ExportRequest } from './api/export.js';
+export {
+  pruneContainers,
+  type ContainerPruneRequest,
+  type ContainerPruneResult,
+} from './api/container-prune.js';
+export {
   familiarName,
   familiarReference,
   formatReference,

@@ -26,6 +26,8 @@ const archive = () => import('./archive.js');
 const prune = () => import('./prune.js');
 const tag = () => import('./tag.js');
 const registry = () => import('./registry.js');
+const containers = () => import('./containers.js');
+const commit = () => import('./commit.js');
 
 const COMMANDS: Record<string, { run: Command; summary: string }> = {
   build: { run: buildCommand, summary: 'Build an image from a Dockerfile' },
@@ -70,6 +72,29 @@ const COMMANDS: Record<string, { run: Command; summary: string }> = {
   cache: {
     run: lazy(prune, 'cacheCommand'),
     summary: 'Build cache: "cache du" shows its disk usage',
+  },
+  run: {
+    run: lazy(() => import('./run.js'), 'runCommand'),
+    summary: 'Run a command in a new container',
+  },
+  ps: { run: lazy(containers, 'psCommand'), summary: 'List containers' },
+  rm: { run: lazy(containers, 'rmCommand'), summary: 'Remove one or more containers' },
+  container: {
+    run: lazy(() => import('./container-verbs.js'), 'containerCommand'),
+    summary:
+      'Manage containers: "container inspect", "container ls", "container rm", "container prune"',
+  },
+  commit: {
+    run: lazy(commit, 'commitCommand'),
+    summary: "Create a new image from a container's changes",
+  },
+  diff: {
+    run: lazy(commit, 'diffCommand'),
+    summary: "Inspect changes to files or directories on a container's filesystem",
+  },
+  export: {
+    run: lazy(commit, 'exportCommand'),
+    summary: "Export a container's filesystem as a tar archive",
   },
 };
 

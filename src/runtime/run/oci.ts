@@ -56,9 +56,17 @@ export type { RunIo, RunOptions, RunSpec } from './runner.js';
 
 /**
  * Start the runtime with `args` (a subcommand and its arguments), stdin piped
- * when `stdin`; under tsbuild-reaper when `reap` names the pid file `args` write.
+ * when `stdin`; under tsbuild-reaper when `reap` names the pid file `args`
+ * write, and the subcommand it runs once the container has ended.
  */
-type Start = (args: string[], stdin: boolean, reap?: { reaper: string; pidFile: string }) => Child;
+type Start = (args: string[], stdin: boolean, reap?: Reap) => Child;
+
+interface Reap {
+  reaper: string;
+  pidFile: string;
+  /** `delete -f ID`: as `run` in the foreground deletes its container, even if tsbuild is gone by then. */
+  after: string[];
+}
 
 export const REAPER = 'tsbuild-reaper';
 
@@ -106,15 +114,18 @@ export class OciRunner implements Runner {
     const log = join(bundle, 'runtime.log');
     const flags = [...(hide ? WITHOUT_CGROUPS : []), '--root', state, '--log', log];
     const start: Start = (args, stdin, reap) => {
-      const argv = [...flags, '--log-format', 'json', ...args];
-      const before = reap === undefined ? [] : [reap.reaper, reap.pidFile, '--'];
-      if (shared !== undefined) return shared.launcher.start([...before, binary, ...argv], stdin);
       // Only `run` joins the device cgroup; kill and delete need none.
-      const how = invocation(binary, args[0] === 'run' ? devices?.procs : undefined);
-      const [file, ...rest] = [...before, how.file, ...how.prefix, ...argv] as [
-        string,
-        ...string[],
-      ];
+      const line = (a: string[]) => {
+        const how = shared ? undefined : invocation(binary, a[0] === 'run' ? devices?.procs : '');
+        const runtime = how === undefined ? [binary] : [how.file, ...how.prefix];
+        return [...runtime, ...flags, '--log-format', 'json', ...a];
+      };
+      const argv =
+        reap === undefined
+          ? line(args)
+          : [reap.reaper, reap.pidFile, '--', ...line(args), '--', ...line(reap.after)];
+      if (shared !== undefined) return shared.launcher.start(argv, stdin);
+      const [file, ...rest] = argv as [string, ...string[]];
       return spawn(file, rest, { stdio: [stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
     };
     let terminal: TerminalSession | undefined;
@@ -178,7 +189,7 @@ interface How {
   args: string[];
   /** Where the runtime writes the container process's host pid once it is created. */
   pidFile: string;
-  reap?: { reaper: string; pidFile: string };
+  reap?: Reap;
   terminal?: Finishing;
 }
 
@@ -194,7 +205,7 @@ function runHow(
   return {
     args: ['run', '-d', '--pid-file', pidFile, '--console-socket', socket, '--bundle', bundle, id],
     pidFile,
-    reap: { reaper: terminal.reaper, pidFile },
+    reap: { reaper: terminal.reaper, pidFile, after: ['delete', '-f', id] },
     terminal: terminal.session,
   };
 }

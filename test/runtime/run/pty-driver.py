@@ -6,6 +6,7 @@ ROWS x COLS, then follows a script of steps against it:
   ["expect", REGEX]     read the terminal's output until REGEX matches past the last match
   ["send", TEXT]        type TEXT (\\x03 is Ctrl-C)
   ["resize", R, C]      resize the terminal: the kernel sends SIGWINCH to the program
+  ["kill", N]           send the program signal N (9: it ends with no clean-up of its own)
 
 usage: pty-driver.py '{"rows": R, "cols": C, "steps": [...]}' -- PROGRAM ARG...
 
@@ -67,6 +68,8 @@ def main():
             os.write(master, step[1].encode("latin-1"))
         elif step[0] == "resize":
             set_size(master, step[1], step[2])
+        elif step[0] == "kill":
+            child.send_signal(step[1])
         elif step[0] == "expect":
             pattern = re.compile(step[1].encode("latin-1"), re.S)
             while True:

@@ -16,7 +16,7 @@ import { busyboxRootfsTar } from '../../helpers/busybox.js';
 import { DOCKER_CLI, dockerOk } from '../../helpers/docker.js';
 import { busyboxRootfs } from './rootfs.js';
 
-type Step = ['expect', string] | ['send', string] | ['resize', number, number];
+type Step = ['expect', string] | ['send', string] | ['resize', number, number] | ['kill', number];
 
 interface Session {
   code: number;
@@ -207,6 +207,43 @@ describe.each(['runc', 'crun', 'builtin'] as const)('a terminal under %s', (kind
     expect(r.failed).toBeNull();
     expect(lines(r.output)).toContain('tsbuild: Ctrl-P Ctrl-Q cannot detach a foreground run');
     expect(r.code).toBe(0);
+  });
+});
+
+describe.each(['runc', 'crun'] as const)('a terminal under %s, tsbuild killed', (kind) => {
+  let rootfs: string;
+  let workRoot: string;
+
+  beforeAll(async () => {
+    rootfs = await busyboxRootfs();
+    workRoot = mkdtempSync(join(tmpdir(), 'tsbuild-tty-'));
+  });
+  afterAll(() => {
+    for (const d of [rootfs, workRoot]) rmSync(d, { recursive: true, force: true });
+  });
+
+  it('leaves no runtime state once the container has ended (kill -9 of tsbuild)', async () => {
+    // When tsbuild, the outer terminal's session leader, dies, its process group gets
+    // SIGHUP; the reaper, in it, survives and passes it on as `runc run` would, so the
+    // shell's trap ends the container; then the reaper deletes it, as `runc run` does.
+    const script = 'trap "exit 129" HUP; echo ready; sleep 100 & wait';
+    const fixture = { kind, rootfs, workRoot, user: '', args: ['sh', '-c', script] };
+    const r = await drive(
+      [VITE_NODE, FIXTURE],
+      [
+        ['expect', 'ready'],
+        ['kill', 9],
+      ],
+      {
+        TTY_FIXTURE: JSON.stringify(fixture),
+      },
+    );
+    expect(r.code).toBe(-9);
+    const state = join(workRoot, 'state');
+    const deadline = Date.now() + 20_000;
+    while (entries(state).length > 0 && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(entries(state)).toEqual([]);
   });
 });
 

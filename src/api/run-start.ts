@@ -10,7 +10,13 @@ import type { Readable, Writable } from 'node:stream';
 import { TsbuildError } from '../errors.js';
 import { openNetwork, type SandboxNetwork } from '../runtime/network/index.js';
 import { searchPath } from '../runtime/run/find.js';
-import type { Runner, RunMount, RunNetwork, StartedProcess } from '../runtime/run/runner.js';
+import type {
+  Runner,
+  RunMount,
+  RunNetwork,
+  SizeSource,
+  StartedProcess,
+} from '../runtime/run/runner.js';
 import { resolveInRoot } from '../runtime/run/scope.js';
 import { startTime } from '../util/temp-owner.js';
 import { selfRef, type ContainerRecord } from '../store/containers.js';
@@ -38,6 +44,8 @@ export interface StartIo {
   stdin?: Readable;
   relay: SignalRelay;
   signal?: AbortSignal;
+  /** With a terminal: where its size comes from (default: `stdout` when it is a TTY). */
+  size?: SizeSource;
 }
 
 export async function startContainer(
@@ -92,8 +100,15 @@ export async function startContainer(
         mounts,
         ...(config.readOnly ? { readonlyRootfs: true } : {}),
         primaryGroupSupplementary: true,
+        ...(config.tty ? { terminal: terminalSize(io) } : {}),
       },
-      { stdout: out, stderr: err, ...(io.stdin ? { stdin: io.stdin } : {}) },
+      {
+        stdout: out,
+        stderr: err,
+        ...(io.stdin ? { stdin: io.stdin } : {}),
+        // The log's tee is no TTY: the size follows the caller's own stream.
+        ...(config.tty && sizeOf(io) ? { size: sizeOf(io)! } : {}),
+      },
       {
         workRoot: c.runDir(id),
         ...(io.signal ? { signal: io.signal } : {}),
@@ -134,6 +149,19 @@ export async function startContainer(
     }));
     if (done && config.autoRemove) await removeContainer(store, done, { volumes: true });
   }
+}
+
+/** Where a terminal's size comes from: the caller's, or its stdout when that is a TTY. */
+function sizeOf(io: StartIo): SizeSource | undefined {
+  if (io.size) return io.size;
+  const out = io.stdout as Writable & Partial<SizeSource> & { isTTY?: boolean };
+  return out.isTTY && typeof out.columns === 'number' ? (out as unknown as SizeSource) : undefined;
+}
+
+/** The terminal's first size; 0×0 (unknown) when nothing says, as Docker gives a non-TTY caller. */
+function terminalSize(io: StartIo): { rows: number; cols: number } {
+  const s = sizeOf(io);
+  return s ? { rows: s.rows, cols: s.columns } : { rows: 0, cols: 0 };
 }
 
 function endOf(w: Writable): Promise<void> {

@@ -17,6 +17,7 @@ import { PassThrough, type Readable, type Writable } from 'node:stream';
 import { TsbuildError } from '../errors.js';
 import type { ImageConfig } from '../image/types.js';
 import { pickRunner, type RunnerKind } from '../runtime/run/pick.js';
+import type { SizeSource } from '../runtime/run/runner.js';
 import type { ContainerMount, ContainerRecord, RunConfig } from '../store/containers.js';
 import type { ImageRecord, Store } from '../store/store.js';
 import { StoreError } from '../store/errors.js';
@@ -59,8 +60,14 @@ export interface RunRequest extends StoreOptions {
   name?: string;
   /** `-i`: what the process reads on its stdin (none: /dev/null). */
   stdin?: Readable;
-  /** `-t`: a pseudo-terminal. Not supported yet: refused. */
+  /**
+   * `-t`: a pseudo-terminal for the process (its stdout and stderr both come on
+   * `stdout`, as under `docker run -t`); with `stdin` a TTY, that is put in raw
+   * mode for the run (runtime/run/runner.ts).
+   */
   tty?: boolean;
+  /** With `tty`: the terminal's size follows this one (default `stdout` when it is a TTY). */
+  size?: SizeSource;
   readOnly?: boolean;
   hostname?: string;
   /** `--init`: Docker's init (tini) as pid 1, the command under it. */
@@ -121,7 +128,6 @@ async function runToEnd(
   relay: SignalRelay,
 ): Promise<RunResult> {
   try {
-    if (req.tty) throw new TsbuildError('TTY_UNSUPPORTED', 'tsbuild run: -t is not supported yet');
     const store = await openStore(req);
     await settleDead(store);
     const image = await findOrPull(store, req);
@@ -141,6 +147,7 @@ async function runToEnd(
       relay,
       ...(req.stdin ? { stdin: req.stdin } : {}),
       ...(req.signal ? { signal: req.signal } : {}),
+      ...(req.size ? { size: req.size } : {}),
     });
   } catch (e) {
     throw withExitCode(e);
@@ -227,7 +234,7 @@ function runConfig(req: RunRequest, image: ImageConfig): (id: string) => RunConf
     readOnly: req.readOnly ?? false,
     init: req.init ?? false,
     autoRemove: req.rm ?? false,
-    tty: false,
+    tty: req.tty ?? false,
     openStdin: req.stdin !== undefined,
     runtime: req.runtime ?? 'auto',
   });

@@ -5,6 +5,9 @@
  * executed, 127 when it is not found. SIGINT, SIGTERM, SIGHUP, SIGQUIT,
  * SIGUSR1 and SIGUSR2 sent to tsbuild go to the container's process (as
  * docker run's sig-proxy does); a second Ctrl-C does not kill tsbuild either.
+ * With -t the process gets a pseudo-terminal (runtime/run/runner.ts); with
+ * -it our terminal is in raw mode for the run, so Ctrl-C reaches the container
+ * as a keystroke, as under docker run -it.
  */
 import type { Readable, Writable } from 'node:stream';
 import { run, type RunNetworkMode, type RunRequest } from '../api/run.js';
@@ -29,6 +32,7 @@ Options:
       --read-only          Mount the container's root filesystem as read only
       --rm                 Automatically remove the container when it exits
       --runtime string     How the container runs: auto, runc, crun or builtin (default "auto")
+  -t, --tty                Allocate a pseudo-TTY
   -u, --user string        Username or UID (format: <name|uid>[:<group|gid>])
   -v, --volume list        Bind mount a volume
   -w, --workdir string     Working directory inside the container
@@ -59,9 +63,17 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
     io.stdout.write(HELP);
     return 0;
   }
-  // Supervised (-d) and terminal (-t) runs are other helpers' work in progress.
-  if (a.bools.has('tty')) return refuse(io, 'tsbuild run: -t is not supported yet');
+  // Supervised (-d) runs are another helper's work in progress.
   if (a.bools.has('detach')) return refuse(io, 'tsbuild run: -d is not supported yet');
+  // docker's check: a terminal's input must be one.
+  if (
+    a.bools.has('tty') &&
+    a.bools.has('interactive') &&
+    !(io.stdin as { isTTY?: boolean }).isTTY
+  ) {
+    io.stderr.write('the input device is not a TTY\n');
+    return 1;
+  }
   const [image, ...command] = a.rest;
   if (image === undefined)
     return refuse(io, `"tsbuild run" requires at least 1 argument.\nSee 'tsbuild run --help'.`);
@@ -86,6 +98,7 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
     ...optional('name', a.strings.get('name')),
     ...(a.bools.has('interactive') ? { stdin: io.stdin as Readable } : {}),
     readOnly: a.bools.has('read-only'),
+    tty: a.bools.has('tty'),
     ...optional('hostname', a.strings.get('hostname')),
     init: a.bools.has('init'),
     runtime: runtime as RunRequest['runtime'],

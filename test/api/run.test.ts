@@ -320,6 +320,52 @@ describe.each(['runc', 'crun', 'builtin'] as const)('tsbuild run under %s', (run
     expect((await cli(['ps', '-a', '-q', '--root', root])).stdout).toBe('');
   });
 
+  it('-t gives the process a terminal: stderr on stdout, TERM=xterm, CRLF line ends', async () => {
+    const r = await tsrun(['--rm', '-t', 'busybox', 'sh', '-c', 'tty; echo err >&2; echo $TERM']);
+    expect(r).toMatchObject({ code: 0, stdout: '/dev/pts/0\r\nerr\r\nxterm\r\n', stderr: '' });
+  });
+
+  it('-it at a real terminal: input typed reaches the process, its status is ours', async () => {
+    const vite = join(process.cwd(), 'node_modules', '.bin', 'vite-node');
+    const entry = join(import.meta.dirname, 'run-child.ts');
+    const script = 'read x; echo "got $x"; exit 3';
+    const steps = [
+      ['send', 'hello\r'],
+      ['expect', 'got hello'],
+    ];
+    const driver = join(process.cwd(), 'test', 'runtime', 'run', 'pty-driver.py');
+    const argv = [
+      vite,
+      entry,
+      '--',
+      'run',
+      '--root',
+      root,
+      '--runtime',
+      runtime,
+      '--network',
+      'none',
+      '--rm',
+      '-it',
+      'busybox',
+      'sh',
+      '-c',
+      script,
+    ];
+    const child = spawn(
+      'python3',
+      [driver, JSON.stringify({ rows: 30, cols: 100, steps }), '--', ...argv],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    await new Promise((resolve) => child.on('close', resolve));
+    const session = JSON.parse(out) as { code: number; output: string; failed: unknown };
+    expect(session.failed, session.output).toBeNull();
+    expect(session.code).toBe(3);
+    expect(containerDirs()).toEqual([]);
+  }, 60_000);
+
   it('forwards SIGTERM sent to tsbuild run to the container process', async () => {
     const vite = join(process.cwd(), 'node_modules', '.bin', 'vite-node');
     const entry = join(import.meta.dirname, 'run-child.ts');
@@ -360,10 +406,16 @@ describe.each(['runc', 'crun', 'builtin'] as const)('tsbuild run under %s', (run
   }, 60_000);
 });
 
+describe('tsbuild run -it', () => {
+  it('refuses an input that is not a terminal, as docker does', async () => {
+    const r = await cli(['run', '--root', root, '-it', 'busybox', 'sh'], { stdin: 'x' });
+    expect(r).toMatchObject({ code: 1, stderr: 'the input device is not a TTY\n' });
+  });
+});
+
 describe('tsbuild run refuses what it cannot do yet, and bad input, with exit 125', () => {
   it.each([
-    [['-t', 'busybox', 'sh'], 'tsbuild run: -t is not supported yet\n'],
-    [['-it', 'busybox', 'sh'], 'tsbuild run: -t is not supported yet\n'],
+    [['-d', 'busybox', 'sh'], 'tsbuild run: -d is not supported yet\n'],
     [['--entrypoint', '', 'busybox'], 'error: No command specified\n'],
     [
       ['localhost:1/no-such-image:1'],

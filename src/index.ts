@@ -51,6 +51,7 @@ export {
   type RunResult,
   type RunningContainer,
 } from './api/run.js';
+export { debug, type DebugRequest } from './api/debug.js';
 export {
   inspectContainers,
   ps,

@@ -77,6 +77,10 @@ const COMMANDS: Record<string, { run: Command; summary: string }> = {
     run: lazy(() => import('./run.js'), 'runCommand'),
     summary: 'Run a command in a new container',
   },
+  debug: {
+    run: lazy(() => import('./debug.js'), 'debugCommand'),
+    summary: 'Open a shell in a stopped container, as a failed build step left it',
+  },
   ps: { run: lazy(containers, 'psCommand'), summary: 'List containers' },
   rm: { run: lazy(containers, 'rmCommand'), summary: 'Remove one or more containers' },
   container: {

@@ -4,6 +4,7 @@
  * working directory and user as its config, and the build's last line the
  * command that opens a shell in it.
  */
+import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -106,4 +107,69 @@ describe('a failed RUN kept to debug', () => {
     expect((await cli(['build', '--root', root, '-q', fine])).code).toBe(0);
     expect(containers(root)).toHaveLength(1);
   });
+});
+
+/** Runs `tsbuild argv…` on a real pseudo-terminal (test/runtime/run/pty-driver.py) through `steps`. */
+async function atTerminal(
+  argv: string[],
+  steps: [string, string][],
+): Promise<{ code: number; output: string; failed: unknown }> {
+  const vite = join(process.cwd(), 'node_modules', '.bin', 'vite-node');
+  const entry = join(process.cwd(), 'test', 'api', 'run-child.ts');
+  const driver = join(process.cwd(), 'test', 'runtime', 'run', 'pty-driver.py');
+  const child = spawn(
+    'python3',
+    [driver, JSON.stringify({ rows: 30, cols: 100, steps }), '--', vite, entry, '--', ...argv],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  let out = '';
+  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+  await new Promise((resolve) => child.on('close', resolve));
+  return JSON.parse(out) as { code: number; output: string; failed: unknown };
+}
+
+describe.each(['runc', 'crun', 'builtin'] as const)('tsbuild debug under %s', (runtime) => {
+  it('the command the failed build printed opens a shell, at a terminal, in what the step left', async () => {
+    const root = await storeWithBusybox();
+    const ctx = contextOf({ Dockerfile: FAILING });
+    const r = await cli(['build', '--root', root, '--runtime', runtime, '-q', ctx]);
+    expect(r.code).toBe(3);
+    const printed = r.stderr.trimEnd().split('\n').at(-1)!;
+    const m = /^to debug the failed step: tsbuild (debug --root \S+ [0-9a-f]{12})$/.exec(printed);
+    expect(m, printed).not.toBeNull();
+    const session = await atTerminal(m![1]!.split(' '), [
+      ['send', 'cat /work/sub/out; echo "in $PWD as $STAGE"; test -e /bin/true || echo no-true\r'],
+      ['expect', 'partial\\s+in /src as debugging\\s+no-true'],
+      ['send', 'echo fixed > /work/by-hand; exit 5\r'],
+    ]);
+    expect(session.failed, session.output).toBeNull();
+    expect(session.code).toBe(5);
+    // What the shell wrote stays in the container, beside the step's own writes.
+    const [kept] = containers(root);
+    const upper = join(root, 'containers', kept!.id, 'upper');
+    expect(readFileSync(join(upper, 'work/by-hand'), 'utf8')).toBe('fixed\n');
+    expect(readFileSync(join(upper, 'work/sub/out'), 'utf8')).toBe('partial\n');
+    expect(kept!.config.runtime).toBe(runtime);
+    // Nothing is left mounted.
+    expect(readFileSync('/proc/self/mountinfo', 'utf8')).not.toContain(root);
+  }, 60_000);
+
+  it('runs a command given, with piped input and no terminal; a missing container is 125', async () => {
+    const root = await storeWithBusybox();
+    const ctx = contextOf({ Dockerfile: FAILING });
+    expect((await cli(['build', '--root', root, '--runtime', runtime, '-q', ctx])).code).toBe(3);
+    const [kept] = containers(root);
+    const r = await cli(
+      ['debug', '--root', root, kept!.name, 'sh', '-c', 'cat /work/sub/out; cat; exit 4'],
+      {
+        stdin: 'from stdin\n',
+      },
+    );
+    expect(r).toMatchObject({ code: 4, stdout: 'partial\nfrom stdin\n' });
+    const none = await cli(['debug', '--root', root, 'nosuchcontainer']);
+    expect(none).toMatchObject({
+      code: 125,
+      stderr: 'error: No such container: nosuchcontainer\n',
+    });
+  }, 60_000);
 });

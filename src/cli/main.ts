@@ -29,6 +29,39 @@ const registry = () => import('./registry.js');
 const containers = () => import('./containers.js');
 const commit = () => import('./commit.js');
 
+/**
+ * `docker image VERB` as the seeds type it (`docker image ls`, `image rm`…):
+ * the same commands under their docker image names. Not `image prune`: docker's
+ * removes dangling images, `tsbuild prune` is the store's own.
+ */
+const IMAGE_VERBS: Record<string, string> = {
+  build: 'build',
+  history: 'history',
+  import: 'import',
+  inspect: 'inspect',
+  load: 'load',
+  ls: 'images',
+  pull: 'pull',
+  push: 'push',
+  rm: 'rmi',
+  save: 'save',
+  tag: 'tag',
+};
+
+/** `tsbuild [--root DIR] image VERB …`: the command IMAGE_VERBS names, `--root` kept. */
+async function imageCommand(argv: string[], io: Io): Promise<number> {
+  let at = 0;
+  while (argv[at] === '--root' || argv[at]?.startsWith('--root='))
+    at += argv[at] === '--root' ? 2 : 1;
+  const verb = argv[at];
+  const target = verb === undefined ? undefined : IMAGE_VERBS[verb];
+  if (verb === undefined || verb === '--help' || target === undefined)
+    throw new UsageError(
+      `${verb === undefined || verb === '--help' ? '' : `unknown command "image ${verb}"\n`}Usage: tsbuild image COMMAND\n\nCommands: ${Object.keys(IMAGE_VERBS).join(', ')}`,
+    );
+  return COMMANDS[target]!.run([...argv.slice(0, at), ...argv.slice(at + 1)], io);
+}
+
 const COMMANDS: Record<string, { run: Command; summary: string }> = {
   build: { run: buildCommand, summary: 'Build an image from a Dockerfile' },
   parse: {
@@ -80,6 +113,10 @@ const COMMANDS: Record<string, { run: Command; summary: string }> = {
   debug: {
     run: lazy(() => import('./debug.js'), 'debugCommand'),
     summary: 'Open a shell in a stopped container, as a failed build step left it',
+  },
+  image: {
+    run: (argv, io) => imageCommand(argv, io),
+    summary: 'Manage images by docker\'s names: "image ls", "image rm", "image inspect"…',
   },
   ps: { run: lazy(containers, 'psCommand'), summary: 'List containers' },
   rm: { run: lazy(containers, 'rmCommand'), summary: 'Remove one or more containers' },

@@ -27,6 +27,7 @@
  * Names are unique: checked and taken under the store's lock.
  */
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startTime, tempName } from '../util/temp-owner.js';
@@ -308,9 +309,22 @@ export function liveState(s: ContainerState): ContainerState {
   return { ...s, status: 'exited', exitCode: 255 };
 }
 
-/** Whether `p` is still the process it was. */
+/**
+ * Whether `p` is still the process it was, and not a zombie: a supervisor
+ * killed after its parent exited is reaped by init, which may take a second
+ * or more (a container's init, a CI sandbox's), and is dead meanwhile.
+ */
 export function isAlive(p: ProcessRef | undefined): boolean {
-  return p !== undefined && startTime(p.pid) === p.start;
+  if (p === undefined) return false;
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${p.pid}/stat`, 'utf8');
+  } catch {
+    return false;
+  }
+  // After comm (which may hold ')'): field 3, the state, then field 22, the start time.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return fields[19] === p.start && fields[0] !== 'Z' && fields[0] !== 'X';
 }
 
 /** This process, as a supervisor. */

@@ -22,6 +22,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { rm } from 'node:fs/promises';
+import { constants } from 'node:os';
 import { dirname, join, posix } from 'node:path';
 import { TsbuildError } from '../../errors.js';
 import {
@@ -54,6 +55,7 @@ import {
   type SandboxPlan,
 } from './sandbox.js';
 import { resolveInRoot } from './scope.js';
+import { UnshareStderr } from './unshare-stderr.js';
 import { defaultSeccomp } from './seccomp.js';
 import { compileSeccomp } from './seccomp-bpf.js';
 import {
@@ -243,8 +245,9 @@ function devTemplate(dir: string, extra: readonly MountTarget[]): string {
 /**
  * Run to the end; on abort or timeout kill our process group (and so the
  * namespace), then reject. With a terminal, input goes to it, not to unshare.
+ * A pid 1 killed with SIGKILL is 137, as under runc (unshare-stderr.ts).
  */
-function superviseSandbox(
+async function superviseSandbox(
   file: string,
   argv: string[],
   env: NodeJS.ProcessEnv,
@@ -272,7 +275,10 @@ function superviseSandbox(
     },
     pid: async () => namespaceInit(child.pid),
   });
-  return supervise(run, io, opts, terminal);
+  const stderr = new UnshareStderr(io.stderr);
+  const code = await supervise(run, { ...io, stderr }, opts, terminal);
+  stderr.settle();
+  return code === 1 && stderr.killedBySigkill ? 128 + constants.signals.SIGKILL : code;
 }
 
 /**

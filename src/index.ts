@@ -62,6 +62,22 @@ export {
   type PsRequest,
   type RemoveContainerRequest,
 } from './api/containers.js';
+export {
+  runDetached,
+  startAttached,
+  startDetached,
+  type AttachedStartRequest,
+  type DetachedRunRequest,
+  type StartRequest,
+} from './api/container-start.js';
+export {
+  killContainer,
+  parseSignal,
+  stopContainer,
+  type KillRequest,
+  type StopRequest,
+} from './api/container-stop.js';
+export { containerLogs, type LogEntry, type LogsRequest } from './api/container-logs.js';
 export { commit, type CommitRequest } from './api/commit.js';
 export { diff, type Change, type DiffRequest } from './api/diff.js';
 export { exportContainer, type ExportRequest } from './api/export.js';

@@ -46,6 +46,11 @@ export interface StartIo {
   signal?: AbortSignal;
   /** With a terminal: where its size comes from (default: `stdout` when it is a TTY). */
   size?: SizeSource;
+  /**
+   * Told once the process has started: its pid is recorded (what `stop` and
+   * `kill` signal), or it has already ended. A detached run returns then.
+   */
+  onStarted?: () => void;
 }
 
 export async function startContainer(
@@ -63,6 +68,7 @@ export async function startContainer(
   let exitCode = 128;
   let error: string | undefined;
   let ran = false;
+  let ended = false;
   let initPoint: (() => void) | undefined;
   try {
     const init = config.init ? initBinary() : undefined;
@@ -114,10 +120,13 @@ export async function startContainer(
         ...(io.signal ? { signal: io.signal } : {}),
         started: (p) => {
           io.relay.attach(p);
-          void recordProcess(store, id, p);
+          void recordProcess(store, id, p, () => ended).then((recorded) => {
+            if (recorded) io.onStarted?.();
+          });
         },
       },
     );
+    io.onStarted?.();
     return { id, name: record.name, exitCode };
   } catch (e) {
     if (e instanceof TsbuildError) {
@@ -130,6 +139,7 @@ export async function startContainer(
     }
     throw addId(e, id);
   } finally {
+    ended = true;
     io.relay.end();
     await Promise.all([endOf(out), endOf(err)]);
     await log.close();
@@ -175,25 +185,34 @@ function addId(e: unknown, id: string): unknown {
   return out;
 }
 
-/** Note the container's process (pid and start time): `rm -f` kills it, a dead supervisor's is killed. */
-async function recordProcess(store: Store, id: string, p: StartedProcess): Promise<void> {
-  for (let i = 0; i < 100; i++) {
+/**
+ * Note the container's process (pid and start time): `stop`, `kill` and
+ * `rm -f` signal it, a dead supervisor's is killed. Tried until the runtime
+ * has made it (a loaded machine can take seconds) or the run has ended;
+ * true once recorded.
+ */
+async function recordProcess(
+  store: Store,
+  id: string,
+  p: StartedProcess,
+  ended: () => boolean,
+): Promise<boolean> {
+  while (!ended()) {
     const pid = await p.pid().catch(() => undefined);
     const start = pid === undefined ? undefined : startTime(pid);
     if (pid !== undefined && start !== undefined) {
-      await store.containers
+      const r = await store.containers
         .update(id, (r) =>
           r.state.status === 'running'
             ? { ...r, state: { ...r.state, process: { pid, start } } }
             : r,
         )
         .catch(() => undefined);
-      return;
+      return r?.state.process?.pid === pid;
     }
-    const r = await store.containers.get(id);
-    if (r?.state.status !== 'running') return;
     await new Promise((res) => setTimeout(res, RETRY_MS));
   }
+  return false;
 }
 
 /**

@@ -17,7 +17,7 @@ import { PassThrough, type Readable, type Writable } from 'node:stream';
 import { TsbuildError } from '../errors.js';
 import type { ImageConfig } from '../image/types.js';
 import { pickRunner, type RunnerKind } from '../runtime/run/pick.js';
-import type { SizeSource } from '../runtime/run/runner.js';
+import type { Runner, SizeSource } from '../runtime/run/runner.js';
 import type { ContainerMount, ContainerRecord, RunConfig } from '../store/containers.js';
 import type { ImageRecord, Store } from '../store/store.js';
 import { StoreError } from '../store/errors.js';
@@ -106,11 +106,21 @@ export interface RunningContainer {
  *   (await c.result).exitCode; // 3
  */
 export function run(req: RunRequest): RunningContainer {
+  return attached(req, (io, relay) => runToEnd(req, io, relay));
+}
+
+/**
+ * A container run to its end with its output on the caller's streams (or on
+ * the returned ones) and the caller's signals relayed: `run`, `start -a`.
+ */
+export function attached(
+  req: { stdout?: Writable; stderr?: Writable },
+  work: (io: { stdout: Writable; stderr: Writable }, relay: SignalRelay) => Promise<RunResult>,
+): RunningContainer {
   const stdout = new PassThrough();
   const stderr = new PassThrough();
   const relay = new SignalRelay();
-  const result = runToEnd(
-    req,
+  const result = work(
     { stdout: req.stdout ?? stdout, stderr: req.stderr ?? stderr },
     relay,
   ).finally(() => {
@@ -128,20 +138,7 @@ async function runToEnd(
   relay: SignalRelay,
 ): Promise<RunResult> {
   try {
-    const store = await openStore(req);
-    await settleDead(store);
-    const image = await findOrPull(store, req);
-    const config = await store.config(image);
-    const layers = (await store.manifest(image)).layers.map((l) => l.digest);
-    const runner = pickRunner(req.runtime ?? 'auto');
-    const configFor = runConfig(req, config);
-    const record = await store.containers.create({
-      kind: 'run',
-      image: { id: image.id, ref: req.image },
-      layers,
-      config: configFor,
-      ...(req.name !== undefined ? { name: req.name } : {}),
-    });
+    const { store, record, runner } = await createContainer(req);
     return await startContainer(store, record, runner, {
       ...io,
       relay,
@@ -154,8 +151,35 @@ async function runToEnd(
   }
 }
 
+/**
+ * The container `req` asks for, made (state `created`) from its image (pulled
+ * first when the store lacks it), and the runner that will run it; `docker
+ * create`. `openStdin`: -i without a stream to read (a detached run's stdin
+ * stays open, nobody writing to it).
+ */
+export async function createContainer(
+  req: RunRequest,
+  opts: { openStdin?: boolean } = {},
+): Promise<{ store: Store; record: ContainerRecord; runner: Runner }> {
+  const store = await openStore(req);
+  await settleDead(store);
+  const image = await findOrPull(store, req);
+  const config = await store.config(image);
+  const layers = (await store.manifest(image)).layers.map((l) => l.digest);
+  const runner = pickRunner(req.runtime ?? 'auto');
+  const configFor = runConfig(req, config, opts.openStdin ?? req.stdin !== undefined);
+  const record = await store.containers.create({
+    kind: 'run',
+    image: { id: image.id, ref: req.image },
+    layers,
+    config: configFor,
+    ...(req.name !== undefined ? { name: req.name } : {}),
+  });
+  return { store, record, runner };
+}
+
 /** Docker's exit status for an error of its own: 126/127 when the command could not run, else 125. */
-function withExitCode(e: unknown): unknown {
+export function withExitCode(e: unknown): unknown {
   if (!(e instanceof TsbuildError)) return e;
   const code = e.data.exitCode;
   if (code === 126 || code === 127) return e;
@@ -189,7 +213,11 @@ async function findOrPull(store: Store, req: RunRequest): Promise<ImageRecord> {
 }
 
 /** The container's config from the image's and the request, Docker's rules (run-config.ts). */
-function runConfig(req: RunRequest, image: ImageConfig): (id: string) => RunConfig {
+function runConfig(
+  req: RunRequest,
+  image: ImageConfig,
+  openStdin: boolean,
+): (id: string) => RunConfig {
   const c = image.config ?? {};
   const lookup = req.env ?? process.env;
   const network = req.network ?? 'default';
@@ -235,7 +263,7 @@ function runConfig(req: RunRequest, image: ImageConfig): (id: string) => RunConf
     init: req.init ?? false,
     autoRemove: req.rm ?? false,
     tty: req.tty ?? false,
-    openStdin: req.stdin !== undefined,
+    openStdin,
     runtime: req.runtime ?? 'auto',
   });
 }

@@ -1,6 +1,7 @@
 /**
- * `tsbuild container commit|diff|export|prune`: the container verbs of
- * commit.ts and container-prune.ts under `container`, as docker has them
+ * `tsbuild container commit|diff|export|logs|start|stop|kill|prune`: the
+ * container verbs of commit.ts, logs.ts, container-lifecycle.ts and
+ * container-prune.ts under `container`, as docker has them
  * (`docker container commit` in the seeds). The other `container` verbs
  * (inspect, ls, rm) are containers.ts's; `containerCommand` hands them on.
  */
@@ -20,6 +21,22 @@ export const CONTAINER_VERBS: Record<string, { run: Command; summary: string }> 
   export: {
     run: async (argv, io) => (await import('./commit.js')).exportCommand(argv, io),
     summary: "Export a container's filesystem as a tar archive",
+  },
+  logs: {
+    run: async (argv, io) => (await import('./logs.js')).logsCommand(argv, io),
+    summary: 'Fetch the logs of a container',
+  },
+  start: {
+    run: async (argv, io) => (await import('./container-lifecycle.js')).startCommand(argv, io),
+    summary: 'Start one or more stopped containers',
+  },
+  stop: {
+    run: async (argv, io) => (await import('./container-lifecycle.js')).stopCommand(argv, io),
+    summary: 'Stop one or more running containers',
+  },
+  kill: {
+    run: async (argv, io) => (await import('./container-lifecycle.js')).killCommand(argv, io),
+    summary: 'Kill one or more running containers',
   },
   prune: {
     run: async (argv, io) => (await import('./container-prune.js')).containerPruneCommand(argv, io),

@@ -133,7 +133,9 @@ export async function rmCommand(argv: string[], io: Io): Promise<number> {
       io.stdout.write(`${name}\n`);
     } catch (e) {
       if (!(e instanceof TsbuildError)) throw e;
-      io.stderr.write(`Error: ${e.message}\n`);
+      // The docker CLI's own words for a container it did not find; the daemon's for the rest.
+      const from = e.code === 'NO_SUCH_CONTAINER' ? 'Error' : 'Error response from daemon';
+      io.stderr.write(`${from}: ${e.message}\n`);
       failed = true;
     }
   }

@@ -28,6 +28,7 @@ const tag = () => import('./tag.js');
 const registry = () => import('./registry.js');
 const containers = () => import('./containers.js');
 const commit = () => import('./commit.js');
+const lifecycle = () => import('./container-lifecycle.js');
 
 /**
  * `docker image VERB` as the seeds type it (`docker image ls`, `image rm`…):
@@ -119,6 +120,13 @@ const COMMANDS: Record<string, { run: Command; summary: string }> = {
     summary: 'Manage images by docker\'s names: "image ls", "image rm", "image inspect"…',
   },
   ps: { run: lazy(containers, 'psCommand'), summary: 'List containers' },
+  logs: {
+    run: lazy(() => import('./logs.js'), 'logsCommand'),
+    summary: 'Fetch the logs of a container',
+  },
+  start: { run: lazy(lifecycle, 'startCommand'), summary: 'Start one or more stopped containers' },
+  stop: { run: lazy(lifecycle, 'stopCommand'), summary: 'Stop one or more running containers' },
+  kill: { run: lazy(lifecycle, 'killCommand'), summary: 'Kill one or more running containers' },
   rm: { run: lazy(containers, 'rmCommand'), summary: 'Remove one or more containers' },
   container: {
     run: lazy(() => import('./container-verbs.js'), 'containerCommand'),
@@ -157,6 +165,9 @@ export async function main(argv: string[], io: Io): Promise<number> {
       io.stdout.write(USAGE);
       return name === undefined ? 2 : 0;
     }
+    // A detached container's supervisor (api/supervisor.ts SUPERVISE_VERB): never typed, not listed.
+    if (name === '__supervise')
+      return await (await import('./supervise.js')).superviseCommand(rest, io);
     const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
     // `tsbuild -t app .`: a flag or a context where a command would be starts a build.
     if (!command && (await import('./build-args.js')).startsBuild(name))

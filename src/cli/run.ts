@@ -7,9 +7,12 @@
  * docker run's sig-proxy does); a second Ctrl-C does not kill tsbuild either.
  * With -t the process gets a pseudo-terminal (runtime/run/runner.ts); with
  * -it our terminal is in raw mode for the run, so Ctrl-C reaches the container
- * as a keystroke, as under docker run -it.
+ * as a keystroke, as under docker run -it. With -d the container runs under a
+ * supervisor of its own (api/supervisor.ts): its ID is printed once it is
+ * made, and tsbuild exits 0 once it has started (125, 126 or 127 if it cannot).
  */
 import type { Readable, Writable } from 'node:stream';
+import { runDetached } from '../api/container-start.js';
 import { run, type RunNetworkMode, type RunRequest } from '../api/run.js';
 import { TsbuildError, UsageError } from '../errors.js';
 import type { Io } from './io.js';
@@ -20,6 +23,7 @@ const HELP = `Usage:  tsbuild run [OPTIONS] IMAGE [COMMAND] [ARG...]
 Run a command in a new container
 
 Options:
+  -d, --detach             Run container in background and print container ID
       --entrypoint string  Overwrite the default ENTRYPOINT of the image
   -e, --env list           Set environment variables
       --env-file list      Read in a file of environment variables
@@ -63,10 +67,9 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
     io.stdout.write(HELP);
     return 0;
   }
-  // Supervised (-d) runs are another helper's work in progress.
-  if (a.bools.has('detach')) return refuse(io, 'tsbuild run: -d is not supported yet');
-  // docker's check: a terminal's input must be one.
+  // docker's check: a terminal's input must be one (when it is attached).
   if (
+    !a.bools.has('detach') &&
     a.bools.has('tty') &&
     a.bools.has('interactive') &&
     !(io.stdin as { isTTY?: boolean }).isTTY
@@ -81,7 +84,7 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
   if (!RUNTIMES.includes(runtime))
     return refuse(io, `tsbuild: unknown runtime ${runtime}: use auto, runc, crun or builtin`);
   const network = a.strings.get('network') ?? a.strings.get('net');
-  const container = run({
+  const req: RunRequest = {
     root: a.strings.get('root'),
     env: io.env,
     image,
@@ -96,15 +99,19 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
     ...optional('network', network as RunNetworkMode | undefined),
     rm: a.bools.has('rm'),
     ...optional('name', a.strings.get('name')),
-    ...(a.bools.has('interactive') ? { stdin: io.stdin as Readable } : {}),
     readOnly: a.bools.has('read-only'),
     tty: a.bools.has('tty'),
     ...optional('hostname', a.strings.get('hostname')),
     init: a.bools.has('init'),
     runtime: runtime as RunRequest['runtime'],
+    onPull: (line) => io.stderr.write(`${line}\n`),
+  };
+  if (a.bools.has('detach')) return detached(req, a.bools.has('interactive'), io);
+  const container = run({
+    ...req,
+    ...(a.bools.has('interactive') ? { stdin: io.stdin as Readable } : {}),
     stdout: io.stdout as Writable,
     stderr: io.stderr as Writable,
-    onPull: (line) => io.stderr.write(`${line}\n`),
   });
   const forward = (signal: NodeJS.Signals) => container.kill(signal);
   for (const s of FORWARDED) process.on(s, forward);
@@ -119,6 +126,24 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
     for (const s of FORWARDED) process.off(s, forward);
     // Read for the container only: left open, a terminal or pipe would keep tsbuild waiting.
     if (a.bools.has('interactive')) (io.stdin as Readable).destroy();
+  }
+}
+
+/** `run -d`: the ID once the container is made (as docker prints it), 0 once it has started. */
+async function detached(req: RunRequest, interactive: boolean, io: Io): Promise<number> {
+  try {
+    await runDetached({
+      ...req,
+      interactive,
+      ...(io.supervisor ? { cli: io.supervisor } : {}),
+      onCreated: (id) => io.stdout.write(`${id}\n`),
+    });
+    return 0;
+  } catch (e) {
+    if (!(e instanceof TsbuildError)) throw e;
+    io.stderr.write(`error: ${e.message}\n`);
+    const code = e.data.exitCode;
+    return typeof code === 'number' ? code : 125;
   }
 }
 

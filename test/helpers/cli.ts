@@ -1,6 +1,17 @@
 /** `tsbuild …` run in-process through the CLI entry, with its output captured. */
+import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { main } from '../../src/cli/main.js';
+
+/**
+ * What `run -d` and `start` start as a container's supervisor: this CLI from
+ * the sources under vite-node (dist/ need not be built), as a process of its own.
+ */
+export const SUPERVISOR = [
+  join(process.cwd(), 'node_modules', '.bin', 'vite-node'),
+  join(import.meta.dirname, '..', 'api', 'run-child.ts'),
+  '--',
+];
 
 export interface CliResult {
   code: number;
@@ -25,7 +36,13 @@ export async function cli(
   const stdin =
     opts.stdin instanceof Readable ? opts.stdin : Readable.from([opts.stdin ?? Buffer.alloc(0)]);
   if (opts.tty) Object.assign(stdin, { isTTY: true });
-  const code = await main(argv, { stdout, stderr, stdin, env: opts.env ?? {} });
+  const code = await main(argv, {
+    stdout,
+    stderr,
+    stdin,
+    env: opts.env ?? {},
+    supervisor: SUPERVISOR,
+  });
   const raw = Buffer.concat(out);
   return { code, stdout: raw.toString(), stderr: Buffer.concat(err).toString(), raw };
 }

@@ -5,6 +5,7 @@
  * (`docker container commit` in the seeds). The other `container` verbs
  * (inspect, ls, rm) are containers.ts's; `containerCommand` hands them on.
  */
+import { UsageError } from '../errors.js';
 import type { Io } from './io.js';
 
 type Command = (argv: string[], io: Io) => Promise<number>;
@@ -42,7 +43,37 @@ export const CONTAINER_VERBS: Record<string, { run: Command; summary: string }> 
     run: async (argv, io) => (await import('./container-prune.js')).containerPruneCommand(argv, io),
     summary: 'Remove all stopped containers',
   },
+  // `docker container run` is how the seeds start nearly every container.
+  run: {
+    run: async (argv, io) => (await import('./run.js')).runCommand(argv, io),
+    summary: 'Run a command in a new container',
+  },
+  debug: {
+    run: async (argv, io) => (await import('./debug.js')).debugCommand(argv, io),
+    summary: 'Open a shell in a stopped container, as a failed build step left it',
+  },
 };
+
+/** containers.ts's verbs, for the help. */
+const OTHERS: Record<string, string> = {
+  inspect: 'Display detailed information on one or more containers',
+  ls: 'List containers',
+  rm: 'Remove one or more containers',
+};
+
+const HELP = `Usage:  tsbuild container COMMAND
+
+Manage containers
+
+Commands:
+${Object.entries({
+  ...OTHERS,
+  ...Object.fromEntries(Object.entries(CONTAINER_VERBS).map(([k, v]) => [k, v.summary])),
+})
+  .sort(([a], [b]) => a.localeCompare(b))
+  .map(([name, summary]) => `  ${name.padEnd(12)}${summary}`)
+  .join('\n')}
+`;
 
 /**
  * `tsbuild container VERB …`: ours above, else containers.ts's. A `--root`
@@ -54,8 +85,14 @@ export async function containerCommand(argv: string[], io: Io): Promise<number> 
   while (argv[at] === '--root' || argv[at]?.startsWith('--root='))
     at += argv[at] === '--root' ? 2 : 1;
   const verb = argv[at];
-  const args = verb === undefined ? argv : [verb, ...argv.slice(0, at), ...argv.slice(at + 1)];
-  if (verb !== undefined && Object.hasOwn(CONTAINER_VERBS, verb))
-    return CONTAINER_VERBS[verb]!.run(args.slice(1), io);
+  if (verb === undefined || verb === '--help' || verb === '-h') {
+    io.stdout.write(HELP);
+    return verb === undefined ? 2 : 0;
+  }
+  const known = ['ps', 'list', 'remove', ...Object.keys(OTHERS)];
+  if (!Object.hasOwn(CONTAINER_VERBS, verb) && !known.includes(verb))
+    throw new UsageError(`unknown command "container ${verb}"\n\n${HELP}`);
+  const args = [verb, ...argv.slice(0, at), ...argv.slice(at + 1)];
+  if (Object.hasOwn(CONTAINER_VERBS, verb)) return CONTAINER_VERBS[verb]!.run(args.slice(1), io);
   return (await import('./containers.js')).containerCommand(args, io);
 }

@@ -1,7 +1,8 @@
 /**
  * `tsbuild image VERB` (src/cli/main.ts IMAGE_VERBS): the seeds type docker's
  * `docker image ls`, `image rm`, `image inspect`…; each is the top-level
- * command it names, `--root` before or after the verb.
+ * command it names, `--root` before or after the verb; `container VERB` the
+ * same for containers (`docker container run` in the seeds).
  */
 import { describe, expect, it } from 'vitest';
 import { cli } from '../helpers/cli.js';
@@ -29,4 +30,21 @@ describe('tsbuild image VERB', () => {
     expect(bad.stderr).toContain('ls, pull, push, rm');
     expect((await cli(['image'])).code).toBe(2);
   });
+});
+
+describe('tsbuild container VERB', () => {
+  it('container run is run, as the seeds type it; the help lists every verb', async () => {
+    const root = await storeWithBusybox();
+    const r = await cli(['--root', root, 'container', 'run', '--rm', 'busybox', 'echo', 'hi']);
+    expect(r).toMatchObject({ code: 0, stdout: 'hi\n' });
+    const help = await cli(['container', '--help']);
+    expect(help.code).toBe(0);
+    for (const verb of ['commit', 'debug', 'diff', 'export', 'inspect', 'kill', 'logs', 'ls'])
+      expect(help.stdout).toMatch(new RegExp(`^  ${verb} +\\S`, 'm'));
+    for (const verb of ['prune', 'rm', 'run', 'start', 'stop'])
+      expect(help.stdout).toMatch(new RegExp(`^  ${verb} +\\S`, 'm'));
+    const bad = await cli(['container', 'nope']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('unknown command "container nope"');
+  }, 60_000);
 });

@@ -4,7 +4,15 @@
  * the caller forwards, and everything undone when it ends (container-rootfs.ts
  * for what a killed supervisor leaves).
  */
-import { existsSync, mkdirSync, rmdirSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  rmdirSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { TsbuildError } from '../errors.js';
@@ -69,7 +77,7 @@ export async function startContainer(
   let error: string | undefined;
   let ran = false;
   let ended = false;
-  let initPoint: (() => void) | undefined;
+  let initPoint: ((upper: string) => void) | undefined;
   try {
     const init = config.init ? initBinary() : undefined;
     const rootfs = await mountRootfs(store, record);
@@ -144,8 +152,9 @@ export async function startContainer(
     await Promise.all([endOf(out), endOf(err)]);
     await log.close();
     await network?.close().catch(() => undefined);
-    initPoint?.();
     await unmountContainer(c.path(id));
+    // After the unmount, in the upper dir: see initMountPoint.
+    initPoint?.(c.upperDir(id));
     const finishedAt = new Date().toISOString();
     const done = await c.update(id, (r) => ({
       ...r,
@@ -220,22 +229,43 @@ async function recordProcess(
  * sandbox looks the command up before it mounts anything), made with the
  * directories it needs and taken away again after the run, so that it is no
  * change of the container's. Nothing when the image has a file there.
+ *
+ * Taken away from the upper dir once the rootfs is unmounted, each path
+ * resolved again inside it: the container may have made one of those
+ * directories a symlink meanwhile, and a host path remembered from before the
+ * run would then be a path on the host (`/sbin` -> `/usr/bin` would have us
+ * unlink the host's /usr/bin/docker-init).
  */
-function initMountPoint(rootfs: string): () => void {
+function initMountPoint(rootfs: string): (upper: string) => void {
   const at = resolveInRoot(rootfs, INIT_TARGET);
   if (at.missing.length === 0) return () => undefined;
   const made: string[] = [];
   let dir = at.hostPath;
+  let inRoot = `/${at.existing.join('/')}`;
   for (const name of at.missing.slice(0, -1)) {
     dir = join(dir, name);
+    inRoot = join(inRoot, name);
     mkdirSync(dir, { mode: 0o755 });
-    made.push(dir);
+    made.push(inRoot);
   }
   const file = join(dir, at.missing[at.missing.length - 1]!);
   writeFileSync(file, '', { mode: 0o755 });
-  return () => {
-    unlinkSync(file);
-    for (const d of made.reverse()) rmdirSync(d);
+  const fileInRoot = join(inRoot, at.missing[at.missing.length - 1]!);
+  return (upper) => {
+    const gone = (path: string, isDir: boolean) => {
+      const there = resolveInRoot(upper, path);
+      if (there.missing.length > 0) return;
+      const st = lstatSync(there.hostPath, { throwIfNoEntry: false });
+      if (!st || (isDir ? !st.isDirectory() : !st.isFile())) return;
+      try {
+        if (isDir) rmdirSync(there.hostPath);
+        else unlinkSync(there.hostPath);
+      } catch {
+        // Not empty (the container wrote there): it stays, as its change.
+      }
+    };
+    gone(fileInRoot, false);
+    for (const d of made.reverse()) gone(d, true);
   };
 }
 

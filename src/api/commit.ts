@@ -14,8 +14,7 @@
  * Docker writes them, and a history entry whose created_by is the container's
  * Cmd joined with spaces and whose comment is the message.
  *
- * A running container is committed as it is at that moment (container-view.ts):
- * nothing pauses it.
+ * A running container is refused (container-view.ts): nothing can pause it.
  */
 import { TsbuildError } from '../errors.js';
 import type { ContainerConfig, Descriptor, HistoryEntry, ImageConfig } from '../image/types.js';

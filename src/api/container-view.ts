@@ -1,10 +1,12 @@
 /**
  * A container's filesystem as `commit`, `diff` and `export` read it: its
  * image's layer snapshots (overlay lower dirs) under its upper dir, read from
- * the store's directories, never through a mount — so a running container's
- * files are read as they are at that moment, while its process may still be
- * writing them (Docker pauses it; a daemonless tool has nothing to pause a
- * builtin-runtime container with).
+ * the store's directories, never through a mount. `commit` and `export` refuse
+ * a running container: its process could swap a directory for a symlink to a
+ * host path between our listing and our open, and the host file would be read
+ * into the image (Docker pauses the container; a daemonless tool has nothing
+ * to pause a builtin-runtime container with). `diff` reads only names and
+ * metadata, and takes a running container as it is at that moment.
  *
  * What the upper dir holds that is no change of the container's is left out,
  * as a RUN step's layer leaves it out (build/effects/snapshot.ts): the files a
@@ -15,6 +17,7 @@
 import { unchangedCopiedUpDirs } from '../runtime/snapshot/copied-up.js';
 import type { ContainerRecord } from '../store/containers.js';
 import type { Store } from '../store/store.js';
+import { TsbuildError } from '../errors.js';
 import { settleDead } from './container-rootfs.js';
 
 const RUNTIME_FILES = new Set(['etc/hosts', 'etc/resolv.conf', 'etc/hostname']);
@@ -29,9 +32,19 @@ export interface ContainerView {
 }
 
 /** The container `ref` names (ID, name or ID prefix) and its filesystem's parts. */
-export async function containerView(store: Store, ref: string): Promise<ContainerView> {
+export async function containerView(
+  store: Store,
+  ref: string,
+  opts: { whileRunning?: boolean } = {},
+): Promise<ContainerView> {
   await settleDead(store);
   const record = await store.containers.resolve(ref);
+  if (record.state.status === 'running' && !opts.whileRunning)
+    throw new TsbuildError(
+      'CONTAINER_RUNNING',
+      `container ${record.id.slice(0, 12)} is running: stop it first (tsbuild cannot pause it, and does not read the files of a running container into an image or archive)`,
+      { id: record.id },
+    );
   // Each layer once, the upper occurrence kept, as its rootfs was mounted.
   const seen = new Set<string>();
   const topFirst = [...record.layers].reverse().filter((d) => !seen.has(d) && seen.add(d));

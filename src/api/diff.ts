@@ -40,7 +40,7 @@ export interface Change {
  */
 export async function diff(req: DiffRequest): Promise<Change[]> {
   const store = await openStore(req);
-  const view = await containerView(store, req.container);
+  const view = await containerView(store, req.container, { whileRunning: true });
   const now = new MergedTree([view.upper, ...view.lowers], {
     exclude: (p, tree) => tree === 0 && view.exclude(p),
   });

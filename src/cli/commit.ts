@@ -23,8 +23,8 @@ Options:
   -c, --change list        Apply Dockerfile instruction to the created image (CMD, ENTRYPOINT,
                            ENV, EXPOSE, HEALTHCHECK, LABEL, ONBUILD, STOPSIGNAL, USER, VOLUME, WORKDIR)
   -m, --message string     Commit message
-  -p, --pause              Accepted for docker's sake; nothing is paused: a running
-                           container's files are read while its process may write them
+  -p, --pause              Accepted for docker's sake; a running container is refused
+                           (stop it first): tsbuild cannot pause it
 ${STORE_HELP}`;
 
 export async function commitCommand(argv: string[], io: Io): Promise<number> {

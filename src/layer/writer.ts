@@ -210,7 +210,8 @@ function* fileEntry(
   const shown = e.name.toString();
   let fd: number;
   try {
-    fd = openSync(e.abs, constants.O_RDONLY | constants.O_NOFOLLOW);
+    // O_NONBLOCK: a FIFO or device swapped in for a file must not hang or act on open.
+    fd = openSync(e.abs, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   } catch (err) {
     throw unreadable(err, e.abs.toString(), () =>
       sourceError('LAYER_IO', shown, `cannot open: ${sysReason(err)}`, err),

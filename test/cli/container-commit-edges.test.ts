@@ -1,10 +1,12 @@
 /**
  * The container verbs at their edges: a failed build step kept to debug and
- * a running container committed, a global --root before `container VERB`,
+ * a running container refused, a global --root before `container VERB`,
  * a filter refused before the question, export refusing a terminal.
  */
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cli } from '../helpers/cli.js';
+import { tempRoot } from '../helpers/tmp.js';
 import { storeWithBusybox } from '../build/harness.js';
 
 /** `tsbuild ARGS` on `store`, `--root` after the (sub)command. */
@@ -49,7 +51,7 @@ describe('commit of a failed build step and of a running container', () => {
     );
   });
 
-  it('a running container is committed as it is, without stopping it', async () => {
+  it('a running container is not committed nor exported (it could swap in a link to a host file); stopped, it is', async () => {
     const own = await storeWithBusybox();
     const { run } = await import('../../src/api/run.js');
     const c = run({
@@ -66,10 +68,16 @@ describe('commit of a failed build step and of a running container', () => {
       c.stdout.on('data', (d: Buffer) => d.toString().includes('ready') && resolve()),
     );
     expect((await on(own, ['ps', '-q'])).stdout).not.toBe('');
-    expect((await on(own, ['commit', 'live', 'snap'])).code).toBe(0);
+    const refused = await on(own, ['commit', 'live', 'snap']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/^error: container [0-9a-f]{12} is running: stop it first/);
+    const exported = await on(own, ['export', '-o', join(tempRoot(), 'x.tar'), 'live']);
+    expect(exported.code).toBe(1);
+    expect(exported.stderr).toContain('is running: stop it first');
     expect((await on(own, ['ps', '-q'])).stdout).not.toBe('');
     c.kill('SIGKILL');
     await c.result;
+    expect((await on(own, ['commit', 'live', 'snap'])).code).toBe(0);
     const ran = await on(own, ['run', '--rm', '--network', 'none', 'snap', 'cat', '/state']);
     expect(ran).toMatchObject({ code: 0, stdout: 'state\n' });
   });

@@ -162,7 +162,9 @@ export class ContainerStore {
     await mkdir(this.tmp, { recursive: true });
     await mkdir(this.dir, { recursive: true });
     const temp = tempName(this.tmp, 'container');
-    await mkdir(temp);
+    // 0700: its record holds the -e values, its upper dir whatever the container
+    // made (a setuid shell, say): no other user of the host may reach either.
+    await mkdir(temp, { mode: 0o700 });
     try {
       for (const d of ['upper', 'work', 'rootfs', 'run'])
         await mkdir(join(temp, d), { mode: 0o755 });

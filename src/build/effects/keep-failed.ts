@@ -91,12 +91,25 @@ export async function keepFailedStep(
   }
 }
 
-/** Remove the earlier kept failures of the same step, unless a shell runs in one. */
+/**
+ * Remove the earlier kept failures of the same step, unless a shell runs in
+ * one: checked again under the store's lock (remove's `prepare`), so that a
+ * `tsbuild debug` starting meanwhile keeps it (and its mounts) whole.
+ */
 async function replaceOlder(deps: BuildDeps, keep: string, key: string): Promise<void> {
   const containers = deps.store.containers;
   for (const r of await containers.list()) {
     if (r.id === keep || r.kind !== 'failed-step' || r.step?.key !== key) continue;
-    if (liveState(r.state).status === 'running') continue;
-    await containers.remove(r.id, async () => undefined);
+    await containers
+      .remove(r.id, async () => {
+        const now = await containers.get(r.id);
+        if (now && liveState(now.state).status !== 'exited') throw new InUse();
+      })
+      .catch((e: unknown) => {
+        if (!(e instanceof InUse)) throw e;
+      });
   }
 }
+
+/** A kept failure that is not stopped: it stays. */
+class InUse extends Error {}

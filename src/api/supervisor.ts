@@ -73,12 +73,20 @@ export function spawnSupervisor(store: Store, id: string, cli?: string[]): Promi
       if (settled) return;
       settled = true;
       answer.destroy();
-      child.unref();
-      if (status && 'started' in status) return resolve();
+      if (status && 'started' in status) {
+        child.unref();
+        return resolve();
+      }
       if (status) {
         const { code, message, exitCode } = status.error;
-        return reject(new TsbuildError(code, message, { id, exitCode }));
+        const fail = () => reject(new TsbuildError(code, message, { id, exitCode }));
+        // It could not start the container: once it has exited it has also cleaned
+        // up (unmounted; with --rm removed the container), so `run -d` returns after that.
+        if (child.exitCode !== null || child.signalCode !== null) return fail();
+        child.once('exit', fail);
+        return;
       }
+      child.unref();
       const last = lastLine(logPath);
       reject(
         new TsbuildError(

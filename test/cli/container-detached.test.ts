@@ -198,7 +198,8 @@ describe.each(['runc', 'crun', 'builtin'] as const)('detached containers under %
     const ps = await ts('ps', ['-a', '--no-trunc', '--format', '{{.ID}} {{.Status}}']);
     expect(ps.stdout).toMatch(new RegExp(`^${id} Exited \\(255\\) `, 'm'));
     expect(storeMounts()).toEqual([]);
-    expect(lives(proc)).toBe(false);
+    // The settle sent it SIGKILL; kill(2) returns before it is gone.
+    await until(() => !lives(proc));
     expect(record(id).state).toMatchObject({ status: 'exited', exitCode: 255 });
     expect(await ts('rm', [id])).toMatchObject({ code: 0 });
   });

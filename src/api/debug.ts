@@ -17,7 +17,7 @@ import { pickRunner, type RunnerKind } from '../runtime/run/pick.js';
 import type { SizeSource } from '../runtime/run/runner.js';
 import { liveState } from '../store/containers.js';
 import { settleDead } from './container-rootfs.js';
-import type { RunningContainer } from './run.js';
+import { withExitCode, type RunningContainer } from './run.js';
 import { SignalRelay, startContainer, type RunResult } from './run-start.js';
 import { openStore, type StoreOptions } from './store.js';
 
@@ -98,13 +98,8 @@ async function debugToEnd(
       },
     );
   } catch (e) {
-    if (!(e instanceof TsbuildError)) throw e;
     // As `docker run`: 126/127 when the command could not run, else 125 (ours).
-    const code = e.data.exitCode;
-    if (code === 126 || code === 127) throw e;
-    const out = new TsbuildError(e.code, e.message, { ...e.data, exitCode: 125 });
-    out.stack = e.stack;
-    throw out;
+    throw withExitCode(e);
   }
 }
 

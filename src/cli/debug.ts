@@ -7,7 +7,7 @@
  */
 import type { Readable, Writable } from 'node:stream';
 import { debug } from '../api/debug.js';
-import { TsbuildError } from '../errors.js';
+import { foreground } from './foreground.js';
 import type { Io } from './io.js';
 
 const HELP = `Usage:  tsbuild debug [OPTIONS] CONTAINER [COMMAND] [ARG...]
@@ -23,15 +23,6 @@ Options:
       --root string  The store's directory (default: $TSBUILD_ROOT, else $XDG_DATA_HOME/tsbuild)
       --help       Print this help
 `;
-
-const FORWARDED: NodeJS.Signals[] = [
-  'SIGINT',
-  'SIGTERM',
-  'SIGHUP',
-  'SIGQUIT',
-  'SIGUSR1',
-  'SIGUSR2',
-];
 
 export async function debugCommand(argv: string[], io: Io): Promise<number> {
   let root: string | undefined;
@@ -68,20 +59,7 @@ export async function debugCommand(argv: string[], io: Io): Promise<number> {
     stdout,
     stderr: io.stderr as Writable,
   });
-  const forward = (signal: NodeJS.Signals) => d.kill(signal);
-  for (const s of FORWARDED) process.on(s, forward);
-  try {
-    return (await d.result).exitCode;
-  } catch (e) {
-    if (!(e instanceof TsbuildError)) throw e;
-    io.stderr.write(`error: ${e.message}\n`);
-    const code = e.data.exitCode;
-    return typeof code === 'number' ? code : 125;
-  } finally {
-    for (const s of FORWARDED) process.off(s, forward);
-    // Read for the container only: left open, a terminal or pipe would keep tsbuild waiting.
-    stdin.destroy();
-  }
+  return foreground(d, io, stdin);
 }
 
 function usage(io: Io, message: string): number {

@@ -15,6 +15,7 @@ import type { Readable, Writable } from 'node:stream';
 import { runDetached } from '../api/container-start.js';
 import { run, type RunNetworkMode, type RunRequest } from '../api/run.js';
 import { TsbuildError, UsageError } from '../errors.js';
+import { foreground } from './foreground.js';
 import type { Io } from './io.js';
 import { parseRunArgs } from './run-args.js';
 
@@ -44,14 +45,6 @@ Options:
       --help               Print this help
 `;
 
-const FORWARDED: NodeJS.Signals[] = [
-  'SIGINT',
-  'SIGTERM',
-  'SIGHUP',
-  'SIGQUIT',
-  'SIGUSR1',
-  'SIGUSR2',
-];
 const RUNTIMES = ['auto', 'runc', 'crun', 'builtin'];
 
 export async function runCommand(argv: string[], io: Io): Promise<number> {
@@ -113,20 +106,7 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
     stdout: io.stdout as Writable,
     stderr: io.stderr as Writable,
   });
-  const forward = (signal: NodeJS.Signals) => container.kill(signal);
-  for (const s of FORWARDED) process.on(s, forward);
-  try {
-    return (await container.result).exitCode;
-  } catch (e) {
-    if (!(e instanceof TsbuildError)) throw e;
-    io.stderr.write(`error: ${e.message}\n`);
-    const code = e.data.exitCode;
-    return typeof code === 'number' ? code : 125;
-  } finally {
-    for (const s of FORWARDED) process.off(s, forward);
-    // Read for the container only: left open, a terminal or pipe would keep tsbuild waiting.
-    if (a.bools.has('interactive')) (io.stdin as Readable).destroy();
-  }
+  return foreground(container, io, a.bools.has('interactive') ? (io.stdin as Readable) : undefined);
 }
 
 /** `run -d`: the ID once the container is made (as docker prints it), 0 once it has started. */

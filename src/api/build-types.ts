@@ -115,7 +115,10 @@ export type StepResult = StepOutcome;
 export interface BuildResult {
   /** The image ID: the config digest. */
   id: string;
-  /** The manifest digest (`containerimage.digest`). */
+  /**
+   * The manifest digest (`containerimage.digest`): with `push`, the one the
+   * registry serves for the first tag (its layers compressed); else the store's.
+   */
   digest: string;
   /** The manifest's descriptor (`containerimage.descriptor`). */
   descriptor: { mediaType: string; digest: string; size: number };

@@ -214,7 +214,7 @@ export async function build(req: BuildRequest): Promise<BuildResult> {
           e.attachSource(df.lines);
         throw e;
       });
-      const out = await finishImage(deps, state, req, await bases.counts(deps));
+      let out = await finishImage(deps, state, req, await bases.counts(deps));
       if (cacheTo) {
         // min: the steps of the image built (its stage and those it is FROM); max: all.
         const lineage = new Set<number>();
@@ -235,13 +235,20 @@ export async function build(req: BuildRequest): Promise<BuildResult> {
       }
       if (req.push) {
         const { pushFrom } = await import('./push.js');
-        for (const tag of out.tags)
-          await pushFrom(store, {
+        for (const tag of out.tags) {
+          const pushed = await pushFrom(store, {
             reference: tag,
             ...registry,
             onEvent: (e) =>
               emit({ type: 'push', ref: tag, ...(e.id ? { id: e.id } : {}), status: e.status }),
           });
+          // What the registry serves (layers compressed), not the store's own manifest:
+          // a pipeline deploys by this digest. buildx records one digest for all names.
+          if (tag === out.tags[0]) {
+            const { mediaType, digest, size } = pushed;
+            out = { ...out, digest, descriptor: { mediaType, digest, size } };
+          }
+        }
       }
       emit({ type: 'result', id: out.id, digest: out.digest, tags: out.tags });
       return { ...out, steps };

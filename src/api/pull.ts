@@ -27,6 +27,7 @@ import {
   formatReference,
   parseReference,
   registryHost,
+  usesDefaultTag,
   type Reference,
 } from '../image/reference.js';
 import { hostPlatform, isHostPlatform } from '../dockerfile/scope.js';
@@ -74,6 +75,9 @@ const PARALLEL = 3;
  */
 export async function pull(req: PullRequest): Promise<PullResult> {
   const store = await openStore(req);
+  // docker's CLI says so, not the daemon: a FROM or `run` that pulls does not.
+  parseReference(req.reference);
+  if (usesDefaultTag(req.reference)) req.onEvent?.({ status: 'Using default tag: latest' });
   return pullInto(store, req);
 }
 

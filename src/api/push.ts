@@ -11,7 +11,12 @@
 import { Readable } from 'node:stream';
 import { TsbuildError } from '../errors.js';
 import { MediaType, type Descriptor, type Manifest } from '../image/types.js';
-import { formatReference, parseReference, type Reference } from '../image/reference.js';
+import {
+  formatReference,
+  parseReference,
+  usesDefaultTag,
+  type Reference,
+} from '../image/reference.js';
 import type { RegistryClient } from '../registry/client.js';
 import type { LayerSource } from '../store/layers.js';
 import type { Store } from '../store/store.js';
@@ -35,10 +40,12 @@ export interface PushEvent {
 }
 
 export interface PushResult {
-  /** The manifest digest. */
+  /** The digest the registry serves the manifest under (checked against its Docker-Content-Digest). */
   digest: string;
   /** The manifest's size in bytes. */
   size: number;
+  /** The manifest's media type (Docker schema 2, or OCI when a layer is zstd). */
+  mediaType: string;
   reference: string;
 }
 
@@ -53,6 +60,9 @@ const CHUNK = 32 << 20;
  */
 export async function push(req: PushRequest): Promise<PushResult> {
   const store = await openStore(req);
+  // docker's CLI says so before anything else (a bad name is refused first).
+  parseReference(req.reference);
+  if (usesDefaultTag(req.reference)) req.onEvent?.({ status: 'Using default tag: latest' });
   return pushFrom(store, req);
 }
 
@@ -92,8 +102,10 @@ export async function pushFrom(store: Store, req: PushRequest): Promise<PushResu
     const manifest: Manifest = {
       schemaVersion: 2,
       mediaType: oci ? MediaType.ociManifest : MediaType.dockerManifest,
-      config: oci ? { ...config, mediaType: MediaType.ociConfig } : config,
-      layers: layers.map((l) => (oci ? l : { ...l, mediaType: dockerType(l.mediaType) })),
+      config: oci ? { ...config, mediaType: MediaType.ociConfig } : dockerOrder(config),
+      layers: layers.map((l) =>
+        oci ? l : dockerOrder({ ...l, mediaType: dockerType(l.mediaType) }),
+      ),
     };
     const bytes = Buffer.from(JSON.stringify(manifest, null, 3));
     const tag = ref.tag ?? 'latest';
@@ -108,7 +120,12 @@ export async function pushFrom(store: Store, req: PushRequest): Promise<PushResu
     // success, not left for the next command to sync.
     await store.sync();
     emit({ status: `${tag}: digest: ${ours} size: ${bytes.length}` });
-    return { digest: ours, size: bytes.length, reference: formatReference(ref) };
+    return {
+      digest: ours,
+      size: bytes.length,
+      mediaType: manifest.mediaType!,
+      reference: formatReference(ref),
+    };
   } finally {
     await client.close();
   }
@@ -159,6 +176,15 @@ async function pushLayer(
   }
   await remember(gz);
   return gz;
+}
+
+/**
+ * A descriptor with its fields in the order dockerd writes them (distribution's
+ * Descriptor: mediaType, size, digest), so the manifest's bytes, and with them
+ * its digest, are those `docker push` gives the same image.
+ */
+function dockerOrder(d: Descriptor): Descriptor {
+  return { mediaType: d.mediaType, size: d.size, digest: d.digest };
 }
 
 function dockerType(mediaType: string): string {

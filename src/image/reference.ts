@@ -125,6 +125,19 @@ export function parseReference(s: string): Reference {
 }
 
 /**
+ * True when `s` names neither a tag nor a digest, so parseReference filled in
+ * `latest` (`docker pull app` then prints `Using default tag: latest`).
+ *
+ * @example
+ * usesDefaultTag('localhost:5000/x'); // true
+ * usesDefaultTag('x:1'); // false
+ */
+export function usesDefaultTag(s: string): boolean {
+  const last = s.slice(s.lastIndexOf('/') + 1);
+  return !last.includes(':') && !last.includes('@');
+}
+
+/**
  * The canonical string, with domain and tag always present.
  *
  * @example

@@ -4,11 +4,10 @@
  */
 import { constants } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
-import type { Directive, EscapeToken, Instruction, Warning } from '../dockerfile/ast.js';
-import { applyChecks } from '../dockerfile/checks.js';
+import type { Directive, EscapeToken, Instruction } from '../dockerfile/ast.js';
+import { lintDockerfile, type CheckWarning } from '../dockerfile/lint/index.js';
 import { parseDockerfile } from '../dockerfile/parse.js';
 import { buildStageGraph, type StageGraph, type StageGraphOptions } from '../dockerfile/stages.js';
-import { lintInstructions } from '../dockerfile/warnings.js';
 import { TsbuildError, withSourceLines } from '../errors.js';
 import { excerpt } from '../excerpt.js';
 import { fileKind } from '../util/file-kind.js';
@@ -28,7 +27,8 @@ export interface ParseResult {
   directives: Directive[];
   instructions: Instruction[];
   graph: StageGraph;
-  warnings: Warning[];
+  /** Every check finding the configuration keeps, every stage checked, in file order. */
+  warnings: CheckWarning[];
 }
 
 /**
@@ -42,9 +42,18 @@ export async function parse(req: ParseRequest): Promise<ParseResult> {
   const text = req.text ?? (await readDockerfile(file));
   const df = parseDockerfile(text, { file });
   const graph = buildStageGraph(df, req);
-  const all = [...df.warnings, ...lintInstructions(df.instructions), ...graph.warnings];
-  all.sort((a, b) => a.span.line - b.span.line || a.span.col - b.span.col);
-  const warnings = withSourceLines(df.lines, () => applyChecks(df.directives, all));
+  const lint = withSourceLines(df.lines, () =>
+    lintDockerfile(df, graph, {
+      allStages: true,
+      ownRules: true,
+      ...(req.buildArgs ? { buildArgs: req.buildArgs } : {}),
+      ...(req.platform ? { platform: req.platform } : {}),
+    }),
+  );
+  if (lint.error) throw lint.error.attachSource(df.lines);
+  const warnings = lint.warnings.sort(
+    (a, b) => a.span.line - b.span.line || a.span.col - b.span.col,
+  );
   return {
     version: 1,
     file,

@@ -86,6 +86,20 @@ export class Dockerignore {
   }
 
   /**
+   * BuildKit's CopyIgnoredFile test for a COPY/ADD source as written: only a
+   * file without `!` exceptions is judged (with them, what is excluded cannot
+   * be told from the source alone), and `.` or `/` only when a pattern
+   * excludes everything (`*`, `**`, `**\/*`).
+   */
+  excludesSource(src: string): boolean {
+    if (this.rules.length === 0 || this.rules.some((r) => r.exception)) return false;
+    const path = goClean(src);
+    if (path === '.' || path === '/')
+      return this.rules.some((r) => ['*', '**', '**/*'].includes(r.cleaned));
+    return this.lastMatching(contextPath(path)) >= 0;
+  }
+
+  /**
    * False when nothing at or under `dir` can be included (no exception could
    * re-include it): a walker may skip the whole dir. True when unsure.
    */

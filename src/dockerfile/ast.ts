@@ -328,4 +328,6 @@ export interface Warning {
   rule: string;
   message: string;
   span: Span;
+  /** The stage whose dispatch found it: a build reports it only if it builds the stage. */
+  stage?: number;
 }

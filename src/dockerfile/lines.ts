@@ -96,7 +96,8 @@ export class LineReader {
         if (comment === '') comments = [];
         else comments.push(comment);
       }
-      this.directive(stripped, lineNo);
+      // A directive is not a comment: it describes no instruction (BuildKit drops it too).
+      if (this.directive(stripped, lineNo)) comments.pop();
       const lead = physical.length - stripped.length;
       let [text, ended] = this.trimContinuation(stripped.startsWith('#') ? '' : stripped);
       if (ended && text === '') continue;
@@ -166,13 +167,14 @@ export class LineReader {
   }
 
   /** Docker checks every line for a directive until one line is not a directive. */
-  private directive(line: string, lineNo: number): void {
-    if (this.directivesDone) return;
+  /** Record the line if it is a directive; true when it was one. */
+  private directive(line: string, lineNo: number): boolean {
+    if (this.directivesDone) return false;
     const m = DIRECTIVE.exec(line);
     const name = m?.[1]?.toLowerCase();
     if (!m || name === undefined || !KNOWN_DIRECTIVES.has(name)) {
       this.directivesDone = true;
-      return;
+      return false;
     }
     const value = m[2]!;
     const span: Span = {
@@ -200,6 +202,7 @@ export class LineReader {
       this.escape = value;
     }
     this.directives.push({ name: name as Directive['name'], value, span });
+    return true;
   }
 }
 

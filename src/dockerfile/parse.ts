@@ -69,7 +69,7 @@ export function parseNodes(text: string, opts: ParseOptions = {}): ParsedNodes {
         const at = line.endLine;
         warnings.push({
           rule: 'NoEmptyContinuation',
-          message: `Empty continuation line (line ${line.emptyContinuationLines.join(', ')}); empty continuation lines will become errors in a future release`,
+          message: 'Empty continuation line',
           span: { file: reader.file, line: at, col: 1, endLine: at, endCol: 1 },
         });
       }

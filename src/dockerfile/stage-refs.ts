@@ -96,7 +96,8 @@ export function findTarget(stages: Stage[], target: string | undefined): number 
   if (stages.length === 0)
     throw new TsbuildError('NO_STAGES', 'the Dockerfile has no FROM: nothing to build');
   if (target === undefined) return stages.length - 1;
-  const found = stages.find((s) => s.name === target.toLowerCase());
+  // The last stage of that name, as BuildKit picks it.
+  const found = stages.findLast((s) => s.name === target.toLowerCase());
   if (found) return found.index;
   const names = stages.flatMap((s) => (s.name ? [s.name] : []));
   throw new TsbuildError(

@@ -78,7 +78,8 @@ function lower(df: ParsedDockerfile, opts: StageGraphOptions): StageGraph {
   let index = 0;
   for (const ins of df.instructions) {
     if (ins.kind !== 'FROM') continue;
-    if (ins.stageName !== undefined && !names.has(ins.stageName)) names.set(ins.stageName, index);
+    // A name given twice means its last stage, for --from and --target (BuildKit warns: DuplicateStageName).
+    if (ins.stageName !== undefined) names.set(ins.stageName, index);
     index++;
   }
   const ctx: Context = {
@@ -178,7 +179,7 @@ function apply(
   }
   const x = expanderFor(scope, ctx.df.escape, ins, ctx.budget);
   const expanded = expandInstruction(ins, x);
-  if (scope.envKnown) undefinedVars(x.unmatched, scope, ins.span, ctx);
+  if (scope.envKnown) undefinedVars(x.unmatched, scope, ins.span, ctx, stage.index);
   if (expanded.kind === 'ENV') for (const p of expanded.pairs) scope.setEnv(p.key, p.value);
   const step: Step = { instruction: expanded };
   if (expanded.kind === 'RUN') {
@@ -243,6 +244,9 @@ function openStage(ins: FromInstruction, ctx: Context): { stage: Stage; scope: S
   const platform = ins.platform === undefined ? undefined : x.word(ins.platform, ins.span);
   const similar = ctx.didYouMean.in(global);
   for (const name of x.unmatched) {
+    // Declared before the first FROM, even without a value: not undefined (an
+    // empty default is InvalidDefaultArgInFrom's business).
+    if (global.args.has(name)) continue;
     const like = similar(name);
     const message = `FROM argument '${excerpt(name)}' is not declared${like ? ` (did you mean ${like}?)` : ''}`;
     warnings.push({ rule: 'UndefinedArgInFrom', message, span: ins.span });
@@ -252,16 +256,6 @@ function openStage(ins: FromInstruction, ctx: Context): { stage: Stage; scope: S
       'EMPTY_BASE',
       `base name (${ins.image}) should not be blank`,
       ins.imageSpan,
-    );
-  }
-  if (ins.stageName !== undefined && defined.has(ins.stageName)) {
-    throw new DockerfileError(
-      'DUPLICATE_STAGE',
-      `duplicate stage name ${JSON.stringify(ins.stageName)}`,
-      ins.span,
-      {
-        data: { docker: `${ins.stageName} stage name already used` },
-      },
     );
   }
   const earlier = defined.get(image.toLowerCase());
@@ -320,7 +314,8 @@ function declareArgs(ins: ArgInstruction, scope: Scope, ctx: Context): ArgInstru
     else if (a.value !== undefined) {
       const x = expanderFor(scope, df.escape, ins, budget);
       value = shown = x.word(a.value, a.span, a.key);
-      if (scope.envKnown) undefinedVars(x.unmatched, scope, a.span, ctx);
+      if (scope.envKnown && scope !== global)
+        undefinedVars(x.unmatched, scope, a.span, ctx, ctx.stages.length - 1);
     } else if (scope !== global) value = global.lookup(a.key);
     scope.setArg(a.key, value);
     return { ...a, value: shown };
@@ -336,11 +331,19 @@ function proxyArgs(buildArgs: Map<string, string>): Record<string, string> | und
   return out;
 }
 
-function undefinedVars(names: Set<string>, scope: Scope, span: Span, ctx: Context): void {
+function undefinedVars(
+  names: Set<string>,
+  scope: Scope,
+  span: Span,
+  ctx: Context,
+  stage: number,
+): void {
   const similar = ctx.didYouMean.in(scope);
   for (const name of names) {
+    // An ARG declared without a value is defined, only empty (BuildKit's reportUnmatchedVariables).
+    if (scope.args.has(name)) continue;
     const like = similar(name);
     const message = `Usage of undefined variable '$${excerpt(name)}'${like ? ` (did you mean $${like}?)` : ''}`;
-    ctx.warnings.push({ rule: 'UndefinedVar', message, span });
+    ctx.warnings.push({ rule: 'UndefinedVar', message, span, stage });
   }
 }

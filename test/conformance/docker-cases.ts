@@ -36,12 +36,6 @@ export const DIFFERENCES: Record<string, Difference> = {
       'Dockerfile reference accept the colon-less forms, and so do we: e is set (empty), so r is empty',
     config: { ...BASE_CONFIG, Env: [...BASE_CONFIG.Env, 'e=', 'r='] },
   },
-  'err-duplicate-stage-name': {
-    why:
-      'BuildKit 20.10 silently accepts two stages named x; the classic builder rejects it, and ' +
-      'so do we: a name that means two stages is a mistake',
-    builder: 'classic',
-  },
   'err-arg-only': {
     why:
       'a file with only ARG: classic says "unexpected EOF" and BuildKit 20.10 crashed the ' +

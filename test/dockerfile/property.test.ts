@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { DockerfileError, TsbuildError } from '../../src/errors.js';
 import { parseDockerfile } from '../../src/dockerfile/parse.js';
 import { buildStageGraph } from '../../src/dockerfile/stages.js';
-import { lintInstructions } from '../../src/dockerfile/warnings.js';
+import { lintDockerfile } from '../../src/dockerfile/lint/index.js';
 
 const SEEDS = [
   'FROM busybox AS base\nRUN echo hi \\\n  && echo there\nCMD ["sh", "-c", "echo"]\n',
@@ -61,9 +61,8 @@ const TRICKY = [
 function check(text: string): void {
   try {
     const df = parseDockerfile(text);
-    lintInstructions(df.instructions);
     try {
-      buildStageGraph(df);
+      lintDockerfile(df, buildStageGraph(df), { allStages: true, ownRules: true });
     } catch (e) {
       if (!(e instanceof TsbuildError)) throw e;
     }

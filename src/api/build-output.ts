@@ -17,7 +17,7 @@ import { tarDirectory } from '../layer/writer.js';
 import { canonicalTag } from '../store/names.js';
 import type { BuildRequest, BuildResult } from './build-types.js';
 
-type Finished = Omit<BuildResult, 'steps'>;
+type Finished = Omit<BuildResult, 'steps' | 'warnings'>;
 
 export interface BaseCounts {
   layers: number;

@@ -2,6 +2,7 @@
  * The shapes of `build()`: what a caller asks for and what it gets back. The CLI's
  * `tsbuild build` flags map one to one onto BuildRequest.
  */
+import type { CheckWarning } from '../dockerfile/lint/index.js';
 import type { Readable } from 'node:stream';
 import type { BuildEvent, CacheExplanation } from '../build/events.js';
 import type { StepOutcome } from '../build/stage.js';
@@ -124,4 +125,6 @@ export interface BuildResult {
   descriptor: { mediaType: string; digest: string; size: number };
   tags: string[];
   steps: StepResult[];
+  /** BuildKit's check findings for the stages built (rule, message, description, url, span). */
+  warnings: CheckWarning[];
 }

@@ -14,6 +14,7 @@ import type { BuildDeps } from '../build/deps.js';
 import type { BuildEvent } from '../build/events.js';
 import { openContext, type BuildContext } from '../context/open.js';
 import { FileHasher } from '../context/statcache.js';
+import { lintDockerfile, type CheckWarning } from '../dockerfile/lint/index.js';
 import { parseDockerfile } from '../dockerfile/parse.js';
 import { formatPlatform, hostPlatform } from '../dockerfile/scope.js';
 import type { StageGraph } from '../dockerfile/stages.js';
@@ -100,7 +101,15 @@ export async function build(req: BuildRequest): Promise<BuildResult> {
       platform,
     });
     const { graph } = bases;
-    emitPlan(graph, emit);
+    // BuildKit's checks, over the stages this build needs; with error=true they
+    // fail the build once all are reported, before any step runs.
+    const checks = lintDockerfile(df, graph, {
+      ...(req.buildArgs ? { buildArgs: req.buildArgs } : {}),
+      platform,
+      ignored: (src) => context!.ignore.excludesSource(src),
+    });
+    emitPlan(graph, checks.warnings, emit);
+    if (checks.error) throw checks.error.attachSource(df.lines);
     // A tar or stdin context is extracted afresh each time: nothing to remember.
     // (`<id>.json` files are the stat cache's first format, no longer read.)
     const local = !context.dir.startsWith(work);
@@ -251,7 +260,7 @@ export async function build(req: BuildRequest): Promise<BuildResult> {
         }
       }
       emit({ type: 'result', id: out.id, digest: out.digest, tags: out.tags });
-      return { ...out, steps };
+      return { ...out, steps, warnings: checks.warnings };
     } finally {
       await hasher.save().catch(() => undefined);
       await shared?.close();
@@ -328,7 +337,11 @@ function checkPlatform(requested: string | undefined) {
   return host;
 }
 
-function emitPlan(graph: StageGraph, emit: (e: BuildEvent) => void): void {
+function emitPlan(
+  graph: StageGraph,
+  warnings: readonly CheckWarning[],
+  emit: (e: BuildEvent) => void,
+): void {
   const { total } = stepNumbers(graph);
   emit({
     type: 'plan',
@@ -342,9 +355,11 @@ function emitPlan(graph: StageGraph, emit: (e: BuildEvent) => void): void {
       ...(s.name ? { name: s.name } : {}),
       reason: s.reason,
     })),
-    warnings: graph.warnings.map((w) => ({
+    warnings: warnings.map((w) => ({
       rule: w.rule,
       message: w.message,
+      description: w.description,
+      ...(w.url ? { url: w.url } : {}),
       file: w.span.file,
       line: w.span.line,
       col: w.span.col,

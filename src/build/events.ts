@@ -34,7 +34,17 @@ export type BuildEvent =
       total: number;
       stages: { index: number; name?: string; steps: number }[];
       skipped: { index: number; name?: string; reason: string }[];
-      warnings: { rule: string; message: string; file: string; line: number; col: number }[];
+      /** BuildKit's check findings the configuration keeps (`# check=`), for the stages built. */
+      warnings: {
+        rule: string;
+        message: string;
+        description?: string;
+        /** The rule's documentation page. */
+        url?: string;
+        file: string;
+        line: number;
+        col: number;
+      }[];
     }
   /** A step starts: `Step 3/7 : RUN make`. `text` is the instruction as docker prints it. */
   | { type: 'step'; stage: number; step: number; total: number; text: string; onbuild?: boolean }

@@ -25,7 +25,7 @@ import { validateStage } from './validate.js';
 import { hostPlatform, platformArgs, PROXY_ARGS, Scope, type Platform } from './scope.js';
 
 /** Build args that are options of the build itself (read by openContext), not of the Dockerfile. */
-const FRONTEND_ARGS = new Set(['BUILDKIT_CONTEXT_KEEP_GIT_DIR']);
+const FRONTEND_ARGS = new Set(['BUILDKIT_CONTEXT_KEEP_GIT_DIR', 'BUILDKIT_DOCKERFILE_CHECK']);
 
 export type { Stage, StageBase, StageGraph, Step };
 

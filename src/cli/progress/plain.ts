@@ -50,7 +50,7 @@ export class PlainProgress implements Progress {
         for (const w of e.warnings)
           this.write({
             to: 'err',
-            text: `warning: ${w.file}:${w.line}:${w.col}: ${w.rule}: ${w.message}\n`,
+            text: `warning: ${w.file}:${w.line}:${w.col}: ${w.rule}: ${w.message}${w.url ? ` (${w.url})` : ''}\n`,
           });
         for (const s of e.skipped)
           this.write({ to: 'err', text: `skipped stage ${s.name ?? s.index}: ${s.reason}\n` });

@@ -63,7 +63,9 @@ export class TtyProgress implements Progress {
       case 'plan':
         this.plan = e;
         for (const w of e.warnings)
-          this.notes.push(`warning: ${w.file}:${w.line}:${w.col}: ${w.rule}: ${w.message}`);
+          this.notes.push(
+            `warning: ${w.file}:${w.line}:${w.col}: ${w.rule}: ${w.message}${w.url ? ` (${w.url})` : ''}`,
+          );
         for (const s of e.skipped)
           this.notes.push(`skipped stage ${s.name ?? s.index}: ${s.reason}`);
         return;

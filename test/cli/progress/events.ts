@@ -68,6 +68,7 @@ export const oneStage: BuildEvent[] = [
 
 export const oneStageResult: BuildResult = {
   id: ID,
+  warnings: [],
   digest: DIGEST,
   descriptor: {
     mediaType: 'application/vnd.oci.image.manifest.v1+json',

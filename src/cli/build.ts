@@ -65,7 +65,7 @@ export async function buildCommand(argv: string[], io: Io): Promise<number> {
   }
   progress.end({ result });
   if (cli.iidfile !== undefined) await writeIidFile(cli.iidfile, result);
-  if (cli.metadataFile !== undefined) await writeMetadataFile(cli.metadataFile, result);
+  if (cli.metadataFile !== undefined) await writeMetadataFile(cli.metadataFile, result, io.env);
   return 0;
 }
 

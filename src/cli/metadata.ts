@@ -17,9 +17,17 @@ import { formatReference, parseReference } from '../image/reference.js';
 import { writeFileAtomic } from '../util/atomic.js';
 
 /** The metadata file's content. `image.name` is left out when nothing was tagged, as buildx does. */
-export function buildMetadata(result: BuildResult): Record<string, unknown> {
+export function buildMetadata(
+  result: BuildResult,
+  env: NodeJS.ProcessEnv = {},
+): Record<string, unknown> {
   const names = result.tags.map((t) => formatReference(parseReference(t)));
+  // buildx writes the warnings only when BUILDX_METADATA_WARNINGS is true (strconv.ParseBool).
+  const withWarnings =
+    ['1', 't', 'T', 'true', 'TRUE', 'True'].includes(env.BUILDX_METADATA_WARNINGS ?? '') &&
+    result.warnings.length > 0;
   return {
+    ...(withWarnings ? { 'buildx.build.warnings': result.warnings.map(vertexWarning) } : {}),
     'containerimage.config.digest': result.id,
     'containerimage.descriptor': {
       mediaType: result.descriptor.mediaType,
@@ -42,8 +50,30 @@ export async function writeIidFile(path: string, result: BuildResult): Promise<v
   await writeOrFail('--iidfile', path, result.id);
 }
 
-export async function writeMetadataFile(path: string, result: BuildResult): Promise<void> {
-  await writeOrFail('--metadata-file', path, JSON.stringify(buildMetadata(result), null, 2));
+export async function writeMetadataFile(
+  path: string,
+  result: BuildResult,
+  env: NodeJS.ProcessEnv = {},
+): Promise<void> {
+  await writeOrFail('--metadata-file', path, JSON.stringify(buildMetadata(result, env), null, 2));
+}
+
+/**
+ * A finding as buildx records it (BuildKit's client.VertexWarning): `short`
+ * is what its summary prints, `detail` the rule's description; both are Go
+ * []byte, so base64 in JSON.
+ */
+function vertexWarning(w: BuildResult['warnings'][number]): Record<string, unknown> {
+  const b64 = (s: string) => Buffer.from(s).toString('base64');
+  const line = { line: w.span.line };
+  return {
+    level: 1,
+    short: b64(`${w.rule}: ${w.message} (line ${w.span.line})`),
+    detail: [b64(w.description)],
+    ...(w.url ? { url: w.url } : {}),
+    sourceInfo: { filename: w.span.file, language: 'Dockerfile' },
+    range: [{ start: line, end: { line: w.span.endLine } }],
+  };
 }
 
 /**

@@ -47,6 +47,37 @@ describe('metadata files', () => {
     expect(readdirSync(dir)).toEqual(['meta.json']); // no temp file left beside it
   });
 
+  it('writes buildx.build.warnings only with BUILDX_METADATA_WARNINGS true, as buildx', () => {
+    const span = { file: 'Dockerfile', line: 3, col: 1, endLine: 3, endCol: 8 };
+    const warnings = [
+      {
+        rule: 'JSONArgsRecommended',
+        message:
+          'JSON arguments recommended for CMD to prevent unintended behavior related to OS signals',
+        description:
+          'JSON arguments recommended for ENTRYPOINT/CMD to prevent unintended behavior related to OS signals',
+        url: 'https://docs.docker.com/go/dockerfile/rule/json-args-recommended/',
+        span,
+      },
+    ];
+    const result = { ...oneStageResult, warnings };
+    expect(buildMetadata(result, {})).not.toHaveProperty('buildx.build.warnings');
+    expect(buildMetadata(result, { BUILDX_METADATA_WARNINGS: 'false' })).not.toHaveProperty(
+      'buildx.build.warnings',
+    );
+    const [w] = buildMetadata(result, { BUILDX_METADATA_WARNINGS: '1' })[
+      'buildx.build.warnings'
+    ] as Record<string, unknown>[];
+    expect(Buffer.from(w!.short as string, 'base64').toString()).toBe(
+      'JSONArgsRecommended: JSON arguments recommended for CMD to prevent unintended behavior related to OS signals (line 3)',
+    );
+    expect(w).toMatchObject({
+      level: 1,
+      url: warnings[0]!.url,
+      range: [{ start: { line: 3 }, end: { line: 3 } }],
+    });
+  });
+
   it('leaves image.name out when nothing was tagged, as buildx does', () => {
     expect(buildMetadata({ ...oneStageResult, tags: [] })).not.toHaveProperty('image.name');
   });

@@ -89,6 +89,8 @@ export async function build(req: BuildRequest): Promise<BuildResult> {
         ...(req.signal ? { signal: req.signal } : {}),
       }),
     );
+    const { name: file, text } = context.dockerfile;
+    emit({ type: 'definition', file, bytes: Buffer.byteLength(text) });
     named = await openNamedContexts(store, req, work, emit);
     const df = parseDockerfile(context.dockerfile.text, { file: context.dockerfile.name });
     const bases = await resolveBases({

@@ -28,6 +28,11 @@ export interface CacheExplanation {
 }
 
 export type BuildEvent =
+  /**
+   * The Dockerfile was read (first, before any base is pulled): BuildKit's
+   * `[internal] load build definition from Dockerfile`. `file` as the build names it.
+   */
+  | { type: 'definition'; file: string; bytes: number }
   /** The build plan: stages in build order, skipped stages with the reason. */
   | {
       type: 'plan';
@@ -46,8 +51,20 @@ export type BuildEvent =
         col: number;
       }[];
     }
-  /** A step starts: `Step 3/7 : RUN make`. `text` is the instruction as docker prints it. */
-  | { type: 'step'; stage: number; step: number; total: number; text: string; onbuild?: boolean }
+  /**
+   * A step starts: `Step 3/7 : RUN make`. `text` is the instruction as docker prints it.
+   * `vertex`: the step as BuildKit names it (`[builder 2/5] RUN make`), on the steps
+   * BuildKit shows (FROM an image, RUN, COPY, ADD, WORKDIR); see build/vertex-name.ts.
+   */
+  | {
+      type: 'step';
+      stage: number;
+      step: number;
+      total: number;
+      text: string;
+      onbuild?: boolean;
+      vertex?: string;
+    }
   /** The step was found in the cache (`---> Using cache`). */
   | { type: 'cached'; stage: number; step: number; key: string }
   /** The step will run; `explain` says why it missed. */

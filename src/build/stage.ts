@@ -23,6 +23,7 @@ import { configBytes, type StageState } from './state.js';
 import { stepResult } from './step-result.js';
 import { sha256, shortDigest } from '../util/digest.js';
 import type { StageRun } from './stage-run.js';
+import { VertexNames } from './vertex-name.js';
 
 export type { StageRun };
 
@@ -45,12 +46,19 @@ export async function runStage(
   const { stage } = run;
   let state = run.base;
   const outcomes: StepOutcome[] = [];
+  const names = new VertexNames(
+    stage,
+    run.stages.length,
+    stage.base.kind === 'image' && run.namedContext(stage.base.ref) !== undefined,
+  );
+  const fromVertex = names.from();
   deps.emit({
     type: 'step',
     stage: stage.index,
     step: run.firstStep,
     total: run.total,
     text: fromText(stage),
+    ...(fromVertex ? { vertex: fromVertex } : {}),
   });
   deps.emit({
     type: 'done',
@@ -70,6 +78,7 @@ export async function runStage(
     const started = Date.now();
     const layersBefore = state.layers.length;
     const text = stepText(step);
+    const vertex = names.step(step, state.config.config?.Env);
     deps.emit({
       type: 'step',
       stage: stage.index,
@@ -77,6 +86,7 @@ export async function runStage(
       total: run.total,
       text,
       ...(step.onbuild ? { onbuild: true } : {}),
+      ...(vertex ? { vertex } : {}),
     });
     let cached = false;
     let key: string;

@@ -35,7 +35,7 @@ describe('a failed RUN kept to debug', () => {
       'build',
       '--root',
       root,
-      '--progress=plain',
+      '--progress=classic',
       contextOf({ Dockerfile: FAILING }),
     ]);
     expect(r.code).toBe(3);

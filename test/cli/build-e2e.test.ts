@@ -23,7 +23,7 @@ const run = (argv: string[], stdin?: Buffer | string) =>
 describe('tsbuild build', () => {
   it('prints the steps as docker classic does, then the ID and the tag', async () => {
     const ctx = contextOf({ Dockerfile: 'FROM busybox\nRUN echo hello\nENV A=1\n' });
-    const first = await run(['build', '--progress=plain', '-t', 'e2e:1', ctx]);
+    const first = await run(['build', '--progress=classic', '-t', 'e2e:1', ctx]);
     expect(first.code).toBe(0);
     const id = /Successfully built ([a-f0-9]{12})\n/.exec(first.stdout)?.[1];
     expect(first.stdout).toMatch(
@@ -42,14 +42,58 @@ describe('tsbuild build', () => {
         ].join('\n'),
       ),
     );
-    const second = await run(['build', '--progress=plain', '-t', 'e2e:1', ctx]);
+    const second = await run(['build', '--progress=classic', '-t', 'e2e:1', ctx]);
     expect(second.stdout).toContain('Step 2/3 : RUN echo hello\n ---> Using cache\n');
     expect(second.stdout).toContain(`Successfully built ${id}\n`);
   });
 
+  it("prints BuildKit's plain text with --progress=plain, on stderr: vertices, CACHED, ERROR", async () => {
+    const ctx = contextOf({ Dockerfile: 'FROM busybox\nENV A=1\nRUN echo hello $A\n' });
+    const first = await run([
+      'build',
+      '--progress=plain',
+      '--network=none',
+      '-t',
+      'e2e:plain',
+      ctx,
+    ]);
+    expect(first.code).toBe(0);
+    expect(first.stdout).toBe('');
+    expect(first.stderr).toMatch(
+      new RegExp(
+        [
+          '^#1 \\[internal\\] load build definition from Dockerfile',
+          '#1 transferring dockerfile: 39B done',
+          '#1 DONE \\d+\\.\\ds',
+          '',
+          '#2 \\[1/2\\] FROM docker.io/library/busybox:latest',
+          '#2 DONE \\d+\\.\\ds',
+          '',
+          '#3 \\[2/2\\] RUN echo hello 1',
+          '#3 \\d+\\.\\d{3} hello 1',
+          '#3 DONE \\d+\\.\\ds',
+          '',
+          '#4 exporting to image',
+          '#4 writing image sha256:[a-f0-9]{64} done',
+          '#4 naming to docker.io/library/e2e:plain done',
+          '#4 DONE \\d+\\.\\ds',
+          '$',
+        ].join('\n'),
+      ),
+    );
+    const again = await run(['build', '--progress=plain', '--network=none', ctx]);
+    expect(again.stderr).toContain('\n#3 [2/2] RUN echo hello 1\n#3 CACHED\n');
+    const bad = contextOf({ Dockerfile: 'FROM busybox\nRUN echo about; exit 3\n' });
+    const failed = await run(['build', '--progress=plain', '--network=none', bad]);
+    expect(failed.code).toBe(3);
+    expect(failed.stderr).toMatch(
+      /\n#3 \[2\/2\] RUN echo about; exit 3\n#3 \d\.\d{3} about\n#3 ERROR: .*returned a non-zero code: 3\n------\n > \[2\/2\] RUN echo about; exit 3:\n\d\.\d{3} about\n------\n/,
+    );
+  });
+
   it("exits with the failing RUN's own status and shows its output and log", async () => {
     const ctx = contextOf({ Dockerfile: 'FROM busybox\nRUN echo about to fail; exit 42\n' });
-    const r = await run(['build', '--progress=plain', ctx]);
+    const r = await run(['build', '--progress=classic', ctx]);
     expect(r.code).toBe(42);
     expect(r.stdout + r.stderr).toContain('about to fail');
     expect(r.stderr).toContain(

@@ -101,7 +101,7 @@ const re = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const TEMP = (dir: string, kind: string) => `${re(dir)}/${kind}-\\d+-\\d+-[0-9a-f]{8}-[0-9a-f]{16}`;
 
 const build = (root: string, ctx: string, ...flags: string[]) =>
-  cli(['build', '--root', root, '--progress=plain', ...flags, ctx]);
+  cli(['build', '--root', root, '--progress=classic', ...flags, ctx]);
 
 describe('a build on a full disk', () => {
   it('a RUN that fills the disk fails with its own exit status, and no half log is offered', async () => {

@@ -110,7 +110,15 @@ describe.each(RUNTIMES)("the parent's file descriptors under %s", (runtime) => {
     const script = `exec 100<"$1/dir" 101<"$1/secret"; shift; exec "$@"`;
     const vite = join(process.cwd(), 'node_modules', '.bin', 'vite-node');
     const cli = join(import.meta.dirname, 'cli-child.ts');
-    const argv = ['build', '--root', root, '--progress=plain', '--no-cache', '--runtime', runtime];
+    const argv = [
+      'build',
+      '--root',
+      root,
+      '--progress=classic',
+      '--no-cache',
+      '--runtime',
+      runtime,
+    ];
     const r = await new Promise<{ code: number | null; out: string }>((resolve) => {
       const child = spawn('bash', ['-c', script, 'bash', victim, vite, cli, '--', ...argv, ctx], {
         stdio: ['ignore', 'pipe', 'pipe'],

@@ -17,7 +17,7 @@ const markers = (root: string) =>
 const bootId = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
 const hex = (d: string) => d.slice('sha256:'.length);
 const build = (root: string, ctx: string) =>
-  cli(['build', '--root', root, '--progress=plain', ctx]);
+  cli(['build', '--root', root, '--progress=classic', ctx]);
 
 describe('the store journal', () => {
   it('leaves no marker once a build has listed its image: what it wrote is synced', async () => {
@@ -37,7 +37,7 @@ describe('the store journal', () => {
     const child = join(process.cwd(), 'test', 'security', 'cli-child.ts');
     let status = 0;
     try {
-      execFileSync(vite, [child, '--', 'build', '--root', root, '--progress=plain', ctx], {
+      execFileSync(vite, [child, '--', 'build', '--root', root, '--progress=classic', ctx], {
         stdio: 'ignore',
       });
     } catch (e) {

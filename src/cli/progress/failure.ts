@@ -20,12 +20,19 @@ export function failureText(label: string, failed: Failure): string {
   const out: string[] = [];
   const tail = failed.tail ?? [];
   if (tail.length > 0) out.push('------', ` > ${label}:`, ...tail, '------');
+  out.push(...failureNotes(failed));
+  return out.map((l) => `${l}\n`).join('');
+}
+
+/** The lines after the box: exit code, full log, hint, kept container. */
+export function failureNotes(failed: Failure): string[] {
+  const out: string[] = [];
   if (failed.exitCode !== undefined) out.push(`exit code: ${failed.exitCode}`);
   if (failed.log !== undefined) out.push(`full log: ${failed.log}`);
   if (failed.hint !== undefined) out.push(`hint: ${failed.hint}`);
   if (failed.container !== undefined)
     out.push(`kept as container: ${failed.container} (its partial writes; tsbuild ps -a)`);
-  return out.map((l) => `${l}\n`).join('');
+  return out;
 }
 
 /**

@@ -1,9 +1,11 @@
 /**
  * The display `--progress` asks for. `auto` is the live view when stderr is a
- * terminal (and TERM is not `dumb`), else docker's classic plain text, as buildx
- * chooses.
+ * terminal (and TERM is not `dumb`), else BuildKit's plain text, as docker
+ * build and buildx choose: what CI logs show, and what tools reading them expect.
+ * Docker's classic output stays one flag away (`--progress=classic`).
  */
 import type { ProgressMode } from '../build-args.js';
+import { ClassicProgress } from './classic.js';
 import { JsonProgress } from './json.js';
 import { PlainProgress } from './plain.js';
 import type { Progress, ProgressOptions } from './progress.js';
@@ -21,6 +23,8 @@ export function createProgress(
       return createProgress(isTerminal(opts.stderr, opts.env ?? {}) ? 'tty' : 'plain', opts);
     case 'plain':
       return new PlainProgress(opts);
+    case 'classic':
+      return new ClassicProgress(opts);
     case 'tty':
       return new TtyProgress(opts);
     case 'json':

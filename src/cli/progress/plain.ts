@@ -1,174 +1,218 @@
 /**
- * `--progress=plain`: docker 20.10's classic builder, on stdout.
+ * `--progress=plain`: BuildKit's plain text, on stderr, as `docker build` (BuildKit)
+ * and `docker buildx build` print it in CI logs:
  *
- *   Step 2/5 : RUN echo hi
- *   hi
- *    ---> 635d1ab64cfb
- *   Successfully built 5b61e2b9ec81
- *   Successfully tagged app:latest
+ *   #1 [internal] load build definition from Dockerfile
+ *   #1 transferring dockerfile: 88B done
+ *   #1 DONE 0.0s
  *
- * Docker prints ` ---> Running in <container>` and `Removing intermediate
- * container`; there is no container here, so neither appears. Stages built at
- * the same time would interleave their lines; instead one stage at a time is
- * shown, and the others' lines wait until it ends (then come whole, in order).
- * Warnings, skipped stages and a failed step's tail go to stderr.
+ *   #2 [1/3] FROM docker.io/library/busybox:latest
+ *   #2 DONE 0.0s
+ *
+ *   #3 [2/3] RUN echo hello
+ *   #3 0.062 hello
+ *   #3 DONE 0.3s
+ *   …
+ *   #5 exporting to image
+ *   #5 writing image sha256:1b8d… done
+ *   #5 naming to docker.io/library/app:1 done
+ *   #5 DONE 0.0s
+ *
+ * Vertices are the steps BuildKit shows, named as it names them (build/vertex-name.ts);
+ * ENV, LABEL and other config-only steps do not appear. What tsbuild does not do is
+ * not shown either: there is no `load .dockerignore` nor `load build context` (the
+ * context is read in place, nothing is transferred), and a pull is one
+ * `load metadata for` vertex with docker pull's lines. Docker 20.10's older BuildKit
+ * also printed each vertex's digest (`#1 sha256:…`) under its name; BuildKit no longer
+ * does, nor does this. Once the build is over: each failed step's last output lines
+ * in BuildKit's box, then what tsbuild adds (exit code, full log, kept container),
+ * then the warnings, counted, as buildx lists them.
  */
+import { basename } from 'node:path';
 import type { BuildEvent } from '../../api/build-types.js';
-import { familiarName } from '../../image/reference.js';
+import { formatReference, parseReference } from '../../image/reference.js';
 import { explainText } from './explain.js';
-import { failureOf, failureText } from './failure.js';
+import { failureNotes, failureOf, type Failure } from './failure.js';
 import type { BuildOutcome, Progress, ProgressOptions, ResultEvent } from './progress.js';
-
-type Piece = { to: 'out' | 'err'; text: string };
-
-/** docker's classic builder wraps a RUN's stderr in these (daemon/builder's stdcopy writer). */
-const RED = '\x1b[91m';
-const RESET = '\x1b[0m';
+import { bytes, doneIn, VertexWriter, type Vertex } from './vertex-writer.js';
 
 export class PlainProgress implements Progress {
-  private readonly color: boolean;
-  /** The stage whose lines are printed as they come. */
-  private foreground: number | undefined;
-  /** Lines of other stages, in the order the stages started. */
-  private readonly waiting = new Map<number, Piece[]>();
-  private readonly ended = new Set<number>();
-  /** Stages whose last output did not end its line. */
-  private readonly open = new Set<number>();
-  private readonly headers = new Map<number, string>();
-  /** Steps started and not done, by step number, with their stage. */
-  private readonly running = new Map<number, number>();
-  private sawFailure = false;
-  private printedResult = false;
+  private readonly out: VertexWriter;
+  private readonly now: () => number;
+  /** The Dockerfile's vertex; `definitionOpen` until the next thing happens. */
+  private definition: Vertex | undefined;
+  private definitionOpen = false;
+  /** The pull under way: its vertex and ref. */
+  private pull: { ref: string; v: Vertex } | undefined;
+  private readonly steps = new Map<number, Vertex>();
+  private exporting: Vertex | undefined;
+  /** When the last stage ended: where exporting the image starts. */
+  private lastStageDone: number | undefined;
+  private readonly failures: { v: Vertex; failure: Failure }[] = [];
+  private readonly warnings: string[] = [];
+  private sawResult = false;
 
   constructor(private readonly opts: ProgressOptions) {
-    this.color = opts.color ?? Boolean((opts.stdout as { isTTY?: boolean }).isTTY);
+    this.now = opts.now ?? Date.now;
+    this.out = new VertexWriter((t) => opts.stderr.write(t), this.now);
   }
 
   onEvent(e: BuildEvent): void {
+    if (e.type !== 'definition' && e.type !== 'plan') this.endDefinition([]);
+    if (e.type !== 'pull' || e.ref !== this.pull?.ref) this.endPull();
     switch (e.type) {
-      case 'plan':
-        for (const w of e.warnings)
-          this.write({
-            to: 'err',
-            text: `warning: ${w.file}:${w.line}:${w.col}: ${w.rule}: ${w.message}${w.url ? ` (${w.url})` : ''}\n`,
-          });
-        for (const s of e.skipped)
-          this.write({ to: 'err', text: `skipped stage ${s.name ?? s.index}: ${s.reason}\n` });
+      case 'definition': {
+        const v = this.out.vertex(`[internal] load build definition from ${basename(e.file)}`);
+        this.out.status(v, `transferring dockerfile: ${bytes(e.bytes)} done`);
+        this.definition = v;
+        this.definitionOpen = true;
         return;
-      case 'warning':
-      case 'network':
-        return this.write({ to: 'err', text: `${e.message}\n` });
-      case 'pull':
-      case 'push':
-        return this.write({ to: 'out', text: `${e.id ? `${e.id}: ` : ''}${e.status}\n` });
+      }
+      case 'plan':
+        return this.endDefinition(
+          e.warnings.map((w) => `${w.rule}: ${w.message} (line ${w.line})`),
+        );
+      case 'pull': {
+        this.pull ??= {
+          ref: e.ref,
+          v: this.out.vertex(`[internal] load metadata for ${canonical(e.ref)}`),
+        };
+        return this.out.status(this.pull.v, e.id ? `${e.id}: ${e.status}` : e.status);
+      }
       case 'step': {
-        const header = e.onbuild
-          ? `# Executing build trigger: ${e.text}`
-          : `Step ${e.step}/${e.total} : ${e.text}`;
-        this.headers.set(e.step, header);
-        this.running.set(e.step, e.stage);
-        return this.line(e.stage, 'out', `${header}\n`);
+        if (e.vertex === undefined) return;
+        const v = this.out.vertex(e.vertex);
+        this.steps.set(e.step, v);
+        return this.out.show(v);
       }
       case 'cached':
-        return this.line(e.stage, 'out', ' ---> Using cache\n');
-      case 'miss':
-        if (this.opts.explainCache) this.line(e.stage, 'out', explainText(e.explain));
+        return this.completeStep(e.step, 'CACHED');
+      case 'miss': {
+        const v = this.steps.get(e.step);
+        if (!v || !this.opts.explainCache) return;
+        for (const line of explainText(e.explain).trimEnd().split('\n'))
+          this.out.status(v, line.replace(/^ ---> /, '').trim());
         return;
+      }
       case 'output': {
-        const text = e.stream === 'stderr' && this.color ? `${RED}${e.data}${RESET}` : e.data;
-        this.put(e.stage, { to: 'out', text });
-        if (e.data.endsWith('\n')) this.open.delete(e.stage);
-        else if (e.data !== '') this.open.add(e.stage);
+        const v = this.steps.get(e.step);
+        if (v) this.out.log(v, e.data);
         return;
       }
       case 'done':
-        this.running.delete(e.step);
-        return this.line(e.stage, 'out', ` ---> ${e.id}\n`);
+        return this.completeStep(e.step, e.cached ? 'CACHED' : doneIn(e.ms));
       case 'failed': {
-        this.sawFailure = true;
-        this.running.delete(e.step);
-        const label = this.headers.get(e.step) ?? `Step ${e.step}`;
-        this.line(e.stage, 'err', failureText(label, e));
-        return this.stageEnded(e.stage);
+        const v = this.steps.get(e.step);
+        if (!v || v.complete) return;
+        this.out.complete(v, `ERROR: ${e.message}`);
+        this.failures.push({ v, failure: e });
+        return;
       }
       case 'stage-done':
-        return this.stageEnded(e.stage);
+        this.lastStageDone = this.now();
+        return;
+      case 'warning':
+        this.warnings.push(e.message);
+        return;
+      case 'network':
+        return this.note(e.message);
+      case 'push':
+        return this.out.status(this.exportVertex(), e.id ? `${e.id}: ${e.status}` : e.status);
       case 'result':
         return this.printResult(e);
     }
   }
 
   end(outcome: BuildOutcome): void {
+    this.endDefinition([]);
+    this.endPull();
     if ('result' in outcome) {
-      this.flushAll();
-      if (this.printedResult) return;
-      const { id, digest, tags } = outcome.result;
-      return this.printResult({ type: 'result', id, digest, tags });
+      if (!this.sawResult) {
+        const { id, digest, tags } = outcome.result;
+        this.printResult({ type: 'result', id, digest, tags });
+      }
+    } else this.settle(outcome.error);
+    this.summary();
+  }
+
+  /** The build failed: what still runs was cut short — but a failed RUN that sent no `failed` event. */
+  private settle(error: unknown): void {
+    const running = [...this.steps.values()].filter((v) => !v.complete);
+    const failure = this.failures.length === 0 ? failureOf(error) : undefined;
+    const failed = failure ? running.pop() : undefined;
+    for (const v of running) this.out.complete(v, 'CANCELED');
+    if (failed && failure) {
+      this.out.complete(failed, `ERROR: ${(error as Error).message}`);
+      this.failures.push({ v: failed, failure });
     }
-    // A failed RUN that sent no `failed` event: its step is the last one started.
-    const failure = this.sawFailure ? undefined : failureOf(outcome.error);
-    const step = [...this.running.keys()].at(-1);
-    if (failure && step !== undefined) {
-      const stage = this.running.get(step)!;
-      this.line(stage, 'err', failureText(this.headers.get(step)!, failure));
-      this.stageEnded(stage);
-    } else if (failure) this.write({ to: 'err', text: failureText('the failed step', failure) });
-    this.flushAll();
+  }
+
+  /** After the progress: the failed steps' boxes and tsbuild's notes, then the warnings. */
+  private summary(): void {
+    let text = '';
+    for (const { v, failure } of this.failures) {
+      const lines = v.last.length > 0 ? v.last : (failure.tail ?? []);
+      text += ['------', ` > ${v.name}:`, ...lines, '------', ...failureNotes(failure)]
+        .map((l) => `${l}\n`)
+        .join('');
+    }
+    if (this.warnings.length > 0) {
+      const n = this.warnings.length;
+      text += `\n ${n} warning${n === 1 ? '' : 's'} found:\n`;
+      for (const w of this.warnings) text += ` - ${w}\n`;
+    }
+    if (text !== '') this.opts.stderr.write(text);
   }
 
   private printResult(e: ResultEvent): void {
-    this.flushAll();
-    this.printedResult = true;
-    const lines = [`Successfully built ${e.id.replace(/^sha256:/, '').slice(0, 12)}`];
-    for (const tag of e.tags) lines.push(`Successfully tagged ${familiar(tag)}`);
-    this.write({ to: 'out', text: lines.map((l) => `${l}\n`).join('') });
+    this.sawResult = true;
+    const v = this.exportVertex();
+    this.out.status(v, `writing image ${e.id} done`);
+    for (const tag of e.tags) this.out.status(v, `naming to ${canonical(tag)} done`);
+    this.out.complete(v, doneIn(this.now() - v.started));
   }
 
-  /** Whole lines of a stage, on a line of their own even after output that did not end one. */
-  private line(stage: number, to: Piece['to'], text: string): void {
-    if (this.open.delete(stage)) this.put(stage, { to: 'out', text: '\n' });
-    this.put(stage, { to, text });
+  private exportVertex(): Vertex {
+    this.exporting ??= this.out.vertex('exporting to image', this.lastStageDone);
+    return this.exporting;
   }
 
-  private put(stage: number, piece: Piece): void {
-    this.foreground ??= stage;
-    if (stage === this.foreground) return this.write(piece);
-    const queue = this.waiting.get(stage);
-    if (queue) queue.push(piece);
-    else this.waiting.set(stage, [piece]);
+  private completeStep(step: number, how: string): void {
+    const v = this.steps.get(step);
+    if (v && !v.complete) this.out.complete(v, how);
   }
 
-  /** The stage is over: the next waiting stage comes to the front, with what it has so far. */
-  private stageEnded(stage: number): void {
-    if (this.open.delete(stage)) this.put(stage, { to: 'out', text: '\n' });
-    this.ended.add(stage);
-    if (stage !== this.foreground) return;
-    this.foreground = undefined;
-    for (const [next, queue] of this.waiting) {
-      this.waiting.delete(next);
-      for (const piece of queue) this.write(piece);
-      if (!this.ended.has(next)) {
-        this.foreground = next;
-        return;
-      }
-    }
+  /**
+   * Lint warnings go under the Dockerfile's vertex (`#1 WARN: …`) before its DONE,
+   * or under its header again when a pull came between, and in the summary.
+   */
+  private endDefinition(warnings: string[]): void {
+    this.warnings.push(...warnings);
+    const v = this.definition;
+    if (!v) return;
+    for (const w of warnings) this.out.status(v, `WARN: ${w}`);
+    if (this.definitionOpen) this.out.complete(v, doneIn(this.now() - v.started));
+    this.definitionOpen = false;
   }
 
-  private flushAll(): void {
-    for (const queue of this.waiting.values()) for (const piece of queue) this.write(piece);
-    this.waiting.clear();
+  private endPull(): void {
+    if (this.pull) this.out.complete(this.pull.v, doneIn(this.now() - this.pull.v.started));
+    this.pull = undefined;
   }
 
-  private write(piece: Piece): void {
-    (piece.to === 'out' ? this.opts.stdout : this.opts.stderr).write(piece.text);
+  /** A line about the build, not a step (`RUN network: …`): under the step running. */
+  private note(text: string): void {
+    const running = [...this.steps.values()].filter((v) => !v.complete).at(-1);
+    if (running) this.out.status(running, text);
+    else this.opts.stderr.write(`${text}\n`);
   }
 }
 
-/** Docker prints tags as it was given them, made familiar: `docker.io/library/a` → `a:latest`. */
-function familiar(tag: string): string {
+/** `app:1` → `docker.io/library/app:1`, as BuildKit names images. */
+function canonical(ref: string): string {
   try {
-    return familiarName(tag);
+    return formatReference(parseReference(ref));
   } catch {
-    return tag;
+    return ref;
   }
 }

@@ -1,7 +1,8 @@
-/** `--progress=auto` picks the live view for a terminal, plain text otherwise, as buildx. */
+/** `--progress=auto` picks the live view for a terminal, BuildKit's plain text otherwise, as buildx. */
 import { describe, expect, it } from 'vitest';
 import { createProgress } from '../../../src/cli/progress/index.js';
 import { JsonProgress } from '../../../src/cli/progress/json.js';
+import { ClassicProgress } from '../../../src/cli/progress/classic.js';
 import { PlainProgress } from '../../../src/cli/progress/plain.js';
 import { QuietProgress } from '../../../src/cli/progress/quiet.js';
 import { TtyProgress } from '../../../src/cli/progress/tty.js';
@@ -19,6 +20,7 @@ describe('createProgress', () => {
     ['auto', false, {}, PlainProgress],
     ['auto', true, { TERM: 'dumb' }, PlainProgress],
     ['plain', true, {}, PlainProgress],
+    ['classic', false, {}, ClassicProgress],
     ['tty', false, {}, TtyProgress],
     ['json', true, {}, JsonProgress],
     ['quiet', true, {}, QuietProgress],

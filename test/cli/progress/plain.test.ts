@@ -1,196 +1,173 @@
 /**
- * The plain display, fed recorded events, prints what docker 20.10's classic
- * builder prints for the same build — minus the lines about containers, which
- * tsbuild does not have.
+ * The plain display prints BuildKit's plain text (progressui/printer.go): vertex
+ * headers `#N name`, output lines with their time, `DONE`, `CACHED`, `ERROR`, the
+ * failed step's box and the warnings summary. Compared with what Docker 20.10's
+ * BuildKit printed for the same Dockerfile, minus its `#N sha256:…` lines (newer
+ * BuildKit prints none) and the context-transfer vertices tsbuild has no counterpart of.
  */
 import { describe, expect, it } from 'vitest';
+import type { BuildEvent } from '../../../src/api/build-types.js';
 import { PlainProgress } from '../../../src/cli/progress/plain.js';
-import type { ProgressOptions } from '../../../src/cli/progress/progress.js';
+import { TsbuildError } from '../../../src/errors.js';
 import { collector } from '../../helpers/streams.js';
-import { failing, oneStage, oneStageResult, parallel, runFailed } from './events.js';
 
-/**
- * `DOCKER_BUILDKIT=0 docker build --network=none -t myimg -t foo/bar:1 -t localhost:5000/x .`
- * on a docker 20.10.24 engine, the RUN's stderr in docker's red as it sent it.
- */
-const DOCKER_STDOUT = `Sending build context to Docker daemon  3.072kB
-Step 1/5 : FROM bb
- ---> a54f39ee8752
-Step 2/5 : LABEL x=y
- ---> Using cache
- ---> 8e53cab9ea08
-Step 3/5 : COPY a.txt /a.txt
- ---> 0f757db09e5f
-Step 4/5 : RUN echo out1 && echo err1 >&2 && echo out2
- ---> Running in 19c3b7cc31b3
-out1
-out2
-\x1b[91merr1
-\x1b[0mRemoving intermediate container 19c3b7cc31b3
- ---> 635d1ab64cfb
-Step 5/5 : ENV A=b
- ---> Running in ef0edd7f9a1d
-Removing intermediate container ef0edd7f9a1d
- ---> 5b61e2b9ec81
-Successfully built 5b61e2b9ec81
-Successfully tagged myimg:latest
-Successfully tagged foo/bar:1
-Successfully tagged localhost:5000/x:latest
-`;
+const key = `sha256:${'1'.repeat(64)}`;
+const ID = `sha256:${'7'.repeat(64)}`;
 
-function play(
-  events: Parameters<PlainProgress['onEvent']>[0][],
-  opts: Partial<ProgressOptions> = {},
-) {
+function play(events: BuildEvent[], clock: number[]) {
   const out = collector();
   const err = collector();
-  const p = new PlainProgress({ stdout: out.stream, stderr: err.stream, ...opts });
+  let t = 0;
+  const p = new PlainProgress({
+    stdout: out.stream,
+    stderr: err.stream,
+    now: () => clock[t++] ?? 0,
+  });
   for (const e of events) p.onEvent(e);
   return { p, out, err };
 }
 
-describe('plain progress', () => {
-  it("prints docker classic's lines, without its container lines", () => {
-    const { p, out, err } = play(oneStage, { color: true });
-    p.end({ result: oneStageResult });
-    const docker = DOCKER_STDOUT.replace(/^Sending build context.*\n/m, '')
-      .replace(/^ ---> Running in \w+\n/gm, '')
-      .replace(/Removing intermediate container \w+\n/g, '');
-    expect(out.text()).toBe(docker);
-    expect(err.text()).toBe('');
-  });
+const head: BuildEvent[] = [
+  { type: 'definition', file: 'Dockerfile', bytes: 87 },
+  { type: 'plan', total: 3, stages: [{ index: 0, steps: 3 }], skipped: [], warnings: [] },
+  {
+    type: 'step',
+    stage: 0,
+    step: 1,
+    total: 3,
+    text: 'FROM busybox',
+    vertex: '[1/2] FROM docker.io/library/busybox:latest',
+  },
+  { type: 'done', stage: 0, step: 1, id: 'a54f39ee8752', cached: false, ms: 0 },
+  { type: 'step', stage: 0, step: 2, total: 3, text: 'ENV A=1' },
+  { type: 'done', stage: 0, step: 2, id: 'b54f39ee8752', cached: false, ms: 0 },
+  {
+    type: 'step',
+    stage: 0,
+    step: 3,
+    total: 3,
+    text: 'RUN echo hello',
+    vertex: '[2/2] RUN echo hello',
+  },
+];
 
-  it('leaves RUN stderr uncoloured when stdout is not a terminal', () => {
-    const { out } = play(oneStage);
-    expect(out.text()).toContain('out2\nerr1\n ---> 635d1ab64cfb\n');
-    expect(out.text()).not.toContain('\x1b');
-  });
-
-  it('says why each step missed with --explain-cache, files listed', () => {
-    const { out } = play(oneStage, { explainCache: true });
-    expect(out.text()).toContain(
-      'Step 3/5 : COPY a.txt /a.txt\n' +
-        ' ---> cache miss: sources changed: 1 file\n' +
-        '      changed: a.txt\n' +
-        ' ---> 0f757db09e5f\n' +
-        'Step 4/5 : RUN echo out1 && echo err1 >&2 && echo out2\n' +
-        ' ---> cache miss: an earlier step of this stage ran\n' +
-        'out1\n',
-    );
-  });
-
-  it('lists at most ten files, then how many more', () => {
-    const changed = Array.from({ length: 13 }, (_, i) => `f${i}`);
-    const { out } = play(
+describe('plain progress (BuildKit)', () => {
+  it('numbers the vertices, times output lines, and ends with DONE and the export', () => {
+    const { p, out, err } = play(
       [
-        { type: 'step', stage: 0, step: 1, total: 1, text: 'COPY . /' },
-        {
-          type: 'miss',
-          stage: 0,
-          step: 1,
-          key: 'k',
-          explain: {
-            reason: 'sources',
-            message: 'sources changed: 14 files',
-            files: { changed, added: ['new'], removed: [] },
-          },
-        },
+        ...head,
+        { type: 'miss', stage: 0, step: 3, key, explain: { reason: 'no-record', message: 'x' } },
+        { type: 'output', stage: 0, step: 3, stream: 'stdout', data: 'hello\nwor' },
+        { type: 'output', stage: 0, step: 3, stream: 'stderr', data: 'ld\n' },
+        { type: 'done', stage: 0, step: 3, id: 'c54f39ee8752', cached: false, ms: 312 },
+        { type: 'stage-done', stage: 0, id: ID },
+        { type: 'result', id: ID, digest: key, tags: ['app:1'] },
       ],
-      { explainCache: true },
+      // definition, FROM step, RUN step, two output lines, stage-done, result
+      [0, 0, 0, 1000, 1062, 1263, 1400, 1450],
     );
-    const lines = out.text().split('\n');
-    expect(lines.slice(1, 13)).toEqual([
-      ' ---> cache miss: sources changed: 14 files',
-      ...changed.slice(0, 10).map((f) => `      changed: ${f}`),
-      '      and 4 more',
-    ]);
-  });
-
-  it('on a failure ends the output line, then prints the tail, exit code and log on stderr', () => {
-    const { p, out, err } = play(failing);
-    p.end({ error: new Error('failed') });
-    expect(out.text()).toBe(
-      'Step 1/2 : FROM bb\n ---> a54f39ee8752\nStep 2/2 : RUN echo a; echo b >&2; exit 3\na\nb\n',
-    );
+    p.end({
+      result: {
+        id: ID,
+        digest: key,
+        descriptor: { mediaType: '', digest: key, size: 1 },
+        tags: ['app:1'],
+        steps: [],
+        warnings: [],
+      },
+    });
+    expect(out.text()).toBe('');
     expect(err.text()).toBe(
-      '------\n' +
-        ' > Step 2/2 : RUN echo a; echo b >&2; exit 3:\n' +
-        'a\nb\n' +
-        '------\n' +
-        'exit code: 3\n' +
-        'full log: /store/logs/step-2.log\n',
-    );
-  });
-
-  it('takes the tail from the error when build() sent no failed event', () => {
-    const { p, out, err } = play(failing.filter((e) => e.type !== 'failed'));
-    p.end({ error: runFailed() });
-    expect(out.text()).toBe(
-      'Step 1/2 : FROM bb\n ---> a54f39ee8752\nStep 2/2 : RUN echo a; echo b >&2; exit 3\na\nb\n',
-    );
-    expect(err.text()).toBe(
-      '------\n > Step 2/2 : RUN echo a; echo b >&2; exit 3:\na\nb\n------\nexit code: 3\nfull log: /store/logs/step-2.log\n',
-    );
-  });
-
-  it('prints nothing more for an error that is not a failed RUN', () => {
-    const { p, err } = play(failing.filter((e) => e.type !== 'failed'));
-    p.end({ error: new Error('COPY failed') });
-    expect(err.text()).toBe('');
-  });
-
-  it('shows stages built at once one after the other, warnings and skipped stages on stderr', () => {
-    const { p, out, err } = play(parallel);
-    p.end({ result: { ...oneStageResult, tags: [] } });
-    expect(out.text()).toBe(
       [
-        'Step 1/6 : FROM bb AS a',
-        ' ---> a54f39ee8752',
-        'Step 2/6 : RUN echo A1; sleep 1; echo A2',
-        'A1',
-        'A2',
-        ' ---> aaaaaaaaaaaa',
-        'Step 3/6 : FROM bb AS b',
-        ' ---> a54f39ee8752',
-        'Step 4/6 : RUN echo B',
-        'B',
-        ' ---> bbbbbbbbbbbb',
-        'Step 5/6 : FROM bb',
-        ' ---> Using cache',
-        ' ---> a54f39ee8752',
-        'Step 6/6 : COPY --from=a /x /x',
-        ' ---> Using cache',
-        ' ---> cccccccccccc',
-        'Successfully built 5b61e2b9ec81',
+        '#1 [internal] load build definition from Dockerfile',
+        '#1 transferring dockerfile: 87B done',
+        '#1 DONE 0.0s',
+        '',
+        '#2 [1/2] FROM docker.io/library/busybox:latest',
+        '#2 DONE 0.0s',
+        '',
+        '#3 [2/2] RUN echo hello',
+        '#3 0.062 hello',
+        '#3 0.263 world',
+        '#3 DONE 0.3s',
+        '',
+        '#4 exporting to image',
+        `#4 writing image ${ID} done`,
+        '#4 naming to docker.io/library/app:1 done',
+        '#4 DONE 0.1s',
         '',
       ].join('\n'),
     );
+  });
+
+  it('says CACHED for a step found in the cache', () => {
+    const { err } = play(
+      [
+        ...head,
+        { type: 'cached', stage: 0, step: 3, key },
+        { type: 'done', stage: 0, step: 3, id: 'c', cached: true, ms: 0 },
+      ],
+      [],
+    );
+    expect(err.text()).toContain('\n#3 [2/2] RUN echo hello\n#3 CACHED\n');
+  });
+
+  it('ends a failed RUN with ERROR, then its box, then the warnings', () => {
+    const failed = new TsbuildError(
+      'RUN_FAILED',
+      "The command '/bin/sh -c x' returned a non-zero code: 3",
+      {
+        exitCode: 3,
+        tail: ['partial'],
+      },
+    );
+    const { p, err } = play(
+      [
+        ...head.slice(0, 1),
+        {
+          type: 'plan',
+          total: 3,
+          stages: [{ index: 0, steps: 3 }],
+          skipped: [],
+          warnings: [
+            {
+              rule: 'JSONArgsRecommended',
+              message: 'JSON arguments recommended',
+              file: 'Dockerfile',
+              line: 3,
+              col: 1,
+            },
+          ],
+        },
+        ...head.slice(2),
+        { type: 'output', stage: 0, step: 3, stream: 'stdout', data: 'partial' },
+      ],
+      [0, 0, 0, 0, 500],
+    );
+    p.end({ error: failed });
     expect(err.text()).toBe(
-      'warning: Dockerfile:9:1: JSONArgsRecommended: JSON arguments recommended for CMD to prevent unintended behavior related to OS signals\n' +
-        'skipped stage docs: not needed by the target\n' +
-        '[Warning] One or more build-args [UNUSED] were not consumed\n',
-    );
-  });
-
-  it("prints a waiting stage's lines as soon as the stage in front ends", () => {
-    const { out } = play(parallel.slice(0, 15)); // up to stage a's stage-done
-    expect(out.text()).toMatch(
-      / ---> aaaaaaaaaaaa\nStep 3\/6 : FROM bb AS b\n[^]* ---> bbbbbbbbbbbb\n$/,
-    );
-  });
-
-  it('on an error prints what other stages had so far', () => {
-    const { p, out } = play(parallel.slice(0, 10)); // stage b done, stage a still running
-    expect(out.text()).not.toContain('RUN echo B');
-    p.end({ error: new Error('interrupted') });
-    expect(out.text()).toContain('Step 4/6 : RUN echo B\nB\n ---> bbbbbbbbbbbb\n');
-  });
-
-  it('prints the result from build() when no result event came', () => {
-    const { p, out } = play([]);
-    p.end({ result: oneStageResult });
-    expect(out.text()).toBe(
-      'Successfully built 5b61e2b9ec81\nSuccessfully tagged myimg:latest\nSuccessfully tagged foo/bar:1\nSuccessfully tagged localhost:5000/x:latest\n',
+      [
+        '#1 [internal] load build definition from Dockerfile',
+        '#1 transferring dockerfile: 87B done',
+        '#1 WARN: JSONArgsRecommended: JSON arguments recommended (line 3)',
+        '#1 DONE 0.0s',
+        '',
+        '#2 [1/2] FROM docker.io/library/busybox:latest',
+        '#2 DONE 0.0s',
+        '',
+        '#3 [2/2] RUN echo hello',
+        '#3 0.500 partial',
+        "#3 ERROR: The command '/bin/sh -c x' returned a non-zero code: 3",
+        '------',
+        ' > [2/2] RUN echo hello:',
+        '0.500 partial',
+        '------',
+        'exit code: 3',
+        '',
+        ' 1 warning found:',
+        ' - JSONArgsRecommended: JSON arguments recommended (line 3)',
+        '',
+      ].join('\n'),
     );
   });
 });

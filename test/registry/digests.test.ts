@@ -54,7 +54,18 @@ describe('the digest of a push is the one the registry serves', () => {
     const ctx = contextOf({ Dockerfile: 'FROM busybox\nRUN echo built > /built.txt\n' });
     const meta = join(tempRoot('tsbuild-digests-meta-'), 'm.json');
     const r = await cli(
-      ['build', '--root', root, '--push', '--metadata-file', meta, '-t', `${name}:1`, ctx],
+      [
+        'build',
+        '--root',
+        root,
+        '--progress=classic',
+        '--push',
+        '--metadata-file',
+        meta,
+        '-t',
+        `${name}:1`,
+        ctx,
+      ],
       { env },
     );
     expect(r.code).toBe(0);

@@ -126,8 +126,13 @@ async function flattenTar(
   );
   try {
     await flattenTo(deps, layers, dir);
+    // With SOURCE_DATE_EPOCH every entry has that time, as BuildKit's tar exporter writes.
+    const epoch = deps.sourceDateEpoch;
     await failingAs({ writing: "the image's filesystem as a tar", to: shown(dest) }, () =>
-      pipeline(tarDirectory(dir), outputStream(dest, req)),
+      pipeline(
+        tarDirectory(dir, epoch === undefined ? {} : { mtime: epoch }),
+        outputStream(dest, req),
+      ),
     );
   } finally {
     await rm(dir, { recursive: true, force: true });

@@ -37,6 +37,7 @@ import { BUILD_DIR_PREFIX, sweepStaleBuilds } from './build-sweep.js';
 import { IngestSession } from './ingest.js';
 import { openStore } from './store.js';
 import { buildSecrets } from './build-secrets.js';
+import { buildEpoch, sameEpoch, withEpochArg } from './build-epoch.js';
 
 export type { BuildRequest, BuildResult, BuildEvent };
 
@@ -54,7 +55,8 @@ const cacheRegistry = () => import('./cache-registry.js');
  *   r.id;    // 'sha256:…' (the image ID)
  *   r.steps; // [{ step: 2, text: 'COPY hello.txt /', cached: true, … }, …]
  */
-export async function build(req: BuildRequest): Promise<BuildResult> {
+export async function build(request: BuildRequest): Promise<BuildResult> {
+  const req = withEpochArg(request);
   const platform = checkPlatform(req.platform);
   if (req.push && (req.tags ?? []).length === 0)
     throw new TsbuildError('USAGE', '--push needs a name to push to: give one with -t');
@@ -103,6 +105,7 @@ export async function build(req: BuildRequest): Promise<BuildResult> {
       platform,
     });
     const { graph } = bases;
+    const sourceDateEpoch = buildEpoch(req, graph);
     // BuildKit's checks, over the stages this build needs; with error=true they
     // fail the build once all are reported, before any step runs.
     const checks = lintDockerfile(df, graph, {
@@ -188,7 +191,7 @@ export async function build(req: BuildRequest): Promise<BuildResult> {
               const { classicMatch } = await cacheRegistry();
               for (const image of cacheImages) {
                 const hit = classicMatch(image, state, plan.history, plan.effect?.kind);
-                if (hit) return hit;
+                if (hit && sameEpoch(image, state, sourceDateEpoch)) return hit;
               }
               return undefined;
             },
@@ -212,6 +215,7 @@ export async function build(req: BuildRequest): Promise<BuildResult> {
       gitTree: (url, keepGitDir) => openGit(store, req, url, keepGitDir),
       secret: (id) => secrets.secret(id),
       sshAgent: (id) => secrets.sshAgent(id),
+      ...(sourceDateEpoch === undefined ? {} : { sourceDateEpoch }),
     };
     try {
       const { state, steps } = await buildStages(graph, deps, {

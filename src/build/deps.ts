@@ -70,4 +70,9 @@ export interface BuildDeps {
   gitTree(url: string, keepGitDir: boolean): Promise<{ dir: string; commit: string }>;
   hasher: FileHasher;
   platform: PlatformSpec;
+  /**
+   * SOURCE_DATE_EPOCH (epoch.ts), seconds: the time of every step this build
+   * runs, the clamp of its layers' mtimes, and part of every step's cache key.
+   */
+  sourceDateEpoch?: number;
 }

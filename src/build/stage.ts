@@ -21,6 +21,7 @@ import { mountSources, type MountSources } from './mounts/sources.js';
 import { changeInSnapshot } from './effects/snapshot.js';
 import { configBytes, type StageState } from './state.js';
 import { stepResult } from './step-result.js';
+import { stepTime } from './epoch.js';
 import { sha256, shortDigest } from '../util/digest.js';
 import type { StageRun } from './stage-run.js';
 import { VertexNames } from './vertex-name.js';
@@ -200,6 +201,10 @@ function keyInput(
   }
   if (step.instruction.kind === 'ENTRYPOINT') input.extra = { cmdSet: String(state.cmdSet) };
   if (sources) input.sources = sources.key;
+  // The epoch fixes the step's time and its layer's mtimes: a result made
+  // without it (or with another) is not this step's.
+  if (deps.sourceDateEpoch !== undefined)
+    input.extra = { ...input.extra, epoch: String(deps.sourceDateEpoch) };
   return input;
 }
 
@@ -275,7 +280,7 @@ async function commit(
   layer: Descriptor | undefined,
   key: string,
   input: KeyInput,
-  created = new Date().toISOString(),
+  created = stepTime(deps),
 ): Promise<StageState> {
   const record: CacheRecord = { key, input, created, lastUsed: created };
   if (layer) record.layer = layer;

@@ -25,6 +25,8 @@ Build an image from a Dockerfile ("tsbuild [OPTIONS] PATH" does the same)
 
 Options:
       --build-arg list     Set build-time variables (K=V, or K to take it from the environment)
+                           SOURCE_DATE_EPOCH=SECONDS (also read from the environment) pins the
+                           image's times to it (newer file times clamped): reproducible image IDs
       --build-context list  Additional build contexts (NAME=VALUE): a directory, a git or
                            http(s) URL, docker-image://REF or oci-layout://DIR[:TAG]
       --allow-insecure-http  Allow a git or remote context over plain http to a host that is not this machine

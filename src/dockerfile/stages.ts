@@ -24,8 +24,12 @@ import type { Stage, StageBase, StageGraph, Step } from './stage.js';
 import { validateStage } from './validate.js';
 import { hostPlatform, platformArgs, PROXY_ARGS, Scope, type Platform } from './scope.js';
 
-/** Build args that are options of the build itself (read by openContext), not of the Dockerfile. */
-const FRONTEND_ARGS = new Set(['BUILDKIT_CONTEXT_KEEP_GIT_DIR', 'BUILDKIT_DOCKERFILE_CHECK']);
+/** Build args that are options of the build itself (openContext's, api/build-epoch.ts's), not of the Dockerfile. */
+const FRONTEND_ARGS = new Set([
+  'BUILDKIT_CONTEXT_KEEP_GIT_DIR',
+  'BUILDKIT_DOCKERFILE_CHECK',
+  'SOURCE_DATE_EPOCH',
+]);
 
 export type { Stage, StageBase, StageGraph, Step };
 

@@ -30,6 +30,11 @@ export interface TarOptions {
   /** Clamp every mtime to at most this (seconds since epoch), as BuildKit's SOURCE_DATE_EPOCH. */
   sourceDateEpoch?: number;
   /**
+   * Every entry's mtime, whatever the file's: BuildKit's tar and local exporters
+   * write SOURCE_DATE_EPOCH so (exporter/local/fs.go), where a layer only clamps.
+   */
+  mtime?: number;
+  /**
    * `dir` is an overlayfs upper dir: 0/0 character devices become OCI whiteouts `.wh.<name>`,
    * dirs with xattr trusted.overlay.opaque=y (or user.overlay.opaque=y) get a
    * `<dir>/.wh..wh..opq` entry (and the xattr itself is not emitted). The mount must not use
@@ -145,6 +150,7 @@ function* generate(entries: Iterable<WalkEntry>, opts: TarOptions): Generator<Bu
 }
 
 function mtimeOf(stat: FileStat, opts: TarOptions): number {
+  if (opts.mtime !== undefined) return Math.floor(opts.mtime);
   // Through Node's Stats.mtimeMs, as the layers already stored were made: .999999999 s
   // rounds up to the next second there, and their diffIDs depend on it.
   const mtimeMs = stat.mtimeSec * 1000 + stat.mtimeNsec / 1e6;

@@ -132,13 +132,20 @@ async function isDir(path: string): Promise<boolean> {
 /**
  * The layer a snapshot directory (overlay lower-dir form) is: its deterministic
  * tar hashed, never written — the diff ID, the tar's size and the unpacked size.
+ * `sourceDateEpoch` clamps the tar's mtimes (it must then be recorded with the layer).
  */
 export async function hashSnapshot(
   dir: string,
+  sourceDateEpoch?: number,
 ): Promise<{ diffID: string; size: number; unpackedSize: number }> {
   const summary = { unpackedSize: 0, complete: false };
   const digest = new DigestStream();
   const discard = new Writable({ write: (_c, _e, cb) => cb() });
-  await pipelineAsync(tarDirectory(dir, { overlay: true, summary }), digest, discard);
+  const opts = {
+    overlay: true,
+    summary,
+    ...(sourceDateEpoch === undefined ? {} : { sourceDateEpoch }),
+  };
+  await pipelineAsync(tarDirectory(dir, opts), digest, discard);
   return { diffID: digest.digest, size: digest.size, unpackedSize: summary.unpackedSize };
 }

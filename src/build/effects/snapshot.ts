@@ -61,7 +61,9 @@ export async function changeInSnapshot(
     }
     if (snap.detach) return await keepSnapshot(deps, await snap.detach(), source);
     const summary = { unpackedSize: 0, complete: false };
-    const layer = await deps.putLayer(snap.diff({ summary }), source, summary);
+    const epoch = deps.sourceDateEpoch;
+    const diff = snap.diff({ summary, ...(epoch === undefined ? {} : { sourceDateEpoch: epoch }) });
+    const layer = await deps.putLayer(diff, source, summary);
     return layer.size <= EMPTY_TAR_SIZE ? undefined : layer;
   } finally {
     await snap.release();
@@ -71,20 +73,24 @@ export async function changeInSnapshot(
 /**
  * The layer is the snapshot: its tar is only hashed (the diff ID), never
  * written, and the directory becomes the layer (store.keepBuiltLayer). The tar
- * is made from the very directory that is kept, so making it again later (save,
- * push) gives the same bytes.
+ * is made from the very directory that is kept, with the same SOURCE_DATE_EPOCH
+ * clamp (recorded with it), so making it again later (save, push) gives the same bytes.
  */
 async function keepSnapshot(
   deps: BuildDeps,
   dir: string,
   source: string,
 ): Promise<Descriptor | undefined> {
+  const epoch = deps.sourceDateEpoch;
   const layer = await failingAs({ reading: `the layer of ${source}`, within: dir }, () =>
-    hashSnapshot(dir),
+    hashSnapshot(dir, epoch),
   );
   if (layer.size <= EMPTY_TAR_SIZE) return undefined;
   await failingAs({ writing: `the layer of ${source}`, to: deps.store.root }, () =>
-    deps.store.keepBuiltLayer(dir, layer),
+    deps.store.keepBuiltLayer(dir, {
+      ...layer,
+      ...(epoch === undefined ? {} : { sourceDateEpoch: epoch }),
+    }),
   );
   return { mediaType: MediaType.ociLayer, digest: layer.diffID, size: layer.size };
 }

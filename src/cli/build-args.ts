@@ -49,7 +49,8 @@ Options:
       --no-cache           Do not use cache when building the image
   -o, --output list        Output destination (type=image|oci|docker|tar|local,dest=PATH; "DIR" = local)
       --platform string    The platform to build for (only the host's)
-      --progress string    Progress output: auto, plain, classic, tty, json (explains misses) or
+      --progress string    Progress output: auto, plain, classic, tty, json (explains misses), rawjson
+                           (buildx's SolveStatus lines) or
                            quiet (default "auto"). plain: BuildKit's text (#N lines, on stderr);
                            classic: docker's classic builder (Step N/M, on stdout); auto: tty on a
                            terminal, else plain, as docker and buildx choose (what CI logs show)
@@ -95,7 +96,15 @@ const OPTIONS = {
   ssh: { type: 'string', multiple: true },
 } as const;
 
-export const PROGRESS_MODES = ['auto', 'plain', 'classic', 'tty', 'json', 'quiet'] as const;
+export const PROGRESS_MODES = [
+  'auto',
+  'plain',
+  'classic',
+  'tty',
+  'json',
+  'rawjson',
+  'quiet',
+] as const;
 export type ProgressMode = (typeof PROGRESS_MODES)[number];
 
 /** What the command itself does with the flags that are not the build's business. */

@@ -155,7 +155,7 @@ describe('parseBuildArgs: usage errors', () => {
     [
       'bad --progress',
       ['--progress', 'fancy', '.'],
-      'invalid argument "fancy" for "--progress" flag: must be one of auto, plain, classic, tty, json, quiet',
+      'invalid argument "fancy" for "--progress" flag: must be one of auto, plain, classic, tty, json, rawjson, quiet',
     ],
     [
       '-q with another display',

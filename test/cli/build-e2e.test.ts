@@ -91,6 +91,25 @@ describe('tsbuild build', () => {
     );
   });
 
+  it('prints one SolveStatus JSON per line with --progress=rawjson', async () => {
+    const ctx = contextOf({ Dockerfile: 'FROM busybox\nRUN echo raw\n' });
+    const r = await run(['build', '--progress=rawjson', '--network=none', ctx]);
+    expect(r.code).toBe(0);
+    const statuses = r.stderr
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { vertexes?: { name: string }[]; logs?: { data: string }[] });
+    const names = statuses.flatMap((s) => s.vertexes ?? []).map((v) => v.name);
+    expect([...new Set(names)]).toEqual([
+      '[internal] load build definition from Dockerfile',
+      '[1/2] FROM docker.io/library/busybox:latest',
+      '[2/2] RUN echo raw',
+      'exporting to image',
+    ]);
+    const logs = statuses.flatMap((s) => s.logs ?? []);
+    expect(logs.map((l) => Buffer.from(l.data, 'base64').toString()).join('')).toBe('raw\n');
+  });
+
   it("exits with the failing RUN's own status and shows its output and log", async () => {
     const ctx = contextOf({ Dockerfile: 'FROM busybox\nRUN echo about to fail; exit 42\n' });
     const r = await run(['build', '--progress=classic', ctx]);

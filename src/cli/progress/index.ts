@@ -10,6 +10,7 @@ import { JsonProgress } from './json.js';
 import { PlainProgress } from './plain.js';
 import type { Progress, ProgressOptions } from './progress.js';
 import { QuietProgress } from './quiet.js';
+import { RawJsonProgress } from './rawjson.js';
 import { TtyProgress } from './tty.js';
 
 export type { BuildOutcome, Progress, ProgressOptions } from './progress.js';
@@ -29,6 +30,8 @@ export function createProgress(
       return new TtyProgress(opts);
     case 'json':
       return new JsonProgress(opts);
+    case 'rawjson':
+      return new RawJsonProgress(opts);
     case 'quiet':
       return new QuietProgress(opts);
   }

@@ -5,6 +5,7 @@ import { JsonProgress } from '../../../src/cli/progress/json.js';
 import { ClassicProgress } from '../../../src/cli/progress/classic.js';
 import { PlainProgress } from '../../../src/cli/progress/plain.js';
 import { QuietProgress } from '../../../src/cli/progress/quiet.js';
+import { RawJsonProgress } from '../../../src/cli/progress/rawjson.js';
 import { TtyProgress } from '../../../src/cli/progress/tty.js';
 import { collector } from '../../helpers/streams.js';
 
@@ -23,6 +24,7 @@ describe('createProgress', () => {
     ['classic', false, {}, ClassicProgress],
     ['tty', false, {}, TtyProgress],
     ['json', true, {}, JsonProgress],
+    ['rawjson', false, {}, RawJsonProgress],
     ['quiet', true, {}, QuietProgress],
   ] as const)('%s with stderr a terminal: %s, env %j', (mode, tty, env, type) => {
     const p = createProgress(mode, { ...streams(tty), env });

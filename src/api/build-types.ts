@@ -8,6 +8,7 @@ import type { BuildEvent, CacheExplanation } from '../build/events.js';
 import type { StepOutcome } from '../build/stage.js';
 import type { StoreOptions } from './store.js';
 import type { SecretSource } from './build-secrets.js';
+import type { ExtraHost, Rlimit } from '../runtime/run/runner.js';
 
 export type { SecretSource };
 
@@ -72,6 +73,16 @@ export interface BuildRequest extends StoreOptions {
    */
   network?: 'default' | 'host' | 'none';
   runtime?: 'auto' | 'runc' | 'crun' | 'builtin';
+  /** `--add-host`: lines `IP<tab>HOST` added to every RUN step's /etc/hosts. Part of a RUN's cache key, as are the two below. */
+  addHosts?: ExtraHost[];
+  /** `--shm-size`: the size of every RUN step's /dev/shm, in bytes (default 64 MiB). */
+  shmSize?: number;
+  /**
+   * `--ulimit`: every RUN step's resource limits; -1 is unlimited.
+   * @example
+   *   build({ context: '.', ulimits: [{ name: 'nofile', soft: 1024, hard: 2048 }] })
+   */
+  ulimits?: Rlimit[];
   /**
    * Secrets for `RUN --mount=type=secret,id=ID`, by id: `{ value }` as given,
    * `{ path }` a file read when a step mounts it, `{ env }` a variable of `env`.

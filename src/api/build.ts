@@ -38,6 +38,7 @@ import { IngestSession } from './ingest.js';
 import { openStore } from './store.js';
 import { buildSecrets } from './build-secrets.js';
 import { buildEpoch, sameEpoch, withEpochArg } from './build-epoch.js';
+import { runSettings } from './build-run-settings.js';
 
 export type { BuildRequest, BuildResult, BuildEvent };
 
@@ -58,6 +59,7 @@ const cacheRegistry = () => import('./cache-registry.js');
 export async function build(request: BuildRequest): Promise<BuildResult> {
   const req = withEpochArg(request);
   const platform = checkPlatform(req.platform);
+  const settings = runSettings(req);
   if (req.push && (req.tags ?? []).length === 0)
     throw new TsbuildError('USAGE', '--push needs a name to push to: give one with -t');
   const secrets = buildSecrets(
@@ -202,6 +204,7 @@ export async function build(request: BuildRequest): Promise<BuildResult> {
       keepFailed: req.keepFailed ?? true,
       explain: req.explainCache ?? false,
       network: req.network ?? 'default',
+      ...(settings ? { runSettings: settings } : {}),
       sandboxNetwork: once(async (): Promise<RunNetwork> => {
         const net = await openNetwork(join(work, 'net'));
         network = net;

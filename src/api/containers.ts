@@ -199,6 +199,7 @@ function inspectOf(store: Store, r: ContainerRecord) {
     Platform: 'linux',
     HostConfig: {
       Binds: c.binds.length > 0 ? c.binds : null,
+      ExtraHosts: c.extraHosts && c.extraHosts.length > 0 ? c.extraHosts : null,
       NetworkMode: c.network,
       RestartPolicy: { Name: 'no', MaximumRetryCount: 0 },
       AutoRemove: c.autoRemove,

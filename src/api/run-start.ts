@@ -111,6 +111,15 @@ export async function startContainer(
         user: config.user,
         hostname: config.hostname,
         network: net,
+        ...(config.extraHosts
+          ? {
+              // Stored as docker keeps HostConfig.ExtraHosts: HOST:IP (split at the first colon).
+              extraHosts: config.extraHosts.map((h) => ({
+                host: h.slice(0, h.indexOf(':')),
+                ip: h.slice(h.indexOf(':') + 1),
+              })),
+            }
+          : {}),
         mounts,
         ...(config.readOnly ? { readonlyRootfs: true } : {}),
         primaryGroupSupplementary: true,

@@ -17,7 +17,7 @@ import { PassThrough, type Readable, type Writable } from 'node:stream';
 import { TsbuildError } from '../errors.js';
 import type { ImageConfig } from '../image/types.js';
 import { pickRunner, type RunnerKind } from '../runtime/run/pick.js';
-import type { Runner, SizeSource } from '../runtime/run/runner.js';
+import type { ExtraHost, Runner, SizeSource } from '../runtime/run/runner.js';
 import type { ContainerMount, ContainerRecord, RunConfig } from '../store/containers.js';
 import type { ImageRecord, Store } from '../store/store.js';
 import { StoreError } from '../store/errors.js';
@@ -33,6 +33,7 @@ import {
 } from './run-config.js';
 import { checkDuplicates, parseMountFlag, parseVolumeFlag } from './run-mounts.js';
 import { openStore, type StoreOptions } from './store.js';
+import { checkExtraHosts } from './build-run-settings.js';
 
 export type RunNetworkMode = 'default' | 'bridge' | 'none' | 'host';
 
@@ -70,6 +71,8 @@ export interface RunRequest extends StoreOptions {
   size?: SizeSource;
   readOnly?: boolean;
   hostname?: string;
+  /** `--add-host`: lines `IP<tab>HOST` added to its /etc/hosts. */
+  addHosts?: ExtraHost[];
   /** `--init`: Docker's init (tini) as pid 1, the command under it. */
   init?: boolean;
   runtime?: RunnerKind;
@@ -250,6 +253,10 @@ function runConfig(
   const cwd = resolveWorkdir(c, req.workdir);
   // Checked before the container is made, as the ID it defaults to is not needed for that.
   resolveHostname('0'.repeat(12), req.hostname, network);
+  const extraHosts =
+    req.addHosts && req.addHosts.length > 0
+      ? checkExtraHosts(req.addHosts).map((h) => `${h.host}:${h.ip}`)
+      : undefined;
   return (id) => ({
     ...command,
     env,
@@ -265,6 +272,7 @@ function runConfig(
     tty: req.tty ?? false,
     openStdin,
     runtime: req.runtime ?? 'auto',
+    ...(extraHosts ? { extraHosts } : {}),
   });
 }
 

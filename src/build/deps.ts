@@ -5,7 +5,7 @@
 import type { Readable } from 'node:stream';
 import type { Descriptor } from '../image/types.js';
 import type { TarSummary } from '../layer/writer.js';
-import type { Runner, RunNetwork } from '../runtime/run/runner.js';
+import type { Runner, RunNetwork, RunSettings } from '../runtime/run/runner.js';
 import type { Snapshotter } from '../runtime/snapshot/types.js';
 import type { Store } from '../store/store.js';
 import type { BuildContext } from '../context/open.js';
@@ -54,6 +54,8 @@ export interface BuildDeps {
    * and closed when the build ends.
    */
   sandboxNetwork(): Promise<RunNetwork>;
+  /** `--add-host`, `--shm-size`, `--ulimit`: every RUN step's, and part of its key (run-settings.ts). */
+  runSettings?: RunSettings;
   context: BuildContext;
   /**
    * RUN --mount=type=secret: the secret `id`'s bytes, or undefined when the

@@ -12,6 +12,13 @@ import type { CacheExplanation } from './events.js';
 import { shortDigest } from '../util/digest.js';
 import type { KeyInput } from './cachekey.js';
 
+/** The keys run-settings.ts adds, and the flags they come from. */
+const RUN_SETTINGS = [
+  ['hosts', '--add-host'],
+  ['shm', '--shm-size'],
+  ['ulimits', '--ulimit'],
+] as const;
+
 /** Explain why `want` missed, given the inputs of the records that share its parent. */
 export function explainMiss(want: KeyInput, siblings: KeyInput[]): CacheExplanation {
   const sameText = siblings.filter((s) => s.text === want.text);
@@ -27,6 +34,12 @@ export function explainMiss(want: KeyInput, siblings: KeyInput[]): CacheExplanat
     if (want.sources && best.sources) return explainSources(want.sources, best.sources);
     if (want.extra?.binds !== best.extra?.binds)
       return { reason: 'sources', message: 'the files RUN --mount binds changed' };
+    const settings = RUN_SETTINGS.filter(([k]) => want.extra?.[k] !== best.extra?.[k]);
+    if (settings.length > 0)
+      return {
+        reason: 'no-record',
+        message: `the build's ${settings.map(([, flag]) => flag).join(', ')} changed`,
+      };
     return { reason: 'no-record', message: 'an earlier record differs in an option of the step' };
   }
   if (siblings.length > 0) {

@@ -25,6 +25,7 @@ import { stepTime } from './epoch.js';
 import { sha256, shortDigest } from '../util/digest.js';
 import type { StageRun } from './stage-run.js';
 import { VertexNames } from './vertex-name.js';
+import { runSettingsKey } from './run-settings.js';
 
 export type { StageRun };
 
@@ -175,7 +176,8 @@ export async function runStage(
 
 /**
  * The key's input. Beyond parent and text: what else changes the step's result —
- * a RUN's build args and network (BuildKit keys the network mode of an exec too),
+ * a RUN's build args, network and the build's RUN settings (BuildKit keys the
+ * network mode, extra hosts, shm size and ulimits of an exec too),
  * COPY/ADD's sources, and for ENTRYPOINT whether this stage set CMD (which it
  * keeps; an inherited one is cleared), which the parent config cannot tell.
  */
@@ -198,6 +200,8 @@ function keyInput(
     );
     if (bound?.digest) input.extra = { ...input.extra, binds: bound.digest };
     if (seeds.length > 0) input.extra = { ...input.extra, seeds: seeds.join(',') };
+    const settings = runSettingsKey(deps.runSettings);
+    if (Object.keys(settings).length > 0) input.extra = { ...input.extra, ...settings };
   }
   if (step.instruction.kind === 'ENTRYPOINT') input.extra = { cmdSet: String(state.cmdSet) };
   if (sources) input.sources = sources.key;

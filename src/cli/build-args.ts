@@ -10,6 +10,8 @@ import type { BuildOutput, BuildRequest } from '../api/build-types.js';
 import { TsbuildError, UsageError } from '../errors.js';
 import { ReferenceError, formatReference, parseReference } from '../image/reference.js';
 import { buildArgsFrom } from './args.js';
+import { normalizeBools } from './bool-flags.js';
+import { DOCKER_FLAGS_HELP, DOCKER_FLAG_OPTIONS, dockerFlagsRequest } from './docker-flags.js';
 import { secretsFrom, sshFrom } from './secret-args.js';
 import {
   STORE_HELP,
@@ -63,10 +65,11 @@ Options:
                            or ID=SOCKET, or ID=KEYFILE[,KEYFILE]
   -t, --tag list           Name and optionally a tag in the 'name:tag' format
       --target string      Set the target build stage to build
-${STORE_HELP}`;
+${DOCKER_FLAGS_HELP}${STORE_HELP}`;
 
 const OPTIONS = {
   ...STORE_OPTIONS,
+  ...DOCKER_FLAG_OPTIONS,
   tag: { type: 'string', short: 't', multiple: true },
   file: { type: 'string', short: 'f' },
   'build-arg': { type: 'string', multiple: true },
@@ -129,7 +132,8 @@ export function parseBuildArgs(
   env: NodeJS.ProcessEnv,
   cwd: string,
 ): { request: BuildRequest; cli: BuildCliOptions } {
-  const { values: v, positionals } = parseOptions(argv, OPTIONS, BUILD_HELP);
+  const bools = normalizeBools(argv, OPTIONS);
+  const { values: v, positionals } = parseOptions(bools.argv, OPTIONS, BUILD_HELP);
   const quiet = v.quiet ?? false;
   const progress = oneOf('progress', v.progress ?? 'auto', PROGRESS_MODES);
   if (quiet && progress !== 'auto' && progress !== 'quiet')
@@ -178,6 +182,7 @@ export function parseBuildArgs(
     push: v.push,
     secrets: v.secret ? secretsFrom(v.secret, env) : undefined,
     ssh: v.ssh ? sshFrom(v.ssh) : undefined,
+    ...dockerFlagsRequest(v, bools.explicitFalse),
   };
   for (const key of Object.keys(request) as (keyof BuildRequest)[])
     if (request[key] === undefined) delete request[key];

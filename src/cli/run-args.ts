@@ -32,6 +32,7 @@ export const RUN_FLAGS: readonly Flag[] = [
   { long: 'network', kind: 'string' },
   { long: 'net', kind: 'string' },
   { long: 'hostname', short: 'h', kind: 'string' },
+  { long: 'add-host', kind: 'list' },
   { long: 'runtime', kind: 'string' },
   { long: 'root', kind: 'string' },
 ];

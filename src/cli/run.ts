@@ -18,12 +18,14 @@ import { TsbuildError, UsageError } from '../errors.js';
 import { foreground } from './foreground.js';
 import type { Io } from './io.js';
 import { parseRunArgs } from './run-args.js';
+import { extraHost } from './docker-flags.js';
 
 const HELP = `Usage:  tsbuild run [OPTIONS] IMAGE [COMMAND] [ARG...]
 
 Run a command in a new container
 
 Options:
+      --add-host list      Add a custom host-to-IP mapping (host:ip)
   -d, --detach             Run container in background and print container ID
       --entrypoint string  Overwrite the default ENTRYPOINT of the image
   -e, --env list           Set environment variables
@@ -49,8 +51,10 @@ const RUNTIMES = ['auto', 'runc', 'crun', 'builtin'];
 
 export async function runCommand(argv: string[], io: Io): Promise<number> {
   let a: ReturnType<typeof parseRunArgs>;
+  let addHosts: RunRequest['addHosts'];
   try {
     a = parseRunArgs(argv);
+    addHosts = a.lists.get('add-host')?.map(extraHost);
   } catch (e) {
     if (!(e instanceof UsageError)) throw e;
     io.stderr.write(`tsbuild: ${e.message}\nSee 'tsbuild run --help'.\n`);
@@ -95,6 +99,7 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
     readOnly: a.bools.has('read-only'),
     tty: a.bools.has('tty'),
     ...optional('hostname', a.strings.get('hostname')),
+    ...(addHosts ? { addHosts } : {}),
     init: a.bools.has('init'),
     runtime: runtime as RunRequest['runtime'],
     onPull: (line) => io.stderr.write(`${line}\n`),

@@ -83,6 +83,8 @@ export interface RunConfig {
   openStdin: boolean;
   /** The runner: auto, runc, crun, builtin. */
   runtime: string;
+  /** HostConfig.ExtraHosts: `--add-host` as `HOST:IP`, lines of its /etc/hosts. */
+  extraHosts?: string[];
 }
 
 export interface ContainerState {

@@ -123,6 +123,7 @@ export async function runStep(
               user: effect.user,
               network: await network(deps, effect.network),
               ...(mounts ? { mounts: mounts.mounts } : {}),
+              ...deps.runSettings,
             },
             { stdout: sink('stdout'), stderr: sink('stderr') },
             { signal: deps.signal, workRoot: join(deps.workRoot, 'run') },

@@ -67,7 +67,10 @@ import {
 } from './spec.js';
 import { resolveUser } from './users.js';
 
-/** The host tools the sandbox needs; `ip` only for network 'none', `nsenter` to join one. */
+/**
+ * The host tools the sandbox needs; `ip` only for network 'none', `nsenter` to
+ * join one, `prlimit` (util-linux) for `--ulimit`.
+ */
 export const BUILTIN_TOOLS = ['unshare', 'mount', 'cp', 'sh'] as const;
 
 const RUNTIME_DIRS = ['/proc', '/dev', '/sys'];
@@ -94,6 +97,7 @@ export class BuiltinRunner implements Runner {
     >;
     if (spec.network === 'none') findTool('ip');
     const nsenter = typeof spec.network === 'object' ? findTool('nsenter') : undefined;
+    const prlimit = spec.rlimits && spec.rlimits.length > 0 ? findTool('prlimit') : undefined;
     const init = sandboxInit();
     filter ??= compileSeccomp(defaultSeccomp({ caps: DEFAULT_CAPABILITIES }));
     const rootfs = realpathSync(rootfsGiven);
@@ -120,12 +124,15 @@ export class BuiltinRunner implements Runner {
       );
       const dev = resolveInRoot(rootfs, '/dev').hostPath;
       const hostname = spec.hostname ?? DEFAULT_HOSTNAME;
-      const binds = writeEtcFiles(join(dir, 'etc'), hostname, nameservers(spec.network)).map(
-        (b) => ({
-          source: b.source,
-          target: resolveInRoot(rootfs, b.destination).hostPath,
-        }),
-      );
+      const binds = writeEtcFiles(
+        join(dir, 'etc'),
+        hostname,
+        nameservers(spec.network),
+        spec.extraHosts,
+      ).map((b) => ({
+        source: b.source,
+        target: resolveInRoot(rootfs, b.destination).hostPath,
+      }));
       const seccomp = join(dir, 'seccomp.bpf');
       writeFileSync(seccomp, filter);
       const plan: SandboxPlan = {
@@ -151,6 +158,8 @@ export class BuiltinRunner implements Runner {
         seccomp,
         init,
         ...(spec.readonlyRootfs ? { readonlyRootfs: true } : {}),
+        ...(spec.shmSize === undefined ? {} : { shmSize: spec.shmSize }),
+        ...(prlimit === undefined ? {} : { rlimits: { prlimit, limits: spec.rlimits! } }),
         ...(terminal && spec.terminal
           ? { console: { socket: terminal.console.path, ...spec.terminal } }
           : {}),

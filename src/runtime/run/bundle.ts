@@ -20,7 +20,7 @@ import {
 } from 'node:fs';
 import { join, relative } from 'node:path';
 import { TsbuildError } from '../../errors.js';
-import type { RunMount } from './runner.js';
+import type { ExtraHost, RunMount } from './runner.js';
 import { resolveInRoot } from './scope.js';
 
 /**
@@ -30,9 +30,16 @@ import { resolveInRoot } from './scope.js';
  */
 export const ETC_FILES = ['/etc/hosts', '/etc/resolv.conf'] as const;
 
-/** BuildKit's /etc/hosts for a sandbox: localhost and the hostname on loopback. */
-export function hostsFile(hostname: string): string {
-  return `127.0.0.1\tlocalhost ${hostname}\n` + '::1\tlocalhost ip6-localhost ip6-loopback\n';
+/**
+ * BuildKit's /etc/hosts for a sandbox: localhost and the hostname on loopback,
+ * then each `--add-host` as `IP<tab>NAME` (BuildKit's makeHostsFile).
+ */
+export function hostsFile(hostname: string, extra: readonly ExtraHost[] = []): string {
+  return (
+    `127.0.0.1\tlocalhost ${hostname}\n` +
+    '::1\tlocalhost ip6-localhost ip6-loopback\n' +
+    extra.map((h) => `${h.ip}\t${h.host}\n`).join('')
+  );
 }
 
 /**
@@ -67,10 +74,11 @@ export function writeEtcFiles(
   dir: string,
   hostname: string,
   nameservers?: readonly string[],
+  extraHosts?: readonly ExtraHost[],
 ): { source: string; destination: string }[] {
   mkdirSync(dir, { recursive: true });
   const content: Record<(typeof ETC_FILES)[number], string> = {
-    '/etc/hosts': hostsFile(hostname),
+    '/etc/hosts': hostsFile(hostname, extraHosts),
     '/etc/resolv.conf': resolvConf(nameservers),
   };
   return ETC_FILES.map((destination) => {

@@ -42,7 +42,7 @@ import { supervise, type Finishing } from './supervise.js';
 import { TerminalSession } from './terminal.js';
 import { nativeFile } from '../native.js';
 import { searchPath } from './find.js';
-import { DEVICE_RULES, nameservers, runtimeSpec } from './spec.js';
+import { DEVICE_RULES, nameservers, runtimeSpec, specJson } from './spec.js';
 import {
   DEFAULT_HOSTNAME,
   type Runner,
@@ -132,16 +132,23 @@ export class OciRunner implements Runner {
     try {
       const reaper = spec.terminal === undefined ? undefined : reaperBinary();
       terminal = spec.terminal === undefined ? undefined : TerminalSession.open(bundle, io);
-      const binds = writeEtcFiles(join(bundle, 'etc'), hostname, nameservers(spec.network));
+      const binds = writeEtcFiles(
+        join(bundle, 'etc'),
+        hostname,
+        nameservers(spec.network),
+        spec.extraHosts,
+      );
       const config = runtimeSpec({
         ...{ rootfs, args: spec.args, env: spec.env, cwd, user, hostname, binds },
         ...(spec.mounts === undefined ? {} : { mounts: spec.mounts }),
         network: spec.network,
         ...(spec.readonlyRootfs ? { readonlyRootfs: true } : {}),
+        ...(spec.shmSize === undefined ? {} : { shmSize: spec.shmSize }),
+        ...(spec.rlimits === undefined ? {} : { rlimits: spec.rlimits }),
         deviceCgroup: !hide || (shared ? shared.devices : devices) !== undefined,
         ...(spec.terminal === undefined ? {} : { terminal: spec.terminal }),
       });
-      writeFileSync(join(bundle, 'config.json'), JSON.stringify(config));
+      writeFileSync(join(bundle, 'config.json'), specJson(config));
       const how = runHow(
         bundle,
         id,

@@ -65,7 +65,52 @@ export interface RunSpec {
    * `docker run` (`id` says groups=1000(app)); a RUN step, as under BuildKit, gets none.
    */
   primaryGroupSupplementary?: boolean;
+  /** `--add-host`: lines added to the sandbox's /etc/hosts, after its own two. */
+  extraHosts?: readonly ExtraHost[];
+  /** `--shm-size`: the size of /dev/shm in bytes (default 64 MiB, as Docker's). */
+  shmSize?: number;
+  /** `--ulimit`: the process's resource limits; any not named are inherited from tsbuild. */
+  rlimits?: readonly Rlimit[];
 }
+
+/** One `--add-host NAME:IP` entry. */
+export interface ExtraHost {
+  host: string;
+  ip: string;
+}
+
+/**
+ * One `--ulimit NAME=SOFT[:HARD]`: `name` is go-units' (nofile, nproc, core…),
+ * -1 is unlimited (RLIM_INFINITY).
+ */
+export interface Rlimit {
+  name: RlimitName;
+  soft: number;
+  hard: number;
+}
+
+/** The names Docker's `--ulimit` takes (go-units ulimitNameMapping). */
+export const RLIMIT_NAMES = [
+  'core',
+  'cpu',
+  'data',
+  'fsize',
+  'locks',
+  'memlock',
+  'msgqueue',
+  'nice',
+  'nofile',
+  'nproc',
+  'rss',
+  'rtprio',
+  'rttime',
+  'sigpending',
+  'stack',
+] as const;
+export type RlimitName = (typeof RLIMIT_NAMES)[number];
+
+/** What changes a RUN's outcome besides its command: the build's `--add-host`, `--shm-size`, `--ulimit`. */
+export type RunSettings = Pick<RunSpec, 'extraHosts' | 'shmSize' | 'rlimits'>;
 
 /** A terminal's size in character cells; 0 for either: unknown (what Docker gives when its output is not a TTY). */
 export interface TerminalSize {

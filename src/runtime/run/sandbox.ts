@@ -24,8 +24,8 @@
  * namespace and go with its last process.
  */
 import { statSync } from 'node:fs';
-import type { RunMount } from './runner.js';
-import { MASKED_PATHS, READONLY_PATHS } from './spec.js';
+import type { Rlimit, RunMount } from './runner.js';
+import { MASKED_PATHS, READONLY_PATHS, shmOptions } from './spec.js';
 
 export const SETUP_FAILED = 125;
 
@@ -70,6 +70,10 @@ export interface SandboxPlan {
   console?: { socket: string; rows: number; cols: number };
   /** `run --read-only`: the rootfs's own bind is made read-only (mounts onto it stay as they are). */
   readonlyRootfs?: boolean;
+  /** `--shm-size` in bytes. */
+  shmSize?: number;
+  /** `--ulimit`s, set on the script's shell (and so inherited) by util-linux prlimit at this path. */
+  rlimits?: { prlimit: string; limits: readonly Rlimit[] };
 }
 
 /**
@@ -90,7 +94,7 @@ export function sandboxFstabs(p: SandboxPlan): { early: string; late: string } {
   const late: FstabLine[] = [
     ...DEVICES.map((d): FstabLine => [`/dev/${d}`, `${p.dev}/${d}`, 'none', 'bind']),
     ['devpts', `${p.dev}/pts`, 'devpts', 'nosuid,noexec,newinstance,ptmxmode=0666,mode=0620,gid=5'],
-    ['shm', `${p.dev}/shm`, 'tmpfs', 'nosuid,noexec,nodev,mode=1777,size=65536k'],
+    ['shm', `${p.dev}/shm`, 'tmpfs', shmOptions(p.shmSize).join(',')],
     ['mqueue', `${p.dev}/mqueue`, 'mqueue', 'nosuid,noexec,nodev'],
     ...p.binds.map((b): FstabLine => [b.source, b.target, 'none', 'bind,ro']),
     ...procProtections(p),
@@ -145,9 +149,18 @@ export function sandboxScript(p: SandboxPlan, fstabs: { early: string; late: str
     // /proc/sys/kernel/hostname is the new UTS namespace's: no hostname(1) needed.
     `echo ${q(p.hostname)} > /proc/sys/kernel/hostname ${fail}`,
     ...(p.loopbackOnly ? [`ip link set lo up ${fail}`] : []),
+    // Last before the exec: the limits then bind the helper and the command, not setup.
+    ...(p.rlimits ? [`${prlimitCommand(p.rlimits)} ${fail}`] : []),
     `exec ${initArgv(p).map(q).join(' ')}`,
   ];
   return lines.join('\n');
+}
+
+/** `prlimit --pid $$ --nofile=1024:2048 …`: -1 is unlimited, as for the OCI runtimes. */
+function prlimitCommand(r: NonNullable<SandboxPlan['rlimits']>): string {
+  const v = (n: number) => (n === -1 ? 'unlimited' : String(n));
+  const limits = r.limits.map((l) => q(`--${l.name}=${v(l.soft)}:${v(l.hard)}`));
+  return [q(r.prlimit), '--pid', '$$', ...limits].join(' ');
 }
 
 function initArgv(p: SandboxPlan): string[] {

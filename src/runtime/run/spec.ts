@@ -14,10 +14,12 @@
  * - no rlimits: Docker 20.10 sets none unless asked (--ulimit, default-ulimits),
  *   so the process inherits ours. Raising NOFILE needs CAP_SYS_RESOURCE, which
  *   the caller may lack (CI sandboxes drop it); setting one then fails the run.
+ *   `--ulimit` sets `process.rlimits`, which the runtime applies before exec.
+ * - /dev/shm is 64 MiB unless `--shm-size` says otherwise (size= in bytes, as dockerd writes it).
  */
 
 import { TsbuildError } from '../../errors.js';
-import type { RunMount, RunNetwork, TerminalSize } from './runner.js';
+import type { Rlimit, RunMount, RunNetwork, TerminalSize } from './runner.js';
 import { defaultSeccomp, type OciSeccomp } from './seccomp.js';
 import { compileSeccomp } from './seccomp-bpf.js';
 
@@ -32,6 +34,7 @@ export interface OciSpec {
     env: string[];
     cwd: string;
     capabilities: Record<'bounding' | 'effective' | 'permitted', string[]>;
+    rlimits?: OciRlimit[];
   };
   root: { path: string; readonly: boolean };
   hostname: string;
@@ -44,6 +47,16 @@ export interface OciSpec {
     resources: { devices: DeviceRule[] };
     seccomp: OciSeccomp;
   };
+}
+
+/**
+ * runtime-spec's rlimit. A limit of 'unlimited' stands for RLIM_INFINITY (2^64-1,
+ * more than a JS number holds exactly): specJson writes it as that number.
+ */
+export interface OciRlimit {
+  type: string;
+  soft: number | 'unlimited';
+  hard: number | 'unlimited';
 }
 
 export interface OciMount {
@@ -83,6 +96,10 @@ export interface SpecOptions {
   terminal?: TerminalSize;
   /** `run --read-only`: the runtime remounts the root read-only once its mounts are made. */
   readonlyRootfs?: boolean;
+  /** `--shm-size` in bytes (default 64 MiB). */
+  shmSize?: number;
+  /** `--ulimit`s. */
+  rlimits?: readonly Rlimit[];
 }
 
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -194,12 +211,13 @@ export function runtimeSpec(opts: SpecOptions): OciSpec {
       env: processEnv(opts.env, opts.user.home, opts.terminal !== undefined),
       cwd: opts.cwd,
       capabilities: { bounding: caps, effective: root ? caps : [], permitted: root ? caps : [] },
+      ...(opts.rlimits && opts.rlimits.length > 0 ? { rlimits: opts.rlimits.map(ociRlimit) } : {}),
     },
     root: { path: opts.rootfs, readonly: opts.readonlyRootfs === true },
     hostname: opts.hostname,
     annotations: { ...annotations },
     mounts: [
-      ...defaultMounts(),
+      ...defaultMounts(opts.shmSize),
       ...opts.binds.map(bindMount),
       ...(opts.mounts ?? []).map(runMount),
     ],
@@ -332,7 +350,32 @@ export function processEnv(env: string[], home: string, terminal = false): strin
   ];
 }
 
-function defaultMounts(): OciMount[] {
+/** Docker's /dev/shm: 64 MiB. */
+export const DEFAULT_SHM_SIZE = 64 * 1024 * 1024;
+
+/** The tmpfs options of /dev/shm; Docker's default is written `65536k`, as runc's spec has it. */
+export function shmOptions(size: number | undefined): string[] {
+  const bytes = size === undefined || size === DEFAULT_SHM_SIZE ? '65536k' : String(size);
+  return ['nosuid', 'noexec', 'nodev', 'mode=1777', `size=${bytes}`];
+}
+
+/** `nofile` → RLIMIT_NOFILE; -1 → unlimited. */
+function ociRlimit(r: Rlimit): OciRlimit {
+  const v = (n: number) => (n === -1 ? ('unlimited' as const) : n);
+  return { type: `RLIMIT_${r.name.toUpperCase()}`, soft: v(r.soft), hard: v(r.hard) };
+}
+
+/**
+ * config.json's text. An unlimited rlimit is RLIM_INFINITY, 2^64-1, which a
+ * JS number cannot hold exactly: it is written as the literal. Only an rlimit
+ * object has `"soft":` / `"hard":` members outside a string (a quote inside a
+ * string is escaped), so the replacement touches nothing else.
+ */
+export function specJson(spec: OciSpec): string {
+  return JSON.stringify(spec).replace(/"(soft|hard)":"unlimited"/g, '"$1":18446744073709551615');
+}
+
+function defaultMounts(shmSize?: number): OciMount[] {
   const m = (destination: string, type: string, source: string, options: string[]) => ({
     destination,
     type,
@@ -353,7 +396,7 @@ function defaultMounts(): OciMount[] {
     m('/sys', 'sysfs', 'sysfs', ['nosuid', 'noexec', 'nodev', 'ro']),
     m('/sys/fs/cgroup', 'cgroup', 'cgroup', ['ro', 'nosuid', 'noexec', 'nodev']),
     m('/dev/mqueue', 'mqueue', 'mqueue', ['nosuid', 'noexec', 'nodev']),
-    m('/dev/shm', 'tmpfs', 'shm', ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=65536k']),
+    m('/dev/shm', 'tmpfs', 'shm', shmOptions(shmSize)),
   ];
 }
 

@@ -32,6 +32,11 @@
       "target_name": "tsbuild_stat",
       "sources": ["native/stat.c"],
       "cflags": ["-O2", "-Wall", "-Wextra"]
+    },
+    {
+      "target_name": "tsbuild_xattr",
+      "sources": ["native/xattr.c"],
+      "cflags": ["-O2", "-Wall", "-Wextra"]
     }
   ]
 }

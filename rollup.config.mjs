@@ -13,8 +13,9 @@ export default {
     entryFileNames: '[name].mjs',
     chunkFileNames: '[name]-[hash].mjs',
   },
-  // fs-xattr is a native addon: node loads it from node_modules at run time.
-  external: [/^node:/, 'fs-xattr'],
+  // Our native addons are not modules of the graph: native-file.ts requires them
+  // from build/Release/ by path, on first use.
+  external: [/^node:/],
   plugins: [resolve({ preferBuiltins: true }), commonjs()],
   onwarn(warning, warn) {
     // nearley's and moo's UMD wrappers use `this` at the top level: harmless.

@@ -296,11 +296,13 @@ async function commit(
  * An error of a step, placed at its line: `Dockerfile:7:1: "/app.js" not found in
  * the context`, with the code and data it had (a RUN's exit status among them).
  * A full or failing disk is not the Dockerfile's doing: it stays one line that
- * names what was being written (the step's layer, its files) and where.
+ * names what was being written (the step's layer, its files) and where. Nor is
+ * an install without its native addons: one line saying which and how to build it.
  */
 function atStep(e: unknown, step: Step): unknown {
   if (!(e instanceof TsbuildError) || e instanceof DockerfileError) return e;
-  if (e.code === 'RUN_ABORTED' || e instanceof ResourceError) return e;
+  if (e.code === 'RUN_ABORTED' || e.code === 'NATIVE_ADDON_MISSING') return e;
+  if (e instanceof ResourceError) return e;
   const err = new DockerfileError(e.code, e.message, step.instruction.span, {
     data: { ...e.data },
   });

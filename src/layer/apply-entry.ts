@@ -26,7 +26,7 @@ import { mknod } from './devices.js';
 import { entryError } from './errors.js';
 import { bytePath, cleanName, fsPath, shown, utf8Path, type BytePath } from './paths.js';
 import type { TarEntry } from './tar-reader.js';
-import { CAPABILITY, isUnsupported, writeXattr } from './xattrs.js';
+import { CAPABILITY, isAddonMissing, isUnsupported, writeXattr } from './xattrs.js';
 
 const CREATE = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
 
@@ -90,7 +90,7 @@ function setMeta(ctx: ApplyContext, e: TarEntry, path: BytePath): void {
  * Every `SCHILY.xattr.*` record, but never `trusted.*` or `user.overlay.*`: on an
  * overlayfs lower dir those would forge whiteouts, opaque dirs or redirects.
  * A file system without xattrs is not an error (containerd ignores it too); other
- * failures are, for security.capability only.
+ * failures are, for security.capability only. No xattr addon is an error for any.
  */
 function setXattrs(e: TarEntry, path: BytePath, fd?: number): void {
   for (const [name, value] of e.xattrs) {
@@ -98,7 +98,7 @@ function setXattrs(e: TarEntry, path: BytePath, fd?: number): void {
     try {
       writeXattr(fsPath(path), name, value, fd);
     } catch (err) {
-      if (name === CAPABILITY && !isUnsupported(err)) throw err;
+      if (isAddonMissing(err) || (name === CAPABILITY && !isUnsupported(err))) throw err;
     }
   }
 }

@@ -19,7 +19,7 @@ import { readdirSync } from 'node:fs';
 import { fileType, lstatFile } from '../util/lstat.js';
 import { sourceError, sysReason } from './errors.js';
 import type { WalkEntry } from './walk.js';
-import { OVERLAY_OPAQUE, readXattrs } from './xattrs.js';
+import { OVERLAY_OPAQUE, isAddonMissing, readXattrs } from './xattrs.js';
 
 /** One tree's directory that makes up a merged directory. */
 export interface Place {
@@ -131,6 +131,7 @@ function opaque(abs: Buffer, name: Buffer): boolean {
   try {
     return [...readXattrs(abs, OVERLAY_OPAQUE).values()].some((v) => v.toString() === 'y');
   } catch (e) {
+    if (isAddonMissing(e)) throw e;
     throw sourceError('LAYER_IO', name.toString(), `cannot read its xattrs: ${sysReason(e)}`, e);
   }
 }

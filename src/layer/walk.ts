@@ -16,7 +16,7 @@
 import { readdirSync } from 'node:fs';
 import { fileType, lstatExisting, type FileStat } from '../util/lstat.js';
 import { LayerError, sourceError, sysReason } from './errors.js';
-import { OVERLAY_OPAQUE, readXattrs } from './xattrs.js';
+import { OVERLAY_OPAQUE, isAddonMissing, readXattrs } from './xattrs.js';
 
 export type WalkKind =
   'dir' | 'file' | 'symlink' | 'char' | 'block' | 'fifo' | 'whiteout' | 'opaque';
@@ -131,6 +131,7 @@ function isOpaque(abs: Buffer, shown: () => string): boolean {
   try {
     return [...readXattrs(abs, OVERLAY_OPAQUE).values()].some((v) => v.toString() === 'y');
   } catch (e) {
+    if (isAddonMissing(e)) throw e;
     throw sourceError('LAYER_IO', shown(), `cannot read its xattrs: ${sysReason(e)}`, e);
   }
 }

@@ -24,7 +24,7 @@ import { splitDev } from './devices.js';
 import { LayerError, sourceError, sysReason } from './errors.js';
 import { encodeHeader, endOfArchive, padding, type TarHeader } from './tar-format.js';
 import { walkTree, type WalkEntry } from './walk.js';
-import { CAPABILITY, readXattrs } from './xattrs.js';
+import { CAPABILITY, isAddonMissing, readXattrs } from './xattrs.js';
 
 export interface TarOptions {
   /** Clamp every mtime to at most this (seconds since epoch), as BuildKit's SOURCE_DATE_EPOCH. */
@@ -243,7 +243,7 @@ function* fileEntry(
     yield* out.put(header);
     yield* out.read(fd, stat.size, shown);
   } catch (err) {
-    if (err instanceof LayerError) throw err;
+    if (err instanceof LayerError || isAddonMissing(err)) throw err;
     throw unreadable(err, e.abs.toString(), () =>
       sourceError('LAYER_IO', shown, `cannot read: ${sysReason(err)}`, err),
     );

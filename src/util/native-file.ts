@@ -9,6 +9,7 @@ import { accessSync, constants } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { TsbuildError } from '../errors.js';
 
 const found = new Map<string, string | undefined>();
 
@@ -53,4 +54,32 @@ export function loadAddon<T>(name: string): T | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The addon build/Release/`name` exports, for a caller that cannot do without
+ * it; else NATIVE_ADDON_MISSING, one line naming the addon, what needs it and
+ * how to build it. Loaded on first use, never at import: a command that needs
+ * no addon works when npm built none.
+ *
+ * @example
+ * requireAddon<XattrCalls>('tsbuild_xattr.node', 'extended attributes')
+ * // TsbuildError: extended attributes need build/Release/tsbuild_xattr.node, which …
+ */
+export function requireAddon<T>(name: string, purpose: string): T {
+  const path = nativeFile(name);
+  let why = 'which npm builds at install with node-gyp (a C compiler and make)';
+  if (path !== undefined) {
+    try {
+      return createRequire(import.meta.url)(path) as T;
+    } catch (e) {
+      // Built for another Node (its ABI), or for another machine.
+      why = `which does not load (${(e as Error).message.split('\n')[0]})`;
+    }
+  }
+  throw new TsbuildError(
+    'NATIVE_ADDON_MISSING',
+    `${purpose} need build/Release/${name}, ${why}: run \`npm rebuild tsbuild\` (or node-gyp rebuild in its directory)`,
+    { addon: name },
+  );
 }

@@ -21,7 +21,7 @@ import {
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
-import { getAttributeSync } from 'fs-xattr';
+import { getXattr } from '../../src/layer/xattrs.js';
 import tar from 'tar-stream';
 import { afterEach } from 'vitest';
 
@@ -197,7 +197,7 @@ export function snapshot(root: string, opts: { dirTimes?: boolean } = {}): Node[
 
 function capability(path: string): string | undefined {
   try {
-    return getAttributeSync(path, 'security.capability').toString('hex');
+    return getXattr(path, 'security.capability').toString('hex');
   } catch {
     return undefined;
   }

@@ -5,7 +5,7 @@
  */
 import { symlinkSync, linkSync } from 'node:fs';
 import { join } from 'node:path';
-import { setAttributeSync } from 'fs-xattr';
+import { setXattr } from '../../src/layer/xattrs.js';
 import { dir, fixTimes, mknod, own, put } from './helpers.js';
 
 export const T0 = 1_600_000_000; // 2020-09-13T12:26:40Z
@@ -77,9 +77,9 @@ export function longNamesTree(root: string): void {
 export function xattrTree(root: string): void {
   dir(join(root, 'bin'));
   put(join(root, 'bin/ping'), 'ping\n', { mode: 0o755 });
-  setAttributeSync(join(root, 'bin/ping'), 'security.capability', CAP_BYTES);
+  setXattr(join(root, 'bin/ping'), 'security.capability', CAP_BYTES);
   put(join(root, 'bin/plain'), 'no xattrs recorded\n', { mode: 0o755 });
-  setAttributeSync(join(root, 'bin/plain'), 'user.comment', 'ignored');
+  setXattr(join(root, 'bin/plain'), 'user.comment', Buffer.from('ignored'));
   fixTimes(root, T0);
 }
 
@@ -97,11 +97,11 @@ export function upperTree(root: string): void {
   own(join(root, 'etc/gone'), {}, 0o644);
   put(join(root, 'etc/kept'), 'kept\n');
   dir(join(root, 'var'), { mode: 0o750 });
-  setAttributeSync(join(root, 'var'), 'trusted.overlay.opaque', 'y');
+  setXattr(join(root, 'var'), 'trusted.overlay.opaque', Buffer.from('y'));
   put(join(root, 'var/-first'), 'sorts before .wh..wh..opq\n');
   put(join(root, 'var/new'), 'new\n');
   dir(join(root, 'opt'));
-  setAttributeSync(join(root, 'opt'), 'user.overlay.opaque', 'y');
+  setXattr(join(root, 'opt'), 'user.overlay.opaque', Buffer.from('y'));
   mknod(join(root, 'null'), 'c', 1, 3);
   own(join(root, 'null'), {}, 0o666);
   mknod(join(root, 'zz-gone'), 'c', 0, 0);

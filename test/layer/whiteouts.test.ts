@@ -4,7 +4,7 @@
  */
 import { existsSync, lstatSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { getAttributeSync, listAttributesSync } from 'fs-xattr';
+import { getXattr, listXattrs } from '../../src/layer/xattrs.js';
 import { describe, expect, it } from 'vitest';
 import { applyLayer } from '../../src/layer/apply.js';
 import { tarDirectory } from '../../src/layer/writer.js';
@@ -87,9 +87,9 @@ describe("whiteouts: 'overlay'", () => {
     const wh = lstatSync(join(root, 'a/file1'));
     expect(wh.isCharacterDevice() && wh.rdev === 0).toBe(true);
     expect(lstatSync(join(root, 'b')).isCharacterDevice()).toBe(true);
-    expect(getAttributeSync(join(root, 'c'), 'trusted.overlay.opaque').toString()).toBe('y');
+    expect(getXattr(join(root, 'c'), 'trusted.overlay.opaque').toString()).toBe('y');
     expect(ls(join(root, 'c'))).toEqual(['-early', 'sub']);
-    expect(listAttributesSync(join(root, 'c/sub'))).toEqual([]);
+    expect(listXattrs(join(root, 'c/sub'))).toEqual([]);
     expect(ls(root).some((n) => n.startsWith('.wh.'))).toBe(false);
   });
 
@@ -100,7 +100,7 @@ describe("whiteouts: 'overlay'", () => {
     const lowerDir = tempDir();
     await applyLayer(lowerDir, chunked(tar), { whiteouts: 'overlay' });
     expect(lstatSync(join(lowerDir, 'zz-gone'))).toMatchObject({ rdev: 0, uid: 7, gid: 8 });
-    expect(getAttributeSync(join(lowerDir, 'var'), 'trusted.overlay.opaque').toString()).toBe('y');
+    expect(getXattr(join(lowerDir, 'var'), 'trusted.overlay.opaque').toString()).toBe('y');
     expect((await collect(tarDirectory(lowerDir, { overlay: true }))).equals(tar)).toBe(true);
   });
 });

@@ -9,7 +9,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { getAttributeSync } from 'fs-xattr';
+import { getXattr } from '../../src/layer/xattrs.js';
 import { describe, expect, it } from 'vitest';
 import { LayerError } from '../../src/layer/errors.js';
 import { readTar } from '../../src/layer/tar-reader.js';
@@ -123,7 +123,7 @@ describe('tarDirectory headers', () => {
       '-C',
       out,
     ]);
-    expect(getAttributeSync(join(out, 'bin/ping'), 'security.capability')).toEqual(CAP_BYTES);
+    expect(getXattr(join(out, 'bin/ping'), 'security.capability')).toEqual(CAP_BYTES);
   });
 
   it('skips sockets', async () => {

@@ -14,7 +14,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import { setAttributeSync } from 'fs-xattr';
+import { setXattr } from '../../src/layer/xattrs.js';
 import { applyLayer } from '../../src/layer/apply.js';
 import { CAP_BYTES } from './snapshot/trees.js';
 import { busyboxRootfsTar } from '../helpers/busybox.js';
@@ -53,7 +53,7 @@ export function changesLower(dir: string): void {
   // File capabilities: a chmod keeps them (copied up with the file), a write drops them (the kernel's killpriv).
   for (const f of ['keep/capchmod', 'keep/capwrite']) {
     put(at(f), 'cap\n', 0o755);
-    setAttributeSync(at(f), 'security.capability', CAP_BYTES);
+    setXattr(at(f), 'security.capability', CAP_BYTES);
   }
 }
 

@@ -3,7 +3,7 @@ import { existsSync, lstatSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import tar from 'tar-stream';
-import { getAttributeSync } from 'fs-xattr';
+import { getXattr } from '../../src/layer/xattrs.js';
 import { describe, expect, it } from 'vitest';
 import { MediaType } from '../../src/image/types.js';
 import { removeImage } from '../../src/store/remove.js';
@@ -33,7 +33,7 @@ describe('snapshots', () => {
     expect(statSync(join(dir, 'etc', 'app.conf')).mode & 0o7777).toBe(0o600);
     const wh = lstatSync(join(dir, 'etc', 'old.conf'));
     expect(wh.isCharacterDevice() && wh.rdev === 0).toBe(true);
-    expect(getAttributeSync(join(dir, 'var'), 'trusted.overlay.opaque').toString()).toBe('y');
+    expect(getXattr(join(dir, 'var'), 'trusted.overlay.opaque').toString()).toBe('y');
     const ino = statSync(join(dir, 'etc', 'app.conf')).ino;
     expect(await store.snapshots.get(info.digest)).toBe(dir);
     expect(statSync(join(dir, 'etc', 'app.conf')).ino).toBe(ino);

@@ -10,7 +10,7 @@
 import { existsSync, linkSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SourceEntry } from '../../context/walk.js';
-import { hasXattrs } from '../../runtime/snapshot/tree-state.js';
+import { hasXattrs } from '../../layer/xattrs.js';
 import type { SourceTree } from '../../context/sources.js';
 import { FileHasher, StampWatch } from '../../context/statcache.js';
 import { TsbuildError } from '../../errors.js';

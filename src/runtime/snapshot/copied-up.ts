@@ -20,9 +20,7 @@ import {
 } from '../../util/lstat.js';
 import { sameTime } from './tree-state.js';
 import { join } from 'node:path';
-import { getAttributeSync, listAttributesSync } from 'fs-xattr';
-
-const OPAQUE = ['trusted.overlay.opaque', 'user.overlay.opaque'];
+import { OVERLAY_OPAQUE, getXattr, listXattrs, readXattrs } from '../../layer/xattrs.js';
 
 /** Relative paths (no leading slash) of the upper dir's unchanged copied-up directories. */
 export function unchangedCopiedUpDirs(
@@ -90,9 +88,9 @@ function visibleLowerDir(
 function sameXattrs(a: string, b: string): boolean {
   const read = (p: string) =>
     new Map(
-      listAttributesSync(p)
+      listXattrs(p)
         .filter((n) => !n.startsWith('trusted.overlay.') && !n.startsWith('user.overlay.'))
-        .map((n) => [n, getAttributeSync(p, n).toString('base64')]),
+        .map((n) => [n, getXattr(p, n).toString('base64')]),
     );
   const [x, y] = [read(a), read(b)];
   return x.size === y.size && [...x].every(([n, v]) => y.get(n) === v);
@@ -106,11 +104,6 @@ function sameMetadata(a: FileStat, b: FileStat): boolean {
 }
 
 function opaque(path: string): boolean {
-  return OPAQUE.some((name) => {
-    try {
-      return getAttributeSync(path, name).toString() === 'y';
-    } catch {
-      return false;
-    }
-  });
+  const found = readXattrs(Buffer.from(path), OVERLAY_OPAQUE);
+  return [...found.values()].some((v) => v.toString() === 'y');
 }

@@ -13,7 +13,7 @@
  * to one char, so names that are not UTF-8 survive the round trip.
  */
 import { lstatSync, readdirSync, type BigIntStats } from 'node:fs';
-import { listAttributesSync } from 'fs-xattr';
+import { hasXattrs } from '../../layer/xattrs.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 export type EntryKind = 'dir' | 'file' | 'symlink' | 'other';
@@ -77,15 +77,6 @@ export function dirChanged(
 export function sameTime(a: bigint, b: bigint): boolean {
   const d = a - b;
   return d < 1000n && d > -1000n;
-}
-
-/** fs-xattr takes text paths: a name that is not UTF-8 reads as having none. */
-export function hasXattrs(abs: Buffer): boolean {
-  try {
-    return listAttributesSync(abs.toString('utf8')).length > 0;
-  } catch {
-    return false;
-  }
 }
 
 /** Whether `now` is another inode, or the same one with anything about it changed. */

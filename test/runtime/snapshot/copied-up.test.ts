@@ -15,7 +15,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setAttributeSync } from 'fs-xattr';
+import { setXattr } from '../../../src/layer/xattrs.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { tarNames } from '../../helpers/streams.js';
 import {
@@ -60,7 +60,7 @@ describe.each([
   it('keeps it when its mtime or an extended attribute changed', async () => {
     for (const change of [
       (etc: string) => utimesSync(etc, new Date(), new Date()),
-      (etc: string) => setAttributeSync(etc, 'user.tsbuild', 'x'),
+      (etc: string) => setXattr(etc, 'user.tsbuild', Buffer.from('x')),
     ]) {
       const snap = await make().prepare([lower()], { workRoot: join(tmp, 'work') });
       try {

@@ -21,7 +21,7 @@ import {
   appendFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import { getAttributeSync, setAttributeSync } from 'fs-xattr';
+import { getXattr, setXattr } from '../../../src/layer/xattrs.js';
 
 /** A v2 file capability (cap_net_raw | cap_setfcap), as test/layer/trees.ts uses. */
 export const CAP_BYTES = Buffer.from('0100000200200080000000000000000000000000', 'hex');
@@ -41,7 +41,7 @@ export function lowerBottom(root: string): void {
   chownSync(join(root, 'bin/su'), 0, 0);
   chmodSync(join(root, 'bin/su'), 0o4755); // chown cleared the setuid bit
   put(join(root, 'bin/ping'), 'ping\n', 0o755);
-  setAttributeSync(join(root, 'bin/ping'), 'security.capability', CAP_BYTES);
+  setXattr(join(root, 'bin/ping'), 'security.capability', CAP_BYTES);
   put(join(root, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/sh\n');
   put(join(root, 'etc/hosts'), '127.0.0.1 localhost\n');
   put(join(root, 'data/a.txt'), 'a\n');
@@ -66,7 +66,7 @@ export function lowerTop(root: string): void {
   put(join(root, 'etc/extra'), 'from the top layer\n');
   execFileSync('mknod', [join(root, 'hidden.txt'), 'c', '0', '0']);
   mkdirSync(join(root, 'opq'));
-  setAttributeSync(join(root, 'opq'), 'trusted.overlay.opaque', Buffer.from('y'));
+  setXattr(join(root, 'opq'), 'trusted.overlay.opaque', Buffer.from('y'));
   put(join(root, 'opq/new'), 'only this shows\n');
 }
 
@@ -96,7 +96,7 @@ export function simulateRun(rootfs: string): void {
   linkSync(at('linkme.txt'), at('linkme2.txt'));
   chmodSync(at('bin/app'), 0o4755);
   put(at('bin/cap'), 'cap\n', 0o755);
-  setAttributeSync(at('bin/cap'), 'security.capability', CAP_BYTES);
+  setXattr(at('bin/cap'), 'security.capability', CAP_BYTES);
   chmodSync(at('data'), 0o700);
 }
 
@@ -143,7 +143,7 @@ export function describe(root: string): { entries: Record<string, Desc>; links: 
 
 function capOf(path: string): string | undefined {
   try {
-    return getAttributeSync(path, 'security.capability').toString('hex');
+    return getXattr(path, 'security.capability').toString('hex');
   } catch {
     return undefined;
   }

@@ -357,7 +357,13 @@ function emitPlan(
     total,
     stages: graph.order.map((i) => {
       const s = graph.stages[i]!;
-      return { index: i, ...(s.name ? { name: s.name } : {}), steps: s.steps.length + 1 };
+      const triggers = s.steps.filter((step) => step.onbuild).length;
+      return {
+        index: i,
+        ...(s.name ? { name: s.name } : {}),
+        steps: s.steps.length + 1,
+        ...(triggers > 0 ? { triggers } : {}),
+      };
     }),
     skipped: graph.skipped.map((s) => ({
       index: s.index,

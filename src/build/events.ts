@@ -5,7 +5,8 @@
  * A step is identified by `stage` (index in the Dockerfile) and `step` (index
  * in the whole build's numbering, 1-based, as `Step 3/7`). `total` counts every
  * step of every stage the target needs, FROM lines included, as docker classic
- * numbers them.
+ * numbers them — and ONBUILD triggers too, which docker classic does not number
+ * (it runs them under their FROM's number): the plan says how many each stage has.
  */
 
 /** Why a step ran, for `--explain-cache` and the json `cache` section. */
@@ -37,7 +38,11 @@ export type BuildEvent =
   | {
       type: 'plan';
       total: number;
-      stages: { index: number; name?: string; steps: number }[];
+      /**
+       * `steps` counts the FROM line and, first after it, `triggers` steps: the
+       * base's ONBUILD triggers, which docker classic runs under its FROM's number.
+       */
+      stages: { index: number; name?: string; steps: number; triggers?: number }[];
       skipped: { index: number; name?: string; reason: string }[];
       /** BuildKit's check findings the configuration keeps (`# check=`), for the stages built. */
       warnings: {
@@ -52,7 +57,10 @@ export type BuildEvent =
       }[];
     }
   /**
-   * A step starts: `Step 3/7 : RUN make`. `text` is the instruction as docker prints it.
+   * A step starts: `Step 3/7 : RUN make`. `text` is the instruction after expansion,
+   * in a canonical form (`ENV A=b`); `source` is it as written, continuation lines
+   * joined (`env A b`), which docker's classic builder prints. `onbuild`: an ONBUILD
+   * trigger of the base, run right after FROM (docker classic gives it no number).
    * `vertex`: the step as BuildKit names it (`[builder 2/5] RUN make`), on the steps
    * BuildKit shows (FROM an image, RUN, COPY, ADD, WORKDIR); see build/vertex-name.ts.
    */
@@ -62,6 +70,7 @@ export type BuildEvent =
       step: number;
       total: number;
       text: string;
+      source?: string;
       onbuild?: boolean;
       vertex?: string;
     }
@@ -74,7 +83,8 @@ export type BuildEvent =
   /**
    * The step finished; `id` is what docker prints as ` ---> 1a2b3c4d5e6f`: 12 hex digits
    * of the step's result id (no image config is stored per step), and of the image ID
-   * for a stage's last step, as docker's last one before `Successfully built`.
+   * for a stage's last step, as docker's last one before `Successfully built`; empty
+   * for `FROM scratch`, which has no image (docker prints ` ---> ` alone).
    */
   | {
       type: 'done';

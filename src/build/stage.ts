@@ -60,13 +60,14 @@ export async function runStage(
     step: run.firstStep,
     total: run.total,
     text: fromText(stage),
+    source: stage.from.original,
     ...(fromVertex ? { vertex: fromVertex } : {}),
   });
   deps.emit({
     type: 'done',
     stage: stage.index,
     step: run.firstStep,
-    id: shortDigest(state.id),
+    id: stage.base.kind === 'scratch' ? '' : shortDigest(state.id),
     cached: false,
     ms: 0,
   });
@@ -87,6 +88,7 @@ export async function runStage(
       step: number,
       total: run.total,
       text,
+      source: step.instruction.original,
       ...(step.onbuild ? { onbuild: true } : {}),
       ...(vertex ? { vertex } : {}),
     });

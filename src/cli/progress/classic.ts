@@ -15,6 +15,7 @@
  */
 import type { BuildEvent } from '../../api/build-types.js';
 import { familiarName } from '../../image/reference.js';
+import { ClassicSteps, executingTriggers } from './classic-steps.js';
 import { explainText } from './explain.js';
 import { failureOf, failureText } from './failure.js';
 import type { BuildOutcome, Progress, ProgressOptions, ResultEvent } from './progress.js';
@@ -37,6 +38,7 @@ export class ClassicProgress implements Progress {
   private readonly headers = new Map<number, string>();
   /** Steps started and not done, by step number, with their stage. */
   private readonly running = new Map<number, number>();
+  private readonly numbers = new ClassicSteps();
   private sawFailure = false;
   private printedResult = false;
 
@@ -47,6 +49,7 @@ export class ClassicProgress implements Progress {
   onEvent(e: BuildEvent): void {
     switch (e.type) {
       case 'plan':
+        this.numbers.plan(e);
         for (const w of e.warnings)
           this.write({
             to: 'err',
@@ -62,11 +65,12 @@ export class ClassicProgress implements Progress {
       case 'push':
         return this.write({ to: 'out', text: `${e.id ? `${e.id}: ` : ''}${e.status}\n` });
       case 'step': {
-        const header = e.onbuild
-          ? `# Executing build trigger: ${e.text}`
-          : `Step ${e.step}/${e.total} : ${e.text}`;
-        this.headers.set(e.step, header);
+        // As written, as docker prints it; a trigger has no line of its own.
+        const text = e.source ?? e.text;
         this.running.set(e.step, e.stage);
+        if (e.onbuild) return void this.headers.set(e.step, `ONBUILD ${text}`);
+        const header = `${this.numbers.label(e.stage, e.step, e.total)} : ${text}`;
+        this.headers.set(e.step, header);
         return this.line(e.stage, 'out', `${header}\n`);
       }
       case 'cached':
@@ -81,9 +85,13 @@ export class ClassicProgress implements Progress {
         else if (e.data !== '') this.open.add(e.stage);
         return;
       }
-      case 'done':
+      case 'done': {
         this.running.delete(e.step);
+        const triggers = this.numbers.triggersAfter(e.stage, e.step);
+        if (triggers > 0) return this.line(e.stage, 'out', `${executingTriggers(triggers)}\n`);
+        if (!this.numbers.printsId(e.stage, e.step)) return;
         return this.line(e.stage, 'out', ` ---> ${e.id}\n`);
+      }
       case 'failed': {
         this.sawFailure = true;
         this.running.delete(e.step);

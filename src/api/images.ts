@@ -14,6 +14,7 @@ export interface ImageSummary {
   id: string;
   /** Familiar references, as Docker shows them (`app:latest`, `localhost:5000/x:1`). */
   repoTags: string[];
+  /** Familiar `name@sha256:…` references a registry serves it as (pulled or pushed). */
   repoDigests: string[];
   parent: string;
   /** The config's `created` (RFC 3339), or '' when the image has none. */
@@ -23,7 +24,7 @@ export interface ImageSummary {
   labels: Record<string, string>;
   /** Untagged and no image is built on it. */
   dangling: boolean;
-  /** Untagged and other images are built on it: hidden unless `all`. */
+  /** No tag, no repo digest, and other images are built on it: hidden unless `all`. */
   intermediate: boolean;
 }
 
@@ -51,12 +52,16 @@ export async function images(req: ImagesRequest = {}): Promise<ImageSummary[]> {
   const refs = filters.get('reference');
   return summaries
     .filter((s) => (req.all || !s.intermediate) && keep(s))
-    .map((s) =>
-      // Docker lists only the tags the reference filter matched.
-      refs
-        ? { ...s, repoTags: s.repoTags.filter((t) => refs.some((p) => referenceMatches(t, p))) }
-        : s,
-    )
+    .map((s) => {
+      // Docker lists only the references the reference filter matched.
+      if (!refs) return s;
+      const matched = (r: string) => refs.some((p) => referenceMatches(r, p));
+      return {
+        ...s,
+        repoTags: s.repoTags.filter(matched),
+        repoDigests: s.repoDigests.filter(matched),
+      };
+    })
     .sort((a, b) => time(b.created) - time(a.created));
 }
 
@@ -73,13 +78,13 @@ async function summarize(store: Store, r: ImageRecord, all: ImageRecord[]): Prom
   return {
     id: r.id,
     repoTags: r.tags.map(familiarName),
-    repoDigests: r.repoDigests,
+    repoDigests: r.repoDigests.map(familiarName),
     parent: r.parent ?? '',
     created: config.created ?? '',
     size: await imageSize(store, r),
     labels: config.config?.Labels ?? {},
     dangling: untagged && !hasChildren,
-    intermediate: untagged && hasChildren,
+    intermediate: untagged && r.repoDigests.length === 0 && hasChildren,
   };
 }
 
@@ -107,8 +112,11 @@ async function filterPredicate(
       return v === 'true';
     });
     // daemon/images/images.go: dangling=true lists untagged images nothing is
-    // built on (even with -a); dangling=false leaves out every untagged image.
-    tests.push((s) => want.some((w) => (w ? s.dangling : s.repoTags.length > 0)));
+    // built on (even with -a), repo digests or not; dangling=false leaves out
+    // every image with neither a tag nor a repo digest.
+    tests.push((s) =>
+      want.some((w) => (w ? s.dangling : s.repoTags.length + s.repoDigests.length > 0)),
+    );
   }
   const labels = filters.get('label');
   if (labels) tests.push((s) => labels.every((l) => labelMatches(s.labels, l)));
@@ -122,7 +130,10 @@ async function filterPredicate(
     }
   }
   const refs = filters.get('reference');
-  if (refs) tests.push((s) => s.repoTags.some((t) => refs.some((p) => referenceMatches(t, p))));
+  if (refs)
+    tests.push((s) =>
+      [...s.repoTags, ...s.repoDigests].some((t) => refs.some((p) => referenceMatches(t, p))),
+    );
   return (s) => tests.every((t) => t(s));
 }
 
@@ -135,12 +146,14 @@ function labelMatches(labels: Record<string, string>, filter: string): boolean {
 
 /**
  * Docker matches the pattern with Go's path.Match against the familiar name
- * (`app`) and the familiar name with tag (`app:1`).
+ * (`app`) and the familiar reference (`app:1`, `app@sha256:…`).
  */
-function referenceMatches(familiarTag: string, pattern: string): boolean {
-  const name = familiarTag.slice(0, familiarTag.lastIndexOf(':'));
+function referenceMatches(familiarRef: string, pattern: string): boolean {
+  const at = familiarRef.indexOf('@');
+  const name =
+    at >= 0 ? familiarRef.slice(0, at) : familiarRef.slice(0, familiarRef.lastIndexOf(':'));
   const re = goPathMatch(pattern);
-  return re.test(name) || re.test(familiarTag);
+  return re.test(name) || re.test(familiarRef);
 }
 
 /** Go's path.Match as a RegExp: `*` and `?` never cross `/`; `[...]` classes; `\` escapes. */

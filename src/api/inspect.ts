@@ -57,7 +57,7 @@ async function inspectOne(store: Store, r: ImageRecord): Promise<ImageInspect> {
   return {
     Id: r.id,
     RepoTags: r.tags.map(familiarName),
-    RepoDigests: r.repoDigests,
+    RepoDigests: r.repoDigests.map(familiarName),
     Parent: r.parent ?? '',
     // Docker's: the config's comment, else the last history entry's (a commit's -m, a build's
     // buildkit.dockerfile.v0).

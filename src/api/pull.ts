@@ -117,7 +117,14 @@ export async function pullInto(store: Store, req: PullRequest): Promise<PullResu
     await session.putBytes(configBytes);
     const reference = formatReference(ref);
     const tags = ref.digest === undefined ? [reference] : [];
-    const record: ImageRecord = await store.addImage({ config: configBytes, layers, tags });
+    // What the registry serves it as (the index's digest, for a manifest list), as Docker records it.
+    const repoDigest = `${formatReference({ ...ref, tag: undefined, digest: top.digest })}`;
+    const record: ImageRecord = await store.addImage({
+      config: configBytes,
+      layers,
+      tags,
+      repoDigests: [repoDigest],
+    });
     const downloaded = !(existing && upToDate(existing, reference, before));
     emit({ status: `Digest: ${top.digest}` });
     emit({

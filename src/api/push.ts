@@ -116,6 +116,7 @@ export async function pushFrom(store: Store, req: PushRequest): Promise<PushResu
         'DIGEST_MISMATCH',
         `${formatReference(ref)}: the registry stored the manifest as ${digest}, not ${ours}`,
       );
+    await store.addRepoDigest(image, formatReference({ ...ref, tag: undefined, digest: ours }));
     // Where each layer now is (addLayerSource) is durable before push reports
     // success, not left for the next command to sync.
     await store.sync();

@@ -52,7 +52,7 @@ export async function imagesCommand(argv: string[], io: Io): Promise<number> {
   if (positionals[0]) filters.push(`reference=${positionals[0]}`);
   const list = await images({ root: values.root, env: io.env, all: values.all, filters });
   const trunc = !values['no-trunc'];
-  const rows = list.flatMap((s) => rowsOf(s, trunc));
+  const rows = list.flatMap((s) => rowsOf(s, trunc, values.digests === true));
   const format = values.quiet
     ? '{{.ID}}'
     : (values.format ??
@@ -80,8 +80,14 @@ interface ImageRow {
   VirtualSize: string;
 }
 
-/** Docker CLI's imageFormatTaggedAndDigest: a row per tag, `<none>` where there is none. */
-function rowsOf(s: ImageSummary, trunc: boolean): ImageRow[] {
+/**
+ * Docker CLI's imageFormat: `<none>` rows for an image with neither tag nor
+ * digest; else imageFormatTaggedAndDigest — a row per tag (per tag and digest
+ * of its repository with `--digests`), then a row per repository known only by
+ * digest (per digest with `--digests`). Docker walks Go maps here, in no fixed
+ * order; tsbuild keeps the tags' order and the repositories' first appearance.
+ */
+function rowsOf(s: ImageSummary, trunc: boolean, digests: boolean): ImageRow[] {
   const base = {
     Containers: 'N/A',
     CreatedAt: goTime(s.created),
@@ -92,27 +98,31 @@ function rowsOf(s: ImageSummary, trunc: boolean): ImageRow[] {
     UniqueSize: 'N/A',
     VirtualSize: humanSize(s.size),
   };
-  const digestOf = (repo: string) =>
-    s.repoDigests.find((d) => d.slice(0, d.indexOf('@')) === repo)?.split('@')[1] ?? '<none>';
-  if (s.repoTags.length === 0) {
-    if (s.repoDigests.length === 0)
-      return [{ ...base, Repository: '<none>', Tag: '<none>', Digest: '<none>' }];
-    return s.repoDigests.map((d) => ({
-      ...base,
-      Repository: d.slice(0, d.indexOf('@')),
-      Tag: '<none>',
-      Digest: d.slice(d.indexOf('@') + 1),
-    }));
+  if (s.repoTags.length === 0 && s.repoDigests.length === 0)
+    return [{ ...base, Repository: '<none>', Tag: '<none>', Digest: '<none>' }];
+  const byRepo = new Map<string, string[]>();
+  for (const d of s.repoDigests) {
+    const repo = d.slice(0, d.indexOf('@'));
+    byRepo.set(repo, [...(byRepo.get(repo) ?? []), d.slice(d.indexOf('@') + 1)]);
   }
-  return s.repoTags.map((t) => {
+  const rows: ImageRow[] = [];
+  const row = (Repository: string, Tag: string, Digest: string) =>
+    rows.push({ ...base, Repository, Tag, Digest });
+  const tagged = new Set<string>();
+  for (const t of s.repoTags) {
     const repo = t.slice(0, t.lastIndexOf(':'));
-    return {
-      ...base,
-      Repository: repo,
-      Tag: t.slice(t.lastIndexOf(':') + 1),
-      Digest: digestOf(repo),
-    };
-  });
+    const tag = t.slice(t.lastIndexOf(':') + 1);
+    tagged.add(repo);
+    const ds = digests ? (byRepo.get(repo) ?? []) : [];
+    if (ds.length === 0) row(repo, tag, '<none>');
+    for (const d of ds) row(repo, tag, d);
+  }
+  for (const [repo, ds] of byRepo) {
+    if (tagged.has(repo)) continue;
+    if (digests) for (const d of ds) row(repo, '<none>', d);
+    else row(repo, '<none>', '');
+  }
+  return rows;
 }
 
 function help(io: Io): number {

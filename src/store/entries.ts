@@ -1,10 +1,17 @@
 /**
  * index.json entries, moved about as tags change. An image is listed by one
  * entry per tag, or by one plain entry when it has none; the annotations that
- * belong to the image (when it was added, its parent) travel with every entry.
+ * belong to the image (when it was added, its parent, its repo digests) travel
+ * with every entry.
  */
 import { IMAGE_NAME_ANNOTATION, REF_NAME_ANNOTATION, type Descriptor } from '../image/types.js';
-import { ADDED_ANNOTATION, PARENT_ANNOTATION, TAGGED_ANNOTATION, refName } from './layout.js';
+import {
+  ADDED_ANNOTATION,
+  PARENT_ANNOTATION,
+  REPO_DIGESTS_ANNOTATION,
+  TAGGED_ANNOTATION,
+  refName,
+} from './layout.js';
 
 /** The image's own annotations (added, parent) from one of its entries. */
 export function baseAnnotations(d: Descriptor | undefined): Record<string, string> {
@@ -12,6 +19,51 @@ export function baseAnnotations(d: Descriptor | undefined): Record<string, strin
   const out: Record<string, string> = {};
   if (a[ADDED_ANNOTATION]) out[ADDED_ANNOTATION] = a[ADDED_ANNOTATION];
   if (a[PARENT_ANNOTATION]) out[PARENT_ANNOTATION] = a[PARENT_ANNOTATION];
+  if (a[REPO_DIGESTS_ANNOTATION]) out[REPO_DIGESTS_ANNOTATION] = a[REPO_DIGESTS_ANNOTATION];
+  return out;
+}
+
+/** The repo digests (`host/repo@sha256:…`) one entry records. */
+export function repoDigestsOf(d: Descriptor): string[] {
+  return d.annotations?.[REPO_DIGESTS_ANNOTATION]?.split(',').filter(Boolean) ?? [];
+}
+
+/** `entries` with every entry of manifest `digest` recording exactly `repoDigests`. */
+export function setRepoDigests(
+  entries: Descriptor[],
+  digest: string,
+  repoDigests: string[],
+): Descriptor[] {
+  const value = [...new Set(repoDigests)].sort().join(',');
+  return entries.map((d) => {
+    if (d.digest !== digest) return d;
+    const { [REPO_DIGESTS_ANNOTATION]: _, ...rest } = d.annotations ?? {};
+    return { ...d, annotations: value ? { ...rest, [REPO_DIGESTS_ANNOTATION]: value } : rest };
+  });
+}
+
+/**
+ * `entries` with `added` recorded for manifest `digest` and taken from any other
+ * image: a repo digest names one image, as in Docker's reference store (a pull
+ * that moves it — the registry now serves another image — moves it here too).
+ */
+export function addRepoDigests(
+  entries: Descriptor[],
+  digest: string,
+  added: string[],
+): Descriptor[] {
+  if (added.length === 0) return entries;
+  let out = entries;
+  for (const other of new Set(entries.map((d) => d.digest))) {
+    const had = repoDigestsOf(entries.find((d) => d.digest === other)!);
+    if (other === digest) out = setRepoDigests(out, other, [...had, ...added]);
+    else if (had.some((r) => added.includes(r)))
+      out = setRepoDigests(
+        out,
+        other,
+        had.filter((r) => !added.includes(r)),
+      );
+  }
   return out;
 }
 

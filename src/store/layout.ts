@@ -6,7 +6,7 @@
  * index.json is the one source of truth for which images the store holds: one
  * entry per tag, annotated with the full reference, and one plain entry for an
  * image that has no tag (a build intermediate, a dangling image). tsbuild keeps
- * what Docker's image store keeps beside an image (parent, tag time) as
+ * what Docker's image store keeps beside an image (parent, tag time, repo digests) as
  * annotations on those entries, so there is no second database to fall out of
  * step with it.
  */
@@ -24,6 +24,12 @@ import { writeRecord } from './temps.js';
 export const PARENT_ANNOTATION = 'dev.tsbuild.image.parent';
 export const TAGGED_ANNOTATION = 'dev.tsbuild.image.tagged';
 export const ADDED_ANNOTATION = 'dev.tsbuild.image.added';
+/**
+ * The image's repository digests (`host/repo@sha256:…`, canonical, comma-separated):
+ * what a registry serves it as, recorded by pull and push as Docker's reference
+ * store records them.
+ */
+export const REPO_DIGESTS_ANNOTATION = 'dev.tsbuild.image.repo-digests';
 
 export const OCI_LAYOUT = '{"imageLayoutVersion":"1.0.0"}';
 

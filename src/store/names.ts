@@ -14,6 +14,14 @@ export function canonicalTag(name: string): string {
   return formatReference({ ...ref, digest: undefined });
 }
 
+/** A digest reference in canonical form, without any tag: `x@sha256:…` → `docker.io/library/x@sha256:…`. */
+export function canonicalDigestRef(name: string): string {
+  const ref = parseReference(name);
+  if (ref.digest === undefined)
+    throw new StoreError('BAD_REFERENCE', `not a digest reference: ${name}`, { name });
+  return formatReference({ ...ref, tag: undefined });
+}
+
 /**
  * The image `name` names among `images`: a full ID (`sha256:` optional), a
  * reference (`app` is `docker.io/library/app:latest`; `app@sha256:…` one of the
@@ -53,11 +61,23 @@ function findByReference(images: ImageRecord[], name: string): ImageRecord | und
   }
   if (ref.digest !== undefined) {
     // Only the digests a registry gave this repository, as Docker's reference store keeps them.
-    const wanted = `${formatReference({ ...ref, tag: undefined, digest: undefined })}@${ref.digest}`;
+    const wanted = formatReference({ ...ref, tag: undefined });
     return images.find((i) => i.repoDigests.includes(wanted));
   }
   const canonical = formatReference(ref);
   return images.find((i) => i.tags.includes(canonical));
+}
+
+/** The canonical digest reference `name` names when it is one of `image`'s repo digests. */
+export function namedDigest(name: string, image: ImageRecord): string | undefined {
+  try {
+    const ref = parseReference(name);
+    if (ref.digest === undefined) return undefined;
+    const canonical = formatReference({ ...ref, tag: undefined });
+    return image.repoDigests.includes(canonical) ? canonical : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The canonical tag `name` names when it is one of `image`'s tags (not an ID or digest). */

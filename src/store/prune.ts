@@ -3,8 +3,9 @@
  * concurrent `tag` cannot rescue an image between our choosing and deleting it).
  *
  * - dangling images (untagged, nothing built on them, no container using them)
- *   go, as `docker image prune`, one after another, so an untagged chain goes
- *   leaf first; tagged images and what they were built on always stay;
+ *   go, as `docker image prune`, with any repo digests they keep, one after
+ *   another, so an untagged chain goes leaf first; tagged images and what they
+ *   were built on always stay;
  * - containers and what they run on always stay (their layers are in `held()`):
  *   removing stopped containers is `rm`'s, never a side effect of prune;
  * - cache records whose layer no image holds go (`all`: every record), as
@@ -65,7 +66,10 @@ export async function prune(store: Store, opts: PruneOptions = {}): Promise<Prun
     for (;;) {
       const victim = await findVictim(store, await store.images(), until);
       if (!victim) break;
-      images.push(...(await removeImageLocked(store, victim, { noPrune: true })));
+      // `force`: a victim keeps no tag but may keep repo digests, of several
+      // repositories even, which Docker's prune untags one by one (the victim has
+      // no children and no container, so force overrides nothing else).
+      images.push(...(await removeImageLocked(store, victim, { noPrune: true, force: true })));
     }
     const cache: string[] = [];
     const held = await store.held();

@@ -1,5 +1,6 @@
 /** Image records: what index.json says about each image, gathered per manifest. */
 import type { Descriptor, Manifest } from '../image/types.js';
+import { repoDigestsOf } from './entries.js';
 import { ADDED_ANNOTATION, PARENT_ANNOTATION, TAGGED_ANNOTATION, refName } from './layout.js';
 
 export interface ImageRecord {
@@ -9,7 +10,7 @@ export interface ImageRecord {
   manifest: Descriptor;
   /** Full references (`docker.io/library/app:latest`), oldest tag first. */
   tags: string[];
-  /** `name@sha256:…` references a registry knows the image by (pulled or pushed). */
+  /** `host/name@sha256:…` (canonical) references a registry knows the image by (pulled or pushed), sorted. */
   repoDigests: string[];
   /** The image it was built on, by ID (Docker's `Parent`). */
   parent: string | undefined;
@@ -42,7 +43,7 @@ export async function groupImages(
         id: manifest.config.digest,
         manifest: { mediaType: first.mediaType, digest: first.digest, size: first.size },
         tags,
-        repoDigests: [],
+        repoDigests: [...new Set(group.flatMap(repoDigestsOf))].sort(),
         parent: first.annotations?.[PARENT_ANNOTATION],
         added: first.annotations?.[ADDED_ANNOTATION] ?? '',
         lastTagTime: tagTimes[tagTimes.length - 1],

@@ -1,10 +1,13 @@
 /**
  * `rmi` as Docker's daemon does it (daemon/images/image_delete.go):
  *
- * - by reference: untag it; delete the image only when that was its last tag
- *   and no other image was built on it;
- * - by ID: untag every reference and delete it; more than one tag needs
- *   `force` (Docker's isSingleReference), and so — tsbuild's rule, where Docker
+ * - references are tags and repo digests (`repo@sha256:…`, what pull and push
+ *   record), as in Docker's reference store;
+ * - by reference: untag it — a tag's repository's digests too, once no tag of
+ *   that repository is left; delete the image only when that was its last
+ *   reference and no other image was built on it;
+ * - by ID: untag every reference and delete it; more than one tag, or digests of
+ *   another repository, need `force` (Docker's isSingleReference), and so — tsbuild's rule, where Docker
  *   refuses outright — does an image that others were built on (their layers
  *   are content-addressed, so they stay whole);
  * - after a delete, untagged parents that no other image was built on go too
@@ -22,9 +25,9 @@ import { shortDigest } from '../util/digest.js';
 import type { Descriptor } from '../image/types.js';
 import { liveState, type ContainerRecord } from './containers.js';
 import { StoreError } from './errors.js';
-import { keepListed } from './entries.js';
+import { keepListed, setRepoDigests } from './entries.js';
 import { readIndex, refName, writeIndex } from './layout.js';
-import { findImage, namedTag } from './names.js';
+import { findImage, namedDigest, namedTag } from './names.js';
 import { groupImages, type ImageRecord } from './records.js';
 import { found, type Store } from './store.js';
 
@@ -60,27 +63,41 @@ export async function removeImageLocked(
   const events: RemoveEvent[] = [];
   let entries = before;
   const users = (await store.containers.held()).images.get(image.id) ?? [];
+  // Docker's References(): tags and digests, in lexical order.
+  const refs = [...image.tags, ...image.repoDigests].sort();
 
-  const byRef = namedTag(name, image);
-  if (byRef && image.tags.length === 1 && !opts.force && users[0])
+  const byRef = namedTag(name, image) ?? namedDigest(name, image);
+  if (byRef && isSingleReference(refs) && !opts.force && users[0])
     throw new StoreError(
       'IMAGE_CONFLICT',
       `conflict: unable to remove repository reference "${name}" (must force) - container ${shortDigest(users[0].id)} is using its referenced image ${shortDigest(image.id)}`,
       { name },
     );
   if (byRef) {
-    entries = entries.filter((d) => refName(d) !== byRef);
+    let left = refs.filter((r) => r !== byRef);
     events.push({ untagged: byRef });
-    // A running container's image loses the tag and stays (Docker's quiet
+    // The last tag of a repository takes that repository's digests with it.
+    const repo = repository(byRef);
+    if (!isDigest(byRef) && !left.some((r) => !isDigest(r) && repository(r) === repo)) {
+      const gone = left.filter((r) => isDigest(r) && repository(r) === repo);
+      for (const r of gone) events.push({ untagged: r });
+      left = left.filter((r) => !gone.includes(r));
+    }
+    entries = entries.filter((d) => refName(d) !== byRef);
+    // A running container's image loses the reference and stays (Docker's quiet
     // conflict: `rmi -f app` prints only `Untagged: app:latest`).
     const running = users.some((c) => liveState(c.state).status === 'running');
-    if (image.tags.length > 1 || children(image.id, entries).length > 0 || running) {
-      await writeIndex(store.root, keepListed(before, entries));
+    if (left.length > 0 || children(image.id, entries).length > 0 || running) {
+      const digests = left.filter(isDigest);
+      await writeIndex(
+        store.root,
+        setRepoDigests(keepListed(before, entries), image.manifest.digest, digests),
+      );
       return events;
     }
   } else {
-    checkConflicts(name, image, children(image.id, entries).length, opts, users);
-    for (const t of image.tags) events.push({ untagged: t });
+    checkConflicts(name, image, refs, children(image.id, entries).length, opts, users);
+    for (const r of refs) events.push({ untagged: r });
   }
 
   const deleted: ImageRecord[] = [image];
@@ -112,6 +129,7 @@ export async function removeImageLocked(
 function checkConflicts(
   name: string,
   image: ImageRecord,
+  refs: string[],
   children: number,
   opts: RemoveOptions,
   users: ContainerRecord[],
@@ -131,7 +149,7 @@ function checkConflicts(
       `conflict: unable to delete ${short} (must be forced) - image is being used by stopped container ${shortDigest(users[0].id)}`,
       { name },
     );
-  if (image.tags.length > 1)
+  if (refs.length > 1 && !isSingleReference(refs))
     throw new StoreError(
       'IMAGE_CONFLICT',
       `conflict: unable to delete ${short} (must be forced) - image is referenced in multiple repositories`,
@@ -143,6 +161,25 @@ function checkConflicts(
       `conflict: unable to delete ${short} (must be forced) - image has dependent child images`,
       { name },
     );
+}
+
+/**
+ * Docker's isSingleReference: at most one tag, and every digest of the one
+ * repository (the tag's, when there is one).
+ */
+function isSingleReference(refs: string[]): boolean {
+  if (refs.length <= 1) return refs.length === 1;
+  const tags = refs.filter((r) => !isDigest(r));
+  if (tags.length > 1) return false;
+  const digestRepos = new Set(refs.filter(isDigest).map(repository));
+  return digestRepos.size === 1 && digestRepos.has(repository(tags[0] ?? refs[0]!));
+}
+
+const isDigest = (ref: string) => ref.includes('@');
+
+/** A canonical reference's repository: `host/repo` of `host/repo:tag` or `host/repo@sha256:…`. */
+function repository(ref: string): string {
+  return isDigest(ref) ? ref.slice(0, ref.indexOf('@')) : ref.slice(0, ref.lastIndexOf(':'));
 }
 
 function parentOf(images: ImageRecord[], image: ImageRecord): ImageRecord | undefined {

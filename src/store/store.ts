@@ -31,7 +31,7 @@ import { VolumeStore } from './volumes.js';
 import { StoreError } from './errors.js';
 import { withLock } from './lock.js';
 import { sweepDeadTemps } from './temps.js';
-import { baseAnnotations, pointTag } from './entries.js';
+import { addRepoDigests, baseAnnotations, pointTag } from './entries.js';
 import {
   ADDED_ANNOTATION,
   PARENT_ANNOTATION,
@@ -39,7 +39,7 @@ import {
   readIndex,
   writeIndex,
 } from './layout.js';
-import { canonicalTag, findImage } from './names.js';
+import { canonicalDigestRef, canonicalTag, findImage } from './names.js';
 import { groupImages, type ImageRecord } from './records.js';
 
 export type { ImageRecord };
@@ -55,6 +55,8 @@ export interface NewImage {
   tags?: string[];
   /** Manifest annotations, e.g. org.opencontainers.image.created. */
   annotations?: Record<string, string>;
+  /** What a registry serves it as (`host/repo@sha256:…`, any form Docker accepts): a pull's. */
+  repoDigests?: string[];
 }
 
 interface Prepared {
@@ -395,6 +397,11 @@ export class Store {
         if (!existing && refs.length === 0)
           entries = [...entries, { ...manifest, annotations: base }];
         for (const ref of refs) entries = pointTag(entries, ref, manifest, base, now);
+        entries = addRepoDigests(
+          entries,
+          manifest.digest,
+          (img.repoDigests ?? []).map(canonicalDigestRef),
+        );
       }
       await writeIndex(this.root, entries);
       const all = await this.list(entries);
@@ -430,6 +437,19 @@ export class Store {
       size: stored.size,
     };
     return { img, config, manifest, refs };
+  }
+
+  /**
+   * Record that a registry serves `image` as `repoDigest` (`host/repo@sha256:…`):
+   * a push's. An image no longer listed (an rmi raced the push) records nothing.
+   */
+  async addRepoDigest(image: ImageRecord, repoDigest: string): Promise<void> {
+    const ref = canonicalDigestRef(repoDigest);
+    await this.withLock(async () => {
+      const before = (await readIndex(this.root)).manifests;
+      if (!before.some((d) => d.digest === image.manifest.digest)) return;
+      await writeIndex(this.root, addRepoDigests(before, image.manifest.digest, [ref]));
+    });
   }
 
   /** `tsbuild tag SRC DST`: point DST at the image SRC names. */

@@ -39,6 +39,8 @@ export { rmi, tag, type RemoveRequest, type TagRequest } from './api/tag.js';
 export { save, type SaveRequest } from './api/save.js';
 export { load, type LoadEvent, type LoadRequest } from './api/load.js';
 export { importImage, type ImportRequest } from './api/import.js';
+export { pull, type PullEvent, type PullRequest, type PullResult } from './api/pull.js';
+export { push, type PushEvent, type PushRequest, type PushResult } from './api/push.js';
 export { cacheUsage, prune, type CacheUsage, type PruneRequest } from './api/prune.js';
 export type { StoreOptions } from './api/store.js';
 export {

@@ -3,7 +3,8 @@ import { inspect, type ImageInspect } from '../api/inspect.js';
 import { TsbuildError } from '../errors.js';
 import type { Io } from './io.js';
 import { STORE_HELP, STORE_OPTIONS, parseOptions, requireArgs } from './options.js';
-import { nilMap, nilSlice, parseTemplate } from './template/index.js';
+import { goStruct, nilMap, nilSlice, parseTemplate } from './template/index.js';
+import { sortedKeys } from './template/value.js';
 
 const HELP = `Usage:  tsbuild inspect [OPTIONS] IMAGE [IMAGE...]
 
@@ -47,19 +48,25 @@ export async function inspectCommand(argv: string[], io: Io): Promise<number> {
 }
 
 const SLICES = ['Env', 'Cmd', 'Entrypoint', 'OnBuild', 'Shell'];
-const MAPS = ['ExposedPorts', 'Volumes', 'Labels'];
+const MAPS = ['Labels'];
+/** Go's map[string]struct{}: each value prints `{}`, so `map[80/tcp:{}]` as Docker prints it. */
+const SETS = ['ExposedPorts', 'Volumes'];
 
 /**
  * The inspect object as the Go struct the docker CLI runs templates on: a field
  * JSON leaves out or sets to null is still there, so `{{.Config.Env}}` of an
  * image without environment prints `[]`, `{{.Config.Labels}}` `map[]`,
- * `{{.Config.StopSignal}}` nothing — not `<no value>` or an error.
+ * `{{.Config.StopSignal}}` nothing — not `<no value>` or an error. Docker's
+ * struct-valued fields print as Go prints structs: `{{.RootFS}}` is
+ * `{layers [sha256:…]}`, `{{.GraphDriver}}` `{map[…] tsbuild}`.
  */
 function goView(img: ImageInspect): unknown {
   const config = (c: Record<string, unknown>) => {
     const out: Record<string, unknown> = { ...c, Healthcheck: c.Healthcheck ?? null };
     for (const k of SLICES) out[k] = c[k] ?? nilSlice();
-    for (const k of MAPS) out[k] = c[k] ?? nilMap();
+    for (const k of MAPS) out[k] = c[k] ? sorted(c[k] as Record<string, unknown>) : nilMap();
+    for (const k of SETS)
+      out[k] = c[k] ? sorted(c[k] as Record<string, unknown>, goStruct({}, 'struct {}')) : nilMap();
     out.ArgsEscaped ??= false;
     out.StopSignal ??= '';
     return out;
@@ -70,5 +77,20 @@ function goView(img: ImageInspect): unknown {
     OsVersion: img.OsVersion ?? '',
     Config: config(img.Config),
     ContainerConfig: config(img.ContainerConfig),
+    // Field order is Go's: types.RootFS{Type, Layers}, types.GraphDriverData{Data, Name}.
+    RootFS: goStruct({ Type: img.RootFS.Type, Layers: img.RootFS.Layers }, 'types.RootFS'),
+    GraphDriver: goStruct(
+      { Data: img.GraphDriver.Data, Name: img.GraphDriver.Name },
+      'types.GraphDriverData',
+    ),
   };
+}
+
+/**
+ * A Go map's copy with its keys in Go's order, which `{{json …}}` keeps (Go's
+ * encoding/json sorts map keys: `{"a":"1","b":"2"}` for `LABEL b=2 a=1`);
+ * with `value`, every key maps to it.
+ */
+function sorted(m: Record<string, unknown>, value?: unknown): Record<string, unknown> {
+  return Object.fromEntries(sortedKeys(m).map((k) => [k, value === undefined ? m[k] : value]));
 }

@@ -28,6 +28,7 @@ import { pickSnapshotter } from '../runtime/snapshot/index.js';
 import { writeOwner } from '../runtime/snapshot/owner.js';
 import { removeSnapshotDir } from '../runtime/snapshot/stale.js';
 import { withLock } from '../store/lock.js';
+import { abortable } from '../util/abort.js';
 import { digestHex, sha256 } from '../util/digest.js';
 import type { BuildRequest, BuildResult } from './build-types.js';
 import { resolveBases } from './build-bases.js';
@@ -55,8 +56,15 @@ const cacheRegistry = () => import('./cache-registry.js');
  *   const r = await build({ context: 'examples/hello', tags: ['hello'], onEvent: (e) => console.log(e) });
  *   r.id;    // 'sha256:…' (the image ID)
  *   r.steps; // [{ step: 2, text: 'COPY hello.txt /', cached: true, … }, …]
+ *
+ * Aborting `signal` stops the build (a running RUN is killed, finished steps stay
+ * cached, the work dir is removed) and then rejects with `signal.reason`.
  */
-export async function build(request: BuildRequest): Promise<BuildResult> {
+export function build(request: BuildRequest): Promise<BuildResult> {
+  return abortable(request.signal, () => buildImage(request));
+}
+
+async function buildImage(request: BuildRequest): Promise<BuildResult> {
   const req = withEpochArg(request);
   const platform = checkPlatform(req.platform);
   const settings = runSettings(req);

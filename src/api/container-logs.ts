@@ -31,7 +31,10 @@ export interface LogsRequest extends StoreOptions {
   follow?: boolean;
   /** `--tail N`: only the last N entries written so far (then, following, all new ones). */
   tail?: number;
-  /** Stops following. */
+  /**
+   * Stops following: the iteration ends without an error. Unlike the APIs that
+   * reject with `signal.reason`: a reader that has read enough has not failed.
+   */
   signal?: AbortSignal;
 }
 

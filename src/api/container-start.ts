@@ -7,6 +7,7 @@
  */
 import type { Readable, Writable } from 'node:stream';
 import { TsbuildError } from '../errors.js';
+import { abortable } from '../util/abort.js';
 import { pickRunner, type RunnerKind } from '../runtime/run/pick.js';
 import type { SizeSource } from '../runtime/run/runner.js';
 import { settleDead } from './container-rootfs.js';
@@ -88,6 +89,7 @@ export interface AttachedStartRequest extends StoreOptions {
   stderr?: Writable;
   /** With a terminal (a container made with -t): its size follows this one. */
   size?: SizeSource;
+  /** Aborting kills the container (SIGKILL), then rejects `result` with `signal.reason`. */
   signal?: AbortSignal;
 }
 
@@ -101,29 +103,31 @@ export interface AttachedStartRequest extends StoreOptions {
  *   (await c.result).exitCode;
  */
 export function startAttached(req: AttachedStartRequest): RunningContainer {
-  return attached(req, async (io, relay) => {
-    try {
-      const store = await openStore(req);
-      await settleDead(store);
-      const record = await store.containers.resolve(req.container);
-      if (record.state.status === 'running')
-        throw new TsbuildError(
-          'CONTAINER_RUNNING',
-          `container ${record.id} is running under another process: tsbuild cannot attach to it (see tsbuild logs -f)`,
-          { id: record.id },
-        );
-      const runner = pickRunner(record.config.runtime as RunnerKind);
-      return await startContainer(store, record, runner, {
-        ...io,
-        relay,
-        ...(req.stdin ? { stdin: req.stdin } : {}),
-        ...(req.signal ? { signal: req.signal } : {}),
-        ...(req.size ? { size: req.size } : {}),
-      });
-    } catch (e) {
-      throw withExitCode(e);
-    }
-  });
+  return attached(req, (io, relay) =>
+    abortable(req.signal, async () => {
+      try {
+        const store = await openStore(req);
+        await settleDead(store);
+        const record = await store.containers.resolve(req.container);
+        if (record.state.status === 'running')
+          throw new TsbuildError(
+            'CONTAINER_RUNNING',
+            `container ${record.id} is running under another process: tsbuild cannot attach to it (see tsbuild logs -f)`,
+            { id: record.id },
+          );
+        const runner = pickRunner(record.config.runtime as RunnerKind);
+        return await startContainer(store, record, runner, {
+          ...io,
+          relay,
+          ...(req.stdin ? { stdin: req.stdin } : {}),
+          ...(req.signal ? { signal: req.signal } : {}),
+          ...(req.size ? { size: req.size } : {}),
+        });
+      } catch (e) {
+        throw withExitCode(e);
+      }
+    }),
+  );
 }
 
 function withId(e: unknown, id: string | undefined): unknown {

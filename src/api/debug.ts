@@ -13,6 +13,7 @@
  */
 import { PassThrough, type Readable, type Writable } from 'node:stream';
 import { TsbuildError } from '../errors.js';
+import { abortable } from '../util/abort.js';
 import { pickRunner, type RunnerKind } from '../runtime/run/pick.js';
 import type { SizeSource } from '../runtime/run/runner.js';
 import { liveState } from '../store/containers.js';
@@ -34,6 +35,7 @@ export interface DebugRequest extends StoreOptions {
   /** Where the output goes; default the returned streams. */
   stdout?: Writable;
   stderr?: Writable;
+  /** Aborting kills the process (SIGKILL), then rejects `result` with `signal.reason`. */
   signal?: AbortSignal;
 }
 
@@ -48,7 +50,9 @@ export function debug(req: DebugRequest): RunningContainer {
   const stdout = new PassThrough();
   const stderr = new PassThrough();
   const relay = new SignalRelay();
-  const result = debugToEnd(req, req.stdout ?? stdout, req.stderr ?? stderr, relay).finally(() => {
+  const result = abortable(req.signal, () =>
+    debugToEnd(req, req.stdout ?? stdout, req.stderr ?? stderr, relay),
+  ).finally(() => {
     stdout.end();
     stderr.end();
   });

@@ -6,6 +6,7 @@
 import { parseReference, registryHost } from '../image/reference.js';
 import { RegistryClient } from '../registry/client.js';
 import { eraseCredentials, storeCredentials } from '../registry/credentials.js';
+import { abortable } from '../util/abort.js';
 
 export interface LoginRequest {
   /** A registry host (`127.0.0.1:5000`, `ghcr.io`); default Docker Hub. */
@@ -14,11 +15,16 @@ export interface LoginRequest {
   password: string;
   env?: NodeJS.ProcessEnv;
   insecureRegistries?: string[];
+  /** Aborting rejects with `signal.reason` (nothing is stored). */
   signal?: AbortSignal;
 }
 
 /** Check the credentials with the registry, then store them; returns where they went. */
-export async function login(req: LoginRequest): Promise<string> {
+export function login(req: LoginRequest): Promise<string> {
+  return abortable(req.signal, () => checkAndStore(req));
+}
+
+async function checkAndStore(req: LoginRequest): Promise<string> {
   const domain = serverDomain(req.server);
   const client = new RegistryClient(registryHost(domain), domain, {
     credentials: { username: req.username, password: req.password, source: 'the command line' },

@@ -32,6 +32,7 @@ import {
 } from '../image/reference.js';
 import { hostPlatform, isHostPlatform } from '../dockerfile/scope.js';
 import { RegistryClient, type ClientOptions, type FetchedManifest } from '../registry/client.js';
+import { abortable } from '../util/abort.js';
 import { shortDigest, sha256 } from '../util/digest.js';
 import type { LayerSource } from '../store/layers.js';
 import type { ImageRecord, Store } from '../store/store.js';
@@ -43,6 +44,7 @@ export interface PullRequest extends StoreOptions {
   reference: string;
   /** Hosts that may be reached over plain http (loopback always may). */
   insecureRegistries?: string[];
+  /** Aborting stops the pull (the store left as it was) and rejects with `signal.reason`. */
   signal?: AbortSignal;
   /** Docker's lines, as they happen: `{ id?: '31e352740f53', status: 'Pull complete' }`. */
   onEvent?: (e: PullEvent) => void;
@@ -73,12 +75,14 @@ const PARALLEL = 3;
  *   const r = await pull({ reference: '127.0.0.1:5000/base:1', onEvent: (e) => console.log(e) });
  *   r.id; // 'sha256:…'
  */
-export async function pull(req: PullRequest): Promise<PullResult> {
-  const store = await openStore(req);
-  // docker's CLI says so, not the daemon: a FROM or `run` that pulls does not.
-  parseReference(req.reference);
-  if (usesDefaultTag(req.reference)) req.onEvent?.({ status: 'Using default tag: latest' });
-  return pullInto(store, req);
+export function pull(req: PullRequest): Promise<PullResult> {
+  return abortable(req.signal, async () => {
+    const store = await openStore(req);
+    // docker's CLI says so, not the daemon: a FROM or `run` that pulls does not.
+    parseReference(req.reference);
+    if (usesDefaultTag(req.reference)) req.onEvent?.({ status: 'Using default tag: latest' });
+    return pullInto(store, req);
+  });
 }
 
 /** Pull into an open store (build's FROM uses this). */

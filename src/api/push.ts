@@ -20,6 +20,7 @@ import {
 import type { RegistryClient } from '../registry/client.js';
 import type { LayerSource } from '../store/layers.js';
 import type { Store } from '../store/store.js';
+import { abortable } from '../util/abort.js';
 import { sha256, shortDigest } from '../util/digest.js';
 import { clientFor, layerSource } from './pull.js';
 import { openStore, type StoreOptions } from './store.js';
@@ -28,6 +29,7 @@ export interface PushRequest extends StoreOptions {
   /** The image's name in the store, which says where it goes: `127.0.0.1:5000/app:1`. */
   reference: string;
   insecureRegistries?: string[];
+  /** Aborting stops the push and rejects with `signal.reason`. */
   signal?: AbortSignal;
   /** Layers bigger than this go up in PATCHes of this size; default 32 MiB. */
   chunkSize?: number;
@@ -58,12 +60,14 @@ const CHUNK = 32 << 20;
  *   const r = await push({ reference: '127.0.0.1:5000/app:1' });
  *   r.digest; // 'sha256:…' (the manifest's)
  */
-export async function push(req: PushRequest): Promise<PushResult> {
-  const store = await openStore(req);
-  // docker's CLI says so before anything else (a bad name is refused first).
-  parseReference(req.reference);
-  if (usesDefaultTag(req.reference)) req.onEvent?.({ status: 'Using default tag: latest' });
-  return pushFrom(store, req);
+export function push(req: PushRequest): Promise<PushResult> {
+  return abortable(req.signal, async () => {
+    const store = await openStore(req);
+    // docker's CLI says so before anything else (a bad name is refused first).
+    parseReference(req.reference);
+    if (usesDefaultTag(req.reference)) req.onEvent?.({ status: 'Using default tag: latest' });
+    return pushFrom(store, req);
+  });
 }
 
 export async function pushFrom(store: Store, req: PushRequest): Promise<PushResult> {

@@ -15,6 +15,7 @@ import { readFileSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
 import { PassThrough, type Readable, type Writable } from 'node:stream';
 import { TsbuildError } from '../errors.js';
+import { abortable } from '../util/abort.js';
 import type { ImageConfig } from '../image/types.js';
 import { pickRunner, type RunnerKind } from '../runtime/run/pick.js';
 import type { ExtraHost, Runner, SizeSource } from '../runtime/run/runner.js';
@@ -81,7 +82,7 @@ export interface RunRequest extends StoreOptions {
   /** Output goes here instead of the returned streams. */
   stdout?: Writable;
   stderr?: Writable;
-  /** Aborting kills the container (SIGKILL) and rejects `result`. */
+  /** Aborting kills the container (SIGKILL), then rejects `result` with `signal.reason`. */
   signal?: AbortSignal;
   /** Told when the image has to be pulled first (Docker's "Unable to find image … locally"). */
   onPull?: (line: string) => void;
@@ -109,7 +110,7 @@ export interface RunningContainer {
  *   (await c.result).exitCode; // 3
  */
 export function run(req: RunRequest): RunningContainer {
-  return attached(req, (io, relay) => runToEnd(req, io, relay));
+  return attached(req, (io, relay) => abortable(req.signal, () => runToEnd(req, io, relay)));
 }
 
 /**

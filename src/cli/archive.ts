@@ -20,11 +20,11 @@ Options:
 ${STORE_HELP}`;
 
 export async function saveCommand(argv: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseOptions(
-    argv,
-    { ...STORE_OPTIONS, output: { type: 'string', short: 'o' }, compress: { type: 'string' } },
-    SAVE_HELP,
-  );
+  const { values, positionals } = parseOptions(argv, {
+    ...STORE_OPTIONS,
+    output: { type: 'string', short: 'o' },
+    compress: { type: 'string' },
+  });
   if (values.help) return usage(io, SAVE_HELP);
   requireArgs(positionals, 1, Infinity, SAVE_HELP);
   const compress = values.compress ?? 'none';
@@ -65,15 +65,11 @@ Options:
 ${STORE_HELP}`;
 
 export async function loadCommand(argv: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseOptions(
-    argv,
-    {
-      ...STORE_OPTIONS,
-      input: { type: 'string', short: 'i' },
-      quiet: { type: 'boolean', short: 'q' },
-    },
-    LOAD_HELP,
-  );
+  const { values, positionals } = parseOptions(argv, {
+    ...STORE_OPTIONS,
+    input: { type: 'string', short: 'i' },
+    quiet: { type: 'boolean', short: 'q' },
+  });
   if (values.help) return usage(io, LOAD_HELP);
   requireArgs(positionals, 0, 0, LOAD_HELP);
   const fromStdin = values.input === undefined || values.input === '-';
@@ -107,15 +103,11 @@ Options:
 ${STORE_HELP}`;
 
 export async function importCommand(argv: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseOptions(
-    argv,
-    {
-      ...STORE_OPTIONS,
-      message: { type: 'string', short: 'm' },
-      change: { type: 'string', short: 'c', multiple: true },
-    },
-    IMPORT_HELP,
-  );
+  const { values, positionals } = parseOptions(argv, {
+    ...STORE_OPTIONS,
+    message: { type: 'string', short: 'm' },
+    change: { type: 'string', short: 'c', multiple: true },
+  });
   if (values.help) return usage(io, IMPORT_HELP);
   requireArgs(positionals, 1, 2, IMPORT_HELP);
   const [source, tag] = positionals as [string, string | undefined];

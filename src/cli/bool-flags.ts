@@ -55,6 +55,24 @@ export function normalizeBools(
       if (type === 'string' && eq < 0 && i + 1 < argv.length) out.push(argv[++i]!);
       continue;
     }
+    // -q=false: pflag reads `=value` after a lone boolean shorthand as its value.
+    const short1 = /^-([^-])=(.*)$/s.exec(a);
+    if (short1 && options[short.get(short1[1]!) ?? '']?.type === 'boolean') {
+      const name = short.get(short1[1]!)!;
+      const value = short1[2]!;
+      if (TRUE.includes(value)) {
+        explicitFalse.delete(name);
+        out.push(`--${name}`);
+      } else if (FALSE.includes(value)) {
+        explicitFalse.add(name);
+        for (let j = out.length - 1; j >= 0; j--)
+          if (out[j] === `--${name}` || out[j] === `-${short1[1]}`) out.splice(j, 1);
+      } else
+        throw new UsageError(
+          `invalid argument "${value}" for "-${short1[1]}, --${name}" flag: strconv.ParseBool: parsing "${value}": invalid syntax`,
+        );
+      continue;
+    }
     out.push(a);
     // -qt NAME: a short option taking a value takes the rest, or else the next word.
     if (a.startsWith('-') && a.length > 1)

@@ -133,7 +133,7 @@ export function parseBuildArgs(
   cwd: string,
 ): { request: BuildRequest; cli: BuildCliOptions } {
   const bools = normalizeBools(argv, OPTIONS);
-  const { values: v, positionals } = parseOptions(bools.argv, OPTIONS, BUILD_HELP);
+  const { values: v, positionals } = parseOptions(bools.argv, OPTIONS);
   const quiet = v.quiet ?? false;
   const progress = oneOf('progress', v.progress ?? 'auto', PROGRESS_MODES);
   if (quiet && progress !== 'auto' && progress !== 'quiet')

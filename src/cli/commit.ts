@@ -28,17 +28,13 @@ Options:
 ${STORE_HELP}`;
 
 export async function commitCommand(argv: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseOptions(
-    withoutPause(argv, COMMIT_HELP),
-    {
-      ...STORE_OPTIONS,
-      author: { type: 'string', short: 'a' },
-      change: { type: 'string', short: 'c', multiple: true },
-      message: { type: 'string', short: 'm' },
-      pause: { type: 'boolean', short: 'p' },
-    },
-    COMMIT_HELP,
-  );
+  const { values, positionals } = parseOptions(argv, {
+    ...STORE_OPTIONS,
+    author: { type: 'string', short: 'a' },
+    change: { type: 'string', short: 'c', multiple: true },
+    message: { type: 'string', short: 'm' },
+    pause: { type: 'boolean', short: 'p' },
+  });
   if (values.help) return usage(io, COMMIT_HELP);
   requireArgs(positionals, 1, 2, COMMIT_HELP);
   const [container, reference] = positionals as [string, string | undefined];
@@ -55,19 +51,6 @@ export async function commitCommand(argv: string[], io: Io): Promise<number> {
   return 0;
 }
 
-/** `--pause=false` / `-p=true`: docker's boolean flag syntax, which parseArgs lacks. */
-function withoutPause(argv: string[], help: string): string[] {
-  return argv.filter((a) => {
-    const m = /^(?:--pause|-p)=(.*)$/.exec(a);
-    if (!m) return true;
-    if (!/^(true|false|1|0|t|f|TRUE|FALSE|True|False)$/.test(m[1]!))
-      throw new UsageError(
-        `invalid argument "${m[1]}" for "${a.split('=')[0]}" flag: strconv.ParseBool: parsing "${m[1]}": invalid syntax\n\n${help}`,
-      );
-    return false;
-  });
-}
-
 const DIFF_HELP = `Usage:  tsbuild diff CONTAINER
 
 Inspect changes to files or directories on a container's filesystem
@@ -77,7 +60,7 @@ Options:
 ${STORE_HELP}`;
 
 export async function diffCommand(argv: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseOptions(argv, { ...STORE_OPTIONS }, DIFF_HELP);
+  const { values, positionals } = parseOptions(argv, { ...STORE_OPTIONS });
   if (values.help) return usage(io, DIFF_HELP);
   requireArgs(positionals, 1, 1, DIFF_HELP);
   const changes = await diff({ root: values.root, env: io.env, container: positionals[0]! });
@@ -94,11 +77,10 @@ Options:
 ${STORE_HELP}`;
 
 export async function exportCommand(argv: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseOptions(
-    argv,
-    { ...STORE_OPTIONS, output: { type: 'string', short: 'o' } },
-    EXPORT_HELP,
-  );
+  const { values, positionals } = parseOptions(argv, {
+    ...STORE_OPTIONS,
+    output: { type: 'string', short: 'o' },
+  });
   if (values.help) return usage(io, EXPORT_HELP);
   requireArgs(positionals, 1, 1, EXPORT_HELP);
   const req = { root: values.root, env: io.env, container: positionals[0]! };

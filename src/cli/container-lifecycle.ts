@@ -20,11 +20,10 @@ Options:
 ${STORE_HELP}`;
 
 export async function stopCommand(argv: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseOptions(
-    argv,
-    { ...STORE_OPTIONS, time: { type: 'string', short: 't' } },
-    STOP_HELP,
-  );
+  const { values, positionals } = parseOptions(argv, {
+    ...STORE_OPTIONS,
+    time: { type: 'string', short: 't' },
+  });
   if (values.help) {
     io.stdout.write(STOP_HELP);
     return 0;
@@ -56,11 +55,10 @@ Options:
 ${STORE_HELP}`;
 
 export async function killCommand(argv: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseOptions(
-    argv,
-    { ...STORE_OPTIONS, signal: { type: 'string', short: 's' } },
-    KILL_HELP,
-  );
+  const { values, positionals } = parseOptions(argv, {
+    ...STORE_OPTIONS,
+    signal: { type: 'string', short: 's' },
+  });
   if (values.help) {
     io.stdout.write(KILL_HELP);
     return 0;
@@ -119,15 +117,11 @@ const FORWARDED: NodeJS.Signals[] = [
  * container) in the foreground as `run` is, its exit status ours.
  */
 export async function startCommand(argv: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseOptions(
-    argv,
-    {
-      ...STORE_OPTIONS,
-      attach: { type: 'boolean', short: 'a' },
-      interactive: { type: 'boolean', short: 'i' },
-    },
-    START_HELP,
-  );
+  const { values, positionals } = parseOptions(argv, {
+    ...STORE_OPTIONS,
+    attach: { type: 'boolean', short: 'a' },
+    interactive: { type: 'boolean', short: 'i' },
+  });
   if (values.help) {
     io.stdout.write(START_HELP);
     return 0;

@@ -17,15 +17,11 @@ Options:
 ${STORE_HELP}`;
 
 export async function containerPruneCommand(argv: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseOptions(
-    argv,
-    {
-      ...STORE_OPTIONS,
-      filter: { type: 'string', multiple: true },
-      force: { type: 'boolean', short: 'f' },
-    },
-    PRUNE_HELP,
-  );
+  const { values, positionals } = parseOptions(argv, {
+    ...STORE_OPTIONS,
+    filter: { type: 'string', multiple: true },
+    force: { type: 'boolean', short: 'f' },
+  });
   if (values.help) {
     io.stdout.write(PRUNE_HELP);
     return 0;

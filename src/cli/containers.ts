@@ -37,17 +37,13 @@ const DEFAULT_FORMAT =
   'table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}';
 
 export async function psCommand(argv: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseOptions(
-    argv,
-    {
-      ...STORE_OPTIONS,
-      all: { type: 'boolean', short: 'a' },
-      format: { type: 'string' },
-      'no-trunc': { type: 'boolean' },
-      quiet: { type: 'boolean', short: 'q' },
-    },
-    PS_HELP,
-  );
+  const { values, positionals } = parseOptions(argv, {
+    ...STORE_OPTIONS,
+    all: { type: 'boolean', short: 'a' },
+    format: { type: 'string' },
+    'no-trunc': { type: 'boolean' },
+    quiet: { type: 'boolean', short: 'q' },
+  });
   if (values.help) {
     io.stdout.write(PS_HELP);
     return 0;
@@ -105,15 +101,11 @@ Options:
 ${STORE_HELP}`;
 
 export async function rmCommand(argv: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseOptions(
-    argv,
-    {
-      ...STORE_OPTIONS,
-      force: { type: 'boolean', short: 'f' },
-      volumes: { type: 'boolean', short: 'v' },
-    },
-    RM_HELP,
-  );
+  const { values, positionals } = parseOptions(argv, {
+    ...STORE_OPTIONS,
+    force: { type: 'boolean', short: 'f' },
+    volumes: { type: 'boolean', short: 'v' },
+  });
   if (values.help) {
     io.stdout.write(RM_HELP);
     return 0;
@@ -151,11 +143,10 @@ Options:
 ${STORE_HELP}`;
 
 export async function containerInspectCommand(argv: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseOptions(
-    argv,
-    { ...STORE_OPTIONS, format: { type: 'string', short: 'f' } },
-    INSPECT_HELP,
-  );
+  const { values, positionals } = parseOptions(argv, {
+    ...STORE_OPTIONS,
+    format: { type: 'string', short: 'f' },
+  });
   if (values.help) {
     io.stdout.write(INSPECT_HELP);
     return 0;

@@ -9,6 +9,7 @@ import type { Readable, Writable } from 'node:stream';
 import { debug } from '../api/debug.js';
 import { foreground } from './foreground.js';
 import type { Io } from './io.js';
+import { didYouMean } from './suggest.js';
 
 const HELP = `Usage:  tsbuild debug [OPTIONS] CONTAINER [COMMAND] [ARG...]
 
@@ -29,7 +30,7 @@ export async function debugCommand(argv: string[], io: Io): Promise<number> {
   let tty: boolean | undefined;
   let at = 0;
   // Options end at the container, as docker run's end at the image.
-  for (; at < argv.length && argv[at]!.startsWith('-'); at++) {
+  for (; at < argv.length && argv[at]!.startsWith('-') && argv[at] !== '-'; at++) {
     const a = argv[at]!;
     if (a === '--help') {
       io.stdout.write(HELP);
@@ -38,7 +39,12 @@ export async function debugCommand(argv: string[], io: Io): Promise<number> {
     else if (a === '-T' || a === '--no-tty') tty = false;
     else if (a === '--root' && at + 1 < argv.length) root = argv[++at];
     else if (a.startsWith('--root=')) root = a.slice('--root='.length);
-    else return usage(io, `unknown flag: ${a}`);
+    else if (a === '--root') return usage(io, 'flag needs an argument: --root');
+    else if (a.startsWith('--')) {
+      const name = a.slice(2).split('=')[0]!;
+      const known = ['tty', 'no-tty', 'root', 'help'];
+      return usage(io, `unknown flag: --${name}${didYouMean(name, known, '--')}`);
+    } else return usage(io, `unknown shorthand flag: '${a[1]}' in ${a}`);
   }
   const [container, ...command] = argv.slice(at);
   if (container === undefined) return usage(io, '"tsbuild debug" requires at least 1 argument.');

@@ -36,17 +36,13 @@ export async function historyCommand(argv: string[], io: Io): Promise<number> {
     if (m) human = m[1] === 'true' || m[1] === '1';
     return !m;
   });
-  const { values, positionals } = parseOptions(
-    rest,
-    {
-      ...STORE_OPTIONS,
-      format: { type: 'string' },
-      human: { type: 'boolean', short: 'H' },
-      'no-trunc': { type: 'boolean' },
-      quiet: { type: 'boolean', short: 'q' },
-    },
-    HELP,
-  );
+  const { values, positionals } = parseOptions(rest, {
+    ...STORE_OPTIONS,
+    format: { type: 'string' },
+    human: { type: 'boolean', short: 'H' },
+    'no-trunc': { type: 'boolean' },
+    quiet: { type: 'boolean', short: 'q' },
+  });
   if (values.help) {
     io.stdout.write(HELP);
     return 0;

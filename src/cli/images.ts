@@ -33,19 +33,15 @@ const HEADERS: Record<string, string> = {
 };
 
 export async function imagesCommand(argv: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseOptions(
-    argv,
-    {
-      ...STORE_OPTIONS,
-      all: { type: 'boolean', short: 'a' },
-      digests: { type: 'boolean' },
-      filter: { type: 'string', short: 'f', multiple: true },
-      format: { type: 'string' },
-      'no-trunc': { type: 'boolean' },
-      quiet: { type: 'boolean', short: 'q' },
-    },
-    HELP,
-  );
+  const { values, positionals } = parseOptions(argv, {
+    ...STORE_OPTIONS,
+    all: { type: 'boolean', short: 'a' },
+    digests: { type: 'boolean' },
+    filter: { type: 'string', short: 'f', multiple: true },
+    format: { type: 'string' },
+    'no-trunc': { type: 'boolean' },
+    quiet: { type: 'boolean', short: 'q' },
+  });
   if (values.help) return help(io);
   requireArgs(positionals, 0, 1, HELP);
   const filters = [...(values.filter ?? [])];

@@ -15,11 +15,10 @@ Options:
 ${STORE_HELP}`;
 
 export async function inspectCommand(argv: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseOptions(
-    argv,
-    { ...STORE_OPTIONS, format: { type: 'string', short: 'f' } },
-    HELP,
-  );
+  const { values, positionals } = parseOptions(argv, {
+    ...STORE_OPTIONS,
+    format: { type: 'string', short: 'f' },
+  });
   if (values.help) {
     io.stdout.write(HELP);
     return 0;

@@ -19,16 +19,12 @@ Options:
 ${STORE_HELP}`;
 
 export async function logsCommand(argv: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseOptions(
-    argv,
-    {
-      ...STORE_OPTIONS,
-      follow: { type: 'boolean', short: 'f' },
-      tail: { type: 'string', short: 'n' },
-      timestamps: { type: 'boolean', short: 't' },
-    },
-    HELP,
-  );
+  const { values, positionals } = parseOptions(argv, {
+    ...STORE_OPTIONS,
+    follow: { type: 'boolean', short: 'f' },
+    tail: { type: 'string', short: 'n' },
+    timestamps: { type: 'boolean', short: 't' },
+  });
   if (values.help) {
     io.stdout.write(HELP);
     return 0;

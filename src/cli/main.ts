@@ -6,6 +6,7 @@
  */
 import { DockerfileError, TsbuildError, UsageError, bareResourceError } from '../errors.js';
 import type { Io } from './io.js';
+import { didYouMean } from './suggest.js';
 
 export type { Io };
 
@@ -58,7 +59,7 @@ async function imageCommand(argv: string[], io: Io): Promise<number> {
   const target = verb === undefined ? undefined : IMAGE_VERBS[verb];
   if (verb === undefined || verb === '--help' || target === undefined)
     throw new UsageError(
-      `${verb === undefined || verb === '--help' ? '' : `unknown command "image ${verb}"\n`}Usage: tsbuild image COMMAND\n\nCommands: ${Object.keys(IMAGE_VERBS).join(', ')}`,
+      `${verb === undefined || verb === '--help' ? '' : `unknown command "image ${verb}"${didYouMean(verb, Object.keys(IMAGE_VERBS))}\n`}Usage: tsbuild image COMMAND\n\nCommands: ${Object.keys(IMAGE_VERBS).join(', ')}`,
     );
   return COMMANDS[target]!.run([...argv.slice(0, at), ...argv.slice(at + 1)], io);
 }
@@ -172,7 +173,10 @@ export async function main(argv: string[], io: Io): Promise<number> {
     // `tsbuild -t app .`: a flag or a context where a command would be starts a build.
     if (!command && (await import('./build-args.js')).startsBuild(name))
       return await buildCommand(argv, io);
-    if (!command) throw new UsageError(`unknown command "${name}"\n\n${USAGE}`);
+    if (!command)
+      throw new UsageError(
+        `unknown command "${name}"${didYouMean(name, Object.keys(COMMANDS))}\n\n${USAGE}`,
+      );
     return await command.run(rest, io);
   } catch (e) {
     return report(e, io);

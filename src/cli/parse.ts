@@ -1,11 +1,11 @@
 /** `tsbuild parse [-f Dockerfile] [--json] [--build-arg K=V] [--target T] [CONTEXT]` */
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { parse } from '../api/parse.js';
 import { UsageError } from '../errors.js';
 import type { Io } from './io.js';
 import { renderParse } from './render-parse.js';
 import { buildArgsFrom, readStdin } from './args.js';
+import { parseOptions } from './options.js';
 
 const HELP = `Usage: tsbuild parse [OPTIONS] [CONTEXT]
 
@@ -20,23 +20,13 @@ Options:
 `;
 
 export async function parseCommand(argv: string[], io: Io): Promise<number> {
-  let values;
-  let positionals;
-  try {
-    ({ values, positionals } = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        file: { type: 'string', short: 'f' },
-        json: { type: 'boolean' },
-        'build-arg': { type: 'string', multiple: true },
-        target: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
-  } catch (e) {
-    throw new UsageError(`${(e as Error).message}\n\n${HELP}`);
-  }
+  const { values, positionals } = parseOptions(argv, {
+    file: { type: 'string', short: 'f' },
+    json: { type: 'boolean' },
+    'build-arg': { type: 'string', multiple: true },
+    target: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  });
   if (values.help) {
     io.stdout.write(HELP);
     return 0;

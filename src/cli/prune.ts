@@ -17,15 +17,11 @@ Options:
 ${STORE_HELP}`;
 
 export async function pruneCommand(argv: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseOptions(
-    argv,
-    {
-      ...STORE_OPTIONS,
-      all: { type: 'boolean', short: 'a' },
-      filter: { type: 'string', multiple: true },
-    },
-    PRUNE_HELP,
-  );
+  const { values, positionals } = parseOptions(argv, {
+    ...STORE_OPTIONS,
+    all: { type: 'boolean', short: 'a' },
+    filter: { type: 'string', multiple: true },
+  });
   if (values.help) {
     io.stdout.write(PRUNE_HELP);
     return 0;
@@ -69,11 +65,10 @@ export async function cacheCommand(argv: string[], io: Io): Promise<number> {
   }
   if (sub !== 'du')
     throw new UsageError(`unknown cache command ${JSON.stringify(sub ?? '')}\n\n${CACHE_HELP}`);
-  const { values, positionals } = parseOptions(
-    rest,
-    { ...STORE_OPTIONS, verbose: { type: 'boolean' } },
-    CACHE_HELP,
-  );
+  const { values, positionals } = parseOptions(rest, {
+    ...STORE_OPTIONS,
+    verbose: { type: 'boolean' },
+  });
   if (values.help) {
     io.stdout.write(CACHE_HELP);
     return 0;

@@ -25,7 +25,7 @@ Options:
 ${INSECURE_HELP}${STORE_HELP}`;
 
 export async function pullCommand(argv: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseOptions(argv, { ...STORE_OPTIONS, ...INSECURE }, PULL_HELP);
+  const { values, positionals } = parseOptions(argv, { ...STORE_OPTIONS, ...INSECURE });
   if (values.help) {
     io.stdout.write(PULL_HELP);
     return 0;
@@ -50,7 +50,7 @@ Options:
 ${INSECURE_HELP}${STORE_HELP}`;
 
 export async function pushCommand(argv: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseOptions(argv, { ...STORE_OPTIONS, ...INSECURE }, PUSH_HELP);
+  const { values, positionals } = parseOptions(argv, { ...STORE_OPTIONS, ...INSECURE });
   if (values.help) {
     io.stdout.write(PUSH_HELP);
     return 0;
@@ -79,17 +79,13 @@ ${INSECURE_HELP}  -h, --help               Print this help
 `;
 
 export async function loginCommand(argv: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseOptions(
-    argv,
-    {
-      help: { type: 'boolean', short: 'h' },
-      username: { type: 'string', short: 'u' },
-      password: { type: 'string', short: 'p' },
-      'password-stdin': { type: 'boolean' },
-      ...INSECURE,
-    },
-    LOGIN_HELP,
-  );
+  const { values, positionals } = parseOptions(argv, {
+    help: { type: 'boolean', short: 'h' },
+    username: { type: 'string', short: 'u' },
+    password: { type: 'string', short: 'p' },
+    'password-stdin': { type: 'boolean' },
+    ...INSECURE,
+  });
   if (values.help) {
     io.stdout.write(LOGIN_HELP);
     return 0;
@@ -133,11 +129,7 @@ Options:
 `;
 
 export async function logoutCommand(argv: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseOptions(
-    argv,
-    { help: { type: 'boolean', short: 'h' } },
-    LOGOUT_HELP,
-  );
+  const { values, positionals } = parseOptions(argv, { help: { type: 'boolean', short: 'h' } });
   if (values.help) {
     io.stdout.write(LOGOUT_HELP);
     return 0;

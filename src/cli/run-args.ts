@@ -6,6 +6,7 @@
  * the options. Mistakes are UsageErrors (the command exits 125, as docker run).
  */
 import { UsageError } from '../errors.js';
+import { didYouMean } from './suggest.js';
 
 interface Flag {
   long: string;
@@ -69,7 +70,14 @@ export function parseRunArgs(argv: string[]): RunArgs {
       const eq = a.indexOf('=');
       const name = a.slice(2, eq < 0 ? undefined : eq);
       const flag = RUN_FLAGS.find((f) => f.long === name);
-      if (!flag) throw new UsageError(`unknown flag: --${name}`);
+      if (!flag)
+        throw new UsageError(
+          `unknown flag: --${name}${didYouMean(
+            name,
+            RUN_FLAGS.map((f) => f.long),
+            '--',
+          )}`,
+        );
       let value = eq < 0 ? undefined : a.slice(eq + 1);
       if (value === undefined && flag.kind !== 'bool') value = argv[++i];
       set(flag, value, `--${name}`);
@@ -88,6 +96,7 @@ export function parseRunArgs(argv: string[]): RunArgs {
         let value = a.slice(j + 1);
         if (value.startsWith('=')) value = value.slice(1);
         else if (value === '') value = argv[++i] as string;
+        if (value === undefined) throw new UsageError(`flag needs an argument: '${c}' in ${a}`);
         set(flag, value, `-${c}, --${flag.long}`);
         break;
       }

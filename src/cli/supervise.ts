@@ -10,11 +10,7 @@ import type { Io } from './io.js';
 import { parseOptions } from './options.js';
 
 export async function superviseCommand(argv: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseOptions(
-    argv,
-    { root: { type: 'string' } },
-    'Usage:  tsbuild __supervise --root ROOT ID\n',
-  );
+  const { values, positionals } = parseOptions(argv, { root: { type: 'string' } });
   const [id] = positionals;
   if (values.root === undefined || id === undefined || positionals.length > 1)
     throw new UsageError('Usage:  tsbuild __supervise --root ROOT ID');

@@ -12,7 +12,7 @@ Options:
 ${STORE_HELP}`;
 
 export async function tagCommand(argv: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseOptions(argv, STORE_OPTIONS, TAG_HELP);
+  const { values, positionals } = parseOptions(argv, STORE_OPTIONS);
   if (values.help) {
     io.stdout.write(TAG_HELP);
     return 0;
@@ -32,11 +32,11 @@ Options:
 ${STORE_HELP}`;
 
 export async function rmiCommand(argv: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseOptions(
-    argv,
-    { ...STORE_OPTIONS, force: { type: 'boolean', short: 'f' }, 'no-prune': { type: 'boolean' } },
-    RMI_HELP,
-  );
+  const { values, positionals } = parseOptions(argv, {
+    ...STORE_OPTIONS,
+    force: { type: 'boolean', short: 'f' },
+    'no-prune': { type: 'boolean' },
+  });
   if (values.help) {
     io.stdout.write(RMI_HELP);
     return 0;

@@ -34,7 +34,7 @@ describe('parseRunArgs', () => {
     [['--bogus', 'img'], 'unknown flag: --bogus'],
     [['-x', 'img'], "unknown shorthand flag: 'x' in -x"],
     [['--name'], 'flag needs an argument: --name'],
-    [['-e'], 'flag needs an argument: -e, --env'],
+    [['-e'], "flag needs an argument: 'e' in -e"],
   ])('%j: %s', (argv, message) => {
     expect(caught(() => parseRunArgs(argv), UsageError).message).toBe(message);
   });

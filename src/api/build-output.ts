@@ -16,6 +16,8 @@ import { applyLayer } from '../layer/apply.js';
 import { tarDirectory } from '../layer/writer.js';
 import { canonicalTag } from '../store/names.js';
 import type { BuildRequest, BuildResult } from './build-types.js';
+import { withInlineCache } from './cache-inline.js';
+import type { ExportedRecord } from './cache-records.js';
 
 type Finished = Omit<BuildResult, 'steps' | 'warnings'>;
 
@@ -30,6 +32,8 @@ export async function finishImage(
   req: BuildRequest,
   /** How many layers and history entries are the base image's: --squash keeps those. */
   base: BaseCounts,
+  /** `--cache-to type=inline`: the records to put in the config (cache-inline.ts). */
+  inlineCache?: ExportedRecord[],
 ): Promise<Finished> {
   const { store } = deps;
   let config = state.config;
@@ -42,6 +46,7 @@ export async function finishImage(
     };
   }
   if (req.squash) ({ config, layers } = await squash(deps, config, layers, base));
+  if (inlineCache) config = withInlineCache(config, inlineCache);
   const outputs = req.outputs ?? [{ type: 'image' as const }];
   // The image always lands in the store (its layers are the cache); tags too, so an
   // archive output names it as `save` would.

@@ -58,10 +58,17 @@ export interface BuildRequest extends StoreOptions {
   pull?: boolean;
   /** Registries (`host:port`) that may be reached over plain http; loopback always may. */
   insecureRegistries?: string[];
-  /** Shared caches to read: `type=registry,ref=host/repo:tag` (or just the ref). */
+  /**
+   * Shared caches to read: `type=registry,ref=host/repo:tag` (or just the ref: a
+   * cache, or an image whose inline cache and history are used),
+   * `type=local,src=DIR[,tag=T|digest=D]`.
+   */
   cacheFrom?: string[];
-  /** Where to export this build's cache: `type=registry,ref=host/repo:tag[,mode=min|max]`. */
-  cacheTo?: string;
+  /**
+   * Where to export this build's cache: `type=registry,ref=host/repo:tag[,mode=min|max]`,
+   * `type=local,dest=DIR[,tag=T][,mode=min|max]`, `type=inline` (in the image's config).
+   */
+  cacheTo?: string | string[];
   /** Push every tag once the image is built (`build --push`). */
   push?: boolean;
   labels?: Record<string, string>;

@@ -18,9 +18,7 @@ import { lintDockerfile, type CheckWarning } from '../dockerfile/lint/index.js';
 import { parseDockerfile } from '../dockerfile/parse.js';
 import { formatPlatform, hostPlatform } from '../dockerfile/scope.js';
 import type { StageGraph } from '../dockerfile/stages.js';
-import type { StageBase } from '../dockerfile/stage.js';
 import { DockerfileError, TsbuildError, failingAs } from '../errors.js';
-import type { Descriptor, ImageConfig } from '../image/types.js';
 import { openNetwork, type SandboxNetwork } from '../runtime/network/index.js';
 import { pickRunner } from '../runtime/run/pick.js';
 import type { RunNetwork } from '../runtime/run/runner.js';
@@ -40,6 +38,8 @@ import { openStore } from './store.js';
 import { buildSecrets } from './build-secrets.js';
 import { buildEpoch, sameEpoch, withEpochArg } from './build-epoch.js';
 import { runSettings } from './build-run-settings.js';
+import { cacheExports, exportCaches, openCaches, truthy } from './build-caches.js';
+import { collectRecords, lookupIn } from './cache-records.js';
 
 export type { BuildRequest, BuildResult, BuildEvent };
 
@@ -137,43 +137,7 @@ async function buildImage(request: BuildRequest): Promise<BuildResult> {
       ...(req.insecureRegistries ? { insecureRegistries: req.insecureRegistries } : {}),
       ...(req.signal ? { signal: req.signal } : {}),
     };
-    const cacheTo =
-      req.cacheTo === undefined
-        ? undefined
-        : (await cacheRegistry()).parseCacheSpec(req.cacheTo, '--cache-to');
-    const shared =
-      req.cacheFrom && req.cacheFrom.length > 0 && !req.noCache
-        ? await cacheRegistry().then(({ importCache, parseCacheSpec }) =>
-            importCache(
-              store,
-              session,
-              req.cacheFrom!.map((c) => parseCacheSpec(c, '--cache-from')),
-              registry,
-            ),
-          )
-        : undefined;
-    // --cache-from IMAGE: pulled like a base, then matched step by step (classicMatch).
-    const cacheImages: { config: ImageConfig; layers: Descriptor[] }[] = [];
-    for (const message of shared?.warnings ?? []) emit({ type: 'warning', message });
-    for (const ref of shared?.images ?? []) {
-      const { pullInto } = await import('./pull.js');
-      const pulled = await pullInto(store, {
-        reference: ref,
-        ...registry,
-        onEvent: (e) =>
-          emit({ type: 'pull', ref, ...(e.id ? { id: e.id } : {}), status: e.status }),
-      }).catch((e: unknown) => {
-        if (!(e instanceof TsbuildError) || req.signal?.aborted) throw e;
-        emit({ type: 'warning', message: `--cache-from ${ref}: ${e.message}` });
-        return undefined;
-      });
-      if (!pulled) continue;
-      const record = await store.resolve(pulled.id);
-      cacheImages.push({
-        config: await store.config(record),
-        layers: (await store.manifest(record)).layers,
-      });
-    }
+    const caches = await openCaches(store, session, req, registry, emit);
     // The default network's namespace, once a step needs it; closed when the build ends.
     let network: SandboxNetwork | undefined;
     const deps: BuildDeps = {
@@ -194,12 +158,12 @@ async function buildImage(request: BuildRequest): Promise<BuildResult> {
       putLayer: (tar, source, summary) =>
         session.putTar(tar, source, { summary, what: `layer of ${source}` }),
       emit,
-      ...(shared ? { remoteCache: shared.lookup } : {}),
-      ...(cacheImages.length > 0
+      ...(caches.sources.length > 0 ? { remoteCache: lookupIn(caches.sources) } : {}),
+      ...(caches.images.length > 0
         ? {
             imageCache: async (state, plan) => {
               const { classicMatch } = await cacheRegistry();
-              for (const image of cacheImages) {
+              for (const image of caches.images) {
                 const hit = classicMatch(image, state, plan.history, plan.effect?.kind);
                 if (hit && sameEpoch(image, state, sourceDateEpoch)) return hit;
               }
@@ -240,25 +204,12 @@ async function buildImage(request: BuildRequest): Promise<BuildResult> {
           e.attachSource(df.lines);
         throw e;
       });
-      let out = await finishImage(deps, state, req, await bases.counts(deps));
-      if (cacheTo) {
-        // min: the steps of the image built (its stage and those it is FROM); max: all.
-        const lineage = new Set<number>();
-        for (let i: number | undefined = graph.target; i !== undefined;) {
-          lineage.add(i);
-          const from: StageBase = graph.stages[i]!.base;
-          i = from.kind === 'stage' ? from.index : undefined;
-        }
-        const exported = steps.filter((s) => cacheTo.mode === 'max' || lineage.has(s.stage));
-        const { exportCache } = await cacheRegistry();
-        const r = await exportCache(
-          store,
-          exported.map((s) => s.key),
-          cacheTo,
-          registry,
-        );
-        emit({ type: 'push', ref: cacheTo.ref, status: `cache: ${r.records} records exported` });
-      }
+      const exports = cacheExports(graph, steps, caches.to);
+      const inline = caches.to.some((c) => c.type === 'inline')
+        ? (await collectRecords(store, exports.min, false)).records
+        : undefined;
+      let out = await finishImage(deps, state, req, await bases.counts(deps), inline);
+      await exportCaches(store, caches.to, exports, registry, emit);
       if (req.push) {
         const { pushFrom } = await import('./push.js');
         for (const tag of out.tags) {
@@ -280,7 +231,7 @@ async function buildImage(request: BuildRequest): Promise<BuildResult> {
       return { ...out, steps, warnings: checks.warnings };
     } finally {
       await hasher.save().catch(() => undefined);
-      await shared?.close();
+      for (const source of caches.sources) await source.close?.();
       await network?.close();
       await secrets.close();
     }
@@ -398,9 +349,4 @@ function emitPlan(
 /** The stat cache is per context directory: its absolute path never reaches a key. */
 function contextId(context: BuildContext, req: BuildRequest): string {
   return digestHex(sha256(resolve(req.cwd ?? process.cwd(), context.dir))).slice(0, 32);
-}
-
-/** A build arg meant as a switch, as BuildKit reads one (strconv.ParseBool). */
-function truthy(v: string | undefined): boolean {
-  return v !== undefined && ['1', 't', 'T', 'true', 'TRUE', 'True'].includes(v);
 }

@@ -28,28 +28,19 @@ import type { RegistryClient } from '../registry/client.js';
 import type { Store } from '../store/store.js';
 import { sha256 } from '../util/digest.js';
 import { Readable } from 'node:stream';
+import {
+  CACHE_CONFIG_TYPE,
+  cacheManifest,
+  collectRecords,
+  parseRecords,
+  type CacheSource,
+  type ExportedRecord,
+} from './cache-records.js';
+import type { CacheSpec } from './cache-spec.js';
 import type { IngestSession } from './ingest.js';
 import { clientFor, layerSource } from './pull.js';
 
-export const CACHE_CONFIG_TYPE = 'application/vnd.tsbuild.cache.v1+json';
-
-export interface CacheSpec {
-  type: 'registry';
-  ref: string;
-  mode?: 'min' | 'max';
-}
-
-interface ExportedRecord {
-  key: string;
-  /** When the step ran: its config's `created` and its history entry's. */
-  created: string;
-  layer?: { diffID: string; blob: Descriptor };
-}
-
-interface CacheConfig {
-  tsbuildCache: 1;
-  records: ExportedRecord[];
-}
+type RegistrySpec = Extract<CacheSpec, { type: 'registry' }>;
 
 export interface RegistryOptions {
   env?: NodeJS.ProcessEnv;
@@ -57,112 +48,54 @@ export interface RegistryOptions {
   signal?: AbortSignal;
 }
 
-/** `type=registry,ref=host/repo:tag,mode=max` → a CacheSpec; a bare reference means type=registry. */
-export function parseCacheSpec(text: string, flag: string): CacheSpec {
-  const fields = new Map<string, string>();
-  if (!text.includes('=')) fields.set('ref', text);
-  else
-    for (const part of text.split(',')) {
-      const eq = part.indexOf('=');
-      if (eq < 0)
-        throw new TsbuildError(
-          'USAGE',
-          `${flag} ${text}: ${JSON.stringify(part)} is not key=value`,
-        );
-      fields.set(part.slice(0, eq).trim(), part.slice(eq + 1).trim());
-    }
-  const type = fields.get('type') ?? 'registry';
-  if (type !== 'registry')
-    throw new TsbuildError('USAGE', `${flag} ${text}: only type=registry is supported`);
-  const ref = fields.get('ref');
-  if (!ref) throw new TsbuildError('USAGE', `${flag} ${text}: ref= is required`);
-  parseReference(ref);
-  const mode = fields.get('mode');
-  if (mode !== undefined && mode !== 'min' && mode !== 'max')
-    throw new TsbuildError('USAGE', `${flag} ${text}: mode is min or max`);
-  return { type: 'registry', ref, ...(mode ? { mode } : {}) };
-}
-
 /** Export the records of `keys` (in build order) to `spec.ref`. */
 export async function exportCache(
   store: Store,
   keys: string[],
-  spec: CacheSpec,
+  spec: RegistrySpec,
   opts: RegistryOptions,
 ): Promise<{ digest: string; records: number }> {
   const ref = parseReference(spec.ref);
   const client = clientFor(ref, opts);
   try {
-    const records: ExportedRecord[] = [];
-    const blobs = new Map<string, Descriptor>();
-    for (const key of new Set(keys)) {
-      const record = await store.cache.get(key);
-      if (!record) continue;
-      const out: ExportedRecord = { key, created: record.created };
-      if (record.layer) {
-        const blob = await store.compressedLayer(record.layer.digest, 'gzip');
-        if (!blobs.has(blob.digest)) {
-          if ((await client.headBlob(ref.path, blob.digest)) === undefined)
-            await client.uploadBlob(ref.path, blob.digest, blob.size, () =>
-              store.blobs.open(blob.digest),
-            );
-          blobs.set(blob.digest, blob);
-        }
-        out.layer = { diffID: record.layer.digest, blob };
-      }
-      records.push(out);
-    }
-    const configBytes = Buffer.from(
-      JSON.stringify({ tsbuildCache: 1, records } satisfies CacheConfig),
-    );
-    const configDesc: Descriptor = {
-      mediaType: CACHE_CONFIG_TYPE,
-      digest: sha256(configBytes),
-      size: configBytes.length,
-    };
+    const { records, blobs } = await collectRecords(store, keys, true);
+    for (const blob of blobs)
+      if ((await client.headBlob(ref.path, blob.digest)) === undefined)
+        await client.uploadBlob(ref.path, blob.digest, blob.size, () =>
+          store.blobs.open(blob.digest),
+        );
+    const { config, configDesc, manifest } = cacheManifest(records, blobs);
     if ((await client.headBlob(ref.path, configDesc.digest)) === undefined)
-      await client.uploadBlob(ref.path, configDesc.digest, configBytes.length, () =>
-        Readable.from([configBytes]),
+      await client.uploadBlob(ref.path, configDesc.digest, config.length, () =>
+        Readable.from([config]),
       );
-    const manifest: Manifest = {
-      schemaVersion: 2,
-      mediaType: MediaType.ociManifest,
-      config: configDesc,
-      layers: [...blobs.values()],
-    };
-    const bytes = Buffer.from(JSON.stringify(manifest));
-    await client.putManifest(ref.path, ref.tag ?? 'latest', bytes, MediaType.ociManifest);
-    return { digest: sha256(bytes), records: records.length };
+    await client.putManifest(ref.path, ref.tag ?? 'latest', manifest, MediaType.ociManifest);
+    return { digest: sha256(manifest), records: records.length };
   } finally {
     await client.close();
   }
 }
 
 /**
- * The records at `spec.ref`, as a function the build asks on a local miss: the
- * step's layer (pulled into the store) and time, from which the build makes the
- * step's config and its local record, or undefined. A cache ref that does not
- * exist yet is an empty cache, as BuildKit treats it; one that names an image is
- * listed in `images`, for classicMatch.
+ * The caches at `specs`, as sources the build asks on a local miss (a record's
+ * layer is pulled into the store, checked against both digests, only when its
+ * step hits). A cache ref that does not exist yet is an empty cache, as
+ * BuildKit treats it; one that names an image is listed in `images`, for
+ * classicMatch and its inline cache.
  */
 export async function importCache(
   store: Store,
   session: IngestSession,
-  specs: CacheSpec[],
+  specs: RegistrySpec[],
   opts: RegistryOptions,
 ): Promise<{
-  lookup: (key: string) => Promise<{ layer?: Descriptor; created: string } | undefined>;
+  sources: CacheSource[];
   /** The refs that named images, not caches: Docker classic's --cache-from IMAGE. */
   images: string[];
   /** Caches that could not be read; the build goes on without them. */
   warnings: string[];
-  close: () => Promise<void>;
 }> {
-  const sources: {
-    ref: Reference;
-    client: RegistryClient;
-    records: Map<string, ExportedRecord>;
-  }[] = [];
+  const sources: CacheSource[] = [];
   const images: string[] = [];
   const warnings: string[] = [];
   for (const spec of specs) {
@@ -174,40 +107,38 @@ export async function importCache(
       warnings.push(`importing cache manifest from ${spec.ref}: ${e.message}`);
       return null;
     });
-    if (records) sources.push({ ref, client, records });
+    if (records) sources.push(registrySource(store, session, client, ref, records));
     else {
       if (records === undefined) images.push(spec.ref);
       await client.close();
     }
   }
-  const lookup = async (
-    key: string,
-  ): Promise<{ layer?: Descriptor; created: string } | undefined> => {
-    for (const { ref, client, records } of sources) {
-      const r = records.get(key);
-      if (!r || typeof r.created !== 'string') continue;
-      if (!r.layer) return { created: r.created };
-      const { diffID, blob } = r.layer;
+  return { sources, images, warnings };
+}
+
+function registrySource(
+  store: Store,
+  session: IngestSession,
+  client: RegistryClient,
+  ref: Reference,
+  records: Map<string, ExportedRecord>,
+): CacheSource {
+  return {
+    records,
+    layer: async (r) => {
+      const { diffID, blob } = r.layer!;
       const have = await store.layerDescriptor(diffID);
-      if (have) return { layer: have, created: r.created };
-      const layer = await session.putLayer(client.blobStream(ref.path, blob.digest), 'gzip', {
+      if (have) return have;
+      const layer = await session.putLayer(client.blobStream(ref.path, blob!.digest), 'gzip', {
         diffID,
-        blobDigest: blob.digest,
-        source: `cache ${formatReference(ref)}: layer ${blob.digest}`,
+        blobDigest: blob!.digest,
+        source: `cache ${formatReference(ref)}: layer ${blob!.digest}`,
       });
       // Downloaded and checked against the diff ID: a pairing a push may trust.
-      await store.addLayerSource(diffID, layerSource(ref, blob));
-      return { layer, created: r.created };
-    }
-    return undefined;
-  };
-  return {
-    lookup,
-    images,
-    warnings,
-    close: async () => {
-      for (const s of sources) await s.client.close();
+      await store.addLayerSource(diffID, layerSource(ref, blob!));
+      return layer;
     },
+    close: () => client.close(),
   };
 }
 
@@ -234,11 +165,8 @@ async function readRecords(
       'DIGEST_MISMATCH',
       `${formatReference(ref)}: the cache config does not match its digest`,
     );
-  const config = JSON.parse(bytes.toString('utf8')) as CacheConfig;
-  const out = new Map<string, ExportedRecord>();
   // Only a layer and a time are taken from a record; the step's config is made here.
-  for (const r of config.records ?? []) out.set(r.key, r);
-  return out;
+  return parseRecords(bytes, formatReference(ref), true);
 }
 
 /**

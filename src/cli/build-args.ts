@@ -33,8 +33,13 @@ Options:
                            http(s) URL, docker-image://REF or oci-layout://DIR[:TAG]
       --allow-insecure-http  Allow a git or remote context over plain http to a host that is not this machine
       --insecure-registry list  A registry (host:port) to pull bases from over plain http
-      --cache-from list    A shared cache to use: type=registry,ref=HOST/REPO:TAG
-      --cache-to string    Export the build's cache: type=registry,ref=HOST/REPO:TAG[,mode=min|max]
+      --cache-from list    A cache to use: type=registry,ref=HOST/REPO:TAG, type=local,src=DIR
+                           [,tag=T|digest=D], or IMAGE (its inline cache and history; an
+                           image in the store is used as it is, any other is pulled)
+      --cache-to list      Export the build's cache: type=registry,ref=HOST/REPO:TAG,
+                           type=local,dest=DIR[,tag=T] (an OCI layout a CI cache action saves),
+                           with [,mode=min|max]; or type=inline (in the image's config, min
+                           only; also --build-arg BUILDKIT_INLINE_CACHE=1)
       --push               Push every tag once built
       --explain-cache      Say, for each cache miss, what changed since the closest earlier build
   -f, --file string        Name of the Dockerfile (default: PATH/Dockerfile; "-" reads stdin)
@@ -93,7 +98,7 @@ const OPTIONS = {
   'allow-insecure-http': { type: 'boolean' },
   'insecure-registry': { type: 'string', multiple: true },
   'cache-from': { type: 'string', multiple: true },
-  'cache-to': { type: 'string' },
+  'cache-to': { type: 'string', multiple: true },
   push: { type: 'boolean' },
   secret: { type: 'string', multiple: true },
   ssh: { type: 'string', multiple: true },

@@ -28,6 +28,7 @@ import { hostPlatform, platformArgs, PROXY_ARGS, Scope, type Platform } from './
 const FRONTEND_ARGS = new Set([
   'BUILDKIT_CONTEXT_KEEP_GIT_DIR',
   'BUILDKIT_DOCKERFILE_CHECK',
+  'BUILDKIT_INLINE_CACHE',
   'SOURCE_DATE_EPOCH',
 ]);
 

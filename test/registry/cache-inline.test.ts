@@ -1,0 +1,145 @@
+/**
+ * Inline cache through the loopback registry (test/setup/registry.ts):
+ * `--cache-to type=inline` (or `--build-arg BUILDKIT_INLINE_CACHE=1`) puts the
+ * image's step records in its config under `moby.buildkit.cache.v0`, as
+ * BuildKit does; another machine's `--cache-from IMAGE` then runs no RUN, and
+ * COPY hits too (Docker classic's history match never trusts a COPY).
+ */
+import { createReadStream, createWriteStream } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { load } from '../../src/api/load.js';
+import { push } from '../../src/api/push.js';
+import { save } from '../../src/api/save.js';
+import { tag } from '../../src/api/tag.js';
+import { tempRoot } from '../helpers/tmp.js';
+import { startRegistry, type Registry } from '../setup/registry.js';
+import { buildIn, configOf, contextOf, storeWithBusybox } from '../build/harness.js';
+
+const env = { HOME: '/nonexistent' };
+let reg: Registry;
+let a: string;
+let base: string;
+
+beforeAll(async () => {
+  reg = await startRegistry();
+  a = await storeWithBusybox();
+  base = `${reg.host}/inline/base:1`;
+  await tag({ root: a, source: 'busybox:latest', target: base });
+  await push({ root: a, env, reference: base });
+}, 60_000);
+
+afterAll(async () => {
+  await reg?.stop();
+});
+
+const dockerfile = () =>
+  [
+    `FROM ${base}`,
+    'RUN echo ran-one && echo one > /one',
+    'COPY msg.txt /msg.txt',
+    'RUN echo ran-two && cat /msg.txt /one > /both',
+    'ENV DONE=1',
+  ].join('\n');
+const ctx = () => contextOf({ Dockerfile: `${dockerfile()}\n`, 'msg.txt': 'inline\n' });
+
+describe('inline cache', () => {
+  it('pushed with the image, it serves another machine: every step cached, the same image', async () => {
+    const app = `${reg.host}/inline/app:1`;
+    const onA = await buildIn(a, {
+      context: ctx(),
+      tags: [app],
+      cacheTo: 'type=inline',
+      push: true,
+    });
+    expect(onA.output).toContain('ran-two');
+    const config = await configOf(a, app);
+    const inline = config['moby.buildkit.cache.v0'];
+    expect(typeof inline).toBe('string');
+    // BuildKit's shape: base64 of a JSON array; ours holds each step's key, time and layer.
+    const records = JSON.parse(Buffer.from(inline as string, 'base64').toString('utf8')) as {
+      key: string;
+      layer?: { diffID: string };
+    }[];
+    expect(records.map((r) => r.key)).toEqual(onA.steps.map((s) => s.key));
+    for (const r of records.filter((x) => x.layer))
+      expect(config.rootfs.diff_ids).toContain(r.layer!.diffID);
+
+    // Machine B: nothing but the registry. It pulls the image and uses its records.
+    const b = tempRoot('tsbuild-inline-b-');
+    const onB = await buildIn(b, {
+      context: ctx(),
+      tags: ['inline-b'],
+      cacheFrom: [app],
+      cacheTo: 'type=inline',
+    });
+    expect(onB.output).toBe(''); // no RUN ran
+    expect(onB.cached).toEqual({
+      'RUN echo ran-one && echo one > /one': true,
+      'COPY msg.txt /msg.txt': true,
+      'RUN echo ran-two && cat /msg.txt /one > /both': true,
+      'ENV DONE=1': true,
+    });
+    expect(onB.id).toBe(onA.id);
+
+    // The build arg BuildKit reads gives the same image as the flag.
+    const onC = await buildIn(tempRoot('tsbuild-inline-c-'), {
+      context: ctx(),
+      cacheFrom: [app],
+      buildArgs: { BUILDKIT_INLINE_CACHE: '1' },
+    });
+    expect(onC.output).toBe('');
+    expect(onC.id).toBe(onA.id);
+    expect(onC.events.filter((e) => e.type === 'warning')).toEqual([]); // the arg is not "unused"
+
+    // Without inline cache the config has no such key: another image ID, as in BuildKit.
+    const plain = await buildIn(a, { context: ctx() });
+    expect((await configOf(a, plain.id))['moby.buildkit.cache.v0']).toBeUndefined();
+    expect(plain.id).not.toBe(onA.id);
+  });
+
+  it('an image in the store serves as --cache-from without a registry', async () => {
+    const built = await buildIn(a, {
+      context: ctx(),
+      tags: ['inline-local'],
+      cacheTo: 'type=inline',
+    });
+    const archive = join(tempRoot('tsbuild-inline-archive-'), 'app.tar');
+    await save({ root: a, env: {}, images: ['inline-local'], output: createWriteStream(archive) });
+    const d = tempRoot('tsbuild-inline-d-');
+    await load({ root: d, env: {}, input: createReadStream(archive) });
+    const onD = await buildIn(d, {
+      context: ctx(),
+      cacheFrom: ['inline-local'],
+      cacheTo: 'type=inline',
+    });
+    expect(onD.output).toBe('');
+    expect(onD.cached['COPY msg.txt /msg.txt']).toBe(true);
+    expect(onD.id).toBe(built.id);
+    // The base is FROM's to pull; the cache image is never asked of a registry.
+    expect(onD.events.filter((e) => e.type === 'pull' && e.ref === 'inline-local')).toEqual([]);
+  });
+
+  it('without inline cache, --cache-from IMAGE stays Docker classic: a COPY runs again', async () => {
+    const app = `${reg.host}/inline/classic:1`;
+    await buildIn(a, { context: ctx(), tags: [app], push: true });
+    const onB = await buildIn(tempRoot('tsbuild-inline-classic-'), {
+      context: ctx(),
+      cacheFrom: [app],
+    });
+    expect(onB.cached['RUN echo ran-one && echo one > /one']).toBe(true);
+    expect(onB.cached['COPY msg.txt /msg.txt']).toBe(false);
+    expect(onB.output).toContain('ran-two');
+  });
+
+  it('mode=max inline is a warning (min only, as BuildKit)', async () => {
+    const r = await buildIn(a, { context: ctx(), cacheTo: 'type=inline,mode=max' });
+    expect(r.events.filter((e) => e.type === 'warning')).toEqual([
+      {
+        type: 'warning',
+        message:
+          '--cache-to type=inline supports mode=min only (the image carries its own layers): use type=registry or type=local for mode=max',
+      },
+    ]);
+  });
+});

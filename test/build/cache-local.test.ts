@@ -262,6 +262,44 @@ describe('faults', () => {
     ]);
   });
 
+  it('a directory BuildKit wrote is said to be one, and the build runs', async () => {
+    // BuildKit's layout: the manifest's config is its own cache config type.
+    const dir = tempRoot('tsbuild-cache-buildkit-');
+    const blobs = join(dir, 'blobs', 'sha256');
+    mkdirSync(blobs, { recursive: true });
+    const put = (bytes: string) => {
+      const hex = createHash('sha256').update(bytes).digest('hex');
+      writeFileSync(join(blobs, hex), bytes);
+      return { digest: `sha256:${hex}`, size: Buffer.byteLength(bytes) };
+    };
+    const config = put('{"layers":[],"records":[]}');
+    const manifest = put(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        config: { mediaType: 'application/vnd.buildkit.cacheconfig.v0', ...config },
+        layers: [],
+      }),
+    );
+    writeFileSync(
+      join(dir, 'index.json'),
+      JSON.stringify({
+        schemaVersion: 2,
+        manifests: [
+          { ...manifest, annotations: { 'org.opencontainers.image.ref.name': 'latest' } },
+        ],
+      }),
+    );
+    const r = await buildIn(await freshStore(), {
+      context: contextOf({ Dockerfile: 'FROM busybox\nRUN echo from-scratch\n' }),
+      cacheFrom: [`type=local,src=${dir}`],
+    });
+    expect(r.output).toBe('from-scratch\n');
+    expect(warnings(r.events)).toEqual([
+      `local cache import at ${dir} skipped: not a tsbuild cache (its config is application/vnd.buildkit.cacheconfig.v0; BuildKit's cache format is not read)`,
+    ]);
+  });
+
   it('an export never writes through a symlink inside DEST', async () => {
     const dest = tempRoot('tsbuild-cache-link-');
     const elsewhere = tempRoot('tsbuild-cache-elsewhere-');
@@ -379,5 +417,24 @@ describe('faults', () => {
       'error: --cache-to type=local: dest= is required',
     ]);
     expect(r.stderr).not.toMatch(/\bat .*\.ts:\d+/); // no stack trace
+
+    // --cache-to more than once, as buildx takes it: each gets the cache.
+    const two = tempRoot('tsbuild-cache-two-');
+    const ok = await cli(
+      [
+        'build',
+        '--root',
+        a,
+        '--cache-to',
+        `type=local,dest=${join(two, 'x')}`,
+        '--cache-to',
+        `type=local,dest=${join(two, 'y')},mode=max`,
+        contextOf({ Dockerfile: 'FROM busybox\nRUN echo twice > /t\n' }),
+      ],
+      { env: {} },
+    );
+    expect(ok.code).toBe(0);
+    expect(recordsIn(join(two, 'x'))).toEqual(recordsIn(join(two, 'y')));
+    expect(recordsIn(join(two, 'x'))).toHaveLength(1);
   });
 });

@@ -12,6 +12,7 @@ import { load } from '../../src/api/load.js';
 import { push } from '../../src/api/push.js';
 import { save } from '../../src/api/save.js';
 import { tag } from '../../src/api/tag.js';
+import { dockerOk } from '../helpers/docker.js';
 import { tempRoot } from '../helpers/tmp.js';
 import { startRegistry, type Registry } from '../setup/registry.js';
 import { buildIn, configOf, contextOf, storeWithBusybox } from '../build/harness.js';
@@ -141,5 +142,54 @@ describe('inline cache', () => {
           '--cache-to type=inline supports mode=min only (the image carries its own layers): use type=registry or type=local for mode=max',
       },
     ]);
+  });
+
+  it('Docker 20.10: its BuildKit writes the same shape; each ignores the other’s records and builds', async () => {
+    const ours = `${reg.host}/inline/ours:1`;
+    await buildIn(a, { context: ctx(), tags: [ours], cacheTo: 'type=inline', push: true });
+    const theirs = `${reg.host}/inline/docker:1`;
+    const dctx = contextOf({ Dockerfile: `FROM ${base}\nRUN echo docker-ran > /d\n` });
+    const buildkit = { env: { DOCKER_BUILDKIT: '1' } };
+    await dockerOk(
+      [
+        'build',
+        '--network=none',
+        '-q',
+        '--build-arg',
+        'BUILDKIT_INLINE_CACHE=1',
+        '-t',
+        theirs,
+        dctx,
+      ],
+      buildkit,
+    );
+    await dockerOk(['push', theirs]);
+    // tsbuild takes Docker's image as a cache: BuildKit's records name no key of ours.
+    const fresh = tempRoot('tsbuild-inline-theirs-');
+    const r = await buildIn(fresh, { context: dctx, cacheFrom: [theirs] });
+    expect(r.events.filter((e) => e.type === 'warning')).toEqual([]);
+    const config = await configOf(fresh, theirs);
+    const records = JSON.parse(
+      Buffer.from(config['moby.buildkit.cache.v0'] as string, 'base64').toString('utf8'),
+    ) as { digest?: string }[];
+    expect(Array.isArray(records)).toBe(true); // a base64 JSON array, as tsbuild writes
+    expect(records.every((x) => typeof x.digest === 'string')).toBe(true);
+    // Docker takes tsbuild's: the build runs and succeeds.
+    const dockerCtx = ctx();
+    const built = await dockerOk(
+      [
+        'build',
+        '--network=none',
+        '--progress=plain',
+        '--cache-from',
+        ours,
+        '-t',
+        'dk/from-ours:1',
+        dockerCtx,
+      ],
+      buildkit,
+    );
+    expect(built.stderr).toContain('ran-two');
+    await dockerOk(['rmi', 'dk/from-ours:1', theirs]);
   });
 });

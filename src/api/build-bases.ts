@@ -103,6 +103,18 @@ export class Bases {
     return { ...baseState(img.config, img.layers), id: img.id };
   }
 
+  /**
+   * The images the build read (FROM, COPY --from, RUN --mount from=, and named
+   * `docker-image://` contexts), by reference, with their IDs: provenance's materials.
+   */
+  readImages(): { ref: string; id: string }[] {
+    const out = [...this.images].map(([ref, s]) => ({ ref, id: s.id }));
+    for (const c of this.contexts.values())
+      if (c.kind === 'image' && c.source.startsWith('docker-image://'))
+        out.push({ ref: c.source.slice('docker-image://'.length), id: c.state.id });
+    return out;
+  }
+
   /** The layers and history entries of what the target's chain of stages starts FROM. */
   async counts(deps: BuildDeps): Promise<BaseCounts> {
     let stage = this.graph.stages[this.graph.target]!;

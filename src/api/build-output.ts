@@ -18,6 +18,7 @@ import { canonicalTag } from '../store/names.js';
 import type { BuildRequest, BuildResult } from './build-types.js';
 import { withInlineCache } from './cache-inline.js';
 import type { ExportedRecord } from './cache-records.js';
+import type { SaveRequest } from './save.js';
 
 type Finished = Omit<BuildResult, 'steps' | 'warnings'>;
 
@@ -34,6 +35,8 @@ export async function finishImage(
   base: BaseCounts,
   /** `--cache-to type=inline`: the records to put in the config (cache-inline.ts). */
   inlineCache?: ExportedRecord[],
+  /** The provenance statement for an image manifest, when `--provenance` asks for one. */
+  attest?: SaveRequest['attest'],
 ): Promise<Finished> {
   const { store } = deps;
   let config = state.config;
@@ -60,7 +63,7 @@ export async function finishImage(
     if (o.type === 'local')
       await flattenTo(deps, layers, resolve(req.cwd ?? process.cwd(), o.dest));
     else if (o.type === 'tar') await flattenTar(deps, layers, o.dest, req);
-    else await saveArchive(req, record.id, o.dest);
+    else await saveArchive(req, record.id, o.dest, o.type === 'oci' ? attest : undefined);
   }
   return {
     id: record.id,
@@ -144,8 +147,18 @@ async function flattenTar(
   }
 }
 
-/** `--output type=oci|docker,dest=FILE|-`: the archive `tsbuild save` writes (OCI layout + docker-archive). */
-async function saveArchive(req: BuildRequest, id: string, dest: string): Promise<void> {
+/**
+ * `--output type=oci|docker,dest=FILE|-`: the archive `tsbuild save` writes (OCI
+ * layout + docker-archive); for `oci` with `--provenance`, index.json names an
+ * index with the attestation, as BuildKit's oci exporter (its docker exporter,
+ * like Docker's default store, carries none).
+ */
+async function saveArchive(
+  req: BuildRequest,
+  id: string,
+  dest: string,
+  attest: SaveRequest['attest'],
+): Promise<void> {
   const names = req.tags && req.tags.length > 0 ? req.tags : [id];
   // Loaded here: a build without such an output need not compile save and tar-stream.
   const { save } = await import('./save.js');
@@ -155,6 +168,7 @@ async function saveArchive(req: BuildRequest, id: string, dest: string): Promise
     images: names,
     output: outputStream(dest, req),
     outputName: shown(dest),
+    ...(attest ? { attest } : {}),
   });
 }
 

@@ -14,6 +14,15 @@ export type { SecretSource };
 
 export type { BuildEvent, CacheExplanation };
 
+/** `--provenance` (api/build-provenance.ts says what the predicate holds). */
+export interface ProvenanceOptions {
+  mode: 'min' | 'max';
+  /** `builder-id=`: SLSA's builder.id. */
+  builderId?: string;
+  /** `reproducible=true`: the builder's claim, as BuildKit takes it. */
+  reproducible?: boolean;
+}
+
 /** Where the result goes besides (or instead of) the store. */
 export type BuildOutput =
   /** The default: the image goes into the store (and is tagged). */
@@ -71,6 +80,15 @@ export interface BuildRequest extends StoreOptions {
   cacheTo?: string | string[];
   /** Push every tag once the image is built (`build --push`). */
   push?: boolean;
+  /**
+   * Attach a SLSA v0.2 provenance attestation (`--provenance`), as BuildKit does:
+   * the pushed tags and an `oci` output become an OCI index of the image and
+   * its attestation manifest. The store and `docker`, `local` and `tar` outputs
+   * leave it out. mode=max records build-arg and label values, never a secret's.
+   * @example
+   *   build({ context: '.', tags: ['reg:5000/app:1'], push: true, provenance: { mode: 'max' } })
+   */
+  provenance?: ProvenanceOptions;
   labels?: Record<string, string>;
   /**
    * The network of RUN steps that do not say (`RUN --network=…`). `default`, as

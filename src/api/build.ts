@@ -40,6 +40,7 @@ import { buildEpoch, sameEpoch, withEpochArg } from './build-epoch.js';
 import { runSettings } from './build-run-settings.js';
 import { cacheExports, exportCaches, openCaches, truthy } from './build-caches.js';
 import { collectRecords, lookupIn } from './cache-records.js';
+import { provenanceAttester } from './build-provenance.js';
 
 export type { BuildRequest, BuildResult, BuildEvent };
 
@@ -65,6 +66,7 @@ export function build(request: BuildRequest): Promise<BuildResult> {
 }
 
 async function buildImage(request: BuildRequest): Promise<BuildResult> {
+  const startedOn = new Date();
   const req = withEpochArg(request);
   const platform = checkPlatform(req.platform);
   const settings = runSettings(req);
@@ -204,11 +206,30 @@ async function buildImage(request: BuildRequest): Promise<BuildResult> {
           e.attachSource(df.lines);
         throw e;
       });
+      const attest = req.provenance
+        ? provenanceAttester({
+            req,
+            options: req.provenance,
+            startedOn,
+            context,
+            extracted: !local,
+            graph,
+            images: bases.readImages(),
+            platform,
+            store,
+          })
+        : undefined;
+      if (req.provenance && !req.push && !req.outputs?.some((o) => o.type === 'oci'))
+        emit({
+          type: 'warning',
+          message:
+            'provenance is attached to pushed images and --output type=oci only: this build has neither, so none is written',
+        });
       const exports = cacheExports(graph, steps, caches.to);
       const inline = caches.to.some((c) => c.type === 'inline')
         ? (await collectRecords(store, exports.min, false)).records
         : undefined;
-      let out = await finishImage(deps, state, req, await bases.counts(deps), inline);
+      let out = await finishImage(deps, state, req, await bases.counts(deps), inline, attest);
       await exportCaches(store, caches.to, exports, registry, emit);
       if (req.push) {
         const { pushFrom } = await import('./push.js');
@@ -216,6 +237,7 @@ async function buildImage(request: BuildRequest): Promise<BuildResult> {
           const pushed = await pushFrom(store, {
             reference: tag,
             ...registry,
+            ...(attest ? { attest } : {}),
             onEvent: (e) =>
               emit({ type: 'push', ref: tag, ...(e.id ? { id: e.id } : {}), status: e.status }),
           });

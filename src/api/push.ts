@@ -6,11 +6,14 @@
  * cross-repository mount (`Mounted from …`); else it is gzip-compressed
  * (deterministically, once, and kept) and uploaded, in one PUT or, for a large
  * layer, in chunks. Then the config, then the manifest: Docker's schema 2
- * (OCI's when a layer is zstd), whose digest is what `digest:` prints.
+ * (OCI's when a layer is zstd), whose digest is what `digest:` prints. With an
+ * attestation (`attest`), the tag names an OCI index of the image and its
+ * attestation manifest instead, and `digest:` is the index's.
  */
 import { Readable } from 'node:stream';
 import { TsbuildError } from '../errors.js';
-import { MediaType, type Descriptor, type Manifest } from '../image/types.js';
+import { attestedIndex } from '../image/attestation.js';
+import { MediaType, type Descriptor, type ImageConfig, type Manifest } from '../image/types.js';
 import {
   formatReference,
   parseReference,
@@ -34,6 +37,12 @@ export interface PushRequest extends StoreOptions {
   /** Layers bigger than this go up in PATCHes of this size; default 32 MiB. */
   chunkSize?: number;
   onEvent?: (e: PushEvent) => void;
+  /**
+   * An in-toto statement to attach (`build --push --provenance`): the image goes
+   * up as an OCI manifest by digest, then its attestation manifest, and the tag
+   * names an OCI index of the two, as BuildKit pushes it (image/attestation.ts).
+   */
+  attest?: (manifest: Descriptor) => Promise<{ statement: Buffer; predicateType: string }>;
 }
 
 export interface PushEvent {
@@ -46,7 +55,7 @@ export interface PushResult {
   digest: string;
   /** The manifest's size in bytes. */
   size: number;
-  /** The manifest's media type (Docker schema 2, or OCI when a layer is zstd). */
+  /** The manifest's media type (Docker schema 2, or OCI when a layer is zstd); an OCI index with an attestation. */
   mediaType: string;
   reference: string;
 }
@@ -102,24 +111,55 @@ export async function pushFrom(store: Store, req: PushRequest): Promise<PushResu
       await client.uploadBlob(ref.path, config.digest, configBytes.length, () =>
         bufferStream(configBytes),
       );
-    const oci = layers.some((l) => l.mediaType === MediaType.ociLayerZstd);
+    // An attestation needs an index, and BuildKit's index is OCI, so is the image's manifest then.
+    const oci =
+      req.attest !== undefined || layers.some((l) => l.mediaType === MediaType.ociLayerZstd);
     const manifest: Manifest = {
       schemaVersion: 2,
       mediaType: oci ? MediaType.ociManifest : MediaType.dockerManifest,
-      config: oci ? { ...config, mediaType: MediaType.ociConfig } : dockerOrder(config),
+      config: oci ? ociOrder({ ...config, mediaType: MediaType.ociConfig }) : dockerOrder(config),
       layers: layers.map((l) =>
-        oci ? l : dockerOrder({ ...l, mediaType: dockerType(l.mediaType) }),
+        oci
+          ? ociOrder({ ...l, mediaType: ociType(l.mediaType) })
+          : dockerOrder({ ...l, mediaType: dockerType(l.mediaType) }),
       ),
     };
-    const bytes = Buffer.from(JSON.stringify(manifest, null, 3));
+    // docker push's indent for its own manifests; BuildKit's (MarshalIndent "  ") with an index.
+    let bytes: Buffer = Buffer.from(JSON.stringify(manifest, null, req.attest ? 2 : 3));
+    let mediaType = manifest.mediaType!;
     const tag = ref.tag ?? 'latest';
-    const digest = await client.putManifest(ref.path, tag, bytes, manifest.mediaType!);
+    const put = async (where: string, b: Buffer, type: string) => {
+      const digest = await client.putManifest(ref.path, where, b, type);
+      const ours = sha256(b);
+      if (digest && digest !== ours)
+        throw new TsbuildError(
+          'DIGEST_MISMATCH',
+          `${formatReference(ref)}: the registry stored the manifest as ${digest}, not ${ours}`,
+        );
+    };
+    if (req.attest) {
+      const image = { mediaType, digest: sha256(bytes), size: bytes.length };
+      await put(image.digest, bytes, mediaType);
+      const c = JSON.parse(configBytes.toString('utf8')) as ImageConfig;
+      const platform = {
+        architecture: c.architecture,
+        os: c.os,
+        ...(c.variant ? { variant: c.variant } : {}),
+      };
+      const { statement, predicateType } = await req.attest(image);
+      const attested = attestedIndex({ ...image, platform }, statement, predicateType);
+      for (const b of attested.blobs.slice(1))
+        if ((await client.headBlob(ref.path, b.descriptor.digest)) === undefined)
+          await client.uploadBlob(ref.path, b.descriptor.digest, b.bytes.length, () =>
+            bufferStream(b.bytes),
+          );
+      const a = attested.attestation;
+      await put(a.descriptor.digest, a.bytes, a.descriptor.mediaType);
+      bytes = attested.index.bytes;
+      mediaType = attested.index.descriptor.mediaType;
+    }
+    await put(tag, bytes, mediaType);
     const ours = sha256(bytes);
-    if (digest && digest !== ours)
-      throw new TsbuildError(
-        'DIGEST_MISMATCH',
-        `${formatReference(ref)}: the registry stored the manifest as ${digest}, not ${ours}`,
-      );
     await store.addRepoDigest(image, formatReference({ ...ref, tag: undefined, digest: ours }));
     // Where each layer now is (addLayerSource) is durable before push reports
     // success, not left for the next command to sync.
@@ -128,7 +168,7 @@ export async function pushFrom(store: Store, req: PushRequest): Promise<PushResu
     return {
       digest: ours,
       size: bytes.length,
-      mediaType: manifest.mediaType!,
+      mediaType,
       reference: formatReference(ref),
     };
   } finally {
@@ -190,6 +230,18 @@ async function pushLayer(
  */
 function dockerOrder(d: Descriptor): Descriptor {
   return { mediaType: d.mediaType, size: d.size, digest: d.digest };
+}
+
+/** ocispecs.Descriptor's field order: mediaType, digest, size (BuildKit's manifests). */
+function ociOrder(d: Descriptor): Descriptor {
+  return { mediaType: d.mediaType, digest: d.digest, size: d.size };
+}
+
+/** A layer's OCI media type, for a layer received under Docker's. */
+function ociType(mediaType: string): string {
+  if (mediaType === MediaType.dockerLayerGzip) return MediaType.ociLayerGzip;
+  if (mediaType === MediaType.dockerLayerForeignGzip) return MediaType.ociLayerNondistributableGzip;
+  return mediaType;
 }
 
 function dockerType(mediaType: string): string {

@@ -24,6 +24,7 @@ import {
   type Manifest,
 } from '../image/types.js';
 import { digestHex, sha256 } from '../util/digest.js';
+import { attestedIndex, type AttestedIndex } from '../image/attestation.js';
 import { TsbuildError, UsageError, asResourceError } from '../errors.js';
 import type { ImageRecord, Store } from '../store/store.js';
 import { openStore, type StoreOptions } from './store.js';
@@ -37,6 +38,14 @@ export interface SaveRequest extends StoreOptions {
   compress?: 'none' | 'gzip' | 'zstd';
   /** Where `output` goes, as errors name it (`app.tar`, `standard output`). */
   outputName?: string;
+  /**
+   * An in-toto statement to attach to each image (`build --provenance
+   * --output type=oci`): its index.json entry then names an OCI index of the
+   * image's manifest and an attestation manifest (image/attestation.ts), as
+   * BuildKit's oci exporter writes it. manifest.json, which `docker load`
+   * reads, still names the image alone.
+   */
+  attest?: (manifest: Descriptor) => Promise<{ statement: Buffer; predicateType: string }>;
 }
 
 interface Saved {
@@ -47,6 +56,8 @@ interface Saved {
   manifestDesc: Descriptor;
   /** Canonical tags named on the command line (Docker saves only those). */
   tags: string[];
+  /** The index that attaches an attestation, when one is asked for. */
+  attested?: AttestedIndex;
 }
 
 /**
@@ -62,6 +73,17 @@ export async function save(req: SaveRequest): Promise<void> {
       `unsupported compression ${JSON.stringify(compress)} (none, gzip or zstd)`,
     );
   const saved = await collect(store, req.images, compress);
+  if (req.attest)
+    for (const s of saved) {
+      const { statement, predicateType } = await req.attest(s.manifestDesc);
+      const c = await store.config(s.image);
+      const platform = {
+        architecture: c.architecture,
+        os: c.os,
+        ...(c.variant ? { variant: c.variant } : {}),
+      };
+      s.attested = attestedIndex({ ...s.manifestDesc, platform }, statement, predicateType);
+    }
   const pack = tar.pack();
   // A failing output (a full disk, `save | head` closing the pipe) is the
   // user's to know about in one line, not a bug; it also ends the writing.
@@ -149,6 +171,11 @@ async function writeArchive(store: Store, saved: Saved[], pack: tar.Pack): Promi
       written.add(d.digest);
       await addBlob(store, pack, d);
     }
+    for (const b of s.attested ? [s.attested.index, ...s.attested.blobs] : []) {
+      if (written.has(b.descriptor.digest)) continue;
+      written.add(b.descriptor.digest);
+      await addBytes(pack, `blobs/sha256/${digestHex(b.descriptor.digest)}`, b.bytes);
+    }
   }
   await addBytes(pack, 'index.json', JSON.stringify(ociIndex(saved)));
   await addBytes(pack, 'manifest.json', JSON.stringify(dockerManifest(saved)));
@@ -159,7 +186,7 @@ async function writeArchive(store: Store, saved: Saved[], pack: tar.Pack): Promi
 function ociIndex(saved: Saved[]) {
   const manifests: Descriptor[] = [];
   for (const s of saved) {
-    const d = s.manifestDesc;
+    const d = s.attested?.index.descriptor ?? s.manifestDesc;
     if (s.tags.length === 0)
       manifests.push({ mediaType: d.mediaType, digest: d.digest, size: d.size });
     for (const t of s.tags)

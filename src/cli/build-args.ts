@@ -10,6 +10,7 @@ import type { BuildOutput, BuildRequest } from '../api/build-types.js';
 import { TsbuildError, UsageError } from '../errors.js';
 import { ReferenceError, formatReference, parseReference } from '../image/reference.js';
 import { buildArgsFrom } from './args.js';
+import { attestationsFrom } from './attest-args.js';
 import { normalizeBools } from './bool-flags.js';
 import { DOCKER_FLAGS_HELP, DOCKER_FLAG_OPTIONS, dockerFlagsRequest } from './docker-flags.js';
 import { secretsFrom, sshFrom } from './secret-args.js';
@@ -41,6 +42,14 @@ Options:
                            with [,mode=min|max]; or type=inline (in the image's config, min
                            only; also --build-arg BUILDKIT_INLINE_CACHE=1)
       --push               Push every tag once built
+      --provenance string  Attach a SLSA v0.2 provenance attestation, as BuildKit: true (= mode=max),
+                           false (the default: tsbuild's store, like Docker's default store,
+                           keeps none), mode=min|max[,builder-id=ID][,reproducible=true].
+                           Goes with --push and --output type=oci; type=docker, local, tar and
+                           the store leave it out. mode=max records build-arg and label values
+                           (and secret IDs, never their values)
+      --attest list        type=provenance,… as --provenance; type=sbom,disabled=true as --sbom=false
+      --sbom string        false only: tsbuild has no SBOM generator yet (anything else is an error)
       --explain-cache      Say, for each cache miss, what changed since the closest earlier build
   -f, --file string        Name of the Dockerfile (default: PATH/Dockerfile; "-" reads stdin)
       --iidfile string     Write the image ID to the file
@@ -100,6 +109,9 @@ const OPTIONS = {
   'cache-from': { type: 'string', multiple: true },
   'cache-to': { type: 'string', multiple: true },
   push: { type: 'boolean' },
+  provenance: { type: 'string' },
+  sbom: { type: 'string' },
+  attest: { type: 'string', multiple: true },
   secret: { type: 'string', multiple: true },
   ssh: { type: 'string', multiple: true },
 } as const;
@@ -185,6 +197,7 @@ export function parseBuildArgs(
     cacheFrom: v['cache-from'],
     cacheTo: v['cache-to'],
     push: v.push,
+    provenance: attestationsFrom(v),
     secrets: v.secret ? secretsFrom(v.secret, env) : undefined,
     ssh: v.ssh ? sshFrom(v.ssh) : undefined,
     ...dockerFlagsRequest(v, bools.explicitFalse),

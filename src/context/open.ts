@@ -46,6 +46,8 @@ export interface BuildContext {
   readonly ignore: Dockerignore;
   /** `name` is what spans and errors use, e.g. 'Dockerfile' or 'build/app.Dockerfile'. */
   readonly dockerfile: { text: string; name: string; path?: string };
+  /** A git URL context's commit (provenance names it, as BuildKit pins the git source). */
+  readonly gitCommit?: string;
   /** Removes any temp dir; safe twice. */
   close(): Promise<void>;
 }
@@ -118,7 +120,13 @@ export async function openContext(o: OpenContextOptions): Promise<BuildContext> 
       source.kind === 'dir' || source.kind === 'git'
         ? await readIgnore(dir, dockerfile, source.kind === 'git' ? source.root : undefined)
         : Dockerignore.empty;
-    return { dir, ignore, dockerfile, close };
+    return {
+      dir,
+      ignore,
+      dockerfile,
+      close,
+      ...(source.kind === 'git' ? { gitCommit: source.commit } : {}),
+    };
   } catch (e) {
     await close();
     throw e;
@@ -128,7 +136,7 @@ export async function openContext(o: OpenContextOptions): Promise<BuildContext> 
 type Source =
   | { kind: 'dir'; dir: string }
   /** `root`: the repository's checkout; `dir`: the context folder in it. */
-  | { kind: 'git'; dir: string; root: string }
+  | { kind: 'git'; dir: string; root: string; commit: string }
   | { kind: 'stream'; stream: Readable; name: string }
   | { kind: 'url'; stream: Readable; name: string };
 
@@ -162,6 +170,7 @@ async function contextSource(
         kind: 'git',
         dir: await realpath(checkout.dir),
         root: await realpath(checkout.root),
+        commit: checkout.commit,
       };
     }
     if (kind === 'url') {

@@ -33,7 +33,12 @@ export {
 } from './dockerfile/expand.js';
 export { hostPlatform, type Platform } from './dockerfile/scope.js';
 export { images, type ImageSummary, type ImagesRequest } from './api/images.js';
-export { inspect, type ImageInspect, type InspectRequest } from './api/inspect.js';
+export {
+  inspect,
+  type ImageInspect,
+  type InspectConfig,
+  type InspectRequest,
+} from './api/inspect.js';
 export { history, type HistoryItem, type HistoryRequest } from './api/history.js';
 export { rmi, tag, type RemoveRequest, type TagRequest } from './api/tag.js';
 export { save, type SaveRequest } from './api/save.js';
@@ -100,6 +105,7 @@ export {
   MediaType,
   type ContainerConfig,
   type Descriptor,
+  type HealthConfig,
   type HistoryEntry,
   type ImageConfig,
   type ImageIndex,

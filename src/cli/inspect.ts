@@ -1,5 +1,5 @@
 /** `tsbuild inspect [-f FORMAT] IMAGE…`, printed as `docker image inspect` prints. */
-import { inspect, type ImageInspect } from '../api/inspect.js';
+import { inspect, type ImageInspect, type InspectConfig } from '../api/inspect.js';
 import { TsbuildError } from '../errors.js';
 import type { Io } from './io.js';
 import { STORE_HELP, STORE_OPTIONS, parseOptions, requireArgs } from './options.js';
@@ -60,7 +60,8 @@ const SETS = ['ExposedPorts', 'Volumes'];
  * `{layers [sha256:…]}`, `{{.GraphDriver}}` `{map[…] tsbuild}`.
  */
 function goView(img: ImageInspect): unknown {
-  const config = (c: Record<string, unknown>) => {
+  const config = (typed: InspectConfig) => {
+    const c: Record<string, unknown> = { ...typed };
     const out: Record<string, unknown> = { ...c, Healthcheck: c.Healthcheck ?? null };
     for (const k of SLICES) out[k] = c[k] ?? nilSlice();
     for (const k of MAPS) out[k] = c[k] ? sorted(c[k] as Record<string, unknown>) : nilMap();
@@ -77,7 +78,11 @@ function goView(img: ImageInspect): unknown {
     Config: config(img.Config),
     ContainerConfig: config(img.ContainerConfig),
     // Field order is Go's: types.RootFS{Type, Layers}, types.GraphDriverData{Data, Name}.
-    RootFS: goStruct({ Type: img.RootFS.Type, Layers: img.RootFS.Layers }, 'types.RootFS'),
+    // Layers is left out of the JSON when empty; the struct still has it (a nil slice).
+    RootFS: goStruct(
+      { Type: img.RootFS.Type, Layers: img.RootFS.Layers ?? nilSlice() },
+      'types.RootFS',
+    ),
     GraphDriver: goStruct(
       { Data: img.GraphDriver.Data, Name: img.GraphDriver.Name },
       'types.GraphDriverData',

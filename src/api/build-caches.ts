@@ -70,7 +70,9 @@ export async function openCaches(
   for (const spec of from) {
     if (spec.type === 'local') {
       const { importLocalCache } = await import('./cache-local.js');
-      const r = await importLocalCache(store, session, spec);
+      const r = await importLocalCache(store, session, spec, (message) =>
+        emit({ type: 'warning', message }),
+      );
       if ('source' in r) out.sources.push(r.source);
       else emit({ type: 'warning', message: r.warning });
     } else if (spec.type === 'registry') {

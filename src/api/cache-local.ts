@@ -112,6 +112,8 @@ export async function importLocalCache(
   store: Store,
   session: IngestSession,
   spec: LocalSpec,
+  /** A warning during the build (a record's blob that cannot be read). */
+  warn: (message: string) => void,
 ): Promise<{ source: CacheSource } | { warning: string }> {
   const { dir } = spec;
   const where = `local cache import at ${dir}`;
@@ -152,7 +154,14 @@ export async function importLocalCache(
           const have = await store.layerDescriptor(diffID);
           if (have) return have;
           const compression = layerCompression(blob!.mediaType) ?? 'gzip';
-          return session.putLayer(await openBlob(blobDir, blob!.digest), compression, {
+          // A blob gone (pruned, a partial restore) or a symlink: a miss, and why.
+          const bytes = await openBlob(blobDir, blob!.digest).catch((e: unknown) => {
+            if (!(e instanceof TsbuildError)) throw e;
+            warn(`${where}: ${e.message}: the step runs`);
+            return undefined;
+          });
+          if (!bytes) return undefined;
+          return session.putLayer(bytes, compression, {
             diffID,
             blobDigest: blob!.digest,
             source: `cache ${dir}: layer ${blob!.digest}`,
@@ -210,11 +219,16 @@ async function putBlob(
   }
 }
 
+/** A layer blob to stream; one that is missing or a symlink is a CACHE_INVALID error. */
 async function openBlob(blobDir: string, digest: string): Promise<Readable> {
-  const fh = await open(
-    join(blobDir, digestHex(digest)),
-    constants.O_RDONLY | constants.O_NOFOLLOW,
-  );
+  const path = join(blobDir, digestHex(digest));
+  const fh = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW).catch((e: unknown) => {
+    const link = (e as NodeJS.ErrnoException).code === 'ELOOP';
+    throw new TsbuildError(
+      'CACHE_INVALID',
+      link ? `cache blob ${path} is a symlink` : `cache blob ${path}: ${(e as Error).message}`,
+    );
+  });
   return fh.createReadStream();
 }
 

@@ -262,6 +262,53 @@ describe('faults', () => {
     ]);
   });
 
+  it('reading never follows a symlink out of SRC; a layer blob gone is a miss', async () => {
+    const df = 'FROM busybox\nRUN echo ran-linked && echo l > /l\n';
+    const dir = join(tempRoot('tsbuild-cache-readlink-'), 'c');
+    await buildIn(a, { context: contextOf({ Dockerfile: df }), cacheTo: `type=local,dest=${dir}` });
+    const manifest = readJson<{ layers: { digest: string }[] }>(
+      blob(dir, readJson<Index>(join(dir, 'index.json')).manifests[0]!.digest),
+    );
+    const layer = blob(dir, manifest.layers[0]!.digest);
+    // The layer blob a symlink to a copy elsewhere: not read, the step runs.
+    const elsewhere = join(tempRoot('tsbuild-cache-outside-'), 'blob');
+    writeFileSync(elsewhere, readFileSync(layer));
+    rmSync(layer);
+    symlinkSync(elsewhere, layer);
+    const linked = await buildIn(await freshStore(), {
+      context: contextOf({ Dockerfile: df }),
+      cacheFrom: [`type=local,src=${dir}`],
+    });
+    expect(linked.output).toBe('ran-linked\n');
+    expect(warnings(linked.events)).toEqual([
+      `local cache import at ${dir}: cache blob ${layer} is a symlink: the step runs`,
+    ]);
+    rmSync(layer);
+    const gone = await buildIn(await freshStore(), {
+      context: contextOf({ Dockerfile: df }),
+      cacheFrom: [`type=local,src=${dir}`],
+    });
+    expect(gone.output).toBe('ran-linked\n');
+    expect(warnings(gone.events)).toEqual([
+      expect.stringMatching(
+        new RegExp(`^local cache import at ${dir}: cache blob ${layer}: ENOENT.*: the step runs$`),
+      ),
+    ]);
+    // blobs/ itself a symlink: the cache is not read at all.
+    const outside = tempRoot('tsbuild-cache-outside-blobs-');
+    const { renameSync } = await import('node:fs');
+    renameSync(join(dir, 'blobs'), join(outside, 'blobs'));
+    symlinkSync(join(outside, 'blobs'), join(dir, 'blobs'));
+    const viaLink = await buildIn(await freshStore(), {
+      context: contextOf({ Dockerfile: df }),
+      cacheFrom: [`type=local,src=${dir}`],
+    });
+    expect(viaLink.output).toBe('ran-linked\n');
+    expect(warnings(viaLink.events)).toEqual([
+      `local cache import at ${dir} skipped: ${join(dir, 'blobs')} is a symlink: the cache stays inside ${dir}`,
+    ]);
+  });
+
   it('a directory BuildKit wrote is said to be one, and the build runs', async () => {
     // BuildKit's layout: the manifest's config is its own cache config type.
     const dir = tempRoot('tsbuild-cache-buildkit-');

@@ -182,6 +182,46 @@ describe('build --push --provenance=mode=min', () => {
   });
 });
 
+describe('materials', () => {
+  it('a base pulled from a registry is named with the digest the registry serves it by', async () => {
+    // busybox to the registry, then a fresh store builds FROM it (and pulls it).
+    const base = `${reg.host}/prov/base:1`;
+    expect((await cli(['tag', '--root', root, 'busybox:latest', base])).code).toBe(0);
+    expect((await cli(['push', '--root', root, base], { env })).code).toBe(0);
+    const served = await headDigest('prov/base', '1');
+    const fresh = tempRoot('tsbuild-prov-materials-');
+    const ctx = contextOf({ Dockerfile: `FROM ${base}\nLABEL x=y\n` });
+    const out = join(tempRoot('tsbuild-prov-mat-out-'), 'img.tar');
+    const r = await cli(
+      ['build', '--root', fresh, '--provenance=mode=min', '-o', `type=oci,dest=${out}`, ctx],
+      { env },
+    );
+    expect(r.code).toBe(0);
+    const dir = tempRoot('tsbuild-prov-mat-oci-');
+    execFileSync('tar', ['-xf', out, '-C', dir]);
+    const blob = (d: string) =>
+      JSON.parse(readFileSync(join(dir, 'blobs/sha256', d.slice(7)), 'utf8')) as {
+        manifests: Descriptor[];
+        layers: Descriptor[];
+        subject: unknown[];
+        predicate: { materials: unknown[] };
+      };
+    const top = JSON.parse(readFileSync(join(dir, 'index.json'), 'utf8')) as {
+      manifests: Descriptor[];
+    };
+    const att = blob(blob(top.manifests[0]!.digest).manifests[1]!.digest);
+    const statement = blob(att.layers[0]!.digest);
+    // No -t: BuildKit's exporter names no subject then either.
+    expect(statement.subject).toEqual([]);
+    expect(statement.predicate.materials).toEqual([
+      {
+        uri: `pkg:docker/${reg.host.replace(':', '%3A')}/prov/base@1?platform=linux%2Famd64`,
+        digest: { sha256: served!.slice('sha256:'.length) },
+      },
+    ]);
+  });
+});
+
 describe('no provenance', () => {
   it.each([
     [[]],

@@ -146,10 +146,15 @@ const COMMANDS: Record<string, { run: Command; summary: string }> = {
     run: lazy(commit, 'exportCommand'),
     summary: "Export a container's filesystem as a tar archive",
   },
+  version: {
+    run: lazy(() => import('./version.js'), 'versionCommand'),
+    summary: 'Show the tsbuild version information',
+  },
 };
 
 const USAGE = `Usage: tsbuild COMMAND [OPTIONS]
        tsbuild [OPTIONS] PATH | -   (the same as tsbuild build)
+       tsbuild -v | --version       (print the version and quit)
 
 Commands:
 ${Object.entries(COMMANDS)
@@ -165,6 +170,11 @@ export async function main(argv: string[], io: Io): Promise<number> {
     if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
       io.stdout.write(USAGE);
       return name === undefined ? 2 : 0;
+    }
+    // `tsbuild --version` / `-v`, as `docker --version`: one line, and nothing else runs.
+    if (name === '--version' || name === '-v') {
+      io.stdout.write((await import('./version.js')).versionLine());
+      return 0;
     }
     // A detached container's supervisor (api/supervisor.ts SUPERVISE_VERB): never typed, not listed.
     if (name === '__supervise')

@@ -7,9 +7,17 @@
  * holds: a secret's value, credentials of a git context's URL.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import {
+  createReadStream,
+  createWriteStream,
+  readFileSync,
+  readdirSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { load } from '../../src/api/load.js';
+import { save } from '../../src/api/save.js';
 import { cli } from '../helpers/cli.js';
 import { tempRoot } from '../helpers/tmp.js';
 import { makeRepo, writeFiles } from '../setup/git-repos.js';
@@ -130,6 +138,7 @@ async function ociBuild(flags: string[], tag = 'prov-app:1') {
       '--root',
       root,
       '--progress=plain',
+      '--network=none',
       '-t',
       tag,
       '--build-arg',
@@ -309,6 +318,32 @@ describe('mode=min, false, and the docker output', () => {
     expect(spawnSync('grep', ['-rl', 'in-toto', l.dir]).status).toBe(1);
   });
 });
+
+it('with SOURCE_DATE_EPOCH, the image manifest is the same in two stores; the index is not (it records when)', async () => {
+  const ctx = contextOf({ Dockerfile: 'FROM busybox\nRUN echo same > /same.txt\n' });
+  // The same base in the second store: saved from the first and loaded (an import
+  // would give it another `created`).
+  const archive = join(tempRoot('tsbuild-prov-base-'), 'busybox.tar');
+  await save({ root, env: {}, images: ['busybox'], output: createWriteStream(archive) });
+  const other = tempRoot('tsbuild-prov-store-');
+  await load({ root: other, env: {}, input: createReadStream(archive) });
+  const indexes = [];
+  for (const store of [root, other]) {
+    const out = join(tempRoot('tsbuild-prov-sde-'), 'img.tar');
+    await buildIn(store, {
+      context: ctx,
+      tags: ['prov-sde:1'],
+      network: 'none',
+      buildArgs: { SOURCE_DATE_EPOCH: '1700000000' },
+      provenance: { mode: 'min' },
+      outputs: [{ type: 'oci', dest: out }],
+    });
+    const l = unpack(out);
+    indexes.push({ top: l.index.manifests[0]!.digest, image: attested(l).image.digest });
+  }
+  expect(indexes[1]!.image).toBe(indexes[0]!.image);
+  expect(indexes[1]!.top).not.toBe(indexes[0]!.top);
+}, 120_000);
 
 describe('a git context with credentials in its URL', () => {
   const TOKEN = 'ghp-token-never-in-provenance';

@@ -21,10 +21,13 @@ import {
   type PlatformSpec,
   type StageState,
 } from '../build/state.js';
+import type { Finding } from '../dockerfile/lint/finding.js';
 import type { ParsedDockerfile } from '../dockerfile/parse.js';
+import { formatPlatform } from '../dockerfile/scope.js';
 import { buildStageGraph, type StageGraph } from '../dockerfile/stages.js';
 import type { Stage } from '../dockerfile/stage.js';
 import { DockerfileError, TsbuildError, type Span } from '../errors.js';
+import type { ImageConfig } from '../image/types.js';
 import type { Store } from '../store/store.js';
 import { sha256 } from '../util/digest.js';
 import type { BaseCounts } from './build-output.js';
@@ -115,6 +118,33 @@ export class Bases {
     return out;
   }
 
+  /**
+   * InvalidBaseImagePlatform, as BuildKit's resolveBaseImage finds it: a stage
+   * FROM an image (not a named context, not an image without layers) whose
+   * OS or architecture is not the platform the stage is built for.
+   */
+  platformFindings(stages: Iterable<number>): Finding[] {
+    const out: Finding[] = [];
+    for (const i of stages) {
+      const stage = this.graph.stages[i]!;
+      if (stage.base.kind !== 'image' || this.namedContext(stage.base.ref)) continue;
+      const img = this.images.get(stage.base.ref);
+      if (!img || isEmptyImage(img.config)) continue;
+      const expected = normalizePlatform(
+        stage.platform === undefined ? this.platform : parsePlatform(stage.platform),
+      );
+      const actual = normalizePlatform(img.config);
+      if (expected.os === actual.os && expected.architecture === actual.architecture) continue;
+      out.push({
+        rule: 'InvalidBaseImagePlatform',
+        message: `Base image ${stage.base.ref} was pulled with platform "${formatPlatform(actual)}", expected "${formatPlatform(expected)}" for current build`,
+        span: stage.from.span,
+        stage: i,
+      });
+    }
+    return out;
+  }
+
   /** The layers and history entries of what the target's chain of stages starts FROM. */
   async counts(deps: BuildDeps): Promise<BaseCounts> {
     let stage = this.graph.stages[this.graph.target]!;
@@ -138,6 +168,8 @@ export async function resolveBases(o: {
   emit: (e: BuildEvent) => void;
   contexts: NamedContexts;
   platform: PlatformSpec;
+  /** Resolve the bases of every stage, not only of those the target needs (`--check`). */
+  allStages?: boolean;
 }): Promise<Bases> {
   const { store, df, req, emit, contexts, platform } = o;
   const images = new Map<string, StageState>();
@@ -160,7 +192,8 @@ export async function resolveBases(o: {
       imageOnBuild: (ref) => configOf(ref)?.config.config?.OnBuild ?? undefined,
       namedContext: (name) => findContext(contexts, name) !== undefined,
     });
-    const wanted = neededImages(graph).filter((w) => known(w.ref) === undefined);
+    const stages = o.allStages ? graph.stages.map((st) => st.index) : graph.order;
+    const wanted = neededImages(graph, stages).filter((w) => known(w.ref) === undefined);
     if (wanted.length === 0) return new Bases(graph, images, contexts, platform);
     for (const { ref, span } of wanted) {
       if (images.has(ref)) continue;
@@ -179,10 +212,55 @@ export async function resolveBases(o: {
   }
 }
 
+/**
+ * An image without layers (a scratch-like base): BuildKit starts such a stage
+ * from scratch, and its platform is not checked.
+ */
+function isEmptyImage(config: ImageConfig): boolean {
+  return config.rootfs.diff_ids.length === 0 && (config.history ?? []).every((h) => h.empty_layer);
+}
+
+/** containerd's platforms.Parse of an expanded `FROM --platform` (validated already). */
+function parsePlatform(text: string): PlatformSpec {
+  const [os = '', architecture = '', variant] = text.toLowerCase().split('/');
+  return { os, architecture, ...(variant ? { variant } : {}) };
+}
+
+/** containerd's platforms.Normalize, for the architectures images name. */
+function normalizePlatform(p: {
+  os: string;
+  architecture: string;
+  variant?: string | undefined;
+}): PlatformSpec {
+  let arch = p.architecture.toLowerCase();
+  let variant = p.variant?.toLowerCase();
+  if (arch === 'i386') arch = '386';
+  else if (arch === 'x86_64' || arch === 'x86-64' || arch === 'amd64') {
+    arch = 'amd64';
+    if (variant === 'v1') variant = undefined;
+  } else if (arch === 'aarch64' || arch === 'arm64') {
+    arch = 'arm64';
+    if (variant === '8' || variant === 'v8') variant = undefined;
+  } else if (arch === 'armhf') {
+    arch = 'arm';
+    variant = 'v7';
+  } else if (arch === 'armel') {
+    arch = 'arm';
+    variant = 'v6';
+  } else if (arch === 'arm') {
+    if (!variant || variant === '7') variant = 'v7';
+    else if (variant === '5' || variant === '6' || variant === '8') variant = `v${variant}`;
+  }
+  return { os: p.os.toLowerCase(), architecture: arch, ...(variant ? { variant } : {}) };
+}
+
 /** Every image the stages to build name, with the span of the line that names it. */
-function neededImages(graph: StageGraph): { ref: string; span: Span }[] {
+function neededImages(
+  graph: StageGraph,
+  stages: readonly number[] = graph.order,
+): { ref: string; span: Span }[] {
   const out: { ref: string; span: Span }[] = [];
-  for (const i of graph.order) {
+  for (const i of stages) {
     const stage = graph.stages[i]!;
     if (stage.base.kind === 'image') out.push({ ref: stage.base.ref, span: stage.from.imageSpan });
     for (const ref of stage.images) out.push({ ref, span: spanOf(stage, ref) });

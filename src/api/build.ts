@@ -124,6 +124,7 @@ async function buildImage(request: BuildRequest): Promise<BuildResult> {
       ...(req.buildArgs ? { buildArgs: req.buildArgs } : {}),
       platform,
       ignored: (src) => context!.ignore.excludesSource(src),
+      extra: bases.platformFindings(graph.order),
     });
     emitPlan(graph, checks.warnings, emit);
     if (checks.error) throw checks.error.attachSource(df.lines);
@@ -309,7 +310,7 @@ function once<T>(make: () => T): () => T {
   return () => (made ??= { value: make() }).value;
 }
 
-function checkPlatform(requested: string | undefined) {
+export function checkPlatform(requested: string | undefined) {
   const host = hostPlatform();
   const hostText = formatPlatform(host);
   if (requested !== undefined) {

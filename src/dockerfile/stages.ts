@@ -170,8 +170,11 @@ function apply(
   onbuild = false,
 ): void {
   const { stage, scope } = current;
+  // A trigger's findings point at the FROM that ran it, as BuildKit places them
+  // (its line is not in this file, or not in this stage).
+  const warnAt = onbuild ? stage.from.span : undefined;
   if (ins.kind === 'ARG') {
-    const declared = declareArgs(ins, scope, ctx);
+    const declared = declareArgs(ins, scope, ctx, warnAt);
     const values: Record<string, string> = {};
     for (const a of ins.args) {
       const v = scope.args.get(a.key);
@@ -184,7 +187,7 @@ function apply(
   }
   const x = expanderFor(scope, ctx.df.escape, ins, ctx.budget);
   const expanded = expandInstruction(ins, x);
-  if (scope.envKnown) undefinedVars(x.unmatched, scope, ins.span, ctx, stage.index);
+  if (scope.envKnown) undefinedVars(x.unmatched, scope, warnAt ?? ins.span, ctx, stage.index);
   if (expanded.kind === 'ENV') for (const p of expanded.pairs) scope.setEnv(p.key, p.value);
   const step: Step = { instruction: expanded };
   if (expanded.kind === 'RUN') {
@@ -309,7 +312,12 @@ function splitEnv(kv: string): [string, string] {
  * ARG in a stage (or before the first FROM): a build arg wins; else the
  * default, expanded now; else, in a stage, the global value of that name.
  */
-function declareArgs(ins: ArgInstruction, scope: Scope, ctx: Context): ArgInstruction {
+function declareArgs(
+  ins: ArgInstruction,
+  scope: Scope,
+  ctx: Context,
+  warnAt?: Span,
+): ArgInstruction {
   const { buildArgs, consumed, df, global, budget } = ctx;
   const args = ins.args.map((a) => {
     consumed.add(a.key);
@@ -320,7 +328,7 @@ function declareArgs(ins: ArgInstruction, scope: Scope, ctx: Context): ArgInstru
       const x = expanderFor(scope, df.escape, ins, budget);
       value = shown = x.word(a.value, a.span, a.key);
       if (scope.envKnown && scope !== global)
-        undefinedVars(x.unmatched, scope, a.span, ctx, ctx.stages.length - 1);
+        undefinedVars(x.unmatched, scope, warnAt ?? a.span, ctx, ctx.stages.length - 1);
     } else if (scope !== global) value = global.lookup(a.key);
     scope.setArg(a.key, value);
     return { ...a, value: shown };

@@ -6,6 +6,9 @@ import { DockerfileError } from '../../src/errors.js';
 import { rejected } from '../helpers/caught.js';
 import { tempRoot } from '../helpers/tmp.js';
 import { contextOf } from './harness.js';
+import { formatPlatform, hostPlatform } from '../../src/dockerfile/scope.js';
+import { Store } from '../../src/store/store.js';
+import { addTestImage } from '../helpers/images.js';
 
 const DOCKERFILE = 'FROM scratch AS Base\nCOPY tmp/a.txt /a.txt\nCMD run\n';
 
@@ -73,5 +76,45 @@ describe('check findings in a build', () => {
       buildArgs: { BUILDKIT_DOCKERFILE_CHECK: 'skip=JSONArgsRecommended;error=true' },
     });
     expect(skipped.warnings).toEqual([]);
+  });
+
+  it("checks a base's ONBUILD triggers in the stage that runs them, at its FROM", async () => {
+    const ctx = contextOf({
+      Dockerfile: 'FROM scratch AS parent\nONBUILD ENV A b\nONBUILD WORKDIR app\nFROM parent\n',
+    });
+    const r = await build({ root: tempRoot(), env: {}, context: ctx });
+    expect(r.warnings.map((w) => `${w.rule}@${w.span.line}`)).toEqual([
+      'LegacyKeyValueFormat@4',
+      'WorkdirRelativePath@4',
+    ]);
+  });
+
+  it('reports InvalidBaseImagePlatform for a base of another architecture, and builds', async () => {
+    const root = tempRoot();
+    const store = await Store.open(root);
+    const host = hostPlatform();
+    const other = host.architecture === 'arm64' ? 'amd64' : 'arm64';
+    await addTestImage(store, {
+      layers: [{ 'a.txt': 'a' }],
+      tags: ['foreign'],
+      architecture: other,
+    });
+    const ctx = contextOf({ Dockerfile: 'FROM foreign\nLABEL a=b\n' });
+    const r = await build({ root, env: {}, context: ctx });
+    expect(r.warnings.map((w) => [w.rule, w.span.line, w.message])).toEqual([
+      [
+        'InvalidBaseImagePlatform',
+        1,
+        `Base image foreign was pulled with platform "linux/${other}", expected "${formatPlatform(host)}" for current build`,
+      ],
+    ]);
+    // The same image for this machine is no finding.
+    await addTestImage(store, {
+      layers: [{ 'a.txt': 'a' }],
+      tags: ['native'],
+      architecture: host.architecture,
+    });
+    const ok = contextOf({ Dockerfile: 'FROM native\nLABEL a=b\n' });
+    expect((await build({ root, env: {}, context: ok })).warnings).toEqual([]);
   });
 });

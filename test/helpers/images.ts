@@ -24,6 +24,8 @@ export interface TestImage {
   created?: string;
   config?: ContainerConfig;
   history?: HistoryEntry[];
+  /** The config's architecture (default amd64). */
+  architecture?: string;
 }
 
 /** Store an image built the way a builder would: parent's layers + new ones. */
@@ -44,7 +46,7 @@ export async function addTestImage(store: Store, img: TestImage): Promise<ImageR
   ];
   return store.addImage({
     config: {
-      architecture: 'amd64',
+      architecture: img.architecture ?? 'amd64',
       os: 'linux',
       created: img.created ?? new Date().toISOString(),
       config: img.config ?? parentConfig?.config ?? {},

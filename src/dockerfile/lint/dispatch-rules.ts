@@ -12,7 +12,8 @@
  *   ExposeInvalidFormat             EXPOSE 127.0.0.1:80:80
  *   CopyIgnoredFile                 COPY tmp/x /x      (tmp excluded by .dockerignore)
  *
- * UndefinedVar is found by stages.ts while it expands.
+ * UndefinedVar is found by stages.ts while it expands. A base's ONBUILD
+ * triggers are checked in the stage that runs them, at its FROM.
  */
 import type { Instruction, Span } from '../ast.js';
 import type { Stage } from '../stage.js';
@@ -47,10 +48,16 @@ export function dispatchRules(
     const st: StageState = { shell: parent?.shell ?? false, used: {}, workdirSet: false };
     for (const { instruction: ins, onbuild } of stage.steps) {
       if (ins.kind === 'SHELL') st.shell = true;
-      // A trigger's text has no place in this file to point at.
-      if (onbuild || !checked.has(stage.index)) continue;
-      const at = { span: ins.span, node: nodeAt(ins.span), stage: stage.index };
-      instructionRules(ins, st, opts, (rule, message, where = at) => report(rule, message, where));
+      if (!checked.has(stage.index)) continue;
+      // An ONBUILD trigger is checked where the child runs it, as BuildKit does
+      // (dispatching it first in the child): at the child's FROM, under no
+      // `# check=` comment (a trigger has none).
+      const at = onbuild
+        ? { span: stage.from.span, stage: stage.index }
+        : { span: ins.span, node: nodeAt(ins.span), stage: stage.index };
+      instructionRules(ins, at.span, st, opts, (rule, message, where = at) =>
+        report(rule, message, where),
+      );
     }
     ended[stage.index] = st;
   }
@@ -60,6 +67,8 @@ type Here = (rule: string, message: string, at?: Parameters<Report>[2]) => void;
 
 function instructionRules(
   ins: Instruction,
+  /** Where it is reported: its own place, or for a trigger the FROM that ran it. */
+  here: Span,
   st: StageState,
   opts: DispatchOptions,
   report: Here,
@@ -86,7 +95,7 @@ function instructionRules(
       return;
     case 'CMD':
     case 'ENTRYPOINT':
-      usedOnce(ins.kind, written, ins.span, st, report);
+      usedOnce(ins.kind, written, here, st, report);
       if (ins.command.form === 'shell' && !st.shell)
         report(
           'JSONArgsRecommended',
@@ -94,7 +103,7 @@ function instructionRules(
         );
       return;
     case 'HEALTHCHECK':
-      usedOnce(ins.kind, written, ins.span, st, report);
+      usedOnce(ins.kind, written, here, st, report);
       return;
     case 'EXPOSE':
       for (const p of ins.ports) expose(p.value, report);

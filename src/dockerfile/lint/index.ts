@@ -13,7 +13,8 @@
  *   dispatch     per stage built (every stage for `--check`): UndefinedVar (stages.ts),
  *                and dispatch-rules.ts
  *
- * InvalidBaseImagePlatform needs the base image's config: the build adds it.
+ * InvalidBaseImagePlatform needs the base image's config: the build finds it
+ * (api/build-bases.ts) and passes it in `extra`.
  */
 import type { DockerfileError } from '../../errors.js';
 import type { Span, Warning } from '../ast.js';
@@ -49,7 +50,7 @@ export interface LintOptions {
   ignored?: (src: string) => boolean;
   /** Add tsbuild's own InvalidJSONArgs (`tsbuild parse`). */
   ownRules?: boolean;
-  /** Findings the caller made (InvalidBaseImagePlatform), reported after the others. */
+  /** Findings the caller made (InvalidBaseImagePlatform), for the stages checked. */
   extra?: readonly Finding[];
 }
 
@@ -99,7 +100,11 @@ export function lintDockerfile(
   );
   // Stage by stage, instruction by instruction, as BuildKit dispatches (a stable sort).
   dispatched.sort((a, b) => a.stage! - b.stage! || a.span.line - b.span.line);
-  found.push(...dispatched, ...(opts.extra ?? []));
+  // The caller's findings (InvalidBaseImagePlatform) come as BuildKit resolves the
+  // bases: after the FROM rules, before any stage is dispatched.
+  for (const f of opts.extra ?? [])
+    if (f.stage === undefined || checked.has(f.stage)) found.push(f);
+  found.push(...dispatched);
 
   const config = lintConfig(df.directives, opts.buildArgs);
   const perNode = new Map<number, LintConfig>();

@@ -9,6 +9,14 @@ export type {
   StepResult,
 } from './api/build-types.js';
 
+export {
+  check,
+  outline,
+  targets,
+  type CheckResult,
+  type Outline,
+  type TargetList,
+} from './api/call.js';
 export { parse, type ParseRequest, type ParseResult } from './api/parse.js';
 export {
   parseDockerfile,

@@ -11,6 +11,7 @@ import { TsbuildError, UsageError } from '../errors.js';
 import { ReferenceError, formatReference, parseReference } from '../image/reference.js';
 import { buildArgsFrom } from './args.js';
 import { attestationsFrom } from './attest-args.js';
+import { parseCallFunc, type CallFunc } from './call.js';
 import { normalizeBools } from './bool-flags.js';
 import { DOCKER_FLAGS_HELP, DOCKER_FLAG_OPTIONS, dockerFlagsRequest } from './docker-flags.js';
 import { secretsFrom, sshFrom } from './secret-args.js';
@@ -41,6 +42,11 @@ Options:
                            type=local,dest=DIR[,tag=T] (an OCI layout a CI cache action saves),
                            with [,mode=min|max]; or type=inline (in the image's config, min
                            only; also --build-arg BUILDKIT_INLINE_CACHE=1)
+      --call string        What to do instead of a build: check (the checks only), outline (the
+                           build args, secrets and ssh a target uses), targets (the stages);
+                           add ",format=json" for JSON, ",ignorestatus=true" to exit 0 on
+                           findings (default "build")
+      --check              Shorthand for "--call=check": print the findings, exit 1 when any
       --push               Push every tag once built
       --provenance string  Attach a SLSA v0.2 provenance attestation, as BuildKit: true (= mode=max),
                            false (the default: tsbuild's store, like Docker's default store,
@@ -114,6 +120,8 @@ const OPTIONS = {
   attest: { type: 'string', multiple: true },
   secret: { type: 'string', multiple: true },
   ssh: { type: 'string', multiple: true },
+  call: { type: 'string' },
+  check: { type: 'boolean' },
 } as const;
 
 export const PROGRESS_MODES = [
@@ -134,6 +142,8 @@ export interface BuildCliOptions {
   progress: ProgressMode;
   iidfile?: string;
   metadataFile?: string;
+  /** `--call=check|outline|targets` or `--check`: that instead of a build (call.ts). */
+  call?: CallFunc;
 }
 
 /**
@@ -162,6 +172,8 @@ export function parseBuildArgs(
     iidfile: v.iidfile === undefined ? undefined : resolve(cwd, v.iidfile),
     metadataFile: v['metadata-file'] === undefined ? undefined : resolve(cwd, v['metadata-file']),
   };
+  const call = callFrom(bools.argv, v.call, v.check ?? false);
+  if (call) cli.call = call;
   if (cli.help) return { request: { context: '.', cwd, env }, cli };
   requireArgs(positionals, 1, 1, BUILD_HELP);
   const context = positionals[0]!;
@@ -214,6 +226,18 @@ export function parseBuildArgs(
  */
 export function startsBuild(word: string): boolean {
   return word.startsWith('-') || /^[a-z][a-z0-9+.-]*:\/\//i.test(word) || existsSync(word);
+}
+
+/**
+ * `--check` is buildx's shorthand for `--call=check`; like pflag, the one
+ * given last wins when both are.
+ */
+function callFrom(argv: readonly string[], call: string | undefined, check: boolean) {
+  if (!check) return call === undefined ? undefined : parseCallFunc(call);
+  const last = (match: (a: string) => boolean) => argv.findLastIndex(match);
+  const callAt = last((a) => a === '--call' || a.startsWith('--call='));
+  if (call !== undefined && callAt > last((a) => a === '--check')) return parseCallFunc(call);
+  return parseCallFunc('check');
 }
 
 const NETWORKS = ['default', 'host', 'none'] as const;

@@ -10,6 +10,7 @@ import { build } from '../api/build.js';
 import type { BuildEvent, BuildResult } from '../api/build-types.js';
 import { TsbuildError } from '../errors.js';
 import { BUILD_HELP, parseBuildArgs } from './build-args.js';
+import { callCommand } from './call.js';
 import { runFailureCode } from './exit-code.js';
 import type { Io } from './io.js';
 import { removeStale, writeIidFile, writeMetadataFile } from './metadata.js';
@@ -26,6 +27,8 @@ export async function buildCommand(argv: string[], io: Io): Promise<number> {
   if (cli.iidfile !== undefined) await removeStale('--iidfile', cli.iidfile);
   if (cli.metadataFile !== undefined) await removeStale('--metadata-file', cli.metadataFile);
   if (request.context === '-' || request.dockerfile === '-') request.stdin = io.stdin as Readable;
+  // --call / --check: the frontend's answer instead of a build; no step runs.
+  if (cli.call) return callCommand(cli.call, request, io);
   const abort = new AbortController();
   const stdout = guarded(io.stdout, abort);
   const stderr = guarded(io.stderr, abort);

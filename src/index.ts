@@ -6,6 +6,7 @@ export type {
   BuildRequest,
   BuildResult,
   CacheExplanation,
+  ProvenanceOptions,
   StepResult,
 } from './api/build-types.js';
 

@@ -84,7 +84,7 @@ export async function callCommand(call: CallFunc, request: BuildRequest, io: Io)
     return 0;
   }
   const r = await check(request);
-  const name = sourceName(request, r.file);
+  const name = sourceName(request);
   if (call.json) out.write(`${goJson(lintResults(r))}\n`);
   else out.write(printCheck(r, name));
   if (r.error) throw r.error;
@@ -93,12 +93,12 @@ export async function callCommand(call: CallFunc, request: BuildRequest, io: Io)
 
 /**
  * The name buildx shows the Dockerfile by in check output: `-f` as given, else
- * the context joined with "Dockerfile", "stdin" for `-f -` (build/opt.go).
+ * the context joined with "Dockerfile" (filepath.Join: `.` gives `Dockerfile`,
+ * `-` gives `-/Dockerfile`), "stdin" for `-f -` (build/opt.go).
  */
-function sourceName(request: BuildRequest, file: string): string {
+function sourceName(request: BuildRequest): string {
   if (request.dockerfile === '-') return 'stdin';
   if (request.dockerfile !== undefined) return request.dockerfile;
-  if (request.context === '-') return file;
   return join(request.context, 'Dockerfile');
 }
 

@@ -61,6 +61,43 @@ describe('--check', () => {
     expect((await store.images()).length).toBe(images);
   });
 
+  it("passes buildx's testBuildCheckCallOutput cases", async () => {
+    const cases: [string, string, number][] = [
+      ['\nFROM busybox AS base\nCOPY Dockerfile .\n\t', 'Check complete, no warnings found.', 0],
+      [
+        '\nFROM busybox as base\nCOPY Dockerfile .\n\t',
+        'Check complete, 1 warning has been found!',
+        1,
+      ],
+      [
+        '\nfrOM busybox as base\ncOpy Dockerfile .\n\t',
+        'Check complete, 2 warnings have been found!',
+        1,
+      ],
+    ];
+    for (const [dockerfile, says, code] of cases) {
+      const ctx = contextOf({ Dockerfile: dockerfile });
+      const r = await call(ctx, '--call=check');
+      expect(r.stdout).toContain(says);
+      expect(r.code).toBe(code);
+    }
+    const ctx = contextOf({ 'subdir/Dockerfile': cases[2]![0] });
+    const path = join(ctx, 'subdir', 'Dockerfile');
+    const r = await call(ctx, '--call=check', '-f', path);
+    expect(r.stdout).toContain('Check complete, 2 warnings have been found!');
+    expect(r.stdout).toContain(`${path}:2`);
+    expect(r.stdout).toContain(`${path}:3`);
+  });
+
+  it('names a Dockerfile read from stdin "stdin", as buildx', async () => {
+    const ctx = contextOf({ 'a.txt': 'a' });
+    const r = await cli(['build', '--root', root, '--check', '-f', '-', ctx], {
+      stdin: 'FROM busybox\nCMD run\n',
+    });
+    expect(r.stdout).toContain('\nstdin:2\n--------------------\n');
+    expect(r.code).toBe(1);
+  });
+
   it('with no findings says so and exits 0; -f is shown as given', async () => {
     const ctx = contextOf({ 'df/app.Dockerfile': 'FROM busybox\nRUN exit 3\nCMD ["run"]\n' });
     const r = await cli([

@@ -8,6 +8,10 @@ export type {
   CacheExplanation,
   ProvenanceOptions,
   StepResult,
+  VerifyReport,
+  ConfigDifference,
+  EntryDifference,
+  LayerDifference,
 } from './api/build-types.js';
 
 export {

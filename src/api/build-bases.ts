@@ -34,11 +34,38 @@ import type { BaseCounts } from './build-output.js';
 import type { BuildRequest } from './build-types.js';
 
 /**
+ * Which image each reference a build names resolved to, and, for `--verify`'s
+ * rebuild, which one it must resolve to: the rebuild starts from the very
+ * images the build did (copied into its scratch store), never a newer pull.
+ */
+export interface BaseImages {
+  /** Reference → image ID in the build's store, taken as is. */
+  pinned?: ReadonlyMap<string, string>;
+  /** Reference → image ID, filled in as the build resolves them. */
+  used: Map<string, string>;
+}
+
+/**
  * An image by reference: the store's (unless `req.pull`), else pulled.
  * @example
- *   const state = await imageFor(store, 'busybox', req, emit);
+ *   const state = await imageFor(store, 'busybox', req, emit, { used: new Map() });
  */
 export async function imageFor(
+  store: Store,
+  ref: string,
+  req: BuildRequest,
+  emit: (e: BuildEvent) => void,
+  images: BaseImages,
+): Promise<StageState> {
+  const pinned = images.pinned?.get(ref);
+  const state = pinned
+    ? await storedImage(store, pinned)
+    : await resolveImage(store, ref, req, emit);
+  images.used.set(ref, state.id);
+  return state;
+}
+
+async function resolveImage(
   store: Store,
   ref: string,
   req: BuildRequest,
@@ -170,6 +197,7 @@ export async function resolveBases(o: {
   platform: PlatformSpec;
   /** Resolve the bases of every stage, not only of those the target needs (`--check`). */
   allStages?: boolean;
+  images: BaseImages;
 }): Promise<Bases> {
   const { store, df, req, emit, contexts, platform } = o;
   const images = new Map<string, StageState>();
@@ -198,7 +226,7 @@ export async function resolveBases(o: {
     for (const { ref, span } of wanted) {
       if (images.has(ref)) continue;
       try {
-        images.set(ref, await imageFor(store, ref, req, emit));
+        images.set(ref, await imageFor(store, ref, req, emit, o.images));
       } catch (e) {
         if (!(e instanceof TsbuildError) || e instanceof DockerfileError) throw e;
         // A registry's error names the image already; others get the reference, as BuildKit.

@@ -32,7 +32,7 @@ import { withLock } from '../store/lock.js';
 import { sha256 } from '../util/digest.js';
 import { readLayoutImage } from './archive-read.js';
 import type { BuildRequest } from './build-types.js';
-import { imageFor } from './build-bases.js';
+import { imageFor, type BaseImages } from './build-bases.js';
 import { IngestSession } from './ingest.js';
 
 export interface OpenedContexts {
@@ -48,13 +48,14 @@ const OCI_LAYOUT = 'oci-layout://';
 /**
  * Open every named context of the request, in `work` (the build's private dir).
  * @example
- *   const { contexts } = await openNamedContexts(store, { buildContexts: { src: '../lib' } }, work, emit);
+ *   const { contexts } = await openNamedContexts(store, { buildContexts: { src: '../lib' } }, work, emit, { used: new Map() });
  */
 export async function openNamedContexts(
   store: Store,
   req: BuildRequest,
   work: string,
   emit: (e: BuildEvent) => void,
+  images: BaseImages,
 ): Promise<OpenedContexts> {
   const contexts = new Map<string, NamedContext>();
   const cleanups: (() => Promise<void>)[] = [];
@@ -72,7 +73,7 @@ export async function openNamedContexts(
         );
       if (contexts.has(key)) throw fail(`${key} is given twice`);
       if (value === '') throw fail('no value: give a directory, a URL or docker-image://REF');
-      const opened = await openOne(store, req, name, value, work, cleanups, emit).catch(
+      const opened = await openOne(store, req, name, value, work, cleanups, emit, images).catch(
         (e: unknown) => {
           if (!(e instanceof TsbuildError) || e.message.startsWith('--build-context')) throw e;
           throw fail(e.message, e.code);
@@ -95,6 +96,7 @@ async function openOne(
   work: string,
   cleanups: (() => Promise<void>)[],
   emit: (e: BuildEvent) => void,
+  images: BaseImages,
 ): Promise<NamedContext> {
   const label = `context ${name}`;
   if (value.startsWith(DOCKER_IMAGE)) {
@@ -103,7 +105,12 @@ async function openOne(
       const root = await mkdtemp(join(work, 'named-'));
       return { kind: 'tree', name, tree: { root, label }, identity: 'scratch' };
     }
-    return { kind: 'image', name, state: await imageFor(store, ref, req, emit), source: value };
+    return {
+      kind: 'image',
+      name,
+      state: await imageFor(store, ref, req, emit, images),
+      source: value,
+    };
   }
   if (value.startsWith(OCI_LAYOUT)) return ociLayout(store, req, name, value);
   // buildx's bake `target:` and BuildKit's `input:` need a frontend tsbuild does not have.

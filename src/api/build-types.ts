@@ -6,11 +6,17 @@ import type { CheckWarning } from '../dockerfile/lint/index.js';
 import type { Readable } from 'node:stream';
 import type { BuildEvent, CacheExplanation } from '../build/events.js';
 import type { StepOutcome } from '../build/stage.js';
+import type {
+  ConfigDifference,
+  EntryDifference,
+  LayerDifference,
+  VerifyReport,
+} from '../build/verify-report.js';
 import type { StoreOptions } from './store.js';
 import type { SecretSource } from './build-secrets.js';
 import type { ExtraHost, Rlimit } from '../runtime/run/runner.js';
 
-export type { SecretSource };
+export type { SecretSource, VerifyReport, ConfigDifference, EntryDifference, LayerDifference };
 
 export type { BuildEvent, CacheExplanation };
 
@@ -135,6 +141,17 @@ export interface BuildRequest extends StoreOptions {
   /** How many stages may build at once (default 2). */
   jobs?: number;
   outputs?: BuildOutput[];
+  /**
+   * After the build, build the same target again without the cache, in a
+   * scratch store that is removed after, and compare (`result.verify`): the
+   * image ID, and where they differ the config fields and, per layer, the files
+   * and the step that made it. The build's image is stored and tagged either way.
+   * A context or Dockerfile read from `stdin` cannot be read twice, so is refused.
+   * @example
+   *   const r = await build({ context: '.', verify: true, env: { SOURCE_DATE_EPOCH: '0' } });
+   *   r.verify!.reproducible; // true
+   */
+  verify?: boolean;
   /** Say, for each miss, what changed compared with the closest earlier record. */
   explainCache?: boolean;
   signal?: AbortSignal;
@@ -163,4 +180,17 @@ export interface BuildResult {
   steps: StepResult[];
   /** BuildKit's check findings for the stages built (rule, message, description, url, span). */
   warnings: CheckWarning[];
+  /** With `verify`: how a rebuild without the cache compares. */
+  verify?: VerifyReport;
+}
+
+/** A build's result, and what `--verify` compares it by (internal to build()). */
+export interface Built {
+  result: BuildResult;
+  /** The steps that made the image's own layers, in rootfs order (before --squash). */
+  layerSteps: StepResult[];
+  /** How many of the image's layers are its base image's. */
+  baseLayers: number;
+  /** The manifest digest in the store (`result.digest` is the registry's after a push). */
+  storeDigest: string;
 }

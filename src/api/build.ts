@@ -18,6 +18,7 @@ import { lintDockerfile, type CheckWarning } from '../dockerfile/lint/index.js';
 import { parseDockerfile } from '../dockerfile/parse.js';
 import { formatPlatform, hostPlatform } from '../dockerfile/scope.js';
 import type { StageGraph } from '../dockerfile/stages.js';
+import type { StageBase } from '../dockerfile/stage.js';
 import { DockerfileError, TsbuildError, failingAs } from '../errors.js';
 import { openNetwork, type SandboxNetwork } from '../runtime/network/index.js';
 import { pickRunner } from '../runtime/run/pick.js';
@@ -28,8 +29,8 @@ import { removeSnapshotDir } from '../runtime/snapshot/stale.js';
 import { withLock } from '../store/lock.js';
 import { abortable } from '../util/abort.js';
 import { digestHex, sha256 } from '../util/digest.js';
-import type { BuildRequest, BuildResult } from './build-types.js';
-import { resolveBases } from './build-bases.js';
+import type { BuildRequest, BuildResult, Built } from './build-types.js';
+import { resolveBases, type BaseImages } from './build-bases.js';
 import { openGit, openNamedContexts, type OpenedContexts } from './build-contexts.js';
 import { finishImage } from './build-output.js';
 import { BUILD_DIR_PREFIX, sweepStaleBuilds } from './build-sweep.js';
@@ -66,6 +67,17 @@ export function build(request: BuildRequest): Promise<BuildResult> {
 }
 
 async function buildImage(request: BuildRequest): Promise<BuildResult> {
+  if (!request.verify) return (await buildOnce(request, { used: new Map() })).result;
+  const { checkVerifiable, verifyBuild } = await import('./build-verify.js');
+  checkVerifiable(request);
+  const images: BaseImages = { used: new Map() };
+  const first = await buildOnce(request, images);
+  const verify = await verifyBuild(request, first, images.used, buildOnce);
+  return { ...first.result, verify };
+}
+
+/** One build; `images` pins or records the images it starts from (build-bases.ts). */
+async function buildOnce(request: BuildRequest, images: BaseImages): Promise<Built> {
   const startedOn = new Date();
   const req = withEpochArg(request);
   const platform = checkPlatform(req.platform);
@@ -105,7 +117,7 @@ async function buildImage(request: BuildRequest): Promise<BuildResult> {
     );
     const { name: file, text } = context.dockerfile;
     emit({ type: 'definition', file, bytes: Buffer.byteLength(text) });
-    named = await openNamedContexts(store, req, work, emit);
+    named = await openNamedContexts(store, req, work, emit, images);
     const df = parseDockerfile(context.dockerfile.text, { file: context.dockerfile.name });
     const bases = await resolveBases({
       store,
@@ -115,6 +127,7 @@ async function buildImage(request: BuildRequest): Promise<BuildResult> {
       emit,
       contexts: named.contexts,
       platform,
+      images,
     });
     const { graph } = bases;
     const sourceDateEpoch = buildEpoch(req, graph);
@@ -230,8 +243,12 @@ async function buildImage(request: BuildRequest): Promise<BuildResult> {
       const inline = caches.to.some((c) => c.type === 'inline')
         ? (await collectRecords(store, exports.min, false)).records
         : undefined;
-      let out = await finishImage(deps, state, req, await bases.counts(deps), inline, attest);
+      const counts = await bases.counts(deps);
+      let out = await finishImage(deps, state, req, counts, inline, attest);
+      // The store's manifest: a push replaces `out.digest` with the registry's.
+      const storeDigest = out.digest;
       await exportCaches(store, caches.to, exports, registry, emit);
+      const chain = lineage(graph);
       if (req.push) {
         const { pushFrom } = await import('./push.js');
         for (const tag of out.tags) {
@@ -251,7 +268,14 @@ async function buildImage(request: BuildRequest): Promise<BuildResult> {
         }
       }
       emit({ type: 'result', id: out.id, digest: out.digest, tags: out.tags });
-      return { ...out, steps, warnings: checks.warnings };
+      return {
+        result: { ...out, steps, warnings: checks.warnings },
+        layerSteps: chain.flatMap((i) =>
+          steps.filter((s) => s.stage === i && s.layer !== undefined),
+        ),
+        baseLayers: counts.layers,
+        storeDigest,
+      };
     } finally {
       await hasher.save().catch(() => undefined);
       for (const source of caches.sources) await source.close?.();
@@ -367,6 +391,17 @@ function emitPlan(
       type: 'warning',
       message: `[Warning] One or more build-args [${graph.unusedBuildArgs.join(' ')}] were not consumed`,
     });
+}
+
+/** The target's stage and the stages it is FROM, the first built first. */
+function lineage(graph: StageGraph): number[] {
+  const out: number[] = [];
+  for (let i: number | undefined = graph.target; i !== undefined;) {
+    out.unshift(i);
+    const from: StageBase = graph.stages[i]!.base;
+    i = from.kind === 'stage' ? from.index : undefined;
+  }
+  return out;
 }
 
 /** The stat cache is per context directory: its absolute path never reaches a key. */

@@ -60,7 +60,8 @@ export async function check(req: BuildRequest): Promise<CheckResult> {
   return withDockerfile(req, async ({ store, work, context }) => {
     const { name: file, text } = context.dockerfile;
     const emit = req.onEvent ?? ((_: BuildEvent) => undefined);
-    const named = await openNamedContexts(store, req, work, emit);
+    const images = { used: new Map<string, string>() };
+    const named = await openNamedContexts(store, req, work, emit, images);
     try {
       const df = parseDockerfile(text, { file });
       const bases = await resolveBases({
@@ -72,6 +73,7 @@ export async function check(req: BuildRequest): Promise<CheckResult> {
         contexts: named.contexts,
         platform,
         allStages: req.target === undefined,
+        images,
       });
       const { graph } = bases;
       const allStages = req.target === undefined;

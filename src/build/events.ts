@@ -8,6 +8,7 @@
  * numbers them — and ONBUILD triggers too, which docker classic does not number
  * (it runs them under their FROM's number): the plan says how many each stage has.
  */
+import type { VerifyReport } from './verify-report.js';
 
 /** Why a step ran, for `--explain-cache` and the json `cache` section. */
 export interface CacheExplanation {
@@ -123,5 +124,10 @@ export type BuildEvent =
   | { type: 'pull'; ref: string; id?: string; status: string }
   /** After the build: `--push` and `--cache-to`, docker push's lines. */
   | { type: 'push'; ref: string; id?: string; status: string }
+  /**
+   * `--verify`, after the result: what it is doing (`status`), and last the
+   * outcome, `status` its one-line summary and `report` the whole finding.
+   */
+  | { type: 'verify'; status: string; report?: VerifyReport }
   /** The build's result: docker prints `Successfully built <id12>` and one `Successfully tagged` per tag. */
   | { type: 'result'; id: string; digest: string; tags: string[] };

@@ -39,6 +39,11 @@ export interface StepOutcome {
   cached: boolean;
   ms: number;
   key: string;
+  /** The layer's diff ID, when the step made one (as the `done` event says). */
+  layer?: string;
+  /** Where the instruction is: its Dockerfile (as the build names it) and line. */
+  file: string;
+  line: number;
 }
 
 export async function runStage(
@@ -169,7 +174,18 @@ export async function runStage(
       ms,
       ...(added ? { layer: added } : {}),
     });
-    outcomes.push({ stage: stage.index, step: number, text, cached, ms, key });
+    const { file, line } = step.instruction.span;
+    outcomes.push({
+      stage: stage.index,
+      step: number,
+      text,
+      cached,
+      ms,
+      key,
+      ...(added ? { layer: added } : {}),
+      file,
+      line,
+    });
   }
   imageId ??= sha256(configBytes(state.config));
   deps.emit({ type: 'stage-done', stage: stage.index, id: imageId });

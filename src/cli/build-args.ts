@@ -85,6 +85,10 @@ Options:
                            or ID=SOCKET, or ID=KEYFILE[,KEYFILE]
   -t, --tag list           Name and optionally a tag in the 'name:tag' format
       --target string      Set the target build stage to build
+      --verify             Then build the target again without the cache (in a scratch store,
+                           removed after) and compare: prints "reproducible: sha256:…", or the
+                           files of each layer and the step that made it and the config fields
+                           that differ, and exits 3 (key "tsbuild.verify" in --metadata-file)
 ${DOCKER_FLAGS_HELP}${STORE_HELP}`;
 
 const OPTIONS = {
@@ -118,6 +122,7 @@ const OPTIONS = {
   provenance: { type: 'string' },
   sbom: { type: 'string' },
   attest: { type: 'string', multiple: true },
+  verify: { type: 'boolean' },
   secret: { type: 'string', multiple: true },
   ssh: { type: 'string', multiple: true },
   call: { type: 'string' },
@@ -210,6 +215,7 @@ export function parseBuildArgs(
     cacheTo: v['cache-to'],
     push: v.push,
     provenance: attestationsFrom(v),
+    verify: v.verify,
     secrets: v.secret ? secretsFrom(v.secret, env) : undefined,
     ssh: v.ssh ? sshFrom(v.ssh) : undefined,
     ...dockerFlagsRequest(v, bools.explicitFalse),

@@ -3,7 +3,8 @@
  * flags, run build() with a progress display fed by its events, write the
  * iidfile and metadata file, and turn the outcome into an exit code — a failing
  * RUN's own status (BuildKit always says 1), 1 for any other failure, 2 for
- * wrong usage, 130 when interrupted.
+ * wrong usage, 130 when interrupted; with --verify, 3 when the build succeeded
+ * but building it again gave another image.
  */
 import type { Readable } from 'node:stream';
 import { build } from '../api/build.js';
@@ -15,6 +16,7 @@ import { runFailureCode } from './exit-code.js';
 import type { Io } from './io.js';
 import { removeStale, writeIidFile, writeMetadataFile } from './metadata.js';
 import { createProgress } from './progress/index.js';
+import { NOT_REPRODUCIBLE_EXIT, verifyText } from './verify-text.js';
 
 const SIGNALS = { SIGINT: 2, SIGTERM: 15 } as const;
 
@@ -69,7 +71,12 @@ export async function buildCommand(argv: string[], io: Io): Promise<number> {
   progress.end({ result });
   if (cli.iidfile !== undefined) await writeIidFile(cli.iidfile, result);
   if (cli.metadataFile !== undefined) await writeMetadataFile(cli.metadataFile, result, io.env);
-  return 0;
+  if (!result.verify) return 0;
+  // The json displays carry the report in their last `verify` event; the text goes
+  // where it cannot corrupt what stdout holds (an image, json lines, -q's ID).
+  const toStdout = !imageOnStdout && ['auto', 'plain', 'tty', 'classic'].includes(cli.progress);
+  (toStdout ? stdout : stderr).write(verifyText(result.verify));
+  return result.verify.reproducible ? 0 : NOT_REPRODUCIBLE_EXIT;
 }
 
 /** Streams that have already been given a listener that keeps their errors from crashing the process. */

@@ -6,7 +6,10 @@
  *
  *   { "containerimage.config.digest": "sha256:…", "containerimage.descriptor": {…},
  *     "containerimage.digest": "sha256:…", "image.name": "docker.io/library/app:latest",
- *     "tsbuild.steps": [{ "stage": 0, "step": 1, "text": "FROM busybox", "cached": true, "ms": 0 }] }
+ *     "tsbuild.steps": [{ "stage": 0, "step": 1, "text": "FROM busybox", "cached": true, "ms": 0 }],
+ *     "tsbuild.verify": { "reproducible": true, "id": "sha256:…", … } }
+ *
+ * `tsbuild.verify` (with --verify) is the whole VerifyReport (build/verify-report.ts).
  *
  * Both are replaced atomically: a reader sees the old file or the new, never half.
  */
@@ -43,6 +46,7 @@ export function buildMetadata(
       cached,
       ms,
     })),
+    ...(result.verify ? { 'tsbuild.verify': result.verify } : {}),
   };
 }
 

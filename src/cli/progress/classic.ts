@@ -64,6 +64,10 @@ export class ClassicProgress implements Progress {
       case 'pull':
       case 'push':
         return this.write({ to: 'out', text: `${e.id ? `${e.id}: ` : ''}${e.status}\n` });
+      case 'verify':
+        // The last one's report is printed whole by the command, after the display ends.
+        if (!e.report) this.write({ to: 'out', text: `verify: ${e.status}\n` });
+        return;
       case 'step': {
         // As written, as docker prints it; a trigger has no line of its own.
         const text = e.source ?? e.text;

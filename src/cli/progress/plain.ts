@@ -120,6 +120,10 @@ export class PlainProgress implements Progress {
         return this.out.status(this.exportVertex(), e.id ? `${e.id}: ${e.status}` : e.status);
       case 'result':
         return this.printResult(e);
+      case 'verify':
+        // The last one's report is printed whole by the command, after the display ends.
+        if (!e.report) this.note(`verify: ${e.status}`);
+        return;
     }
   }
 

@@ -107,6 +107,10 @@ export class TtyProgress implements Progress {
         });
         return;
       }
+      case 'verify':
+        // The last one's report is printed whole by the command, after the display ends.
+        if (!e.report) this.notes.push(`verify: ${e.status}`);
+        return;
       case 'stage-done':
       case 'result':
         return;

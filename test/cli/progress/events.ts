@@ -77,9 +77,9 @@ export const oneStageResult: BuildResult = {
   },
   tags: ['myimg', 'foo/bar:1', 'localhost:5000/x'],
   steps: [
-    { stage: 0, step: 1, text: 'FROM bb', cached: false, ms: 2, key: key(1) },
-    { stage: 0, step: 2, text: 'LABEL x=y', cached: true, ms: 0, key: key(2) },
-    { stage: 0, step: 3, text: 'COPY a.txt /a.txt', cached: false, ms: 12, key: key(3) },
+    { stage: 0, step: 1, text: 'FROM bb', cached: false, ms: 2, key: key(1), ...at(1) },
+    { stage: 0, step: 2, text: 'LABEL x=y', cached: true, ms: 0, key: key(2), ...at(2) },
+    { stage: 0, step: 3, text: 'COPY a.txt /a.txt', cached: false, ms: 12, key: key(3), ...at(3) },
   ],
 };
 
@@ -165,4 +165,8 @@ export function runFailed(): TsbuildError {
     "The command '/bin/sh -c echo a; echo b >&2; exit 3' returned a non-zero code: 3",
     { exitCode: 3, log: '/store/logs/step-2.log', tail: ['a', 'b'] },
   );
+}
+
+function at(line: number): { file: string; line: number } {
+  return { file: 'Dockerfile', line };
 }

@@ -9,15 +9,16 @@ import { save } from '../api/save.js';
 import { TsbuildError, UsageError } from '../errors.js';
 import type { Io } from './io.js';
 import { STORE_HELP, STORE_OPTIONS, parseOptions, requireArgs } from './options.js';
+import { alignHelp } from './help-text.js';
 
-const SAVE_HELP = `Usage:  tsbuild save [OPTIONS] IMAGE [IMAGE...]
+const SAVE_HELP = alignHelp(`Usage:  tsbuild save [OPTIONS] IMAGE [IMAGE...]
 
 Save one or more images to a tar archive (streamed to STDOUT by default)
 
 Options:
   -o, --output string      Write to a file, instead of STDOUT
       --compress string    Layer compression in the archive: none (as docker save), gzip or zstd (default "none")
-${STORE_HELP}`;
+${STORE_HELP}`);
 
 export async function saveCommand(argv: string[], io: Io): Promise<number> {
   const { values, positionals } = parseOptions(argv, {
@@ -55,14 +56,14 @@ export async function saveCommand(argv: string[], io: Io): Promise<number> {
   return 0;
 }
 
-const LOAD_HELP = `Usage:  tsbuild load [OPTIONS]
+const LOAD_HELP = alignHelp(`Usage:  tsbuild load [OPTIONS]
 
 Load an image from a tar archive or STDIN (docker-archive or OCI layout; plain, gzip, bzip2 or xz)
 
 Options:
   -i, --input string       Read from tar archive file (or an OCI layout directory), instead of STDIN
   -q, --quiet              Suppress the load output
-${STORE_HELP}`;
+${STORE_HELP}`);
 
 export async function loadCommand(argv: string[], io: Io): Promise<number> {
   const { values, positionals } = parseOptions(argv, {
@@ -92,7 +93,7 @@ export async function loadCommand(argv: string[], io: Io): Promise<number> {
   return 0;
 }
 
-const IMPORT_HELP = `Usage:  tsbuild import [OPTIONS] file|- [REPOSITORY[:TAG]]
+const IMPORT_HELP = alignHelp(`Usage:  tsbuild import [OPTIONS] file|- [REPOSITORY[:TAG]]
 
 Import the contents from a tarball to create a filesystem image
 
@@ -100,7 +101,7 @@ Options:
   -c, --change list        Apply Dockerfile instruction to the created image (CMD, ENTRYPOINT,
                            ENV, EXPOSE, HEALTHCHECK, LABEL, ONBUILD, STOPSIGNAL, USER, VOLUME, WORKDIR)
   -m, --message string     Set commit message for imported image
-${STORE_HELP}`;
+${STORE_HELP}`);
 
 export async function importCommand(argv: string[], io: Io): Promise<number> {
   const { values, positionals } = parseOptions(argv, {

@@ -22,8 +22,9 @@ import {
   parseOptions,
   requireArgs,
 } from './options.js';
+import { alignHelp } from './help-text.js';
 
-export const BUILD_HELP = `Usage:  tsbuild build [OPTIONS] PATH | -
+export const BUILD_HELP = alignHelp(`Usage:  tsbuild build [OPTIONS] PATH | -
 
 Build an image from a Dockerfile ("tsbuild [OPTIONS] PATH" does the same)
 
@@ -71,11 +72,12 @@ Options:
       --no-cache           Do not use cache when building the image
   -o, --output list        Output destination (type=image|oci|docker|tar|local,dest=PATH; "DIR" = local)
       --platform string    The platform to build for (only the host's)
-      --progress string    Progress output: auto, plain, classic, tty, json (explains misses), rawjson
-                           (buildx's SolveStatus lines) or
-                           quiet (default "auto"). plain: BuildKit's text (#N lines, on stderr);
-                           classic: docker's classic builder (Step N/M, on stdout); auto: tty on a
-                           terminal, else plain, as docker and buildx choose (what CI logs show)
+      --progress string    Progress output: auto, plain, classic, tty, json (explains misses),
+                           rawjson (buildx's SolveStatus lines) or quiet (default "auto").
+                           auto: the live tty view when stderr is a terminal (TERM not dumb);
+                           otherwise plain, BuildKit's text (#N lines, on stderr), as docker
+                           build and buildx pick it: what CI logs show and their readers expect.
+                           classic: docker's classic builder (Step N/M, on stdout)
       --pull               Always attempt to pull a newer version of the base image
   -q, --quiet              Print nothing but the image ID
       --runtime string     How RUN steps run: auto, runc, crun or builtin (default "auto")
@@ -89,7 +91,7 @@ Options:
                            removed after) and compare: prints "reproducible: sha256:…", or the
                            files of each layer and the step that made it and the config fields
                            that differ, and exits 3 (key "tsbuild.verify" in --metadata-file)
-${DOCKER_FLAGS_HELP}${STORE_HELP}`;
+${DOCKER_FLAGS_HELP}${STORE_HELP}`);
 
 const OPTIONS = {
   ...STORE_OPTIONS,

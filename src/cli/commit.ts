@@ -13,8 +13,9 @@ import { exportContainer } from '../api/export.js';
 import { TsbuildError, UsageError, asResourceError } from '../errors.js';
 import type { Io } from './io.js';
 import { STORE_HELP, STORE_OPTIONS, parseOptions, requireArgs } from './options.js';
+import { alignHelp } from './help-text.js';
 
-const COMMIT_HELP = `Usage:  tsbuild commit [OPTIONS] CONTAINER [REPOSITORY[:TAG]]
+const COMMIT_HELP = alignHelp(`Usage:  tsbuild commit [OPTIONS] CONTAINER [REPOSITORY[:TAG]]
 
 Create a new image from a container's changes
 
@@ -25,7 +26,7 @@ Options:
   -m, --message string     Commit message
   -p, --pause              Accepted for docker's sake; a running container is refused
                            (stop it first): tsbuild cannot pause it
-${STORE_HELP}`;
+${STORE_HELP}`);
 
 export async function commitCommand(argv: string[], io: Io): Promise<number> {
   const { values, positionals } = parseOptions(argv, {
@@ -51,13 +52,13 @@ export async function commitCommand(argv: string[], io: Io): Promise<number> {
   return 0;
 }
 
-const DIFF_HELP = `Usage:  tsbuild diff CONTAINER
+const DIFF_HELP = alignHelp(`Usage:  tsbuild diff CONTAINER
 
 Inspect changes to files or directories on a container's filesystem
 (A: added, C: changed, D: deleted; a directory before what is in it, names sorted)
 
 Options:
-${STORE_HELP}`;
+${STORE_HELP}`);
 
 export async function diffCommand(argv: string[], io: Io): Promise<number> {
   const { values, positionals } = parseOptions(argv, { ...STORE_OPTIONS });
@@ -68,13 +69,13 @@ export async function diffCommand(argv: string[], io: Io): Promise<number> {
   return 0;
 }
 
-const EXPORT_HELP = `Usage:  tsbuild export [OPTIONS] CONTAINER
+const EXPORT_HELP = alignHelp(`Usage:  tsbuild export [OPTIONS] CONTAINER
 
 Export a container's filesystem as a tar archive (streamed to STDOUT by default)
 
 Options:
   -o, --output string      Write to a file, instead of STDOUT
-${STORE_HELP}`;
+${STORE_HELP}`);
 
 export async function exportCommand(argv: string[], io: Io): Promise<number> {
   const { values, positionals } = parseOptions(argv, {

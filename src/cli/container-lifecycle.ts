@@ -10,14 +10,15 @@ import { DEFAULT_STOP_SECONDS, killContainer, stopContainer } from '../api/conta
 import { TsbuildError, UsageError } from '../errors.js';
 import type { Io } from './io.js';
 import { STORE_HELP, STORE_OPTIONS, parseOptions, requireArgs } from './options.js';
+import { alignHelp } from './help-text.js';
 
-const STOP_HELP = `Usage:  tsbuild stop [OPTIONS] CONTAINER [CONTAINER...]
+const STOP_HELP = alignHelp(`Usage:  tsbuild stop [OPTIONS] CONTAINER [CONTAINER...]
 
 Stop one or more running containers
 
 Options:
   -t, --time int           Seconds to wait for stop before killing it (default ${DEFAULT_STOP_SECONDS})
-${STORE_HELP}`;
+${STORE_HELP}`);
 
 export async function stopCommand(argv: string[], io: Io): Promise<number> {
   const { values, positionals } = parseOptions(argv, {
@@ -46,13 +47,13 @@ export async function stopCommand(argv: string[], io: Io): Promise<number> {
   );
 }
 
-const KILL_HELP = `Usage:  tsbuild kill [OPTIONS] CONTAINER [CONTAINER...]
+const KILL_HELP = alignHelp(`Usage:  tsbuild kill [OPTIONS] CONTAINER [CONTAINER...]
 
 Kill one or more running containers
 
 Options:
   -s, --signal string      Signal to send to the container (default "KILL")
-${STORE_HELP}`;
+${STORE_HELP}`);
 
 export async function killCommand(argv: string[], io: Io): Promise<number> {
   const { values, positionals } = parseOptions(argv, {
@@ -94,14 +95,14 @@ async function eachContainer(
   return failed.length > 0 ? 1 : 0;
 }
 
-const START_HELP = `Usage:  tsbuild start [OPTIONS] CONTAINER [CONTAINER...]
+const START_HELP = alignHelp(`Usage:  tsbuild start [OPTIONS] CONTAINER [CONTAINER...]
 
 Start one or more stopped containers
 
 Options:
   -a, --attach             Attach STDOUT/STDERR and forward signals
   -i, --interactive        Attach container's STDIN
-${STORE_HELP}`;
+${STORE_HELP}`);
 
 const FORWARDED: NodeJS.Signals[] = [
   'SIGINT',

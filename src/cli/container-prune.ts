@@ -6,15 +6,16 @@ import { pruneContainers, pruneFilters } from '../api/container-prune.js';
 import type { Io } from './io.js';
 import { STORE_HELP, STORE_OPTIONS, parseOptions, requireArgs } from './options.js';
 import { humanSize } from './units.js';
+import { alignHelp } from './help-text.js';
 
-const PRUNE_HELP = `Usage:  tsbuild container prune [OPTIONS]
+const PRUNE_HELP = alignHelp(`Usage:  tsbuild container prune [OPTIONS]
 
 Remove all stopped containers (failed build steps kept to debug included)
 
 Options:
       --filter filter      Provide filter values (e.g. 'until=<timestamp>')
   -f, --force              Do not prompt for confirmation
-${STORE_HELP}`;
+${STORE_HELP}`);
 
 export async function containerPruneCommand(argv: string[], io: Io): Promise<number> {
   const { values, positionals } = parseOptions(argv, {

@@ -7,6 +7,7 @@
  */
 import { UsageError } from '../errors.js';
 import type { Io } from './io.js';
+import { alignHelp } from './help-text.js';
 
 type Command = (argv: string[], io: Io) => Promise<number>;
 
@@ -61,7 +62,7 @@ const OTHERS: Record<string, string> = {
   rm: 'Remove one or more containers',
 };
 
-const HELP = `Usage:  tsbuild container COMMAND
+const HELP = alignHelp(`Usage:  tsbuild container COMMAND
 
 Manage containers
 
@@ -73,7 +74,7 @@ ${Object.entries({
   .sort(([a], [b]) => a.localeCompare(b))
   .map(([name, summary]) => `  ${name.padEnd(12)}${summary}`)
   .join('\n')}
-`;
+`);
 
 /**
  * `tsbuild container VERB …`: ours above, else containers.ts's. A `--root`

@@ -9,8 +9,9 @@ import type { Io } from './io.js';
 import { STORE_HELP, STORE_OPTIONS, parseOptions, requireArgs } from './options.js';
 import { parseTemplate, renderRows, renderTable } from './template/index.js';
 import { goTime, humanDuration, shortId } from './units.js';
+import { alignHelp } from './help-text.js';
 
-const PS_HELP = `Usage:  tsbuild ps [OPTIONS]
+const PS_HELP = alignHelp(`Usage:  tsbuild ps [OPTIONS]
 
 List containers
 
@@ -19,7 +20,7 @@ Options:
       --format string      Pretty-print containers using a Go template
       --no-trunc           Don't truncate output
   -q, --quiet              Only display container IDs
-${STORE_HELP}`;
+${STORE_HELP}`);
 
 const HEADERS: Record<string, string> = {
   ID: 'CONTAINER ID',
@@ -91,14 +92,14 @@ function ellipsis(s: string, max: number): string {
   return chars.length <= max ? s : `${chars.slice(0, max - 1).join('')}…`;
 }
 
-const RM_HELP = `Usage:  tsbuild rm [OPTIONS] CONTAINER [CONTAINER...]
+const RM_HELP = alignHelp(`Usage:  tsbuild rm [OPTIONS] CONTAINER [CONTAINER...]
 
 Remove one or more containers
 
 Options:
   -f, --force              Force the removal of a running container (uses SIGKILL)
   -v, --volumes            Remove anonymous volumes associated with the container
-${STORE_HELP}`;
+${STORE_HELP}`);
 
 export async function rmCommand(argv: string[], io: Io): Promise<number> {
   const { values, positionals } = parseOptions(argv, {
@@ -134,13 +135,13 @@ export async function rmCommand(argv: string[], io: Io): Promise<number> {
   return failed ? 1 : 0;
 }
 
-const INSPECT_HELP = `Usage:  tsbuild container inspect [OPTIONS] CONTAINER [CONTAINER...]
+const INSPECT_HELP = alignHelp(`Usage:  tsbuild container inspect [OPTIONS] CONTAINER [CONTAINER...]
 
 Display detailed information on one or more containers
 
 Options:
   -f, --format string      Format the output using the given Go template
-${STORE_HELP}`;
+${STORE_HELP}`);
 
 export async function containerInspectCommand(argv: string[], io: Io): Promise<number> {
   const { values, positionals } = parseOptions(argv, {
@@ -166,7 +167,7 @@ export async function containerInspectCommand(argv: string[], io: Io): Promise<n
   return missing.length > 0 ? 1 : 0;
 }
 
-const CONTAINER_HELP = `Usage:  tsbuild container COMMAND
+const CONTAINER_HELP = alignHelp(`Usage:  tsbuild container COMMAND
 
 Manage containers
 
@@ -174,7 +175,7 @@ Commands:
   inspect     Display detailed information on one or more containers
   ls          List containers
   rm          Remove one or more containers
-`;
+`);
 
 /** `tsbuild container inspect|ls|ps|rm …`. */
 export async function containerCommand(argv: string[], io: Io): Promise<number> {

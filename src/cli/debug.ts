@@ -10,8 +10,9 @@ import { debug } from '../api/debug.js';
 import { foreground } from './foreground.js';
 import type { Io } from './io.js';
 import { didYouMean } from './suggest.js';
+import { alignHelp } from './help-text.js';
 
-const HELP = `Usage:  tsbuild debug [OPTIONS] CONTAINER [COMMAND] [ARG...]
+const HELP = alignHelp(`Usage:  tsbuild debug [OPTIONS] CONTAINER [COMMAND] [ARG...]
 
 Run a command (default: sh) in a stopped container, as it was left: a failed
 build step kept to debug, or a container whose process ended. Its files, its
@@ -23,7 +24,7 @@ Options:
   -T, --no-tty     Do not allocate one
       --root string  The store's directory (default: $TSBUILD_ROOT, else $XDG_DATA_HOME/tsbuild)
       --help       Print this help
-`;
+`);
 
 export async function debugCommand(argv: string[], io: Io): Promise<number> {
   let root: string | undefined;

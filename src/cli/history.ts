@@ -4,8 +4,9 @@ import type { Io } from './io.js';
 import { STORE_HELP, STORE_OPTIONS, parseOptions, requireArgs } from './options.js';
 import { renderRows, renderTable } from './template/index.js';
 import { humanSize, shortId, since } from './units.js';
+import { alignHelp } from './help-text.js';
 
-const HELP = `Usage:  tsbuild history [OPTIONS] IMAGE
+const HELP = alignHelp(`Usage:  tsbuild history [OPTIONS] IMAGE
 
 Show the history of an image
 
@@ -14,7 +15,7 @@ Options:
   -H, --human              Print sizes and dates in human readable format (default true)
       --no-trunc           Don't truncate output
   -q, --quiet              Only show image IDs
-${STORE_HELP}`;
+${STORE_HELP}`);
 
 const HEADERS: Record<string, string> = {
   ID: 'IMAGE',

@@ -4,8 +4,9 @@ import type { Io } from './io.js';
 import { STORE_HELP, STORE_OPTIONS, parseOptions, requireArgs } from './options.js';
 import { renderRows, renderTable } from './template/index.js';
 import { goTime, humanSize, shortId, since } from './units.js';
+import { alignHelp } from './help-text.js';
 
-const HELP = `Usage:  tsbuild images [OPTIONS] [REPOSITORY[:TAG]]
+const HELP = alignHelp(`Usage:  tsbuild images [OPTIONS] [REPOSITORY[:TAG]]
 
 List images
 
@@ -16,7 +17,7 @@ Options:
       --format string      Pretty-print images using a Go template
       --no-trunc           Don't truncate output
   -q, --quiet              Only show image IDs
-${STORE_HELP}`;
+${STORE_HELP}`);
 
 const HEADERS: Record<string, string> = {
   Repository: 'REPOSITORY',

@@ -5,14 +5,15 @@ import type { Io } from './io.js';
 import { STORE_HELP, STORE_OPTIONS, parseOptions, requireArgs } from './options.js';
 import { goStruct, nilMap, nilSlice, parseTemplate } from './template/index.js';
 import { sortedKeys } from './template/value.js';
+import { alignHelp } from './help-text.js';
 
-const HELP = `Usage:  tsbuild inspect [OPTIONS] IMAGE [IMAGE...]
+const HELP = alignHelp(`Usage:  tsbuild inspect [OPTIONS] IMAGE [IMAGE...]
 
 Display detailed information on one or more images
 
 Options:
   -f, --format string      Format the output using the given Go template
-${STORE_HELP}`;
+${STORE_HELP}`);
 
 export async function inspectCommand(argv: string[], io: Io): Promise<number> {
   const { values, positionals } = parseOptions(argv, {

@@ -7,8 +7,9 @@ import { containerLogs } from '../api/container-logs.js';
 import { TsbuildError } from '../errors.js';
 import type { Io } from './io.js';
 import { STORE_HELP, STORE_OPTIONS, parseOptions, requireArgs } from './options.js';
+import { alignHelp } from './help-text.js';
 
-const HELP = `Usage:  tsbuild logs [OPTIONS] CONTAINER
+const HELP = alignHelp(`Usage:  tsbuild logs [OPTIONS] CONTAINER
 
 Fetch the logs of a container
 
@@ -16,7 +17,7 @@ Options:
   -f, --follow             Follow log output
   -n, --tail string        Number of lines to show from the end of the logs (default "all")
   -t, --timestamps         Show timestamps
-${STORE_HELP}`;
+${STORE_HELP}`);
 
 export async function logsCommand(argv: string[], io: Io): Promise<number> {
   const { values, positionals } = parseOptions(argv, {

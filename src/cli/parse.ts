@@ -6,8 +6,9 @@ import type { Io } from './io.js';
 import { renderParse } from './render-parse.js';
 import { buildArgsFrom, readStdin } from './args.js';
 import { parseOptions } from './options.js';
+import { alignHelp } from './help-text.js';
 
-const HELP = `Usage: tsbuild parse [OPTIONS] [CONTEXT]
+const HELP = alignHelp(`Usage: tsbuild parse [OPTIONS] [CONTEXT]
 
 Parse a Dockerfile and print its instructions, warnings and stage graph.
 
@@ -17,7 +18,7 @@ Options:
       --build-arg list     Set a build-time variable (K=V, or K to take it from the environment)
       --target string      The stage to build; the graph says which stages it needs
   -h, --help               Print this help
-`;
+`);
 
 export async function parseCommand(argv: string[], io: Io): Promise<number> {
   const { values, positionals } = parseOptions(argv, {

@@ -5,8 +5,9 @@ import type { Io } from './io.js';
 import { STORE_HELP, STORE_OPTIONS, parseOptions, requireArgs } from './options.js';
 import { renderTable } from './template/index.js';
 import { humanSize, shortId, since } from './units.js';
+import { alignHelp } from './help-text.js';
 
-const PRUNE_HELP = `Usage:  tsbuild prune [OPTIONS]
+const PRUNE_HELP = alignHelp(`Usage:  tsbuild prune [OPTIONS]
 
 Remove dangling images, unused build cache and unreferenced blobs
 
@@ -14,7 +15,7 @@ Options:
   -a, --all                Remove all build cache, not just what no image holds
       --filter filter      Provide filter values (e.g. "until=24h", "type=exec.cachemount"
                            for RUN cache mounts only, "type=regular" for build cache records only)
-${STORE_HELP}`;
+${STORE_HELP}`);
 
 export async function pruneCommand(argv: string[], io: Io): Promise<number> {
   const { values, positionals } = parseOptions(argv, {
@@ -49,13 +50,13 @@ export async function pruneCommand(argv: string[], io: Io): Promise<number> {
   return 0;
 }
 
-const CACHE_HELP = `Usage:  tsbuild cache du [OPTIONS]
+const CACHE_HELP = alignHelp(`Usage:  tsbuild cache du [OPTIONS]
 
 Show the build cache's disk usage, record by record, and RUN --mount=type=cache directories
 
 Options:
       --verbose            Show the layer each record points at
-${STORE_HELP}`;
+${STORE_HELP}`);
 
 export async function cacheCommand(argv: string[], io: Io): Promise<number> {
   const [sub, ...rest] = argv;

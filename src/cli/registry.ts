@@ -11,18 +11,19 @@ import {
   parseOptions,
   requireArgs,
 } from './options.js';
+import { alignHelp } from './help-text.js';
 
 const INSECURE_HELP = `      --insecure-registry list  A registry (host:port) to reach over plain http (loopback always may;
                                also $TSBUILD_INSECURE_REGISTRIES, comma-separated)
 `;
 const INSECURE = { 'insecure-registry': { type: 'string', multiple: true } } as const;
 
-const PULL_HELP = `Usage:  tsbuild pull [OPTIONS] NAME[:TAG|@DIGEST]
+const PULL_HELP = alignHelp(`Usage:  tsbuild pull [OPTIONS] NAME[:TAG|@DIGEST]
 
 Download an image from a registry
 
 Options:
-${INSECURE_HELP}${STORE_HELP}`;
+${INSECURE_HELP}${STORE_HELP}`);
 
 export async function pullCommand(argv: string[], io: Io): Promise<number> {
   const { values, positionals } = parseOptions(argv, { ...STORE_OPTIONS, ...INSECURE });
@@ -42,12 +43,12 @@ export async function pullCommand(argv: string[], io: Io): Promise<number> {
   return 0;
 }
 
-const PUSH_HELP = `Usage:  tsbuild push [OPTIONS] NAME[:TAG]
+const PUSH_HELP = alignHelp(`Usage:  tsbuild push [OPTIONS] NAME[:TAG]
 
 Upload an image to a registry
 
 Options:
-${INSECURE_HELP}${STORE_HELP}`;
+${INSECURE_HELP}${STORE_HELP}`);
 
 export async function pushCommand(argv: string[], io: Io): Promise<number> {
   const { values, positionals } = parseOptions(argv, { ...STORE_OPTIONS, ...INSECURE });
@@ -66,7 +67,7 @@ export async function pushCommand(argv: string[], io: Io): Promise<number> {
   return 0;
 }
 
-const LOGIN_HELP = `Usage:  tsbuild login [OPTIONS] [SERVER]
+const LOGIN_HELP = alignHelp(`Usage:  tsbuild login [OPTIONS] [SERVER]
 
 Log in to a registry (Docker Hub when no SERVER is given); the credentials go
 where docker keeps them ($DOCKER_CONFIG/config.json or a credential helper)
@@ -76,7 +77,7 @@ Options:
   -p, --password string    Password
       --password-stdin     Take the password from stdin
 ${INSECURE_HELP}  -h, --help               Print this help
-`;
+`);
 
 export async function loginCommand(argv: string[], io: Io): Promise<number> {
   const { values, positionals } = parseOptions(argv, {
@@ -120,13 +121,13 @@ export async function loginCommand(argv: string[], io: Io): Promise<number> {
   return 0;
 }
 
-const LOGOUT_HELP = `Usage:  tsbuild logout [SERVER]
+const LOGOUT_HELP = alignHelp(`Usage:  tsbuild logout [SERVER]
 
 Log out from a registry (Docker Hub when no SERVER is given)
 
 Options:
   -h, --help               Print this help
-`;
+`);
 
 export async function logoutCommand(argv: string[], io: Io): Promise<number> {
   const { values, positionals } = parseOptions(argv, { help: { type: 'boolean', short: 'h' } });

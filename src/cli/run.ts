@@ -19,8 +19,9 @@ import { foreground } from './foreground.js';
 import type { Io } from './io.js';
 import { parseRunArgs } from './run-args.js';
 import { extraHost } from './docker-flags.js';
+import { alignHelp } from './help-text.js';
 
-const HELP = `Usage:  tsbuild run [OPTIONS] IMAGE [COMMAND] [ARG...]
+const HELP = alignHelp(`Usage:  tsbuild run [OPTIONS] IMAGE [COMMAND] [ARG...]
 
 Run a command in a new container
 
@@ -45,7 +46,7 @@ Options:
   -w, --workdir string     Working directory inside the container
       --root string        The store's directory (default: $TSBUILD_ROOT, else $XDG_DATA_HOME/tsbuild)
       --help               Print this help
-`;
+`);
 
 const RUNTIMES = ['auto', 'runc', 'crun', 'builtin'];
 

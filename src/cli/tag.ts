@@ -3,13 +3,14 @@ import { rmi, tag } from '../api/tag.js';
 import { TsbuildError } from '../errors.js';
 import type { Io } from './io.js';
 import { STORE_HELP, STORE_OPTIONS, parseOptions, requireArgs } from './options.js';
+import { alignHelp } from './help-text.js';
 
-const TAG_HELP = `Usage:  tsbuild tag SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]
+const TAG_HELP = alignHelp(`Usage:  tsbuild tag SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]
 
 Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE
 
 Options:
-${STORE_HELP}`;
+${STORE_HELP}`);
 
 export async function tagCommand(argv: string[], io: Io): Promise<number> {
   const { values, positionals } = parseOptions(argv, STORE_OPTIONS);
@@ -22,14 +23,14 @@ export async function tagCommand(argv: string[], io: Io): Promise<number> {
   return 0;
 }
 
-const RMI_HELP = `Usage:  tsbuild rmi [OPTIONS] IMAGE [IMAGE...]
+const RMI_HELP = alignHelp(`Usage:  tsbuild rmi [OPTIONS] IMAGE [IMAGE...]
 
 Remove one or more images
 
 Options:
   -f, --force              Force removal of the image
       --no-prune           Do not delete untagged parents
-${STORE_HELP}`;
+${STORE_HELP}`);
 
 export async function rmiCommand(argv: string[], io: Io): Promise<number> {
   const { values, positionals } = parseOptions(argv, {

@@ -9,8 +9,9 @@ import { hostPlatform } from '../dockerfile/scope.js';
 import type { Io } from './io.js';
 import { parseOptions, requireArgs } from './options.js';
 import { parseTemplate } from './template/index.js';
+import { alignHelp } from './help-text.js';
 
-const HELP = `Usage:  tsbuild version [OPTIONS]
+const HELP = alignHelp(`Usage:  tsbuild version [OPTIONS]
 
 Show the tsbuild version information
 
@@ -18,7 +19,7 @@ Options:
   -f, --format string   Format the output using the given Go template ({{.Version}},
                         {{.GitCommit}}, {{.NodeVersion}}, {{.Os}}, {{.Arch}}; {{json .}})
   -h, --help            Print this help
-`;
+`);
 
 export interface VersionInfo {
   Version: string;

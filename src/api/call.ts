@@ -35,6 +35,9 @@ import { openStore } from './store.js';
 
 export type { Outline, TargetList };
 
+/** Errors of the Dockerfile that have no line: no FROM at all, a --target it does not have. */
+const DOCKERFILE_CODES = new Set(['NO_STAGES', 'UNKNOWN_TARGET']);
+
 export interface CheckResult {
   /** The Dockerfile's name (as spans name it) and text, for showing where a finding is. */
   file: string;
@@ -96,6 +99,9 @@ export async function check(req: BuildRequest): Promise<CheckResult> {
         if (e.span.file === file) e.attachSource(text.split('\n'));
         return { file, text, warnings: [], error: e };
       }
+      // The Dockerfile's own errors without a place (BuildKit's buildError has none either).
+      if (e instanceof TsbuildError && DOCKERFILE_CODES.has(e.code))
+        return { file, text, warnings: [], error: e };
       throw e;
     } finally {
       await named.close();

@@ -178,6 +178,17 @@ describe('--check', () => {
     expect(r.code).toBe(1);
   });
 
+  it('a --target the Dockerfile lacks is the result too, without a place', async () => {
+    const ctx = contextOf({ Dockerfile: 'FROM busybox\n' });
+    const r = await call(ctx, '--call=check,format=json', '--target', 'nope');
+    expect(JSON.parse(r.stdout).buildError).toEqual({
+      message: 'target stage "nope" could not be found (no stage has a name)',
+      location: {},
+    });
+    expect(r.stderr).toBe('error: target stage "nope" could not be found (no stage has a name)\n');
+    expect(r.code).toBe(1);
+  });
+
   it("checks every stage without --target, only the target's with one", async () => {
     const ctx = contextOf({
       Dockerfile: 'FROM busybox AS a\nCMD x\nFROM busybox AS b\nCMD ["y"]\n',

@@ -29,7 +29,8 @@ const STEADY = [
 const UNSTEADY = [
   'FROM busybox',
   'RUN echo same > /same',
-  'RUN date +%s%N > /t',
+  // busybox's date has no %N: the host's uptime (in hundredths) tells two runs apart.
+  'RUN date +%s > /t && cat /proc/uptime >> /t',
   'ENV Y=2',
   'RUN head -c 16 /dev/urandom > /r && echo steady > /s',
 ].join('\n');
@@ -102,7 +103,7 @@ describe('build --verify', () => {
     expect(
       v.layers.map((l) => [l.step?.file, l.step?.line, l.step?.text, l.files.map((f) => f.path)]),
     ).toEqual([
-      ['Dockerfile', 3, 'RUN date +%s%N > /t', ['t']],
+      ['Dockerfile', 3, 'RUN date +%s > /t && cat /proc/uptime >> /t', ['t']],
       ['Dockerfile', 5, 'RUN head -c 16 /dev/urandom > /r && echo steady > /s', ['r']],
     ]);
     const [t, rnd] = v.layers.map((l) => l.files[0]!);
@@ -168,7 +169,7 @@ describe('build --verify', () => {
       /not reproducible: sha256:[0-9a-f]{64} built again is sha256:[0-9a-f]{64}: 2 layers \(2 files\) and 1 config field differ\n/,
     );
     expect(bad.stdout).toMatch(
-      /layer \d+, step 3 \(Dockerfile:3\): RUN date \+%s%N > \/t\n {2}t: content sha256:/,
+      /layer \d+, step 3 \(Dockerfile:3\): RUN date \+%s > \/t && cat \/proc\/uptime >> \/t\n {2}t: content sha256:/,
     );
     expect(bad.stdout).toContain('config:\n  rootfs.diff_ids: ');
     const written = JSON.parse(readFileSync(meta, 'utf8')) as Record<string, unknown>;

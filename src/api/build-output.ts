@@ -10,6 +10,7 @@ import { pipeline } from 'node:stream/promises';
 import type { BuildDeps } from '../build/deps.js';
 import { configBytes, type StageState } from '../build/state.js';
 import { changeInSnapshot } from '../build/effects/snapshot.js';
+import { epochTime } from '../build/epoch.js';
 import { TsbuildError, failingAs } from '../errors.js';
 import type { Descriptor, ImageConfig } from '../image/types.js';
 import { applyLayer } from '../layer/apply.js';
@@ -49,6 +50,7 @@ export async function finishImage(
     };
   }
   if (req.squash) ({ config, layers } = await squash(deps, config, layers, base));
+  config = clampCreated(config, deps.sourceDateEpoch);
   if (inlineCache) config = withInlineCache(config, inlineCache);
   const outputs = req.outputs ?? [{ type: 'image' as const }];
   // The image always lands in the store (its layers are the cache); tags too, so an
@@ -76,6 +78,21 @@ export async function finishImage(
     // The names this build was asked for, as docker prints them; not every tag the image has.
     tags: (req.tags ?? []).map(canonicalTag),
   };
+}
+
+/**
+ * With SOURCE_DATE_EPOCH, an image `created` after the epoch is the epoch, as
+ * BuildKit's exporter clamps it (patchImageConfig): what a bare `FROM base`
+ * gives, whose `created` is the base's, since no step of the build set it. An
+ * older time is kept, and so is the base's history (its entries are the base's).
+ * @example
+ *   clampCreated({ created: '2026-12-06T19:55:16Z', … }, 1700000000).created; // '2023-11-14T22:13:20Z'
+ */
+export function clampCreated(config: ImageConfig, epoch: number | undefined): ImageConfig {
+  if (epoch === undefined || config.created === undefined) return config;
+  return Date.parse(config.created) > epoch * 1000
+    ? { ...config, created: epochTime(epoch) }
+    : config;
 }
 
 /**

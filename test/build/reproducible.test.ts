@@ -155,6 +155,43 @@ describe('SOURCE_DATE_EPOCH', () => {
     expect(new Set(times.values())).toEqual(new Set([EPOCH]));
   });
 
+  it('gives the same image ID from two working directories, the context named relative to each', async () => {
+    const ids: string[][] = [];
+    for (const root of [rootA, rootB]) {
+      const dir = context(Math.floor(Date.now() / 1000));
+      const r = await build({
+        root,
+        env: { SOURCE_DATE_EPOCH: String(EPOCH) },
+        cwd: dir,
+        context: '.',
+        dockerfile: 'Dockerfile',
+      });
+      ids.push([r.id, r.digest]);
+    }
+    expect(ids[1]).toEqual(ids[0]);
+  });
+
+  it("clamps a bare FROM base's newer `created` to it and keeps an older one, as BuildKit's exporter", async () => {
+    const base = await configOf(rootA, 'busybox');
+    const ctx = contextOf({ Dockerfile: 'FROM busybox\n' });
+    // The base was imported now: newer than the epoch.
+    await buildIn(rootA, {
+      context: ctx,
+      tags: ['bare'],
+      buildArgs: { SOURCE_DATE_EPOCH: String(EPOCH) },
+    });
+    const bare = await configOf(rootA, 'bare');
+    expect(bare.created).toBe(EPOCH_TIME);
+    expect(bare.history).toEqual(base.history);
+    const later = 4_000_000_000; // 2096: after the base was made
+    await buildIn(rootA, {
+      context: ctx,
+      tags: ['bare-later'],
+      buildArgs: { SOURCE_DATE_EPOCH: String(later) },
+    });
+    expect((await configOf(rootA, 'bare-later')).created).toBe(base.created);
+  });
+
   it('refuses a value that is not whole seconds, in one line', async () => {
     const ctx = context(1500);
     for (const value of ['yesterday', '-5', '1.5']) {

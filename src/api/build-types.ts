@@ -152,7 +152,10 @@ export interface BuildRequest extends StoreOptions {
    *   r.verify!.reproducible; // true
    */
   verify?: boolean;
-  /** Say, for each miss, what changed compared with the closest earlier record. */
+  /**
+   * Say, for each miss, what changed since this Dockerfile (same context, same file)
+   * last built that step (same stage, same position); `first-build` when it never did.
+   */
   explainCache?: boolean;
   signal?: AbortSignal;
   /** Called for every event as it happens. */

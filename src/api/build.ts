@@ -10,6 +10,7 @@
 import { mkdtemp } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { buildStages, stepNumbers } from '../build/scheduler.js';
+import { lineageOf } from '../build/explain.js';
 import type { BuildDeps } from '../build/deps.js';
 import type { BuildEvent } from '../build/events.js';
 import { openContext, type BuildContext } from '../context/open.js';
@@ -191,6 +192,12 @@ async function buildOnce(request: BuildRequest, images: BaseImages): Promise<Bui
       noCache: req.noCache ?? false,
       keepFailed: req.keepFailed ?? true,
       explain: req.explainCache ?? false,
+      // Which Dockerfile this is, for --explain-cache: the context (a directory by its
+      // absolute path, a URL or tar as given) and the file's name in it.
+      lineage: lineageOf(
+        local ? resolve(req.cwd ?? process.cwd(), context.dir) : req.context,
+        context.dockerfile.path ?? context.dockerfile.name,
+      ),
       network: req.network ?? 'default',
       ...(settings ? { runSettings: settings } : {}),
       sandboxNetwork: once(async (): Promise<RunNetwork> => {

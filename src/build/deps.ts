@@ -47,6 +47,8 @@ export interface BuildDeps {
   /** Keep a failed RUN as a stopped container to debug (effects/keep-failed.ts). */
   keepFailed: boolean;
   explain: boolean;
+  /** The Dockerfile and context this build is of (build/explain.ts stepPlace). */
+  lineage: string;
   /** RUN's network when the step does not say (`RUN --network=…`). */
   network: 'default' | 'host' | 'none';
   /**

@@ -12,11 +12,12 @@ import type { VerifyReport } from './verify-report.js';
 
 /** Why a step ran, for `--explain-cache` and the json `cache` section. */
 export interface CacheExplanation {
-  /** What differs from the closest earlier record with the same parent, or why there is none. */
+  /** What differs from the closest earlier record of this step (build/explain.ts), or why there is none. */
   reason:
     | 'no-cache' // --no-cache
     | 'after-miss' // an earlier step of this stage ran, so its parent is new
-    | 'new-parent' // no record has this parent at all
+    | 'first-build' // no earlier build of this Dockerfile ran this step
+    | 'new-parent' // it ran before, on another parent (an earlier step or the base changed)
     | 'instruction' // the instruction text differs
     | 'build-args' // a build arg this RUN sees differs
     | 'sources' // COPY/ADD sources differ (see `files`)

@@ -1,16 +1,20 @@
 /**
- * `--explain-cache`: for a miss, the closest earlier record and what differs.
- * Closest = same parent and same instruction (then only args or sources can
- * differ), else same parent (the instruction changed), else nothing shares the
- * parent: the parent itself is new.
+ * `--explain-cache`: for a miss, the closest earlier record of the same step —
+ * the same position (stage, step) of the same Dockerfile in the same context,
+ * its *place* — and what differs. A record another Dockerfile made from the same
+ * base says nothing about this one ("ENTRYPOINT … → LABEL …"), so only records
+ * of this place are compared. Closest = the newest with the same parent and the
+ * same instruction (then only args or sources can differ), else the newest
+ * with the same parent (the instruction changed), else the newest of the place
+ * (what it was built on changed); none: the first build of this step.
  *
  *   RUN echo $V   --build-arg V=2 after V=1  →  build-args: V
  *   COPY . /app   after editing app.js       →  sources: changed app.js
  *   RUN --mount=source=src,target=/src make  after editing src/  →  sources: the files RUN --mount binds changed
  */
 import type { CacheExplanation } from './events.js';
-import { shortDigest } from '../util/digest.js';
-import type { KeyInput } from './cachekey.js';
+import { sha256, shortDigest } from '../util/digest.js';
+import { canonicalJson, type KeyInput } from './cachekey.js';
 
 /** The keys run-settings.ts adds, and the flags they come from. */
 const RUN_SETTINGS = [
@@ -19,8 +23,32 @@ const RUN_SETTINGS = [
   ['ulimits', '--ulimit'],
 ] as const;
 
-/** Explain why `want` missed, given the inputs of the records that share its parent. */
-export function explainMiss(want: KeyInput, siblings: KeyInput[]): CacheExplanation {
+/** How many places a record remembers (a step many Dockerfiles share keeps the newest). */
+export const MAX_PLACES = 16;
+
+/**
+ * A Dockerfile's lineage: its context (a local directory's absolute path, else
+ * the URL or `-` it came from) and its name in it. Builds of the same file
+ * compare with each other; builds of another file in the same store do not.
+ */
+export function lineageOf(context: string, dockerfile: string): string {
+  return sha256(canonicalJson({ context, dockerfile }));
+}
+
+/**
+ * A step's place: its lineage, its stage (by name, else by index, so adding a
+ * stage before a named one keeps its place) and its position in the stage.
+ */
+export function stepPlace(lineage: string, stage: string, step: number): string {
+  return sha256(canonicalJson({ lineage, stage, step }));
+}
+
+/**
+ * Explain why `want` missed, given the inputs of the earlier records of its
+ * place, oldest first.
+ */
+export function explainMiss(want: KeyInput, earlier: KeyInput[]): CacheExplanation {
+  const siblings = earlier.filter((s) => s.parent === want.parent);
   const sameText = siblings.filter((s) => s.text === want.text);
   if (sameText.length > 0) {
     const best = sameText[sameText.length - 1]!;
@@ -49,10 +77,15 @@ export function explainMiss(want: KeyInput, siblings: KeyInput[]): CacheExplanat
       message: `instruction changed: ${best.text} → ${want.text}`,
     };
   }
-  return {
-    reason: 'new-parent',
-    message: `no earlier build reached this step from the same parent (${shortDigest(want.parent)})`,
-  };
+  const last = earlier.at(-1);
+  if (last === undefined) return { reason: 'first-build', message: 'first build of this step' };
+  const parent = `${shortDigest(last.parent)} → ${shortDigest(want.parent)}`;
+  return last.text === want.text
+    ? { reason: 'new-parent', message: `what this step is built on changed (${parent})` }
+    : {
+        reason: 'instruction',
+        message: `instruction changed: ${last.text} → ${want.text}, built on another parent (${parent})`,
+      };
 }
 
 function explainSources(

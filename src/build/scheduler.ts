@@ -30,10 +30,10 @@ export async function buildStages(
   const results = new Map<number, Promise<StageState>>();
   const steps: StepOutcome[] = [];
   const slots = new Semaphore(Math.max(1, opts.jobs));
-  let siblings: Promise<Map<string, KeyInput[]>> | undefined;
-  const bySibling = async (parent: string) => {
-    siblings ??= indexRecords(deps);
-    return (await siblings).get(parent) ?? [];
+  let byPlace: Promise<Map<string, KeyInput[]>> | undefined;
+  const records = async (place: string) => {
+    byPlace ??= indexRecords(deps);
+    return (await byPlace).get(place) ?? [];
   };
   let first: unknown;
   const start = (index: number): Promise<StageState> => {
@@ -61,7 +61,7 @@ export async function buildStages(
             stageState: start,
             imageState: opts.imageState,
             namedContext: opts.namedContext,
-            siblings: bySibling,
+            records,
           },
           scoped,
         );
@@ -101,16 +101,21 @@ export function stepNumbers(graph: StageGraph): Map<number, number> & { total: n
 async function indexRecords(deps: BuildDeps): Promise<Map<string, KeyInput[]>> {
   const out = new Map<string, KeyInput[]>();
   const records = (await deps.store.cache.list()).map((r) => r.record);
-  records.sort((a, b) => a.created.localeCompare(b.created));
+  // Oldest first by last use: the closest earlier build is the one that used a record last.
+  records.sort(
+    (a, b) => a.lastUsed.localeCompare(b.lastUsed) || a.created.localeCompare(b.created),
+  );
   for (const r of records) {
     const input = r.input as KeyInput | undefined;
     if (!input?.parent) continue;
     // A record of another KEY_VERSION shares parents with none of this build's steps
-    // but the first of a stage, and would explain that one wrongly.
+    // but the first of a stage, and would explain that one wrongly (and has no places).
     if (cacheKey(input).key !== r.key) continue;
-    const list = out.get(input.parent) ?? [];
-    list.push(input);
-    out.set(input.parent, list);
+    for (const place of r.places ?? []) {
+      const list = out.get(place) ?? [];
+      list.push(input);
+      out.set(place, list);
+    }
   }
   return out;
 }

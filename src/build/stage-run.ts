@@ -18,6 +18,6 @@ export interface StageRun {
   imageState(ref: string): Promise<StageState>;
   /** The named build context `ref` names (`--build-context`), if any: it wins over an image. */
   namedContext(ref: string): NamedContext | undefined;
-  /** Records of the store by parent, for explanations (loaded once, on the first miss). */
-  siblings(parent: string): Promise<KeyInput[]>;
+  /** The inputs of the store's records of a step's place, oldest first, for explanations (loaded once, on the first miss). */
+  records(place: string): Promise<KeyInput[]>;
 }

@@ -12,7 +12,7 @@ import { argDigest, cacheKey, type KeyInput } from './cachekey.js';
 import type { BuildDeps } from './deps.js';
 import type { BuildEvent, CacheExplanation } from './events.js';
 import { DockerfileError, ResourceError, TsbuildError } from '../errors.js';
-import { explainMiss } from './explain.js';
+import { MAX_PLACES, explainMiss, stepPlace } from './explain.js';
 import { planStep, type Effect, type Plan } from './instructions/index.js';
 import { copySources, copyStep, type CopySources } from './effects/copy.js';
 import { mkdirInRoot } from './effects/mkdir.js';
@@ -87,6 +87,7 @@ export async function runStage(
     const layersBefore = state.layers.length;
     const text = stepText(step);
     const vertex = names.step(step, state.config.config?.Env);
+    const place = stepPlace(deps.lineage, stage.name ?? String(stage.index), i);
     deps.emit({
       type: 'step',
       stage: stage.index,
@@ -119,7 +120,7 @@ export async function runStage(
         bound = await mountSources(deps, plan.effect.mounts, run);
       const k = cacheKey(keyInput(plan, step, sources, state, deps, bound));
       key = k.key;
-      const hit = missed ? undefined : await lookup(deps, key);
+      const hit = missed ? undefined : await lookup(deps, key, place);
       const reused = hit || missed ? undefined : await fromSharedCache(deps, key, state, plan);
       cached = hit !== undefined || reused !== undefined;
       if (hit) {
@@ -127,7 +128,7 @@ export async function runStage(
         deps.emit({ type: 'cached', stage: stage.index, step: number, key });
       } else if (reused) {
         // A shared cache's or a --cache-from image's layer, with this step's own config.
-        state = await commit(deps, state, plan, reused.layer, key, k.input, reused.created);
+        state = await commit(deps, state, plan, reused.layer, key, k.input, place, reused.created);
         deps.emit({ type: 'cached', stage: stage.index, step: number, key });
       } else {
         const explain: CacheExplanation = deps.noCache
@@ -135,7 +136,7 @@ export async function runStage(
           : missed
             ? { reason: 'after-miss', message: 'an earlier step of this stage ran' }
             : deps.explain
-              ? explainMiss(k.input, await run.siblings(state.id))
+              ? explainMiss(k.input, await run.records(place))
               : { reason: 'no-record', message: 'not in the cache' };
         missed = true;
         deps.emit({ type: 'miss', stage: stage.index, step: number, key, explain });
@@ -150,7 +151,7 @@ export async function runStage(
               bound,
             )
           : undefined;
-        state = await commit(deps, state, plan, layer, key, k.input);
+        state = await commit(deps, state, plan, layer, key, k.input, place);
       }
     } catch (e) {
       const err = atStep(e, step);
@@ -239,15 +240,26 @@ function keyInput(
 async function lookup(
   deps: BuildDeps,
   key: string,
+  place: string,
 ): Promise<{ state: (s: StageState, plan: Plan) => StageState } | undefined> {
   const record = await deps.store.cache.get(key);
   if (!record || typeof record.created !== 'string') return undefined;
   if (record.layer && !(await deps.store.hasLayer(record.layer.digest))) return undefined;
   // prune's `until` counts in hours and days: a record used today need not be rewritten
   // (a temp file, a rename and two fsyncs) on every hit of every warm rebuild.
+  // A place that reuses the record for the first time is written too: a later miss
+  // of this step there compares with it (explain.ts).
   const now = new Date();
-  if (now.getTime() - Date.parse(record.lastUsed) > LAST_USED_PRECISION_MS)
-    await deps.store.cache.put({ ...record, lastUsed: now.toISOString() });
+  const places = record.places ?? [];
+  if (
+    now.getTime() - Date.parse(record.lastUsed) > LAST_USED_PRECISION_MS ||
+    !places.includes(place)
+  )
+    await deps.store.cache.put({
+      ...record,
+      lastUsed: now.toISOString(),
+      places: withPlace(places, place),
+    });
   const made = { key, layer: record.layer, created: record.created };
   return { state: (s, plan) => stepResult(s, plan, made) };
 }
@@ -302,12 +314,26 @@ async function commit(
   layer: Descriptor | undefined,
   key: string,
   input: KeyInput,
+  place: string,
   created = stepTime(deps),
 ): Promise<StageState> {
-  const record: CacheRecord = { key, input, created, lastUsed: created };
+  // A record of this key may exist (its layer gone): the places it had stay.
+  const places = (await deps.store.cache.get(key))?.places ?? [];
+  const record: CacheRecord = {
+    key,
+    input,
+    created,
+    lastUsed: created,
+    places: withPlace(places, place),
+  };
   if (layer) record.layer = layer;
   await deps.store.cache.put(record);
   return stepResult(state, plan, { key, layer, created });
+}
+
+/** `places` with `place` last, the oldest dropped beyond MAX_PLACES. */
+function withPlace(places: string[], place: string): string[] {
+  return [...places.filter((p) => p !== place), place].slice(-MAX_PLACES);
 }
 
 /**

@@ -57,7 +57,7 @@ Options:
                            (and secret IDs, never their values)
       --attest list        type=provenance,… as --provenance; type=sbom,disabled=true as --sbom=false
       --sbom string        false only: tsbuild has no SBOM generator yet (anything else is an error)
-      --explain-cache      Say, for each cache miss, what changed since the closest earlier build
+      --explain-cache      Say, for each cache miss, what changed since this Dockerfile last built the step
   -f, --file string        Name of the Dockerfile (default: PATH/Dockerfile; "-" reads stdin)
       --iidfile string     Write the image ID to the file
       --jobs int           How many stages may build at once (default 2)

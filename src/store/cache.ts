@@ -27,6 +27,12 @@ export interface CacheRecord {
   /** When the step ran: its history entry's time, and its config's. */
   created: string;
   lastUsed: string;
+  /**
+   * The places (a step's position in a Dockerfile of a context, build/explain.ts)
+   * whose builds made or reused this record, newest last: what `--explain-cache`
+   * compares a miss with. Never part of the key: two Dockerfiles share the record.
+   */
+  places?: string[];
 }
 
 export class CacheStore {

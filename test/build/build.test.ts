@@ -9,7 +9,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { build } from '../../src/api/build.js';
 import { DockerfileError } from '../../src/errors.js';
 import { rejected } from '../helpers/caught.js';
-import { buildIn, configOf, contextOf, flatten, storeWithBusybox } from './harness.js';
+import { buildIn, configOf, contextOf, flatten, storeWithBusybox, type Built } from './harness.js';
 
 let root: string;
 beforeAll(async () => {
@@ -136,6 +136,53 @@ describe('a build', () => {
       explain: {
         reason: 'instruction',
         message: 'instruction changed: ENV REFRESHED_AT=2026-01-01 → ENV REFRESHED_AT=2026-11-30',
+      },
+    });
+  });
+
+  it('--explain-cache: unrelated Dockerfiles in one store do not explain each other', async () => {
+    // Both start FROM busybox: their first steps share a parent, never a place.
+    const own = await storeWithBusybox();
+    const a = contextOf({ Dockerfile: 'FROM busybox\nENTRYPOINT ["/bin/sh"]\n' });
+    const b = contextOf({ Dockerfile: 'FROM busybox\nLABEL b=1\n' });
+    const missOf = (r: Built) => r.events.find((e) => e.type === 'miss');
+    const first = await buildIn(own, { context: a, explainCache: true });
+    expect(missOf(first)).toMatchObject({
+      explain: { reason: 'first-build', message: 'first build of this step' },
+    });
+    const other = await buildIn(own, { context: b, explainCache: true });
+    expect(missOf(other)).toMatchObject({
+      explain: { reason: 'first-build', message: 'first build of this step' },
+    });
+    // b edited: compared with b's own last build, not with a's ENTRYPOINT.
+    writeFileSync(join(b, 'Dockerfile'), 'FROM busybox\nLABEL b=2\n');
+    const edited = await buildIn(own, { context: b, explainCache: true });
+    expect(missOf(edited)).toMatchObject({
+      explain: { reason: 'instruction', message: 'instruction changed: LABEL b=1 → LABEL b=2' },
+    });
+    // Another Dockerfile of the same context is its own lineage too.
+    writeFileSync(join(a, 'second.Dockerfile'), 'FROM busybox\nLABEL s=1\n');
+    const second = await buildIn(own, {
+      context: a,
+      dockerfile: join(a, 'second.Dockerfile'),
+      explainCache: true,
+    });
+    expect(missOf(second)).toMatchObject({ explain: { reason: 'first-build' } });
+  });
+
+  it('--explain-cache: a step reused from another Dockerfile is then compared in this one too', async () => {
+    const own = await storeWithBusybox();
+    const one = contextOf({ Dockerfile: 'FROM busybox\nENV SHARED=1\n' });
+    const two = contextOf({ Dockerfile: 'FROM busybox\nENV SHARED=1\n' });
+    await buildIn(own, { context: one });
+    // two's step hits one's record: two's place is added to it.
+    expect((await buildIn(own, { context: two })).cached).toEqual({ 'ENV SHARED=1': true });
+    writeFileSync(join(two, 'Dockerfile'), 'FROM busybox\nENV SHARED=2\n');
+    const r = await buildIn(own, { context: two, explainCache: true });
+    expect(r.events.find((e) => e.type === 'miss')).toMatchObject({
+      explain: {
+        reason: 'instruction',
+        message: 'instruction changed: ENV SHARED=1 → ENV SHARED=2',
       },
     });
   });

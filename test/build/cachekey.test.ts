@@ -1,7 +1,7 @@
 /** Cache keys are pure functions of their input; explanations are diffs of two inputs. */
 import { describe, expect, it } from 'vitest';
 import { argDigest, cacheKey, canonicalJson, KEY_VERSION } from '../../src/build/cachekey.js';
-import { explainMiss } from '../../src/build/explain.js';
+import { explainMiss, lineageOf, stepPlace } from '../../src/build/explain.js';
 
 const P = `sha256:${'a'.repeat(64)}`;
 
@@ -93,7 +93,46 @@ describe('explainMiss', () => {
     });
   });
 
-  it('says when nothing was built from this parent before', () => {
-    expect(explainMiss({ parent: P, text: 'RUN x' }, []).reason).toBe('new-parent');
+  it('says "first build of this step" when this place has no record', () => {
+    expect(explainMiss({ parent: P, text: 'RUN x' }, [])).toEqual({
+      reason: 'first-build',
+      message: 'first build of this step',
+    });
+  });
+
+  it('says what the step is built on changed when only records of another parent exist', () => {
+    const Q = `sha256:${'b'.repeat(64)}`;
+    expect(explainMiss({ parent: P, text: 'RUN x' }, [{ parent: Q, text: 'RUN x' }])).toEqual({
+      reason: 'new-parent',
+      message: 'what this step is built on changed (bbbbbbbbbbbb → aaaaaaaaaaaa)',
+    });
+    expect(explainMiss({ parent: P, text: 'RUN y' }, [{ parent: Q, text: 'RUN x' }])).toEqual({
+      reason: 'instruction',
+      message:
+        'instruction changed: RUN x → RUN y, built on another parent (bbbbbbbbbbbb → aaaaaaaaaaaa)',
+    });
+  });
+
+  it('prefers a record of the same parent, the newest', () => {
+    const Q = `sha256:${'b'.repeat(64)}`;
+    const e = explainMiss({ parent: P, text: 'RUN c' }, [
+      { parent: P, text: 'RUN a' },
+      { parent: P, text: 'RUN b' },
+      { parent: Q, text: 'RUN z' },
+    ]);
+    expect(e.message).toBe('instruction changed: RUN b → RUN c');
+  });
+
+  it('places: one per Dockerfile lineage, stage and position', () => {
+    const l = lineageOf('/ctx', 'Dockerfile');
+    expect(lineageOf('/ctx', 'Dockerfile')).toBe(l);
+    const places = new Set([
+      stepPlace(l, 'build', 0),
+      stepPlace(l, 'build', 1),
+      stepPlace(l, '0', 0),
+      stepPlace(lineageOf('/ctx', 'other.Dockerfile'), 'build', 0),
+      stepPlace(lineageOf('/other', 'Dockerfile'), 'build', 0),
+    ]);
+    expect(places.size).toBe(5);
   });
 });

@@ -107,7 +107,7 @@ describe('a build step in the store', () => {
     const r = await buildIn(own, { context: ctx, explainCache: true });
     expect(r.cached).toEqual({ 'ENV OLD=1': false });
     expect(r.events.find((e) => e.type === 'miss')).toMatchObject({
-      explain: { reason: 'new-parent' },
+      explain: { reason: 'first-build' },
     });
     expect((await cacheUsage({ root: own })).find((u) => u.key === key)?.reclaimable).toBe(true);
     const blob = store.blobs.path(stored.digest);

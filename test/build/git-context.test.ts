@@ -198,6 +198,29 @@ describe('the tree', () => {
       expect([p, Math.floor(lstatSync(join(fs, p)).mtimeMs / 1000)]).toEqual([p, when]);
   });
 
+  it('with SOURCE_DATE_EPOCH: commit-time mtimes older than it are kept, and --verify finds the build reproducible', async () => {
+    const when = Number(
+      execFileSync('git', ['--git-dir', ids.path, 'show', '-s', '--format=%ct', ids.mytag], {
+        encoding: 'utf8',
+      }).trim(),
+    );
+    // BuildKit's git source with SOURCE_DATE_EPOCH gives files the commit's time
+    // (moby/buildkit#6600); the exporter clamps only times after the epoch.
+    const epoch = when + 86_400;
+    const r = await buildIn(root, {
+      context: `${std}#mytag`,
+      tags: ['g-epoch'],
+      buildArgs: { SOURCE_DATE_EPOCH: String(epoch) },
+      verify: true,
+    });
+    expect(r.verify!.reproducible).toBe(true);
+    const fs = await flatten(root, 'g-epoch');
+    for (const p of ['ctx/run.sh', 'ctx/README'])
+      expect([p, Math.floor(lstatSync(join(fs, p)).mtimeMs / 1000)]).toEqual([p, when]);
+    // A directory COPY made gets the step's time: clamped to the epoch.
+    expect(Math.floor(lstatSync(join(fs, 'ctx')).mtimeMs / 1000)).toBe(epoch);
+  });
+
   it('keeps .git only with BUILDKIT_CONTEXT_KEEP_GIT_DIR=1, HEAD at the commit', async () => {
     const r = await buildIn(root, {
       context: `${std}#mybranch`,

@@ -1,4 +1,17 @@
-/** tsbuild's public API: re-exports only. */
+/**
+ * tsbuild's public API: re-exports only.
+ *
+ * Field names follow one rule. A result that is a Docker JSON document — what
+ * `docker inspect` prints: `inspect()`'s ImageInspect (with InspectConfig) and
+ * `inspectContainers()`'s ContainerInspect — keeps Docker's PascalCase names and
+ * shape exactly (`img.Config.Env`), so it reads and compares as Docker's does; the
+ * image documents (ImageConfig, Manifest, ImageIndex) likewise keep the OCI and
+ * Docker spellings (`config.rootfs.diff_ids`). Everything else is tsbuild's own and
+ * camelCase: requests, events, and the results of listing and doing
+ * (`images()`'s `repoTags`, `history()`, `ps()`, `build()`, `pull()`, `push()`).
+ *
+ * A call given a `signal` rejects with `signal.reason` once it is aborted.
+ */
 export { build, buildEvents } from './api/build.js';
 export type {
   BuildEvent,

@@ -291,9 +291,7 @@ describe('import and save reject bad input and keep the store as it was', () => 
       maxBuffer: 64 << 20,
     });
     writeFileSync(xz, Buffer.concat([good.subarray(0, 64), randomBytes(1 << 20)]));
-    const started = Date.now();
     await fails(['import', xz], /rootfs\.tar\.xz/);
-    expect(Date.now() - started).toBeLessThan(20_000);
     expect(
       execFileSync('ps', ['-o', 'comm=', '--ppid', String(process.pid)]).toString(),
     ).not.toMatch(/^xz$/m);

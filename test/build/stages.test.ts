@@ -108,10 +108,8 @@ describe('multi-stage', () => {
         'COPY --from=broken /etc/passwd /b',
       ].join('\n'),
     });
-    const started = Date.now();
     const err = await rejected(buildIn(root, { context: ctx, noCache: true }));
     expect(err).toMatchObject({ code: 'RUN_FAILED', data: { exitCode: 7 } });
-    expect(Date.now() - started).toBeLessThan(10_000);
     const mounts = readFileSync('/proc/self/mountinfo', 'utf8')
       .split('\n')
       .filter((l) => l.includes(root));

@@ -14,6 +14,8 @@
  */
 export { build, buildEvents } from './api/build.js';
 export type {
+  AnnotationType,
+  BuildAnnotation,
   BuildEvent,
   BuildOutput,
   BuildRequest,

@@ -16,6 +16,7 @@ import type { Descriptor, ImageConfig } from '../image/types.js';
 import { applyLayer } from '../layer/apply.js';
 import { tarDirectory } from '../layer/writer.js';
 import { canonicalTag } from '../store/names.js';
+import type { ImageAnnotations } from './build-annotations.js';
 import type { BuildRequest, BuildResult } from './build-types.js';
 import { withInlineCache } from './cache-inline.js';
 import type { ExportedRecord } from './cache-records.js';
@@ -34,11 +35,19 @@ export async function finishImage(
   req: BuildRequest,
   /** How many layers and history entries are the base image's: --squash keeps those. */
   base: BaseCounts,
-  /** `--cache-to type=inline`: the records to put in the config (cache-inline.ts). */
-  inlineCache?: ExportedRecord[],
-  /** The provenance statement for an image manifest, when `--provenance` asks for one. */
-  attest?: SaveRequest['attest'],
-): Promise<Finished> {
+  {
+    inlineCache,
+    attest,
+    annotations,
+  }: {
+    /** `--cache-to type=inline`: the records to put in the config (cache-inline.ts). */
+    inlineCache?: ExportedRecord[] | undefined;
+    /** The provenance statement for an image manifest, when `--provenance` asks for one. */
+    attest?: SaveRequest['attest'];
+    /** `--annotation`s, for the archive outputs (push applies its own). */
+    annotations?: ImageAnnotations | undefined;
+  } = {},
+): Promise<Finished & { storeDigest: string }> {
   const { store } = deps;
   let config = state.config;
   let layers = state.layers;
@@ -60,21 +69,32 @@ export async function finishImage(
     layers,
     tags: req.tags ?? [],
   });
+  // The manifest the outputs hold: the store's, or with --annotation the one
+  // an archive output wrote (BuildKit's containerimage.digest is the exporter's).
+  let descriptor: Finished['descriptor'] = {
+    mediaType: record.manifest.mediaType,
+    digest: record.manifest.digest,
+    size: record.manifest.size,
+    ...(annotations && Object.keys(annotations.descriptor).length > 0
+      ? { annotations: { ...annotations.descriptor } }
+      : {}),
+  };
   for (const o of outputs) {
     if (o.type === 'image') continue;
     if (o.type === 'local')
       await flattenTo(deps, layers, resolve(req.cwd ?? process.cwd(), o.dest));
     else if (o.type === 'tar') await flattenTar(deps, layers, o.dest, req);
-    else await saveArchive(req, record.id, o.dest, o.type === 'oci' ? attest : undefined);
+    else
+      descriptor = await saveArchive(req, record.id, o.dest, {
+        attest: o.type === 'oci' ? attest : undefined,
+        annotations,
+      });
   }
   return {
     id: record.id,
-    digest: record.manifest.digest,
-    descriptor: {
-      mediaType: record.manifest.mediaType,
-      digest: record.manifest.digest,
-      size: record.manifest.size,
-    },
+    digest: descriptor.digest,
+    descriptor,
+    storeDigest: record.manifest.digest,
     // The names this build was asked for, as docker prints them; not every tag the image has.
     tags: (req.tags ?? []).map(canonicalTag),
   };
@@ -168,25 +188,30 @@ async function flattenTar(
  * `--output type=oci|docker,dest=FILE|-`: the archive `tsbuild save` writes (OCI
  * layout + docker-archive); for `oci` with `--provenance`, index.json names an
  * index with the attestation, as BuildKit's oci exporter (its docker exporter,
- * like Docker's default store, carries none).
+ * like Docker's default store, carries none). With the build's annotations,
+ * which BuildKit's docker exporter keeps too (the manifest blob and index.json
+ * of its tarball). Resolves to the descriptor index.json names the image by.
  */
 async function saveArchive(
   req: BuildRequest,
   id: string,
   dest: string,
-  attest: SaveRequest['attest'],
-): Promise<void> {
-  const names = req.tags && req.tags.length > 0 ? req.tags : [id];
+  { attest, annotations }: Pick<SaveRequest, 'attest' | 'annotations'>,
+): Promise<Finished['descriptor']> {
+  // Canonical (`app` → `docker.io/library/app:latest`): the tags built, not every tag of the repository.
+  const names = req.tags && req.tags.length > 0 ? req.tags.map(canonicalTag) : [id];
   // Loaded here: a build without such an output need not compile save and tar-stream.
   const { save } = await import('./save.js');
-  await save({
+  const written = await save({
     root: req.root,
     env: req.env,
     images: names,
     output: outputStream(dest, req),
     outputName: shown(dest),
     ...(attest ? { attest } : {}),
+    ...(annotations ? { annotations } : {}),
   });
+  return written.find((w) => w.id === id)!.descriptor;
 }
 
 function shown(dest: string): string {

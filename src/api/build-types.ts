@@ -15,8 +15,17 @@ import type {
 import type { StoreOptions } from './store.js';
 import type { SecretSource } from './build-secrets.js';
 import type { ExtraHost, Rlimit } from '../runtime/run/runner.js';
+import type { AnnotationType, BuildAnnotation } from './build-annotations.js';
 
-export type { SecretSource, VerifyReport, ConfigDifference, EntryDifference, LayerDifference };
+export type {
+  SecretSource,
+  VerifyReport,
+  ConfigDifference,
+  EntryDifference,
+  LayerDifference,
+  AnnotationType,
+  BuildAnnotation,
+};
 
 export type { BuildEvent, CacheExplanation };
 
@@ -63,6 +72,25 @@ export interface BuildRequest extends StoreOptions {
    */
   buildContexts?: Record<string, string>;
   noCache?: boolean;
+  /**
+   * `--no-cache-filter`: the stages (by name, any case) whose steps all run
+   * again instead of coming from the cache; the other stages still hit. A name
+   * no stage has changes nothing (BuildKit's answer too), with a warning event.
+   * Not together with `noCache`.
+   */
+  noCacheFilter?: string[];
+  /**
+   * `--annotation`: OCI annotations on the image's manifest (`type` `manifest`,
+   * the default) or on its descriptor (`manifest-descriptor`), written into what
+   * leaves the machine — the pushed manifest, the `oci`/`docker` archive — not
+   * into the store, which like Docker's image store keeps none. A manifest with
+   * annotations uses OCI media types. `index`/`index-descriptor` are refused:
+   * a single-platform image has no index (BuildKit's error).
+   * @example
+   *   build({ context: '.', tags: ['h:5000/app'], push: true,
+   *           annotations: [{ key: 'org.opencontainers.image.source', value: 'https://git.example/app' }] })
+   */
+  annotations?: BuildAnnotation[];
   /**
    * Keep a RUN step that fails as a stopped container (default true): its
    * partial writes over the layers below, its environment, working directory
@@ -177,8 +205,13 @@ export interface BuildResult {
    * registry serves for the first tag (its layers compressed); else the store's.
    */
   digest: string;
-  /** The manifest's descriptor (`containerimage.descriptor`). */
-  descriptor: { mediaType: string; digest: string; size: number };
+  /** The manifest's descriptor (`containerimage.descriptor`), with any `manifest-descriptor` annotations. */
+  descriptor: {
+    mediaType: string;
+    digest: string;
+    size: number;
+    annotations?: Record<string, string>;
+  };
   tags: string[];
   steps: StepResult[];
   /** BuildKit's check findings for the stages built (rule, message, description, url, span). */

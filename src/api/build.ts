@@ -43,6 +43,8 @@ import { runSettings } from './build-run-settings.js';
 import { cacheExports, exportCaches, openCaches, truthy } from './build-caches.js';
 import { collectRecords, lookupIn } from './cache-records.js';
 import { provenanceAttester } from './build-provenance.js';
+import { resolveAnnotations } from './build-annotations.js';
+import { noCacheStages } from './build-no-cache.js';
 
 export type { BuildRequest, BuildResult, BuildEvent };
 
@@ -83,6 +85,16 @@ async function buildOnce(request: BuildRequest, images: BaseImages): Promise<Bui
   const req = withEpochArg(request);
   const platform = checkPlatform(req.platform);
   const settings = runSettings(req);
+  // Refused before anything is built, where BuildKit refuses at export.
+  // An index exists only to carry an attestation (--provenance).
+  const annotations = resolveAnnotations(req.annotations, platform, {
+    index: req.provenance !== undefined,
+  });
+  if (req.noCache && req.noCacheFilter && req.noCacheFilter.length > 0)
+    throw new TsbuildError(
+      'USAGE',
+      '--no-cache and --no-cache-filter cannot currently be used together',
+    );
   if (req.push && (req.tags ?? []).length === 0)
     throw new TsbuildError('USAGE', '--push needs a name to push to: give one with -t');
   const secrets = buildSecrets(
@@ -190,6 +202,9 @@ async function buildOnce(request: BuildRequest, images: BaseImages): Promise<Bui
         : {}),
       signal: req.signal ?? new AbortController().signal,
       noCache: req.noCache ?? false,
+      ...(req.noCacheFilter && req.noCacheFilter.length > 0
+        ? { noCacheStages: noCacheStages(graph, req.noCacheFilter, emit) }
+        : {}),
       keepFailed: req.keepFailed ?? true,
       explain: req.explainCache ?? false,
       // Which Dockerfile this is, for --explain-cache: the context (a directory by its
@@ -251,9 +266,14 @@ async function buildOnce(request: BuildRequest, images: BaseImages): Promise<Bui
         ? (await collectRecords(store, exports.min, false)).records
         : undefined;
       const counts = await bases.counts(deps);
-      let out = await finishImage(deps, state, req, counts, inline, attest);
-      // The store's manifest: a push replaces `out.digest` with the registry's.
-      const storeDigest = out.digest;
+      // The store's manifest: a push, or an annotated archive, replaces `out.digest`.
+      const finished = await finishImage(deps, state, req, counts, {
+        inlineCache: inline,
+        attest,
+        annotations,
+      });
+      const { storeDigest, ...finishedOut } = finished;
+      let out = finishedOut;
       await exportCaches(store, caches.to, exports, registry, emit);
       const chain = lineage(graph);
       if (req.push) {
@@ -263,6 +283,7 @@ async function buildOnce(request: BuildRequest, images: BaseImages): Promise<Bui
             reference: tag,
             ...registry,
             ...(attest ? { attest } : {}),
+            ...(annotations ? { annotations } : {}),
             onEvent: (e) =>
               emit({ type: 'push', ref: tag, ...(e.id ? { id: e.id } : {}), status: e.status }),
           });
@@ -270,7 +291,20 @@ async function buildOnce(request: BuildRequest, images: BaseImages): Promise<Bui
           // a pipeline deploys by this digest. buildx records one digest for all names.
           if (tag === out.tags[0]) {
             const { mediaType, digest, size } = pushed;
-            out = { ...out, digest, descriptor: { mediaType, digest, size } };
+            // BuildKit's descriptor of an index carries the index-descriptor annotations.
+            const described = attest
+              ? nonEmpty(annotations?.indexDescriptor)
+              : out.descriptor.annotations;
+            out = {
+              ...out,
+              digest,
+              descriptor: {
+                mediaType,
+                digest,
+                size,
+                ...(described ? { annotations: described } : {}),
+              },
+            };
           }
         }
       }
@@ -334,6 +368,10 @@ export function buildEvents(
       await result;
     },
   };
+}
+
+function nonEmpty(a: Record<string, string> | undefined): Record<string, string> | undefined {
+  return a && Object.keys(a).length > 0 ? a : undefined;
 }
 
 function once<T>(make: () => T): () => T {

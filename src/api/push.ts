@@ -6,9 +6,10 @@
  * cross-repository mount (`Mounted from …`); else it is gzip-compressed
  * (deterministically, once, and kept) and uploaded, in one PUT or, for a large
  * layer, in chunks. Then the config, then the manifest: Docker's schema 2
- * (OCI's when a layer is zstd), whose digest is what `digest:` prints. With an
- * attestation (`attest`), the tag names an OCI index of the image and its
- * attestation manifest instead, and `digest:` is the index's.
+ * (OCI's when a layer is zstd, or when it carries annotations), whose digest is
+ * what `digest:` prints. With an attestation (`attest`), the tag names an OCI
+ * index of the image and its attestation manifest instead, and `digest:` is the
+ * index's.
  */
 import { Readable } from 'node:stream';
 import { TsbuildError } from '../errors.js';
@@ -26,6 +27,7 @@ import type { Store } from '../store/store.js';
 import { abortable } from '../util/abort.js';
 import { sha256, shortDigest } from '../util/digest.js';
 import { clientFor, layerSource } from './pull.js';
+import type { ImageAnnotations } from './build-annotations.js';
 import { openStore, type StoreOptions } from './store.js';
 
 export interface PushRequest extends StoreOptions {
@@ -43,6 +45,14 @@ export interface PushRequest extends StoreOptions {
    * names an OCI index of the two, as BuildKit pushes it (image/attestation.ts).
    */
   attest?: (manifest: Descriptor) => Promise<{ statement: Buffer; predicateType: string }>;
+  /**
+   * `build --push --annotation`: the manifest's own (Docker's schema 2 has no
+   * such field, and some registries, GCR, refuse one that carries it, so the
+   * manifest is then OCI's, as BuildKit writes it); with `attest`, also those
+   * of the manifest's entry in the index and of the index. A single manifest
+   * has no descriptor to carry `descriptor`'s.
+   */
+  annotations?: Pick<ImageAnnotations, 'manifest' | 'descriptor' | 'index'>;
 }
 
 export interface PushEvent {
@@ -111,9 +121,12 @@ export async function pushFrom(store: Store, req: PushRequest): Promise<PushResu
       await client.uploadBlob(ref.path, config.digest, configBytes.length, () =>
         bufferStream(configBytes),
       );
+    const annotated = Object.keys(req.annotations?.manifest ?? {}).length > 0;
     // An attestation needs an index, and BuildKit's index is OCI, so is the image's manifest then.
     const oci =
-      req.attest !== undefined || layers.some((l) => l.mediaType === MediaType.ociLayerZstd);
+      annotated ||
+      req.attest !== undefined ||
+      layers.some((l) => l.mediaType === MediaType.ociLayerZstd);
     const manifest: Manifest = {
       schemaVersion: 2,
       mediaType: oci ? MediaType.ociManifest : MediaType.dockerManifest,
@@ -123,6 +136,7 @@ export async function pushFrom(store: Store, req: PushRequest): Promise<PushResu
           ? ociOrder({ ...l, mediaType: ociType(l.mediaType) })
           : dockerOrder({ ...l, mediaType: dockerType(l.mediaType) }),
       ),
+      ...(annotated ? { annotations: { ...req.annotations!.manifest } } : {}),
     };
     // docker push's indent for its own manifests; BuildKit's (MarshalIndent "  ") with an index.
     let bytes: Buffer = Buffer.from(JSON.stringify(manifest, null, req.attest ? 2 : 3));
@@ -147,7 +161,17 @@ export async function pushFrom(store: Store, req: PushRequest): Promise<PushResu
         ...(c.variant ? { variant: c.variant } : {}),
       };
       const { statement, predicateType } = await req.attest(image);
-      const attested = attestedIndex({ ...image, platform }, statement, predicateType);
+      const described = req.annotations?.descriptor ?? {};
+      const attested = attestedIndex(
+        {
+          ...image,
+          ...(Object.keys(described).length > 0 ? { annotations: described } : {}),
+          platform,
+        },
+        statement,
+        predicateType,
+        req.annotations?.index,
+      );
       for (const b of attested.blobs.slice(1))
         if ((await client.headBlob(ref.path, b.descriptor.digest)) === undefined)
           await client.uploadBlob(ref.path, b.descriptor.digest, b.bytes.length, () =>

@@ -27,6 +27,7 @@ import { digestHex, sha256 } from '../util/digest.js';
 import { attestedIndex, type AttestedIndex } from '../image/attestation.js';
 import { TsbuildError, UsageError, asResourceError } from '../errors.js';
 import type { ImageRecord, Store } from '../store/store.js';
+import type { ImageAnnotations } from './build-annotations.js';
 import { openStore, type StoreOptions } from './store.js';
 
 export interface SaveRequest extends StoreOptions {
@@ -46,6 +47,13 @@ export interface SaveRequest extends StoreOptions {
    * reads, still names the image alone.
    */
   attest?: (manifest: Descriptor) => Promise<{ statement: Buffer; predicateType: string }>;
+  /**
+   * `build --output type=oci|docker --annotation`: added to every image's
+   * manifest (which then differs from the store's) and to the descriptor of it
+   * (in the attested index, else index.json's entries); with `attest`, the
+   * index and its index.json entries get theirs.
+   */
+  annotations?: ImageAnnotations;
 }
 
 interface Saved {
@@ -58,21 +66,24 @@ interface Saved {
   tags: string[];
   /** The index that attaches an attestation, when one is asked for. */
   attested?: AttestedIndex;
+  /** `build --annotation`s (SaveRequest.annotations). */
+  annotations?: ImageAnnotations;
 }
 
 /**
- * Write `images` as one archive to `output`.
+ * Write `images` as one archive to `output`; resolves to each image's ID and
+ * the descriptor index.json names it by (its manifest's, or its attested index's).
  * @example
  *   await save({ images: ['app:1'], output: createWriteStream('app.tar') });
  */
-export async function save(req: SaveRequest): Promise<void> {
+export async function save(req: SaveRequest): Promise<{ id: string; descriptor: Descriptor }[]> {
   const store = await openStore(req);
   const compress = req.compress ?? 'none';
   if (!['none', 'gzip', 'zstd'].includes(compress))
     throw new UsageError(
       `unsupported compression ${JSON.stringify(compress)} (none, gzip or zstd)`,
     );
-  const saved = await collect(store, req.images, compress);
+  const saved = await collect(store, req.images, compress, req.annotations);
   if (req.attest)
     for (const s of saved) {
       const { statement, predicateType } = await req.attest(s.manifestDesc);
@@ -82,7 +93,12 @@ export async function save(req: SaveRequest): Promise<void> {
         os: c.os,
         ...(c.variant ? { variant: c.variant } : {}),
       };
-      s.attested = attestedIndex({ ...s.manifestDesc, platform }, statement, predicateType);
+      s.attested = attestedIndex(
+        { ...s.manifestDesc, platform },
+        statement,
+        predicateType,
+        req.annotations?.index,
+      );
     }
   const pack = tar.pack();
   // A failing output (a full disk, `save | head` closing the pipe) is the
@@ -105,6 +121,7 @@ export async function save(req: SaveRequest): Promise<void> {
   }
   await done;
   if (outputError) throw outputError;
+  return saved.map((s) => ({ id: s.image.id, descriptor: named(s) }));
 }
 
 /**
@@ -112,13 +129,23 @@ export async function save(req: SaveRequest): Promise<void> {
  * a tag (`app:1`) saves that tag, a tagless name (`app`) every tag of that
  * repository, as `docker save` does; an ID saves the image untagged.
  */
-async function collect(store: Store, names: string[], compress: Compression): Promise<Saved[]> {
+async function collect(
+  store: Store,
+  names: string[],
+  compress: Compression,
+  annotations: ImageAnnotations | undefined,
+): Promise<Saved[]> {
   const out: Saved[] = [];
   const all = await store.images();
   const add = async (image: ImageRecord, tag: string | undefined) => {
     let saved = out.find((s) => s.image.id === image.id);
     if (!saved) {
-      saved = { image, ...(await archiveManifest(store, image, compress)), tags: [] };
+      saved = {
+        image,
+        ...(await archiveManifest(store, image, compress, annotations)),
+        tags: [],
+        ...(annotations ? { annotations } : {}),
+      };
       out.push(saved);
     }
     if (tag && !saved.tags.includes(tag)) saved.tags.push(tag);
@@ -136,23 +163,42 @@ async function collect(store: Store, names: string[], compress: Compression): Pr
   return out;
 }
 
-/** The store's manifest, or one naming the compressed twins of its layers. */
-async function archiveManifest(store: Store, image: ImageRecord, compress: Compression) {
+/**
+ * The store's manifest, or one naming the compressed twins of its layers, or
+ * carrying annotations. Its descriptor carries the descriptor annotations.
+ */
+async function archiveManifest(
+  store: Store,
+  image: ImageRecord,
+  compress: Compression,
+  annotations: ImageAnnotations | undefined,
+) {
   const stored = await store.manifest(image);
-  if (compress === 'none') {
+  const described = annotations && Object.keys(annotations.descriptor).length > 0;
+  const withDescriptor = (d: Descriptor): Descriptor =>
+    described ? { ...d, annotations: { ...annotations.descriptor } } : d;
+  const annotated = annotations && Object.keys(annotations.manifest).length > 0;
+  if (compress === 'none' && !annotated) {
     const manifestBytes = await store.blobs.read(image.manifest.digest);
-    return { manifest: stored, manifestBytes, manifestDesc: image.manifest };
+    return { manifest: stored, manifestBytes, manifestDesc: withDescriptor(image.manifest) };
   }
   const layers: Descriptor[] = [];
-  for (const l of stored.layers) layers.push(await store.compressedLayer(l.digest, compress));
-  const manifest: Manifest = { ...stored, layers };
+  for (const l of stored.layers)
+    layers.push(compress === 'none' ? l : await store.compressedLayer(l.digest, compress));
+  const manifest: Manifest = {
+    ...stored,
+    layers,
+    ...(annotated
+      ? { annotations: { ...(stored.annotations ?? {}), ...annotations.manifest } }
+      : {}),
+  };
   const manifestBytes = Buffer.from(JSON.stringify(manifest));
   const manifestDesc = {
     mediaType: MediaType.ociManifest,
     digest: sha256(manifestBytes),
     size: manifestBytes.length,
   };
-  return { manifest, manifestBytes, manifestDesc };
+  return { manifest, manifestBytes, manifestDesc: withDescriptor(manifestDesc) };
 }
 
 const MTIME = new Date(0);
@@ -183,18 +229,42 @@ async function writeArchive(store: Store, saved: Saved[], pack: tar.Pack): Promi
   await addBytes(pack, 'repositories', JSON.stringify(repositories(saved)));
 }
 
+/**
+ * What index.json names the image by: its attested index (with the
+ * index-descriptor annotations) or its manifest (with the manifest-descriptor
+ * ones, which in an attested index are on the index's entry for the manifest).
+ */
+function named(s: Saved): Descriptor {
+  if (!s.attested) return s.manifestDesc;
+  const { mediaType, digest, size } = s.attested.index.descriptor;
+  const own = s.annotations?.indexDescriptor;
+  return {
+    mediaType,
+    digest,
+    size,
+    ...(own && Object.keys(own).length > 0 ? { annotations: { ...own } } : {}),
+  };
+}
+
 function ociIndex(saved: Saved[]) {
   const manifests: Descriptor[] = [];
   for (const s of saved) {
-    const d = s.attested?.index.descriptor ?? s.manifestDesc;
+    const d = named(s);
+    const own = d.annotations;
     if (s.tags.length === 0)
-      manifests.push({ mediaType: d.mediaType, digest: d.digest, size: d.size });
+      manifests.push({
+        mediaType: d.mediaType,
+        digest: d.digest,
+        size: d.size,
+        ...(own ? { annotations: { ...own } } : {}),
+      });
     for (const t of s.tags)
       manifests.push({
         mediaType: d.mediaType,
         digest: d.digest,
         size: d.size,
         annotations: {
+          ...own,
           [IMAGE_NAME_ANNOTATION]: t,
           [REF_NAME_ANNOTATION]: t.slice(t.lastIndexOf(':') + 1),
         },

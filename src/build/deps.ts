@@ -44,6 +44,8 @@ export interface BuildDeps {
   imageCache?: (state: StageState, plan: Plan) => Promise<{ layer?: Descriptor } | undefined>;
   signal: AbortSignal;
   noCache: boolean;
+  /** `--no-cache-filter`: stages (by index) whose steps all run again rather than hit. */
+  noCacheStages?: ReadonlySet<number>;
   /** Keep a failed RUN as a stopped container to debug (effects/keep-failed.ts). */
   keepFailed: boolean;
   explain: boolean;

@@ -76,7 +76,10 @@ export async function runStage(
     cached: false,
     ms: 0,
   });
-  let missed = deps.noCache;
+  // BuildKit marks only a filtered stage's RUN steps; here every step runs, as
+  // with --no-cache, so nothing after a step that ran again is an older result.
+  const filtered = deps.noCacheStages?.has(stage.index) ?? false;
+  let missed = deps.noCache || filtered;
   /** The image ID of the stage's config, once its last step is done. */
   let imageId: string | undefined;
   const declared: string[] = [];
@@ -133,11 +136,13 @@ export async function runStage(
       } else {
         const explain: CacheExplanation = deps.noCache
           ? { reason: 'no-cache', message: '--no-cache' }
-          : missed
-            ? { reason: 'after-miss', message: 'an earlier step of this stage ran' }
-            : deps.explain
-              ? explainMiss(k.input, await run.records(place))
-              : { reason: 'no-record', message: 'not in the cache' };
+          : filtered
+            ? { reason: 'no-cache', message: `--no-cache-filter ${stage.name ?? stage.index}` }
+            : missed
+              ? { reason: 'after-miss', message: 'an earlier step of this stage ran' }
+              : deps.explain
+                ? explainMiss(k.input, await run.records(place))
+                : { reason: 'no-record', message: 'not in the cache' };
         missed = true;
         deps.emit({ type: 'miss', stage: stage.index, step: number, key, explain });
         const layer = plan.effect

@@ -9,6 +9,7 @@ import { resolve } from 'node:path';
 import type { BuildOutput, BuildRequest } from '../api/build-types.js';
 import { TsbuildError, UsageError } from '../errors.js';
 import { ReferenceError, formatReference, parseReference } from '../image/reference.js';
+import { annotationsFrom } from './annotation-args.js';
 import { buildArgsFrom } from './args.js';
 import { attestationsFrom } from './attest-args.js';
 import { parseCallFunc, type CallFunc } from './call.js';
@@ -34,6 +35,11 @@ Options:
                            image's times to it (newer file times clamped): reproducible image IDs
       --build-context list  Additional build contexts (NAME=VALUE): a directory, a git or
                            http(s) URL, docker-image://REF or oci-layout://DIR[:TAG]
+      --annotation list    Add an annotation to the image: [TYPE[[PLATFORM]]:]KEY=VALUE, TYPE
+                           manifest (the default), manifest-descriptor, or with --provenance
+                           index and index-descriptor; written into what leaves the machine
+                           (--push, -o type=oci|docker), not the store; an annotated
+                           manifest has OCI media types, as BuildKit writes it
       --allow-insecure-http  Allow a git or remote context over plain http to a host that is not this machine
       --insecure-registry list  A registry (host:port) to pull bases from over plain http
       --cache-from list    A cache to use: type=registry,ref=HOST/REPO:TAG, type=local,src=DIR
@@ -70,6 +76,7 @@ Options:
                            through pasta or slirp4netns, not the host (the host's
                            namespace when neither is installed); none: loopback only
       --no-cache           Do not use cache when building the image
+      --no-cache-filter list  Do not use cache for the steps of these stages (NAME[,NAME])
   -o, --output list        Output destination (type=image|oci|docker|tar|local,dest=PATH; "DIR" = local)
       --platform string    The platform to build for (only the host's)
       --progress string    Progress output: auto, plain, classic, tty, json (explains misses),
@@ -102,6 +109,8 @@ const OPTIONS = {
   'build-context': { type: 'string', multiple: true },
   target: { type: 'string' },
   'no-cache': { type: 'boolean' },
+  'no-cache-filter': { type: 'string', multiple: true },
+  annotation: { type: 'string', multiple: true },
   'keep-failed': { type: 'string' },
   pull: { type: 'boolean' },
   label: { type: 'string', multiple: true },
@@ -184,6 +193,8 @@ export function parseBuildArgs(
   if (cli.help) return { request: { context: '.', cwd, env }, cli };
   requireArgs(positionals, 1, 1, BUILD_HELP);
   const context = positionals[0]!;
+  if (v['no-cache'] && v['no-cache-filter'])
+    throw new UsageError('--no-cache and --no-cache-filter cannot currently be used together');
   if (context === '-' && v.file === '-')
     throw new UsageError("invalid argument: can't use stdin for both build context and dockerfile");
   const request: BuildRequest = {
@@ -197,6 +208,8 @@ export function parseBuildArgs(
     buildContexts: v['build-context'] ? buildContextsFrom(v['build-context']) : undefined,
     target: v.target,
     noCache: v['no-cache'],
+    noCacheFilter: v['no-cache-filter'] ? noCacheFilterFrom(v['no-cache-filter']) : undefined,
+    annotations: v.annotation ? annotationsFrom(v.annotation) : undefined,
     keepFailed:
       v['keep-failed'] === undefined
         ? undefined
@@ -309,6 +322,14 @@ function labelsFrom(list: string[]): Record<string, string> {
     out[key] = eq < 0 ? '' : item.slice(eq + 1);
   }
   return out;
+}
+
+/**
+ * `--no-cache-filter a,b --no-cache-filter c`: stage names, as buildx joins
+ * them; empty items name nothing.
+ */
+function noCacheFilterFrom(list: string[]): string[] {
+  return list.flatMap((s) => s.split(',')).filter((s) => s !== '');
 }
 
 function jobsFrom(text: string): number {

@@ -36,6 +36,8 @@ export function buildMetadata(
       mediaType: result.descriptor.mediaType,
       digest: result.descriptor.digest,
       size: result.descriptor.size,
+      // --annotation manifest-descriptor:…, as BuildKit's descriptor carries them.
+      ...(result.descriptor.annotations ? { annotations: result.descriptor.annotations } : {}),
     },
     'containerimage.digest': result.digest,
     ...(names.length > 0 ? { 'image.name': names.join(',') } : {}),

@@ -71,6 +71,8 @@ export function attestedIndex(
   image: Descriptor & { platform: Platform },
   statement: Buffer,
   predicateType: string,
+  /** The index's own (`--annotation index:K=V`); the image's entry keeps `image.annotations`. */
+  indexAnnotations?: Record<string, string>,
 ): AttestedIndex {
   const layer: Descriptor = {
     mediaType: IN_TOTO_MEDIA_TYPE,
@@ -121,10 +123,17 @@ export function attestedIndex(
         mediaType: image.mediaType,
         digest: image.digest,
         size: image.size,
+        // OCI's Descriptor field order, as Go marshals it: annotations before platform.
+        ...(image.annotations && Object.keys(image.annotations).length > 0
+          ? { annotations: sortedKeys(image.annotations) }
+          : {}),
         platform: goPlatform(image.platform),
       },
       attestation.descriptor,
     ],
+    ...(indexAnnotations && Object.keys(indexAnnotations).length > 0
+      ? { annotations: sortedKeys(indexAnnotations) }
+      : {}),
   };
   const indexBytes = Buffer.from(goJson(index, 2));
   return {
@@ -160,6 +169,11 @@ function goPlatform(p: Platform): Platform {
  * JSON as Go's encoding/json writes it: `<`, `>`, `&`, U+2028 and U+2029
  * escaped; `indent` spaces as json.MarshalIndent("", "  ").
  */
+/** A map as Go's encoding/json writes one: keys in order. */
+function sortedKeys(m: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(m).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
 export function goJson(value: unknown, indent?: number): string {
   return JSON.stringify(value, null, indent).replace(
     /[<>&\u2028\u2029]/g,

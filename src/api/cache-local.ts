@@ -24,7 +24,7 @@
  * says so.
  */
 import { constants, createWriteStream } from 'node:fs';
-import { lstat, mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { lstat, mkdir, open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -88,8 +88,8 @@ export async function exportLocalCache(
           manifests: [],
         };
         // BuildKit's ociindex.Put: the entry of the same tag is replaced, others kept.
-        index.manifests = (index.manifests ?? []).filter(
-          (m) => m.annotations?.[REF_NAME_ANNOTATION] !== spec.tag,
+        index.manifests = index.manifests.filter(
+          (m) => isObject(m) && m.annotations?.[REF_NAME_ANNOTATION] !== spec.tag,
         );
         index.manifests.push({ ...manifestDesc, annotations: { [REF_NAME_ANNOTATION]: spec.tag } });
         await writeFileAtomic(join(dir, 'index.json'), JSON.stringify(index));
@@ -127,18 +127,21 @@ export async function importLocalCache(
     const index = await readIndex(dir);
     const desc = spec.digest
       ? { digest: spec.digest }
-      : (index.manifests ?? []).find(
+      : index.manifests.find(
           (m) =>
-            m.annotations?.[IMAGE_NAME_ANNOTATION] === spec.tag ||
-            m.annotations?.[REF_NAME_ANNOTATION] === spec.tag,
+            isObject(m) &&
+            (m.annotations?.[IMAGE_NAME_ANNOTATION] === spec.tag ||
+              m.annotations?.[REF_NAME_ANNOTATION] === spec.tag),
         );
     if (!desc) return { warning: `${where} skipped: no manifest tagged ${spec.tag}` };
     if (typeof desc.digest !== 'string' || !DIGEST_RE.test(desc.digest))
       return { warning: `${where} skipped: index.json names no valid digest for ${spec.tag}` };
     const manifest = JSON.parse(
       (await readBlob(blobDir, desc.digest)).toString('utf8'),
-    ) as Manifest;
-    const configType = manifest.config?.mediaType;
+    ) as Manifest | null;
+    if (!isObject(manifest) || !isObject(manifest.config))
+      return { warning: `${where} skipped: the manifest ${desc.digest} names no config` };
+    const configType = manifest.config.mediaType;
     if (configType !== CACHE_CONFIG_TYPE)
       return {
         warning: `${where} skipped: not a tsbuild cache (its config is ${configType ?? 'missing'}; BuildKit's cache format is not read)`,
@@ -161,11 +164,20 @@ export async function importLocalCache(
             return undefined;
           });
           if (!bytes) return undefined;
-          return session.putLayer(bytes, compression, {
-            diffID,
-            blobDigest: blob!.digest,
-            source: `cache ${dir}: layer ${blob!.digest}`,
-          });
+          // A blob that is not what its record says (damaged, or tampered with
+          // in a restored CI cache) is a miss too, as a missing one: the step
+          // runs, and the bad bytes never become its layer.
+          return session
+            .putLayer(bytes, compression, {
+              diffID,
+              blobDigest: blob!.digest,
+              source: `cache ${dir}: layer ${blob!.digest}`,
+            })
+            .catch((e: unknown) => {
+              if (!(e instanceof TsbuildError)) throw e;
+              warn(`${where}: ${e.message}: the step runs`);
+              return undefined;
+            });
         },
       },
     };
@@ -194,7 +206,11 @@ async function realDir(path: string, dir: string, create: boolean): Promise<void
     );
 }
 
-/** A blob put under its digest: to a temp name, checked, renamed; one already there stays. */
+/**
+ * A blob put under its digest: to a temp name, checked, renamed. One already
+ * there stays only when its bytes hash to its name: a damaged blob of the right
+ * size would otherwise survive every export and fail every import.
+ */
 async function putBlob(
   blobDir: string,
   desc: Descriptor,
@@ -202,7 +218,7 @@ async function putBlob(
 ): Promise<void> {
   const path = join(blobDir, digestHex(desc.digest));
   const have = await lstat(path).catch(() => undefined);
-  if (have?.isFile() && have.size === desc.size) return;
+  if (have?.isFile() && have.size === desc.size && (await fileDigest(path)) === desc.digest) return;
   const tmp = join(blobDir, `.tmp-${randomBytes(6).toString('hex')}`);
   try {
     const check = new DigestStream();
@@ -219,36 +235,83 @@ async function putBlob(
   }
 }
 
-/** A layer blob to stream; one that is missing or a symlink is a CACHE_INVALID error. */
-async function openBlob(blobDir: string, digest: string): Promise<Readable> {
-  const path = join(blobDir, digestHex(digest));
-  const fh = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW).catch((e: unknown) => {
+/**
+ * A cache file opened for reading only if it is a regular file of its own:
+ * not through a symlink (O_NOFOLLOW), and not a FIFO or a device, which would
+ * block the build for good or never end (O_NONBLOCK makes opening a FIFO return
+ * at once, so fstat can refuse it). The directory is input, as a restored CI
+ * cache can hold anything.
+ */
+async function openRegular(path: string, what: string): Promise<FileHandle> {
+  const fh = await open(
+    path,
+    constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK,
+  ).catch((e: unknown) => {
     const link = (e as NodeJS.ErrnoException).code === 'ELOOP';
     throw new TsbuildError(
       'CACHE_INVALID',
-      link ? `cache blob ${path} is a symlink` : `cache blob ${path}: ${(e as Error).message}`,
+      link ? `${what} ${path} is a symlink` : `${what} ${path}: ${(e as Error).message}`,
     );
   });
+  const st = await fh.stat();
+  if (!st.isFile()) {
+    await fh.close();
+    throw new TsbuildError('CACHE_INVALID', `${what} ${path} is not a regular file`);
+  }
+  return fh;
+}
+
+/** A whole small file (index, manifest, records), refused past MAX_SMALL bytes. */
+async function readSmall(path: string, what: string): Promise<Buffer> {
+  const fh = await openRegular(path, what);
+  try {
+    const { size } = await fh.stat();
+    if (size > MAX_SMALL)
+      throw new TsbuildError('CACHE_INVALID', `${what} ${path} is ${size} bytes, too large`);
+    return await fh.readFile();
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Manifests, records and index.json are JSON text; a cache of many thousand steps stays far below. */
+const MAX_SMALL = 64 << 20;
+
+/** A layer blob to stream; one that is missing, a symlink or not a file is a CACHE_INVALID error. */
+async function openBlob(blobDir: string, digest: string): Promise<Readable> {
+  const fh = await openRegular(join(blobDir, digestHex(digest)), 'cache blob');
   return fh.createReadStream();
 }
 
 /** A small blob (manifest, config), checked against its digest. */
 async function readBlob(blobDir: string, digest: string): Promise<Buffer> {
-  const fh = await open(
-    join(blobDir, digestHex(digest)),
-    constants.O_RDONLY | constants.O_NOFOLLOW,
-  );
-  const bytes = await fh.readFile().finally(() => fh.close());
+  const bytes = await readSmall(join(blobDir, digestHex(digest)), 'cache blob');
   if (sha256(bytes) !== digest)
     throw new TsbuildError('DIGEST_MISMATCH', `blob ${digest} does not match its digest`);
   return bytes;
 }
 
 async function readIndex(dir: string): Promise<Index> {
-  const index = JSON.parse(await readFile(join(dir, 'index.json'), 'utf8')) as Index;
-  if (!index || !Array.isArray(index.manifests))
-    throw new TsbuildError('CACHE_INVALID', `${join(dir, 'index.json')} lists no manifests`);
+  const path = join(dir, 'index.json');
+  const index = JSON.parse((await readSmall(path, 'cache index')).toString('utf8')) as Index | null;
+  if (!isObject(index) || !Array.isArray(index.manifests))
+    throw new TsbuildError('CACHE_INVALID', `${path} lists no manifests`);
   return index;
+}
+
+/** The sha256 digest of a file already in the cache, read as a stream. */
+async function fileDigest(path: string): Promise<string | undefined> {
+  const fh = await openRegular(path, 'cache blob').catch(() => undefined);
+  if (!fh) return undefined;
+  const hash = new DigestStream();
+  await pipeline(fh.createReadStream(), hash);
+  return hash.digest;
+}
+
+function isObject(
+  v: unknown,
+): v is Record<string, unknown> & { annotations?: Record<string, string> } {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 /** BuildKit's lock beside index.json, so two exports to one DIR do not lose an entry. */

@@ -16,6 +16,8 @@ import { MediaType, type Descriptor, type Manifest } from '../image/types.js';
 import type { Store } from '../store/store.js';
 import { DIGEST_RE, sha256 } from '../util/digest.js';
 
+const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
+
 export const CACHE_CONFIG_TYPE = 'application/vnd.tsbuild.cache.v1+json';
 
 export interface ExportedRecord {
@@ -133,7 +135,10 @@ export function parseRecords(
   for (const r of Array.isArray(list) ? (list as unknown[]) : []) {
     const rec = r as Partial<ExportedRecord> | null;
     if (!rec || typeof rec.key !== 'string' || !DIGEST_RE.test(rec.key)) continue;
-    if (typeof rec.created !== 'string') continue;
+    // It becomes the step's config `created` and history time: a real RFC 3339
+    // time or the record is dropped, never a string of the cache's choosing.
+    if (typeof rec.created !== 'string' || !RFC3339.test(rec.created)) continue;
+    if (!Number.isFinite(Date.parse(rec.created))) continue;
     const layer = rec.layer;
     if (layer !== undefined) {
       if (typeof layer?.diffID !== 'string' || !DIGEST_RE.test(layer.diffID)) continue;

@@ -7,6 +7,7 @@
  * would leave DIR are one-line errors, and a failed export leaves index.json
  * as it was.
  */
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
   createReadStream,
@@ -307,6 +308,99 @@ describe('faults', () => {
     expect(warnings(viaLink.events)).toEqual([
       `local cache import at ${dir} skipped: ${join(dir, 'blobs')} is a symlink: the cache stays inside ${dir}`,
     ]);
+  });
+
+  it('a tampered directory never hangs, crashes or picks a step’s time: FIFOs, devices, bad shapes, bad blobs', async () => {
+    const df = 'FROM busybox\nRUN echo ran-tampered && echo t > /t\n';
+    const importFrom = async (dir: string) =>
+      buildIn(await freshStore(), {
+        context: contextOf({ Dockerfile: df }),
+        cacheFrom: [`type=local,src=${dir}`],
+      });
+    const where = (dir: string) => `local cache import at ${dir}`;
+
+    // index.json a FIFO (reading it would wait for a writer for ever) or a link to a device.
+    const fifo = tempRoot('tsbuild-cache-fifo-');
+    mkdirSync(join(fifo, 'blobs', 'sha256'), { recursive: true });
+    execFileSync('mkfifo', [join(fifo, 'index.json')]);
+    const f = await importFrom(fifo);
+    expect(f.output).toBe('ran-tampered\n');
+    expect(warnings(f.events)).toEqual([
+      `${where(fifo)} skipped: cache index ${join(fifo, 'index.json')} is not a regular file`,
+    ]);
+    const dev = tempRoot('tsbuild-cache-dev-');
+    mkdirSync(join(dev, 'blobs', 'sha256'), { recursive: true });
+    symlinkSync('/dev/zero', join(dev, 'index.json'));
+    expect(warnings((await importFrom(dev)).events)).toEqual([
+      `${where(dev)} skipped: cache index ${join(dev, 'index.json')} is a symlink`,
+    ]);
+
+    // JSON of the wrong shape: a warning on import, and an export still writes its entry.
+    const shapes = tempRoot('tsbuild-cache-shapes-');
+    mkdirSync(join(shapes, 'blobs', 'sha256'), { recursive: true });
+    writeFileSync(join(shapes, 'index.json'), '{"manifests":[null, 7]}');
+    expect(warnings((await importFrom(shapes)).events)).toEqual([
+      `${where(shapes)} skipped: no manifest tagged latest`,
+    ]);
+    await buildIn(a, {
+      context: contextOf({ Dockerfile: df }),
+      cacheTo: `type=local,dest=${shapes}`,
+    });
+    expect(recordsIn(shapes)).toHaveLength(1);
+
+    // A layer blob with other bytes of the same size (not even gzip): a miss, never the layer.
+    const manifestOf = (dir: string) =>
+      readJson<{ config: { digest: string; size: number }; layers: { digest: string }[] }>(
+        blob(dir, readJson<Index>(join(dir, 'index.json')).manifests.at(-1)!.digest),
+      );
+    const layer = blob(shapes, manifestOf(shapes).layers[0]!.digest);
+    const good = readFileSync(layer);
+    writeFileSync(layer, Buffer.alloc(good.length, 7));
+    const bad = await importFrom(shapes);
+    expect(bad.output).toBe('ran-tampered\n');
+    const layerDigest = manifestOf(shapes).layers[0]!.digest;
+    expect(warnings(bad.events)).toEqual([
+      `${where(shapes)}: cache ${shapes}: layer ${layerDigest}: incorrect header check: the step runs`,
+    ]);
+    // The next export puts the right bytes back rather than keeping a blob of the right size.
+    await buildIn(a, {
+      context: contextOf({ Dockerfile: df }),
+      cacheTo: `type=local,dest=${shapes}`,
+    });
+    expect(readFileSync(layer).equals(good)).toBe(true);
+    expect((await importFrom(shapes)).output).toBe('');
+
+    // A record whose time is not a time is dropped: it would be the step's `created`.
+    const m = manifestOf(shapes);
+    const config = readJson<{ records: { created: string }[] }>(blob(shapes, m.config.digest));
+    config.records[0]!.created = 'garbage';
+    const configBytes = Buffer.from(JSON.stringify(config));
+    const sha = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
+    writeFileSync(blob(shapes, sha(configBytes)), configBytes);
+    const manifestBytes = Buffer.from(
+      JSON.stringify({
+        ...m,
+        config: { ...m.config, digest: sha(configBytes), size: configBytes.length },
+      }),
+    );
+    writeFileSync(blob(shapes, sha(manifestBytes)), manifestBytes);
+    writeFileSync(
+      join(shapes, 'index.json'),
+      JSON.stringify({
+        schemaVersion: 2,
+        manifests: [
+          {
+            mediaType: 'application/vnd.oci.image.manifest.v1+json',
+            digest: sha(manifestBytes),
+            size: manifestBytes.length,
+            annotations: { 'org.opencontainers.image.ref.name': 'latest' },
+          },
+        ],
+      }),
+    );
+    const timeless = await importFrom(shapes);
+    expect(timeless.output).toBe('ran-tampered\n');
+    expect(warnings(timeless.events)).toEqual([]);
   });
 
   it('a directory BuildKit wrote is said to be one, and the build runs', async () => {

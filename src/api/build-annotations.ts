@@ -58,11 +58,13 @@ export function resolveAnnotations(
   { index }: { index: boolean },
 ): ImageAnnotations | undefined {
   if (!list || list.length === 0) return undefined;
+  // Prototype-less maps: a key such as `__proto__` is an annotation like any other.
+  const map = (): Record<string, string> => Object.create(null) as Record<string, string>;
   const empty = (): ImageAnnotations => ({
-    manifest: {},
-    descriptor: {},
-    index: {},
-    indexDescriptor: {},
+    manifest: map(),
+    descriptor: map(),
+    index: map(),
+    indexDescriptor: map(),
   });
   const out = empty();
   const specific = empty();

@@ -93,6 +93,19 @@ describe('resolveAnnotations', () => {
     expect(resolveAnnotations([], AMD64, { index: false })).toBeUndefined();
   });
 
+  it('keeps a key named __proto__ as an annotation like any other', () => {
+    const r = resolveAnnotations(
+      [
+        { key: '__proto__', value: 'x' },
+        { type: 'index', key: '__proto__', value: 'y' },
+      ],
+      AMD64,
+      { index: true },
+    )!;
+    expect(JSON.stringify(r.manifest)).toBe('{"__proto__":"x"}');
+    expect(JSON.stringify(r.index)).toBe('{"__proto__":"y"}');
+  });
+
   it('takes index annotations when the image goes out in an index (an attestation)', () => {
     const r = resolveAnnotations(
       [

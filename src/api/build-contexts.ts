@@ -21,19 +21,43 @@ import { createReadStream } from 'node:fs';
 import { chmod, copyFile, mkdir, mkdtemp, readFile, realpath, stat } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import type { BuildEvent } from '../build/events.js';
+import { openContext, type BuildContext } from '../context/open.js';
 import { contextKey, type NamedContext } from '../build/named-context.js';
 import { sniffContext } from '../context/context-tar.js';
 import { Dockerignore } from '../context/dockerignore.js';
 import { checkInsecure, isGitUrl, isUrl, parseGitUrl } from '../context/git-url.js';
 import { downloadContext, redactUrl } from '../context/remote-url.js';
-import { TsbuildError } from '../errors.js';
+import { TsbuildError, failingAs } from '../errors.js';
 import type { Store } from '../store/store.js';
 import { withLock } from '../store/lock.js';
 import { sha256 } from '../util/digest.js';
 import { readLayoutImage } from './archive-read.js';
 import type { BuildRequest } from './build-types.js';
+import { truthy } from './build-caches.js';
 import { imageFor, type BaseImages } from './build-bases.js';
 import { IngestSession } from './ingest.js';
+
+/** The request's context and Dockerfile, opened (fetched, unpacked) into `work`. */
+export function openRequestContext(
+  req: BuildRequest,
+  store: Store,
+  work: string,
+): Promise<BuildContext> {
+  return failingAs({ writing: 'the build context', within: work }, () =>
+    openContext({
+      context: req.context,
+      dockerfile: req.dockerfile,
+      stdin: req.stdin,
+      cwd: req.cwd,
+      tmpDir: work,
+      git: { cacheDir: join(store.root, 'git'), lock: withLock },
+      keepGitDir: truthy(req.buildArgs?.BUILDKIT_CONTEXT_KEEP_GIT_DIR),
+      ...(req.env ? { env: req.env } : {}),
+      ...(req.allowInsecureHttp ? { allowInsecureHttp: true } : {}),
+      ...(req.signal ? { signal: req.signal } : {}),
+    }),
+  );
+}
 
 export interface OpenedContexts {
   /** By normalised name (named-context.ts `contextKey`). */

@@ -9,18 +9,16 @@
  *   RUN date +%s%N > /t, SOURCE_DATE_EPOCH=0  →  not reproducible:
  *     layer of step 3 (Dockerfile:3 RUN date +%s%N > /t): t: content differs
  */
-import { mkdtemp } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BuildEvent } from '../build/events.js';
 import type { ConfigDifference, LayerDifference, VerifyReport } from '../build/verify-report.js';
-import { TsbuildError, failingAs } from '../errors.js';
+import { TsbuildError } from '../errors.js';
 import { diffConfig } from '../image/config-diff.js';
 import { diffEntries, layerEntries, type EntryFacts } from '../layer/entry-diff.js';
-import { writeOwner } from '../runtime/snapshot/owner.js';
 import { removeSnapshotDir } from '../runtime/snapshot/stale.js';
 import { Store } from '../store/store.js';
 import type { BaseImages } from './build-bases.js';
-import { BUILD_DIR_PREFIX } from './build-sweep.js';
+import { makeWorkDir } from './build-sweep.js';
 import { parseCacheSpec } from './cache-spec.js';
 import type { BuildRequest, Built, StepResult } from './build-types.js';
 import { IngestSession } from './ingest.js';
@@ -50,11 +48,7 @@ export async function verifyBuild(
   const emit = req.onEvent ?? (() => undefined);
   const store = await openStore(req);
   const tmp = join(store.root, 'tmp');
-  const dir = await failingAs({ writing: "--verify's scratch store", to: tmp }, async () => {
-    const made = await mkdtemp(join(tmp, BUILD_DIR_PREFIX));
-    writeOwner(made);
-    return made;
-  });
+  const dir = await makeWorkDir(tmp, "--verify's scratch store");
   try {
     const scratch = await Store.open(join(dir, 'store'));
     emit({ type: 'verify', status: 'copying the base images into a scratch store' });

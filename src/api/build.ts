@@ -7,40 +7,42 @@
  * failure stays cached (its layer stored, its record written), nothing is
  * tagged, and the build's temporary directories are removed.
  */
-import { mkdtemp } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { buildStages, stepNumbers } from '../build/scheduler.js';
 import { lineageOf } from '../build/explain.js';
 import type { BuildDeps } from '../build/deps.js';
 import type { BuildEvent } from '../build/events.js';
-import { openContext, type BuildContext } from '../context/open.js';
+import type { BuildContext } from '../context/open.js';
 import { FileHasher } from '../context/statcache.js';
 import { lintDockerfile, type CheckWarning } from '../dockerfile/lint/index.js';
 import { parseDockerfile } from '../dockerfile/parse.js';
 import { formatPlatform, hostPlatform } from '../dockerfile/scope.js';
 import type { StageGraph } from '../dockerfile/stages.js';
 import type { StageBase } from '../dockerfile/stage.js';
-import { DockerfileError, TsbuildError, failingAs } from '../errors.js';
+import { DockerfileError, TsbuildError } from '../errors.js';
 import { openNetwork, type SandboxNetwork } from '../runtime/network/index.js';
 import { pickRunner } from '../runtime/run/pick.js';
 import type { RunNetwork } from '../runtime/run/runner.js';
 import { pickSnapshotter } from '../runtime/snapshot/index.js';
-import { writeOwner } from '../runtime/snapshot/owner.js';
 import { removeSnapshotDir } from '../runtime/snapshot/stale.js';
-import { withLock } from '../store/lock.js';
 import { abortable } from '../util/abort.js';
 import { digestHex, sha256 } from '../util/digest.js';
 import type { BuildRequest, BuildResult, Built } from './build-types.js';
 import { resolveBases, type BaseImages } from './build-bases.js';
-import { openGit, openNamedContexts, type OpenedContexts } from './build-contexts.js';
+import {
+  openGit,
+  openNamedContexts,
+  openRequestContext,
+  type OpenedContexts,
+} from './build-contexts.js';
 import { finishImage } from './build-output.js';
-import { BUILD_DIR_PREFIX, sweepStaleBuilds } from './build-sweep.js';
+import { makeWorkDir, sweepStaleBuilds } from './build-sweep.js';
 import { IngestSession } from './ingest.js';
 import { openStore } from './store.js';
 import { buildSecrets } from './build-secrets.js';
 import { buildEpoch, sameEpoch, withEpochArg } from './build-epoch.js';
 import { runSettings } from './build-run-settings.js';
-import { cacheExports, exportCaches, openCaches, truthy } from './build-caches.js';
+import { cacheExports, exportCaches, openCaches } from './build-caches.js';
 import { collectRecords, lookupIn } from './cache-records.js';
 import { provenanceAttester } from './build-provenance.js';
 import { resolveAnnotations } from './build-annotations.js';
@@ -106,28 +108,11 @@ async function buildOnce(request: BuildRequest, images: BaseImages): Promise<Bui
   const store = await openStore(req);
   const emit = req.onEvent ?? (() => undefined);
   await sweepStaleBuilds(join(store.root, 'tmp'));
-  const work = await failingAs(
-    { writing: "the build's work dir", to: join(store.root, 'tmp') },
-    () => mkdtemp(join(store.root, 'tmp', BUILD_DIR_PREFIX)),
-  );
+  const work = await makeWorkDir(join(store.root, 'tmp'));
   let context: BuildContext | undefined;
   let named: OpenedContexts | undefined;
   try {
-    await failingAs({ writing: "the build's work dir", to: work }, async () => writeOwner(work));
-    context = await failingAs({ writing: 'the build context', within: work }, () =>
-      openContext({
-        context: req.context,
-        dockerfile: req.dockerfile,
-        stdin: req.stdin,
-        cwd: req.cwd,
-        tmpDir: work,
-        git: { cacheDir: join(store.root, 'git'), lock: withLock },
-        keepGitDir: truthy(req.buildArgs?.BUILDKIT_CONTEXT_KEEP_GIT_DIR),
-        ...(req.env ? { env: req.env } : {}),
-        ...(req.allowInsecureHttp ? { allowInsecureHttp: true } : {}),
-        ...(req.signal ? { signal: req.signal } : {}),
-      }),
-    );
+    context = await openRequestContext(req, store, work);
     const { name: file, text } = context.dockerfile;
     emit({ type: 'definition', file, bytes: Buffer.byteLength(text) });
     named = await openNamedContexts(store, req, work, emit, images);

@@ -12,24 +12,20 @@
  *   outline  the Dockerfile and the build args only
  *   targets  the Dockerfile only
  */
-import { mkdtemp } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BuildEvent } from '../build/events.js';
-import { openContext, type BuildContext } from '../context/open.js';
+import type { BuildContext } from '../context/open.js';
 import { lintDockerfile, type CheckWarning } from '../dockerfile/lint/index.js';
 import { listTargets, outlineOf, type Outline, type TargetList } from '../dockerfile/outline.js';
 import { parseDockerfile, type ParsedDockerfile } from '../dockerfile/parse.js';
 import { buildStageGraph } from '../dockerfile/stages.js';
-import { DockerfileError, TsbuildError, failingAs, withSourceLines } from '../errors.js';
-import { writeOwner } from '../runtime/snapshot/owner.js';
+import { DockerfileError, TsbuildError, withSourceLines } from '../errors.js';
 import { removeSnapshotDir } from '../runtime/snapshot/stale.js';
 import type { Store } from '../store/store.js';
-import { withLock } from '../store/lock.js';
 import { checkPlatform } from './build.js';
-import { truthy } from './build-caches.js';
 import { resolveBases } from './build-bases.js';
-import { openNamedContexts } from './build-contexts.js';
-import { BUILD_DIR_PREFIX, sweepStaleBuilds } from './build-sweep.js';
+import { openNamedContexts, openRequestContext } from './build-contexts.js';
+import { makeWorkDir, sweepStaleBuilds } from './build-sweep.js';
 import type { BuildRequest } from './build-types.js';
 import { openStore } from './store.js';
 
@@ -155,27 +151,10 @@ async function withDockerfile<T>(
 ): Promise<T> {
   const store = await openStore(req);
   await sweepStaleBuilds(join(store.root, 'tmp'));
-  const work = await failingAs(
-    { writing: "the build's work dir", to: join(store.root, 'tmp') },
-    () => mkdtemp(join(store.root, 'tmp', BUILD_DIR_PREFIX)),
-  );
+  const work = await makeWorkDir(join(store.root, 'tmp'));
   let context: BuildContext | undefined;
   try {
-    await failingAs({ writing: "the build's work dir", to: work }, async () => writeOwner(work));
-    context = await failingAs({ writing: 'the build context', within: work }, () =>
-      openContext({
-        context: req.context,
-        dockerfile: req.dockerfile,
-        stdin: req.stdin,
-        cwd: req.cwd,
-        tmpDir: work,
-        git: { cacheDir: join(store.root, 'git'), lock: withLock },
-        keepGitDir: truthy(req.buildArgs?.BUILDKIT_CONTEXT_KEEP_GIT_DIR),
-        ...(req.env ? { env: req.env } : {}),
-        ...(req.allowInsecureHttp ? { allowInsecureHttp: true } : {}),
-        ...(req.signal ? { signal: req.signal } : {}),
-      }),
-    );
+    context = await openRequestContext(req, store, work);
     return await fn({ store, work, context });
   } finally {
     await context?.close();

@@ -1,7 +1,9 @@
 /**
  * Ends the run with one plain line, `N passed, N failed` (and skipped when
- * any), which CI reads to count the tests whatever the runner prints.
+ * any), which CI reads to count the tests whatever the runner prints. Before
+ * it, what test/setup/on-timeout.ts recorded of any test that timed out.
  */
+import { readFileSync, rmSync } from 'node:fs';
 import type { Reporter } from 'vitest/reporters';
 
 export default class SummaryReporter implements Reporter {
@@ -22,7 +24,21 @@ export default class SummaryReporter implements Reporter {
       }
     }
     const line = `${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`;
+    const timeouts = takeTimeoutLog();
     // Vitest prints its own summary after this hook; the line must come last.
-    process.once('exit', () => process.stdout.write(`\n${line}\n`));
+    process.once('exit', () => process.stdout.write(`\n${timeouts}${line}\n`));
+  }
+}
+
+/** What timed-out tests left in TSBUILD_TIMEOUT_LOG (removed once read), or ''. */
+function takeTimeoutLog(): string {
+  const log = process.env.TSBUILD_TIMEOUT_LOG;
+  if (!log) return '';
+  try {
+    const text = readFileSync(log, 'utf8');
+    rmSync(log, { force: true });
+    return `${text}\n`;
+  } catch {
+    return '';
   }
 }

@@ -6,32 +6,22 @@
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { build, images, pull, push, run, tag } from '../../src/index.js';
 import { login } from '../../src/api/login.js';
 import { rejected } from '../helpers/caught.js';
 import { tempRoot } from '../helpers/tmp.js';
-import { startRegistry, type Registry } from '../setup/registry.js';
-import { contextOf, storeWithBusybox } from '../build/harness.js';
+import { useRegistryWithBusybox } from '../helpers/registry-lab.js';
+import { contextOf } from '../build/harness.js';
 
-let reg: Registry;
-let root: string;
+const lab = useRegistryWithBusybox();
 const env = { HOME: '/nonexistent' };
-
-beforeAll(async () => {
-  reg = await startRegistry();
-  root = await storeWithBusybox();
-}, 60_000);
-
-afterAll(async () => {
-  await reg?.stop();
-});
 
 describe('an aborted call rejects with signal.reason', () => {
   it('build: a signal aborted before the call, with no reason given: a DOMException AbortError', async () => {
     const signal = AbortSignal.abort();
     const ctx = contextOf({ Dockerfile: 'FROM busybox\nRUN true\n' });
-    const err = await rejected(build({ root, env, context: ctx, signal }));
+    const err = await rejected(build({ root: lab.root, env, context: ctx, signal }));
     expect(err).toBe(signal.reason);
     expect(err).toBeInstanceOf(DOMException);
     expect(err.name).toBe('AbortError');
@@ -43,7 +33,7 @@ describe('an aborted call rejects with signal.reason', () => {
     const ctx = contextOf({ Dockerfile: 'FROM busybox\nRUN echo go; sleep 30\n' });
     const err = await rejected(
       build({
-        root,
+        root: lab.root,
         env,
         context: ctx,
         network: 'none',
@@ -54,13 +44,13 @@ describe('an aborted call rejects with signal.reason', () => {
       }),
     );
     expect(err).toBe(mine);
-    expect(readdirSync(join(root, 'tmp')).filter((n) => n.startsWith('build-'))).toEqual([]);
+    expect(readdirSync(join(lab.root, 'tmp')).filter((n) => n.startsWith('build-'))).toEqual([]);
   });
 
   it('run: the container is killed, then result rejects with the reason', async () => {
     const ac = new AbortController();
     const c = run({
-      root,
+      root: lab.root,
       env,
       image: 'busybox',
       command: ['sh', '-c', 'echo up; sleep 30'],
@@ -75,14 +65,14 @@ describe('an aborted call rejects with signal.reason', () => {
     expect(err).toBe(ac.signal.reason);
     expect(err.name).toBe('AbortError');
     // --rm: nothing of it is left.
-    const dir = join(root, 'containers');
+    const dir = join(lab.root, 'containers');
     expect(existsSync(dir) ? readdirSync(dir) : []).toEqual([]);
   });
 
   it('pull: aborted as the first layer starts, the store is left as it was', async () => {
-    const name = `${reg.host}/abort/base:1`;
-    await tag({ root, env, source: 'busybox:latest', target: name });
-    await push({ root, env, reference: name });
+    const name = `${lab.reg.host}/abort/base:1`;
+    await tag({ root: lab.root, env, source: 'busybox:latest', target: name });
+    await push({ root: lab.root, env, reference: name });
     const fresh = tempRoot('tsbuild-abort-pull-');
     const ac = new AbortController();
     const err = await rejected(
@@ -104,12 +94,12 @@ describe('an aborted call rejects with signal.reason', () => {
   });
 
   it('push: aborted while preparing the layers, nothing is tagged in the registry', async () => {
-    const name = `${reg.host}/abort/pushed:1`;
-    await tag({ root, env, source: 'busybox:latest', target: name });
+    const name = `${lab.reg.host}/abort/pushed:1`;
+    await tag({ root: lab.root, env, source: 'busybox:latest', target: name });
     const ac = new AbortController();
     const err = await rejected(
       push({
-        root,
+        root: lab.root,
         env,
         reference: name,
         signal: ac.signal,
@@ -119,7 +109,7 @@ describe('an aborted call rejects with signal.reason', () => {
       }),
     );
     expect(err).toBe(ac.signal.reason);
-    const res = await fetch(`${reg.url}/v2/abort/pushed/manifests/1`, {
+    const res = await fetch(`${lab.reg.url}/v2/abort/pushed/manifests/1`, {
       headers: { accept: 'application/vnd.docker.distribution.manifest.v2+json' },
     });
     expect(res.status).toBe(404);
@@ -129,7 +119,7 @@ describe('an aborted call rejects with signal.reason', () => {
     const home = tempRoot('tsbuild-abort-home-');
     const signal = AbortSignal.abort(new Error('not now'));
     const err = await rejected(
-      login({ server: reg.host, username: 'a', password: 'b', env: { HOME: home }, signal }),
+      login({ server: lab.reg.host, username: 'a', password: 'b', env: { HOME: home }, signal }),
     );
     expect(err).toBe(signal.reason);
     expect(existsSync(join(home, '.docker', 'config.json'))).toBe(false);

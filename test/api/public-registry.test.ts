@@ -5,7 +5,7 @@
  * (same ID, the digest push reported recorded as a RepoDigest), with Docker's
  * progress lines as events.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   images,
   inspect,
@@ -20,29 +20,18 @@ import {
 } from '../../src/index.js';
 import { rejected } from '../helpers/caught.js';
 import { tempRoot } from '../helpers/tmp.js';
-import { startRegistry, type Registry } from '../setup/registry.js';
-import { storeWithBusybox } from '../build/harness.js';
+import { useRegistryWithBusybox } from '../helpers/registry-lab.js';
 
-let reg: Registry;
-let a: string;
+const lab = useRegistryWithBusybox();
 const env = { HOME: '/nonexistent' };
-
-beforeAll(async () => {
-  reg = await startRegistry();
-  a = await storeWithBusybox();
-}, 60_000);
-
-afterAll(async () => {
-  await reg?.stop();
-});
 
 describe('pull and push from the public entry', () => {
   it('push from one store, pull into a fresh one: the same image, with its RepoDigest', async () => {
-    const name = `${reg.host}/api/base`;
-    await tag({ root: a, env, source: 'busybox:latest', target: `${name}:1` });
+    const name = `${lab.reg.host}/api/base`;
+    await tag({ root: lab.root, env, source: 'busybox:latest', target: `${name}:1` });
     const pushEvents: PushEvent[] = [];
     const pushed: PushResult = await push({
-      root: a,
+      root: lab.root,
       env,
       reference: `${name}:1`,
       onEvent: (e) => pushEvents.push(e),
@@ -61,7 +50,7 @@ describe('pull and push from the public entry', () => {
       reference: `${name}:1`,
       onEvent: (e) => pullEvents.push(e),
     });
-    const [src] = await inspect({ root: a, env, images: [`${name}:1`] });
+    const [src] = await inspect({ root: lab.root, env, images: [`${name}:1`] });
     expect(pulled).toEqual({
       id: src!.Id,
       digest: pushed.digest,
@@ -83,7 +72,7 @@ describe('pull and push from the public entry', () => {
 
   it('a tag the registry does not have rejects with a TsbuildError and leaves the store empty', async () => {
     const b = tempRoot('tsbuild-api-pull-');
-    const e = await rejected(pull({ root: b, env, reference: `${reg.host}/api/none:1` }));
+    const e = await rejected(pull({ root: b, env, reference: `${lab.reg.host}/api/none:1` }));
     expect(e).toBeInstanceOf(TsbuildError);
     expect(e.code).toBe('REGISTRY_NOT_FOUND');
     expect(await images({ root: b, env, all: true })).toEqual([]);

@@ -9,29 +9,19 @@ import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { pull } from '../../src/api/pull.js';
 import { MediaType } from '../../src/image/types.js';
 import { sha256 } from '../../src/util/digest.js';
 import { cli } from '../helpers/cli.js';
 import { dockerOk } from '../helpers/docker.js';
 import { tempRoot } from '../helpers/tmp.js';
-import { startRegistry, type Registry } from '../setup/registry.js';
-import { contextOf, storeWithBusybox } from '../build/harness.js';
+import { useRegistryWithBusybox } from '../helpers/registry-lab.js';
+import { contextOf } from '../build/harness.js';
 
 const exec = promisify(execFile);
-let reg: Registry;
-let root: string;
+const lab = useRegistryWithBusybox();
 const env = { HOME: '/nonexistent' };
-
-beforeAll(async () => {
-  reg = await startRegistry();
-  root = await storeWithBusybox();
-}, 60_000);
-
-afterAll(async () => {
-  await reg?.stop();
-});
 
 /** The manifest bytes the registry serves for `repo:ref`, as skopeo fetches them. */
 async function served(repo: string, ref: string): Promise<string> {
@@ -43,21 +33,21 @@ async function served(repo: string, ref: string): Promise<string> {
     '--authfile',
     authfile,
     '--tls-verify=false',
-    `docker://${reg.host}/${repo}${ref.startsWith('sha256:') ? '@' : ':'}${ref}`,
+    `docker://${lab.reg.host}/${repo}${ref.startsWith('sha256:') ? '@' : ':'}${ref}`,
   ]);
   return stdout;
 }
 
 describe('build --push --annotation', () => {
   it('pushes an OCI manifest with the annotations; the recorded digest is the one served', async () => {
-    const name = `${reg.host}/annotations/app`;
+    const name = `${lab.reg.host}/annotations/app`;
     const ctx = contextOf({ Dockerfile: 'FROM busybox\nRUN echo pushed > /p.txt\n' });
     const meta = join(tempRoot('tsbuild-annot-meta-'), 'm.json');
     const r = await cli(
       [
         'build',
         '--root',
-        root,
+        lab.root,
         '-q',
         '--push',
         '--annotation',
@@ -113,14 +103,14 @@ describe('build --push --annotation', () => {
   });
 
   it('with --provenance, index annotations go on the index, descriptor ones on its entries', async () => {
-    const name = `${reg.host}/annotations/attested`;
+    const name = `${lab.reg.host}/annotations/attested`;
     const ctx = contextOf({ Dockerfile: 'FROM busybox\nRUN echo attested > /p.txt\n' });
     const meta = join(tempRoot('tsbuild-annot-meta-'), 'm.json');
     const r = await cli(
       [
         'build',
         '--root',
-        root,
+        lab.root,
         '-q',
         '--push',
         '--provenance=mode=min',
@@ -166,7 +156,16 @@ describe('build --push --annotation', () => {
   it('pushes Docker schema 2 without annotations, as before', async () => {
     const ctx = contextOf({ Dockerfile: 'FROM busybox\nRUN echo plain > /p.txt\n' });
     const r = await cli(
-      ['build', '--root', root, '-q', '--push', '-t', `${reg.host}/annotations/plain:1`, ctx],
+      [
+        'build',
+        '--root',
+        lab.root,
+        '-q',
+        '--push',
+        '-t',
+        `${lab.reg.host}/annotations/plain:1`,
+        ctx,
+      ],
       { env },
     );
     expect(r.code).toBe(0);

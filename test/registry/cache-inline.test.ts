@@ -7,32 +7,25 @@
  */
 import { createReadStream, createWriteStream } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { load } from '../../src/api/load.js';
 import { push } from '../../src/api/push.js';
 import { save } from '../../src/api/save.js';
 import { tag } from '../../src/api/tag.js';
 import { dockerOk } from '../helpers/docker.js';
 import { tempRoot } from '../helpers/tmp.js';
-import { startRegistry, type Registry } from '../setup/registry.js';
-import { buildIn, configOf, contextOf, storeWithBusybox } from '../build/harness.js';
+import { useRegistryWithBusybox } from '../helpers/registry-lab.js';
+import { buildIn, configOf, contextOf } from '../build/harness.js';
 
 const env = { HOME: '/nonexistent' };
-let reg: Registry;
-let a: string;
+const lab = useRegistryWithBusybox();
 let base: string;
 
 beforeAll(async () => {
-  reg = await startRegistry();
-  a = await storeWithBusybox();
-  base = `${reg.host}/inline/base:1`;
-  await tag({ root: a, source: 'busybox:latest', target: base });
-  await push({ root: a, env, reference: base });
+  base = `${lab.reg.host}/inline/base:1`;
+  await tag({ root: lab.root, source: 'busybox:latest', target: base });
+  await push({ root: lab.root, env, reference: base });
 }, 60_000);
-
-afterAll(async () => {
-  await reg?.stop();
-});
 
 const dockerfile = () =>
   [
@@ -46,15 +39,15 @@ const ctx = () => contextOf({ Dockerfile: `${dockerfile()}\n`, 'msg.txt': 'inlin
 
 describe('inline cache', () => {
   it('pushed with the image, it serves another machine: every step cached, the same image', async () => {
-    const app = `${reg.host}/inline/app:1`;
-    const onA = await buildIn(a, {
+    const app = `${lab.reg.host}/inline/app:1`;
+    const onA = await buildIn(lab.root, {
       context: ctx(),
       tags: [app],
       cacheTo: 'type=inline',
       push: true,
     });
     expect(onA.output).toContain('ran-two');
-    const config = await configOf(a, app);
+    const config = await configOf(lab.root, app);
     const inline = config['moby.buildkit.cache.v0'];
     expect(typeof inline).toBe('string');
     // BuildKit's shape: base64 of a JSON array; ours holds each step's key, time and layer.
@@ -94,19 +87,24 @@ describe('inline cache', () => {
     expect(onC.events.filter((e) => e.type === 'warning')).toEqual([]); // the arg is not "unused"
 
     // Without inline cache the config has no such key: another image ID, as in BuildKit.
-    const plain = await buildIn(a, { context: ctx() });
-    expect((await configOf(a, plain.id))['moby.buildkit.cache.v0']).toBeUndefined();
+    const plain = await buildIn(lab.root, { context: ctx() });
+    expect((await configOf(lab.root, plain.id))['moby.buildkit.cache.v0']).toBeUndefined();
     expect(plain.id).not.toBe(onA.id);
   });
 
   it('an image in the store serves as --cache-from without a registry', async () => {
-    const built = await buildIn(a, {
+    const built = await buildIn(lab.root, {
       context: ctx(),
       tags: ['inline-local'],
       cacheTo: 'type=inline',
     });
     const archive = join(tempRoot('tsbuild-inline-archive-'), 'app.tar');
-    await save({ root: a, env: {}, images: ['inline-local'], output: createWriteStream(archive) });
+    await save({
+      root: lab.root,
+      env: {},
+      images: ['inline-local'],
+      output: createWriteStream(archive),
+    });
     const d = tempRoot('tsbuild-inline-d-');
     await load({ root: d, env: {}, input: createReadStream(archive) });
     const onD = await buildIn(d, {
@@ -122,8 +120,8 @@ describe('inline cache', () => {
   });
 
   it('without inline cache, --cache-from IMAGE stays Docker classic: a COPY runs again', async () => {
-    const app = `${reg.host}/inline/classic:1`;
-    await buildIn(a, { context: ctx(), tags: [app], push: true });
+    const app = `${lab.reg.host}/inline/classic:1`;
+    await buildIn(lab.root, { context: ctx(), tags: [app], push: true });
     const onB = await buildIn(tempRoot('tsbuild-inline-classic-'), {
       context: ctx(),
       cacheFrom: [app],
@@ -134,7 +132,7 @@ describe('inline cache', () => {
   });
 
   it('mode=max inline is a warning (min only, as BuildKit)', async () => {
-    const r = await buildIn(a, { context: ctx(), cacheTo: 'type=inline,mode=max' });
+    const r = await buildIn(lab.root, { context: ctx(), cacheTo: 'type=inline,mode=max' });
     expect(r.events.filter((e) => e.type === 'warning')).toEqual([
       {
         type: 'warning',
@@ -145,9 +143,9 @@ describe('inline cache', () => {
   });
 
   it('Docker 20.10: its BuildKit writes the same shape; each ignores the other’s records and builds', async () => {
-    const ours = `${reg.host}/inline/ours:1`;
-    await buildIn(a, { context: ctx(), tags: [ours], cacheTo: 'type=inline', push: true });
-    const theirs = `${reg.host}/inline/docker:1`;
+    const ours = `${lab.reg.host}/inline/ours:1`;
+    await buildIn(lab.root, { context: ctx(), tags: [ours], cacheTo: 'type=inline', push: true });
+    const theirs = `${lab.reg.host}/inline/docker:1`;
     const dctx = contextOf({ Dockerfile: `FROM ${base}\nRUN echo docker-ran > /d\n` });
     const buildkit = { env: { DOCKER_BUILDKIT: '1' } };
     await dockerOk(

@@ -7,7 +7,7 @@
  */
 import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { login, logout } from '../../src/api/login.js';
 import { pull } from '../../src/api/pull.js';
 import { push } from '../../src/api/push.js';
@@ -21,8 +21,8 @@ import {
 import { rejected } from '../helpers/caught.js';
 import { tempRoot } from '../helpers/tmp.js';
 import { startFaultProxy } from '../setup/fault-proxy.js';
-import { startRegistry, type Registry } from '../setup/registry.js';
-import { storeWithBusybox } from '../build/harness.js';
+import { startRegistry } from '../setup/registry.js';
+import { useRegistryWithBusybox } from '../helpers/registry-lab.js';
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 
@@ -225,22 +225,15 @@ describe('credential helpers', () => {
 });
 
 describe('with a registry', () => {
-  let locked: Registry;
-  let src: string;
-  beforeAll(async () => {
-    locked = await startRegistry({ auth: 'htpasswd' });
-    src = await storeWithBusybox();
-  }, 60_000);
-  afterAll(async () => {
-    await locked?.stop();
-  });
+  /** An htpasswd registry (alice:alice-pw), and a store with busybox to push. */
+  const locked = useRegistryWithBusybox({ auth: 'htpasswd' });
 
   it('push and pull through htpasswd with credentials from the helper', async () => {
-    const h = fakeHelper({ [locked.host]: { user: 'alice', secret: 'alice-pw' } });
+    const h = fakeHelper({ [locked.reg.host]: { user: 'alice', secret: 'alice-pw' } });
     const env = envWith({ credsStore: 'fake' }, h.bin);
-    const ref = `${locked.host}/helper/bb:1`;
-    await tag({ root: src, source: 'busybox:latest', target: ref });
-    const pushed = await push({ root: src, env, reference: ref });
+    const ref = `${locked.reg.host}/helper/bb:1`;
+    await tag({ root: locked.root, source: 'busybox:latest', target: ref });
+    const pushed = await push({ root: locked.root, env, reference: ref });
     const pulled = await pull({ root: tempRoot('tsbuild-helper-pull-'), env, reference: ref });
     expect(pulled.digest).toBe(pushed.digest);
   });
@@ -248,29 +241,31 @@ describe('with a registry', () => {
   it('login through the helper, then pull; logout, then 401', async () => {
     const h = fakeHelper();
     const env = envWith({ credsStore: 'fake' }, h.bin);
-    const ref = `${locked.host}/helper/bb:1`;
-    await login({ server: locked.host, username: 'alice', password: 'alice-pw', env });
-    expect(h.has(locked.host)).toBe(true);
-    expect(readConfig(env).auths).toEqual({ [locked.host]: {} });
+    const ref = `${locked.reg.host}/helper/bb:1`;
+    await login({ server: locked.reg.host, username: 'alice', password: 'alice-pw', env });
+    expect(h.has(locked.reg.host)).toBe(true);
+    expect(readConfig(env).auths).toEqual({ [locked.reg.host]: {} });
     await pull({ root: tempRoot('tsbuild-helper-pull-'), env, reference: ref });
-    expect(await logout({ server: locked.host, env })).toBe(true);
+    expect(await logout({ server: locked.reg.host, env })).toBe(true);
     const e = await rejected(pull({ root: tempRoot('x-'), env, reference: ref }));
     expect(e).toMatchObject({ code: 'REGISTRY_UNAUTHORIZED' });
     expect(e.message).toContain('no credentials');
   });
 
   it('401: the message names the source and the user, never the password', async () => {
-    const ref = `${locked.host}/helper/bb:1`;
-    const h = fakeHelper({ [locked.host]: { user: 'alice', secret: 'wrong-Secret-42' } });
+    const ref = `${locked.reg.host}/helper/bb:1`;
+    const h = fakeHelper({ [locked.reg.host]: { user: 'alice', secret: 'wrong-Secret-42' } });
     const viaHelper = envWith({ credsStore: 'fake' }, h.bin);
-    const fromFile = envWith({ auths: { [locked.host]: { auth: b64('alice:wrong-Pass-43') } } });
+    const fromFile = envWith({
+      auths: { [locked.reg.host]: { auth: b64('alice:wrong-Pass-43') } },
+    });
     for (const [env, source, secret] of [
       [viaHelper, 'docker-credential-fake', 'wrong-Secret-42'],
       [fromFile, configPath(fromFile), 'wrong-Pass-43'],
     ] as const) {
       for (const attempt of [
         () => pull({ root: tempRoot('x-'), env, reference: ref }),
-        () => push({ root: src, env, reference: ref }),
+        () => push({ root: locked.root, env, reference: ref }),
       ]) {
         const e = await rejected(attempt());
         expect(e).toMatchObject({ code: 'REGISTRY_UNAUTHORIZED' });
@@ -283,13 +278,13 @@ describe('with a registry', () => {
   });
 
   it('403: REGISTRY_DENIED, naming the credentials tried, never the password', async () => {
-    const proxy = await startFaultProxy(locked.url);
+    const proxy = await startFaultProxy(locked.reg.url);
     try {
       proxy.failFirst(/^PUT .*\/manifests\//, 10, 403);
       const ref = `${proxy.host}/helper/denied:1`;
       const env = envWith({ auths: { [proxy.host]: { auth: b64('alice:alice-pw') } } });
-      await tag({ root: src, source: 'busybox:latest', target: ref });
-      const e = await rejected(push({ root: src, env, reference: ref }));
+      await tag({ root: locked.root, source: 'busybox:latest', target: ref });
+      const e = await rejected(push({ root: locked.root, env, reference: ref }));
       expect(e).toMatchObject({ code: 'REGISTRY_DENIED' });
       expect(e.message).toContain(`credentials of alice from ${configPath(env)}`);
       expect(e.message).not.toContain('alice-pw');

@@ -10,31 +10,21 @@ import { readFileSync } from 'node:fs';
 import { Store } from '../../src/store/store.js';
 import { prune } from '../../src/store/prune.js';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { pull } from '../../src/api/pull.js';
 import { tag } from '../../src/api/tag.js';
 import { cli } from '../helpers/cli.js';
 import { dockerOk } from '../helpers/docker.js';
 import { tempRoot } from '../helpers/tmp.js';
-import { startRegistry, type Registry } from '../setup/registry.js';
+import { useRegistryWithBusybox } from '../helpers/registry-lab.js';
 import { contextOf, storeWithBusybox } from '../build/harness.js';
 
-let reg: Registry;
-let root: string;
+const lab = useRegistryWithBusybox();
 const env = { HOME: '/nonexistent' };
-
-beforeAll(async () => {
-  reg = await startRegistry();
-  root = await storeWithBusybox();
-}, 60_000);
-
-afterAll(async () => {
-  await reg?.stop();
-});
 
 /** What the registry answers for `repo:ref`: its Docker-Content-Digest, media type and size. */
 async function served(repo: string, ref: string) {
-  const res = await fetch(`${reg.url}/v2/${repo}/manifests/${ref}`, {
+  const res = await fetch(`${lab.reg.url}/v2/${repo}/manifests/${ref}`, {
     method: 'HEAD',
     headers: {
       accept: [
@@ -54,14 +44,14 @@ async function served(repo: string, ref: string) {
 
 describe('the digest of a push is the one the registry serves', () => {
   it('build --push --metadata-file records it; tsbuild and Docker pull by it', async () => {
-    const name = `${reg.host}/digests/built`;
+    const name = `${lab.reg.host}/digests/built`;
     const ctx = contextOf({ Dockerfile: 'FROM busybox\nRUN echo built > /built.txt\n' });
     const meta = join(tempRoot('tsbuild-digests-meta-'), 'm.json');
     const r = await cli(
       [
         'build',
         '--root',
-        root,
+        lab.root,
         '--progress=classic',
         '--push',
         '--metadata-file',
@@ -100,7 +90,7 @@ describe('the digest of a push is the one the registry serves', () => {
   });
 
   it('push and pull print what docker prints, "Using default tag" included', async () => {
-    const name = `${reg.host}/digests/plain`;
+    const name = `${lab.reg.host}/digests/plain`;
     // A store that never pushed: its one layer goes up (no `Mounted from`).
     const root = await storeWithBusybox();
     await tag({ root, source: 'busybox:latest', target: name });
@@ -154,7 +144,7 @@ const table = (text: string) =>
 describe('RepoDigests, as Docker keeps them', () => {
   let digest: string;
   let id: string;
-  const name = () => `${reg.host}/digests/rd`;
+  const name = () => `${lab.reg.host}/digests/rd`;
 
   beforeAll(async () => {
     const pusher = await storeWithBusybox();

@@ -9,7 +9,7 @@ import { once } from 'node:events';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { images } from '../../src/api/images.js';
 import { pull } from '../../src/api/pull.js';
 import { push, type PushEvent } from '../../src/api/push.js';
@@ -17,7 +17,8 @@ import { tag } from '../../src/api/tag.js';
 import { rejected } from '../helpers/caught.js';
 import { tempRoot } from '../helpers/tmp.js';
 import { startFaultProxy, restartRegistry, type FaultProxy } from '../setup/fault-proxy.js';
-import { TOKEN_SERVICE, startRegistry, type Registry, loggedInHome } from '../setup/registry.js';
+import { TOKEN_SERVICE, startRegistry, loggedInHome } from '../setup/registry.js';
+import { useRegistryWithBusybox } from '../helpers/registry-lab.js';
 import { storeWithBusybox } from '../build/harness.js';
 
 const env = { HOME: '/nonexistent' };
@@ -28,27 +29,21 @@ const snapshot = (root: string) =>
   ]);
 const blobGet = (m: string, p: string) => m === 'GET' && /\/blobs\/sha256:/.test(p);
 
-let reg: Registry;
+/** The registry, and a store with busybox, pushed to the registry as bb/x:1. */
+const lab = useRegistryWithBusybox();
 let proxy: FaultProxy;
-let src: string; // a store with busybox, pushed to the registry as bb/x:1
 let layerDigest: string;
 
 beforeAll(async () => {
-  reg = await startRegistry();
-  src = await storeWithBusybox();
-  await tag({ root: src, source: 'busybox:latest', target: `${reg.host}/bb/x:1` });
-  await push({ root: src, env, reference: `${reg.host}/bb/x:1` });
+  await tag({ root: lab.root, source: 'busybox:latest', target: `${lab.reg.host}/bb/x:1` });
+  await push({ root: lab.root, env, reference: `${lab.reg.host}/bb/x:1` });
   const m = (await (
-    await fetch(`${reg.url}/v2/bb/x/manifests/1`, {
+    await fetch(`${lab.reg.url}/v2/bb/x/manifests/1`, {
       headers: { accept: 'application/vnd.docker.distribution.manifest.v2+json' },
     })
   ).json()) as { layers: { digest: string }[] };
   layerDigest = m.layers[0]!.digest;
 }, 60_000);
-
-afterAll(async () => {
-  await reg?.stop();
-});
 
 afterEach(async () => {
   await proxy?.close();
@@ -56,7 +51,7 @@ afterEach(async () => {
 
 describe('pull through faults', () => {
   it('a blob body cut part way once: resumed with a Range request, the pull succeeds', async () => {
-    proxy = await startFaultProxy(reg.url);
+    proxy = await startFaultProxy(lab.reg.url);
     proxy.cutOnce((m, p) => blobGet(m, p) && p.endsWith(layerDigest), 100_000);
     const root = tempRoot('tsbuild-cut-');
     const r = await pull({ root, env, reference: `${proxy.host}/bb/x:1` });
@@ -73,7 +68,7 @@ describe('pull through faults', () => {
   });
 
   it('cut part way where ranges are not served: sent whole again, the bytes already had are skipped', async () => {
-    proxy = await startFaultProxy(reg.url);
+    proxy = await startFaultProxy(lab.reg.url);
     proxy.noRanges();
     proxy.cutOnce((m, p) => blobGet(m, p) && p.endsWith(layerDigest), 100_000);
     const r = await pull({
@@ -95,7 +90,7 @@ describe('pull through faults', () => {
   ])(
     '%i (Retry-After: %is) for the first requests, then success: retried',
     async (status, after) => {
-      proxy = await startFaultProxy(reg.url);
+      proxy = await startFaultProxy(lab.reg.url);
       proxy.failFirst(/manifests\/1$/, 2, status, after);
       proxy.failFirst(blobGet, 2, status, after);
       const r = await pull({
@@ -114,8 +109,8 @@ describe('pull through faults', () => {
     const two = await startRegistry();
     try {
       for (const r of [one, two]) {
-        await tag({ root: src, source: 'busybox:latest', target: `${r.host}/bb/x:1` });
-        await push({ root: src, env, reference: `${r.host}/bb/x:1` });
+        await tag({ root: lab.root, source: 'busybox:latest', target: `${r.host}/bb/x:1` });
+        await push({ root: lab.root, env, reference: `${r.host}/bb/x:1` });
       }
       proxy = await startFaultProxy(one.url);
       proxy.killAfter(
@@ -151,7 +146,7 @@ describe('pull through faults', () => {
   }, 60_000);
 
   it('a manifest body cut part way: retried; cut every time: a clear error', async () => {
-    proxy = await startFaultProxy(reg.url);
+    proxy = await startFaultProxy(lab.reg.url);
     const root = await storeWithBusybox();
     const before = snapshot(root);
     proxy.cutOnce(/manifests\/1$/, 100);
@@ -169,7 +164,7 @@ describe('pull through faults', () => {
   }, 60_000);
 
   it('a truncated manifest or config (short but whole): a clear error naming the image, nothing kept', async () => {
-    proxy = await startFaultProxy(reg.url);
+    proxy = await startFaultProxy(lab.reg.url);
     const root = await storeWithBusybox();
     const before = snapshot(root);
     const ref = `${proxy.host}/bb/x:1`;
@@ -198,8 +193,8 @@ describe('push through faults', () => {
       proxy = await startFaultProxy(target.url);
       proxy.dropUploadOnce(/^PUT .*\/blobs\/uploads\//, 200_000);
       const ref = `${proxy.host}/up/x:1`;
-      await tag({ root: src, source: 'busybox:latest', target: ref });
-      const r = await push({ root: src, env, reference: ref });
+      await tag({ root: lab.root, source: 'busybox:latest', target: ref });
+      const r = await push({ root: lab.root, env, reference: ref });
       expect(r.digest).toMatch(/^sha256:/);
       const posts = proxy.log.filter((s) => s.method === 'POST');
       const puts = proxy.log.filter((s) => s.method === 'PUT' && s.path.includes('/uploads/'));
@@ -221,8 +216,8 @@ describe('push through faults', () => {
       const patches = () => proxy.log.filter((s) => s.method === 'PATCH').length;
       proxy.failFirst((m) => m === 'PATCH' && patches() > 2, 1, 503, 0);
       const ref = `${proxy.host}/chunks/x:1`;
-      await tag({ root: src, source: 'busybox:latest', target: ref });
-      const r = await push({ root: src, env, reference: ref, chunkSize: 256 << 10 });
+      await tag({ root: lab.root, source: 'busybox:latest', target: ref });
+      const r = await push({ root: lab.root, env, reference: ref, chunkSize: 256 << 10 });
       expect(proxy.log.filter((s) => s.fault).map((s) => `${s.method} ${s.fault}`)).toEqual([
         'PATCH drop upload after 100000',
         'PATCH status 503',
@@ -240,8 +235,8 @@ describe('push through faults', () => {
       proxy = await startFaultProxy(target.url);
       proxy.failFirst(/^PUT .*\/blobs\/uploads\//, 1, 503, 0);
       const ref = `${proxy.host}/up5/x:1`;
-      await tag({ root: src, source: 'busybox:latest', target: ref });
-      const r = await push({ root: src, env, reference: ref });
+      await tag({ root: lab.root, source: 'busybox:latest', target: ref });
+      const r = await push({ root: lab.root, env, reference: ref });
       expect(r.digest).toMatch(/^sha256:/);
     } finally {
       await target.stop();
@@ -258,8 +253,8 @@ describe('push through faults', () => {
         'www-authenticate': challenge,
       });
       const ref = `${proxy.host}/stale/x:1`;
-      await tag({ root: src, source: 'busybox:latest', target: ref });
-      const r = await push({ root: src, env: { HOME: home }, reference: ref });
+      await tag({ root: lab.root, source: 'busybox:latest', target: ref });
+      const r = await push({ root: lab.root, env: { HOME: home }, reference: ref });
       const back = await pull({ root: tempRoot('tsbuild-back-'), env, reference: ref });
       expect(back.digest).toBe(r.digest);
     } finally {
@@ -275,13 +270,18 @@ describe('push through faults', () => {
       // The layer and config are up; the registry dies as the manifest arrives.
       proxy.killOnRequest(/^PUT .*\/manifests\//, () => dying.kill());
       const ref = `${proxy.host}/dies/x:1`;
-      await tag({ root: src, source: 'busybox:latest', target: ref });
-      const e = await rejected(push({ root: src, env, reference: ref }));
+      await tag({ root: lab.root, source: 'busybox:latest', target: ref });
+      const e = await rejected(push({ root: lab.root, env, reference: ref }));
       expect(e).toMatchObject({ code: 'REGISTRY_CONNECTION' });
       expect(e.message).toContain(proxy.host);
       again = await restartRegistry(dying.storage, dying.url);
       const events: PushEvent[] = [];
-      const r = await push({ root: src, env, reference: ref, onEvent: (ev) => events.push(ev) });
+      const r = await push({
+        root: lab.root,
+        env,
+        reference: ref,
+        onEvent: (ev) => events.push(ev),
+      });
       expect(events.map((ev) => ev.status)).toContain('Layer already exists');
       expect(events.map((ev) => ev.status)).not.toContain('Pushed');
       const back = await pull({ root: tempRoot('tsbuild-back-'), env, reference: ref });
@@ -305,9 +305,9 @@ describe('auth through faults', () => {
       });
       proxy.failFirst(/manifests\/1$/, 1, 401, undefined, challenge('repository:bb/t:pull'));
       tokens.failFirst(/\/token/, 2, 503, 0);
-      await tag({ root: src, source: 'busybox:latest', target: `${tok.host}/bb/t:1` });
+      await tag({ root: lab.root, source: 'busybox:latest', target: `${tok.host}/bb/t:1` });
       const home = loggedInHome(tok.host);
-      await push({ root: src, env: { HOME: home }, reference: `${tok.host}/bb/t:1` });
+      await push({ root: lab.root, env: { HOME: home }, reference: `${tok.host}/bb/t:1` });
       const r = await pull({
         root: tempRoot('tsbuild-tok-'),
         env,
@@ -333,7 +333,7 @@ describe('auth through faults', () => {
     const locked = await startRegistry({ auth: 'htpasswd' });
     const bytes = Buffer.from(
       await (
-        await fetch(`${reg.url}/v2/bb/x/blobs/${layerDigest}`, { redirect: 'follow' })
+        await fetch(`${lab.reg.url}/v2/bb/x/blobs/${layerDigest}`, { redirect: 'follow' })
       ).arrayBuffer(),
     );
     const seen: (string | undefined)[] = [];
@@ -347,8 +347,8 @@ describe('auth through faults', () => {
       proxy = await startFaultProxy(locked.url);
       const ref = `${proxy.host}/redir/x:1`;
       const home = loggedInHome(proxy.host);
-      await tag({ root: src, source: 'busybox:latest', target: ref });
-      await push({ root: src, env: { HOME: home }, reference: ref });
+      await tag({ root: lab.root, source: 'busybox:latest', target: ref });
+      await push({ root: lab.root, env: { HOME: home }, reference: ref });
       const port = (storage.address() as AddressInfo).port;
       proxy.failFirst((m, p) => blobGet(m, p) && p.endsWith(layerDigest), 1, 307, undefined, {
         location: `http://127.0.0.1:${port}/blob?sig=1`,

@@ -9,26 +9,16 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { pull } from '../../src/api/pull.js';
 import { cli } from '../helpers/cli.js';
 import { dockerOk } from '../helpers/docker.js';
 import { tempRoot } from '../helpers/tmp.js';
-import { startRegistry, type Registry } from '../setup/registry.js';
-import { contextOf, storeWithBusybox } from '../build/harness.js';
+import { useRegistryWithBusybox } from '../helpers/registry-lab.js';
+import { contextOf } from '../build/harness.js';
 
-let reg: Registry;
-let root: string;
+const lab = useRegistryWithBusybox();
 const env = { HOME: '/nonexistent' };
-
-beforeAll(async () => {
-  reg = await startRegistry();
-  root = await storeWithBusybox();
-}, 60_000);
-
-afterAll(async () => {
-  await reg?.stop();
-});
 
 interface Descriptor {
   mediaType: string;
@@ -46,7 +36,7 @@ const raw = <T>(ref: string): T =>
   ) as T;
 
 async function headDigest(repo: string, ref: string): Promise<string | null> {
-  const res = await fetch(`${reg.url}/v2/${repo}/manifests/${ref}`, {
+  const res = await fetch(`${lab.reg.url}/v2/${repo}/manifests/${ref}`, {
     method: 'HEAD',
     headers: {
       accept: [
@@ -67,13 +57,13 @@ async function pushBuild(name: string, flags: string[], tags = ['1']) {
     [
       'build',
       '--root',
-      root,
+      lab.root,
       '--progress=classic',
       '--network=none',
       '--push',
       '--metadata-file',
       meta,
-      ...tags.flatMap((t) => ['-t', `${reg.host}/${name}:${t}`]),
+      ...tags.flatMap((t) => ['-t', `${lab.reg.host}/${name}:${t}`]),
       ...flags,
       ctx,
     ],
@@ -94,7 +84,7 @@ describe('build --push --provenance=mode=min', () => {
     const b = await pushBuild(name, ['--provenance=mode=min'], ['1', '2']);
     meta = b.meta;
     stdout = b.r.stdout;
-    index = raw(`${reg.host}/${name}:1`);
+    index = raw(`${lab.reg.host}/${name}:1`);
   }, 120_000);
 
   it('the tag names an index of the image and its attestation manifest', () => {
@@ -108,7 +98,7 @@ describe('build --push --provenance=mode=min', () => {
       'vnd.docker.reference.digest': image.digest,
       'vnd.docker.reference.type': 'attestation-manifest',
     });
-    const manifest = raw<{ layers: Descriptor[] }>(`${reg.host}/${name}@${att.digest}`);
+    const manifest = raw<{ layers: Descriptor[] }>(`${lab.reg.host}/${name}@${att.digest}`);
     expect(manifest.layers.map((l) => [l.mediaType, l.annotations])).toEqual([
       [
         'application/vnd.in-toto+json',
@@ -119,19 +109,19 @@ describe('build --push --provenance=mode=min', () => {
 
   it('the statement names the image manifest the registry has, under both tags', async () => {
     const [image, att] = index.manifests as [Descriptor, Descriptor];
-    const manifest = raw<{ layers: Descriptor[] }>(`${reg.host}/${name}@${att.digest}`);
-    const res = await fetch(`${reg.url}/v2/${name}/blobs/${manifest.layers[0]!.digest}`);
+    const manifest = raw<{ layers: Descriptor[] }>(`${lab.reg.host}/${name}@${att.digest}`);
+    const res = await fetch(`${lab.reg.url}/v2/${name}/blobs/${manifest.layers[0]!.digest}`);
     const statement = (await res.json()) as {
       subject: { name: string; digest: { sha256: string } }[];
     };
     const hex = image.digest.slice('sha256:'.length);
     expect(statement.subject).toEqual([
       {
-        name: `pkg:docker/${reg.host.replace(':', '%3A')}/${name}@1?platform=linux%2Famd64`,
+        name: `pkg:docker/${lab.reg.host.replace(':', '%3A')}/${name}@1?platform=linux%2Famd64`,
         digest: { sha256: hex },
       },
       {
-        name: `pkg:docker/${reg.host.replace(':', '%3A')}/${name}@2?platform=linux%2Famd64`,
+        name: `pkg:docker/${lab.reg.host.replace(':', '%3A')}/${name}@2?platform=linux%2Famd64`,
         digest: { sha256: hex },
       },
     ]);
@@ -151,7 +141,7 @@ describe('build --push --provenance=mode=min', () => {
 
   it('a pull by tag gets the image, tsbuild and Docker 20.10 alike', async () => {
     const fresh = tempRoot('tsbuild-prov-pull-');
-    const pulled = await pull({ root: fresh, env, reference: `${reg.host}/${name}:1` });
+    const pulled = await pull({ root: fresh, env, reference: `${lab.reg.host}/${name}:1` });
     expect(pulled.id).toBe(meta['containerimage.config.digest']);
     const ran = await cli(
       [
@@ -160,24 +150,24 @@ describe('build --push --provenance=mode=min', () => {
         fresh,
         '--rm',
         '--network=none',
-        `${reg.host}/${name}:1`,
+        `${lab.reg.host}/${name}:1`,
         'cat',
         '/built.txt',
       ],
       { env },
     );
     expect(ran.stdout).toBe(`${name}\n`);
-    await dockerOk(['pull', `${reg.host}/${name}:1`]);
+    await dockerOk(['pull', `${lab.reg.host}/${name}:1`]);
     const docker = await dockerOk([
       'run',
       '--rm',
       '--network=none',
-      `${reg.host}/${name}:1`,
+      `${lab.reg.host}/${name}:1`,
       'cat',
       '/built.txt',
     ]);
     expect(docker.stdout).toBe(`${name}\n`);
-    const id = await dockerOk(['inspect', '-f', '{{.Id}}', `${reg.host}/${name}:1`]);
+    const id = await dockerOk(['inspect', '-f', '{{.Id}}', `${lab.reg.host}/${name}:1`]);
     expect(id.stdout.trim()).toBe(meta['containerimage.config.digest']);
   });
 });
@@ -185,9 +175,9 @@ describe('build --push --provenance=mode=min', () => {
 describe('materials', () => {
   it('a base pulled from a registry is named with the digest the registry serves it by', async () => {
     // busybox to the registry, then a fresh store builds FROM it (and pulls it).
-    const base = `${reg.host}/prov/base:1`;
-    expect((await cli(['tag', '--root', root, 'busybox:latest', base])).code).toBe(0);
-    expect((await cli(['push', '--root', root, base], { env })).code).toBe(0);
+    const base = `${lab.reg.host}/prov/base:1`;
+    expect((await cli(['tag', '--root', lab.root, 'busybox:latest', base])).code).toBe(0);
+    expect((await cli(['push', '--root', lab.root, base], { env })).code).toBe(0);
     const served = await headDigest('prov/base', '1');
     const fresh = tempRoot('tsbuild-prov-materials-');
     const ctx = contextOf({ Dockerfile: `FROM ${base}\nLABEL x=y\n` });
@@ -215,7 +205,7 @@ describe('materials', () => {
     expect(statement.subject).toEqual([]);
     expect(statement.predicate.materials).toEqual([
       {
-        uri: `pkg:docker/${reg.host.replace(':', '%3A')}/prov/base@1?platform=linux%2Famd64`,
+        uri: `pkg:docker/${lab.reg.host.replace(':', '%3A')}/prov/base@1?platform=linux%2Famd64`,
         digest: { sha256: served!.slice('sha256:'.length) },
       },
     ]);
@@ -232,7 +222,7 @@ describe('no provenance', () => {
     async (flags) => {
       const name = `prov/plain${flags.length}`;
       const { meta } = await pushBuild(name, flags);
-      const m = raw<{ mediaType: string }>(`${reg.host}/${name}:1`);
+      const m = raw<{ mediaType: string }>(`${lab.reg.host}/${name}:1`);
       expect(m.mediaType).toBe('application/vnd.docker.distribution.manifest.v2+json');
       expect(meta['containerimage.digest']).toBe(await headDigest(name, '1'));
     },

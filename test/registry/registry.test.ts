@@ -14,7 +14,7 @@ import { gzipSync } from 'node:zlib';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { images } from '../../src/api/images.js';
 import { pull, type PullEvent } from '../../src/api/pull.js';
 import { push, type PushEvent } from '../../src/api/push.js';
@@ -24,61 +24,58 @@ import { cli } from '../helpers/cli.js';
 import { dockerOk } from '../helpers/docker.js';
 import { tempRoot } from '../helpers/tmp.js';
 import { startFaultProxy } from '../setup/fault-proxy.js';
-import { startRegistry, type Registry, loggedInHome } from '../setup/registry.js';
+import { startRegistry, loggedInHome } from '../setup/registry.js';
+import { useRegistryWithBusybox } from '../helpers/registry-lab.js';
 import { buildIn, configOf, contextOf, flatten, storeWithBusybox } from '../build/harness.js';
 
 const run = promisify(execFile);
 const lines = (events: (PullEvent | PushEvent)[]) =>
   events.map((e) => `${e.id ? `${e.id}: ` : ''}${e.status}`);
 
-let reg: Registry;
-let a: string; // machine A's store, busybox imported
+/** The registry, and machine A's store with busybox imported. */
+const lab = useRegistryWithBusybox({ deleteEnabled: true });
 const env = { HOME: '/nonexistent' };
-
-beforeAll(async () => {
-  reg = await startRegistry({ deleteEnabled: true });
-  a = await storeWithBusybox();
-}, 60_000);
-
-afterAll(async () => {
-  await reg?.stop();
-});
 
 describe('the registry lab', () => {
   it('push a base, build FROM it, push the child: the base layer is mounted, only the new one goes up', async () => {
-    const base = `${reg.host}/lab/base:1`;
-    await tag({ root: a, source: 'busybox:latest', target: base });
+    const base = `${lab.reg.host}/lab/base:1`;
+    await tag({ root: lab.root, source: 'busybox:latest', target: base });
     const first: PushEvent[] = [];
-    const pushed = await push({ root: a, env, reference: base, onEvent: (e) => first.push(e) });
-    expect(lines(first)[0]).toBe(`The push refers to repository [${reg.host}/lab/base]`);
+    const pushed = await push({
+      root: lab.root,
+      env,
+      reference: base,
+      onEvent: (e) => first.push(e),
+    });
+    expect(lines(first)[0]).toBe(`The push refers to repository [${lab.reg.host}/lab/base]`);
     expect(lines(first).filter((l) => l.endsWith(': Pushed'))).toHaveLength(1);
     expect(lines(first).at(-1)).toBe(`1: digest: ${pushed.digest} size: ${pushed.size}`);
     // What push recorded (where the layer now is) was made durable before it
     // reported success: no marker of unsynced writes is left (store/journal.ts).
-    const unsynced = join(a, 'unsynced');
+    const unsynced = join(lab.root, 'unsynced');
     expect(existsSync(unsynced) ? readdirSync(unsynced) : []).toEqual([]);
 
     // Pushing it again uploads nothing.
     const again: PushEvent[] = [];
-    await push({ root: a, env, reference: base, onEvent: (e) => again.push(e) });
+    await push({ root: lab.root, env, reference: base, onEvent: (e) => again.push(e) });
     expect(lines(again).filter((l) => l.includes('Layer already exists'))).toHaveLength(1);
     expect(lines(again).some((l) => l.endsWith('Pushed'))).toBe(false);
 
     const ctx = contextOf({
       Dockerfile: `FROM ${base}\nRUN echo child > /child.txt\n`,
     });
-    await buildIn(a, { context: ctx, tags: [`${reg.host}/lab/child:1`] });
+    await buildIn(lab.root, { context: ctx, tags: [`${lab.reg.host}/lab/child:1`] });
     const child: PushEvent[] = [];
-    const before = (await reg.requests()).length;
+    const before = (await lab.reg.requests()).length;
     await push({
-      root: a,
+      root: lab.root,
       env,
-      reference: `${reg.host}/lab/child:1`,
+      reference: `${lab.reg.host}/lab/child:1`,
       onEvent: (e) => child.push(e),
     });
     expect(lines(child).filter((l) => l.includes('Mounted from lab/base'))).toHaveLength(1);
     expect(lines(child).filter((l) => l.endsWith(': Pushed'))).toHaveLength(1);
-    const log = (await reg.requests()).slice(before);
+    const log = (await lab.reg.requests()).slice(before);
     // One blob upload for the layer and one for the config; the base layer was mounted.
     expect(log.filter((l) => l.startsWith('PUT /v2/lab/child/blobs/uploads/'))).toHaveLength(2);
     expect(log.some((l) => l.startsWith('POST /v2/lab/child/blobs/uploads/?mount='))).toBe(true);
@@ -89,7 +86,7 @@ describe('the registry lab', () => {
       'inspect',
       '--tls-verify=false',
       '--raw',
-      `docker://${reg.host}/lab/child:1`,
+      `docker://${lab.reg.host}/lab/child:1`,
     ]);
     const m = JSON.parse(stdout) as { mediaType: string; layers: { mediaType: string }[] };
     expect(m.mediaType).toBe('application/vnd.docker.distribution.manifest.v2+json');
@@ -102,56 +99,60 @@ describe('the registry lab', () => {
       'copy',
       '--insecure-policy',
       '--src-tls-verify=false',
-      `docker://${reg.host}/lab/child:1`,
+      `docker://${lab.reg.host}/lab/child:1`,
       `oci:${dir}:child`,
     ]);
     expect(existsSync(join(dir, 'index.json'))).toBe(true);
   });
 
   it('Docker 20.10 pulls and runs what tsbuild pushed; tsbuild pulls what Docker pushed', async () => {
-    await dockerOk(['pull', `${reg.host}/lab/child:1`]);
+    await dockerOk(['pull', `${lab.reg.host}/lab/child:1`]);
     const ran = await dockerOk([
       'run',
       '--rm',
       '--network=none',
-      `${reg.host}/lab/child:1`,
+      `${lab.reg.host}/lab/child:1`,
       'cat',
       '/child.txt',
     ]);
     expect(ran.stdout).toBe('child\n');
-    await dockerOk(['tag', `${reg.host}/lab/child:1`, `${reg.host}/fromdocker/child:2`]);
-    await dockerOk(['push', `${reg.host}/fromdocker/child:2`]);
+    await dockerOk(['tag', `${lab.reg.host}/lab/child:1`, `${lab.reg.host}/fromdocker/child:2`]);
+    await dockerOk(['push', `${lab.reg.host}/fromdocker/child:2`]);
     const root = tempRoot('tsbuild-from-docker-');
-    const r = await pull({ root, env, reference: `${reg.host}/fromdocker/child:2` });
+    const r = await pull({ root, env, reference: `${lab.reg.host}/fromdocker/child:2` });
     expect(readFileSync(join(await flatten(root, r.reference), 'child.txt'), 'utf8')).toBe(
       'child\n',
     );
   });
 
   it('delete the image locally and pull it back: only the missing layer comes down', async () => {
-    await rmi({ root: a, image: `${reg.host}/lab/child:1` });
+    await rmi({ root: lab.root, image: `${lab.reg.host}/lab/child:1` });
     const events: PullEvent[] = [];
     const r = await pull({
-      root: a,
+      root: lab.root,
       env,
-      reference: `${reg.host}/lab/child:1`,
+      reference: `${lab.reg.host}/lab/child:1`,
       onEvent: (e) => events.push(e),
     });
     expect(lines(events).filter((l) => l.endsWith('Already exists'))).toHaveLength(1);
     expect(lines(events).filter((l) => l.endsWith('Pull complete'))).toHaveLength(1);
-    expect(lines(events).at(-1)).toBe(`Status: Downloaded newer image for ${reg.host}/lab/child:1`);
-    expect(readFileSync(join(await flatten(a, r.reference), 'child.txt'), 'utf8')).toBe('child\n');
+    expect(lines(events).at(-1)).toBe(
+      `Status: Downloaded newer image for ${lab.reg.host}/lab/child:1`,
+    );
+    expect(readFileSync(join(await flatten(lab.root, r.reference), 'child.txt'), 'utf8')).toBe(
+      'child\n',
+    );
   });
 
   it('a fresh store builds FROM the pushed image: the FROM pulls it', async () => {
     const b = tempRoot('tsbuild-machine-b-');
     const ctx = contextOf({
-      Dockerfile: `FROM ${reg.host}/lab/child:1\nRUN cat /child.txt > /again.txt\n`,
+      Dockerfile: `FROM ${lab.reg.host}/lab/child:1\nRUN cat /child.txt > /again.txt\n`,
     });
     const r = await buildIn(b, { context: ctx, tags: ['grandchild'] });
     const pulls = r.events.filter((e) => e.type === 'pull');
     expect(pulls.map((e) => (e as { status: string }).status)).toContain(
-      `Status: Downloaded newer image for ${reg.host}/lab/child:1`,
+      `Status: Downloaded newer image for ${lab.reg.host}/lab/child:1`,
     );
     expect(readFileSync(join(await flatten(b, 'grandchild'), 'again.txt'), 'utf8')).toBe('child\n');
     // --pull: the registry is asked again; nothing new, nothing downloaded.
@@ -160,7 +161,7 @@ describe('the registry lab', () => {
       again.events.some(
         (e) =>
           e.type === 'pull' &&
-          e.status === `Status: Image is up to date for ${reg.host}/lab/child:1`,
+          e.status === `Status: Image is up to date for ${lab.reg.host}/lab/child:1`,
       ),
     ).toBe(true);
     expect(again.id).toBe(r.id);
@@ -173,24 +174,24 @@ describe('the registry lab', () => {
       '--insecure-policy',
       '--dest-tls-verify=false',
       `oci:${src}:docker.io/library/busybox:latest`,
-      `docker://${reg.host}/skopeo/bb:2`,
+      `docker://${lab.reg.host}/skopeo/bb:2`,
     ]);
     const c = tempRoot('tsbuild-machine-c-');
-    const ctx = contextOf({ Dockerfile: `FROM ${reg.host}/skopeo/bb:2\nRUN echo ok > /ok\n` });
+    const ctx = contextOf({ Dockerfile: `FROM ${lab.reg.host}/skopeo/bb:2\nRUN echo ok > /ok\n` });
     await buildIn(c, { context: ctx, tags: ['from-skopeo'] });
     expect(readFileSync(join(await flatten(c, 'from-skopeo'), 'ok'), 'utf8')).toBe('ok\n');
   });
 
   it('the CLI prints what docker prints', async () => {
     const root = tempRoot('tsbuild-cli-pull-');
-    const r = await cli(['pull', '--root', root, `${reg.host}/lab/base:1`], { env });
+    const r = await cli(['pull', '--root', root, `${lab.reg.host}/lab/base:1`], { env });
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(
       new RegExp(
-        `^1: Pulling from lab/base\\n[0-9a-f]{12}: Pulling fs layer\\n[0-9a-f]{12}: Pull complete\\nDigest: sha256:[0-9a-f]{64}\\nStatus: Downloaded newer image for ${reg.host}/lab/base:1\\n${reg.host}/lab/base:1\\n$`,
+        `^1: Pulling from lab/base\\n[0-9a-f]{12}: Pulling fs layer\\n[0-9a-f]{12}: Pull complete\\nDigest: sha256:[0-9a-f]{64}\\nStatus: Downloaded newer image for ${lab.reg.host}/lab/base:1\\n${lab.reg.host}/lab/base:1\\n$`,
       ),
     );
-    const p = await cli(['push', '--root', root, `${reg.host}/lab/base:1`], { env });
+    const p = await cli(['push', '--root', root, `${lab.reg.host}/lab/base:1`], { env });
     expect(p.code).toBe(0);
     expect(p.stdout).toMatch(/: Layer already exists\n1: digest: sha256:[0-9a-f]{64} size: \d+\n$/);
   });
@@ -198,9 +199,9 @@ describe('the registry lab', () => {
 
 describe('manifest lists and uploads', () => {
   it('an index picks the host platform; one without it is a clear error', async () => {
-    const ref = `${reg.host}/multi/app:base`;
-    await tag({ root: a, source: 'busybox:latest', target: ref });
-    const pushed = await push({ root: a, env, reference: ref });
+    const ref = `${lab.reg.host}/multi/app:base`;
+    await tag({ root: lab.root, source: 'busybox:latest', target: ref });
+    const pushed = await push({ root: lab.root, env, reference: ref });
     const entry = (architecture: string) => ({
       mediaType: 'application/vnd.docker.distribution.manifest.v2+json',
       digest: pushed.digest,
@@ -213,7 +214,7 @@ describe('manifest lists and uploads', () => {
         mediaType: 'application/vnd.oci.image.index.v1+json',
         manifests: archs.map(entry),
       });
-      const res = await fetch(`${reg.url}/v2/multi/app/manifests/${tagName}`, {
+      const res = await fetch(`${lab.reg.url}/v2/multi/app/manifests/${tagName}`, {
         method: 'PUT',
         headers: { 'content-type': 'application/vnd.oci.image.index.v1+json' },
         body,
@@ -222,34 +223,34 @@ describe('manifest lists and uploads', () => {
     };
     await putIndex('1', ['s390x', 'amd64', 'arm64']);
     const root = tempRoot('tsbuild-index-');
-    const r = await pull({ root, env, reference: `${reg.host}/multi/app:1` });
+    const r = await pull({ root, env, reference: `${lab.reg.host}/multi/app:1` });
     const direct = await pull({ root: tempRoot('tsbuild-direct-'), env, reference: ref });
     expect(r.id).toBe(direct.id);
     expect(r.digest).not.toBe(pushed.digest); // the index's digest is what Digest: names
     await putIndex('2', ['s390x', 'ppc64le']);
-    const none = await rejected(pull({ root, env, reference: `${reg.host}/multi/app:2` }));
+    const none = await rejected(pull({ root, env, reference: `${lab.reg.host}/multi/app:2` }));
     expect(none).toMatchObject({ code: 'NO_MATCHING_PLATFORM' });
     expect(none.message).toMatch(/no image for linux\/amd64/);
   });
 
   it('a large layer goes up in chunks (PATCH), and comes back whole', async () => {
-    const ref = `${reg.host}/chunked/bb:1`;
+    const ref = `${lab.reg.host}/chunked/bb:1`;
     // A layer this registry has never seen (nothing to mount): 300 kB of noise.
     const ctx = contextOf({
       Dockerfile: 'FROM busybox:latest\nRUN head -c 300000 /dev/urandom > /r\n',
     });
-    const built = await buildIn(a, { context: ctx, tags: [ref] });
-    const before = (await reg.requests()).length;
+    const built = await buildIn(lab.root, { context: ctx, tags: [ref] });
+    const before = (await lab.reg.requests()).length;
     const events: PushEvent[] = [];
     await push({
-      root: a,
+      root: lab.root,
       env,
       reference: ref,
       chunkSize: 64 << 10,
       onEvent: (e) => events.push(e),
     });
     expect(lines(events).filter((l) => l.endsWith(': Pushed')).length).toBeGreaterThan(0);
-    const log = (await reg.requests()).slice(before);
+    const log = (await lab.reg.requests()).slice(before);
     expect(
       log.filter((l) => l.startsWith('PATCH /v2/chunked/bb/blobs/uploads/')).length,
     ).toBeGreaterThan(3);
@@ -260,9 +261,9 @@ describe('manifest lists and uploads', () => {
 
 describe('a build cache shared through the registry', () => {
   it('machine B builds with --cache-from what machine A exported: no RUN runs, the same image', async () => {
-    const base = `${reg.host}/shared/base:1`;
-    await tag({ root: a, source: 'busybox:latest', target: base });
-    await push({ root: a, env, reference: base });
+    const base = `${lab.reg.host}/shared/base:1`;
+    await tag({ root: lab.root, source: 'busybox:latest', target: base });
+    await push({ root: lab.root, env, reference: base });
     const dockerfile = [
       `FROM ${base}`,
       'RUN echo one > /one && echo ran-one',
@@ -271,8 +272,8 @@ describe('a build cache shared through the registry', () => {
       'ENV DONE=1',
     ].join('\n');
     const ctxA = contextOf({ Dockerfile: `${dockerfile}\n`, 'msg.txt': 'shared\n' });
-    const cacheRef = `${reg.host}/shared/cache:main`;
-    const onA = await buildIn(a, {
+    const cacheRef = `${lab.reg.host}/shared/cache:main`;
+    const onA = await buildIn(lab.root, {
       context: ctxA,
       tags: ['app-a'],
       cacheTo: `type=registry,ref=${cacheRef},mode=max`,
@@ -287,7 +288,7 @@ describe('a build cache shared through the registry', () => {
     // Machine B: a fresh store, the same sources in another folder.
     const b = tempRoot('tsbuild-machine-b-cache-');
     const ctxB = contextOf({ Dockerfile: `${dockerfile}\n`, 'msg.txt': 'shared\n' });
-    const before = (await reg.requests()).length;
+    const before = (await lab.reg.requests()).length;
     const onB = await buildIn(b, {
       context: ctxB,
       tags: ['app-b'],
@@ -299,7 +300,7 @@ describe('a build cache shared through the registry', () => {
     expect(onB.digest).toBe(onA.digest);
     expect(readFileSync(join(await flatten(b, 'app-b'), 'both'), 'utf8')).toBe('shared\none\n');
     // It pulled the base's layer and the three step layers, nothing twice.
-    const gets = (await reg.requests())
+    const gets = (await lab.reg.requests())
       .slice(before)
       .filter((l) => /^GET \/v2\/.*\/blobs\//.test(l));
     expect(new Set(gets).size).toBe(gets.length);
@@ -314,9 +315,9 @@ describe('a build cache shared through the registry', () => {
 
   /** busybox pushed as `name`, for a test that needs a base in the registry of its own. */
   const pushedBase = async (name: string) => {
-    const ref = `${reg.host}/${name}`;
-    await tag({ root: a, source: 'busybox:latest', target: ref });
-    await push({ root: a, env, reference: ref });
+    const ref = `${lab.reg.host}/${name}`;
+    await tag({ root: lab.root, source: 'busybox:latest', target: ref });
+    await push({ root: lab.root, env, reference: ref });
     return ref;
   };
 
@@ -325,7 +326,7 @@ describe('a build cache shared through the registry', () => {
     const ctx = contextOf({ Dockerfile: `FROM ${base}\nRUN echo fresh\n` });
     const r = await buildIn(tempRoot('tsbuild-nocache-'), {
       context: ctx,
-      cacheFrom: [`type=registry,ref=${reg.host}/nothing/here:1`],
+      cacheFrom: [`type=registry,ref=${lab.reg.host}/nothing/here:1`],
     });
     expect(r.output).toContain('fresh');
     // One that cannot be reached (or read) is a warning, and the build goes on, as BuildKit.
@@ -358,8 +359,8 @@ describe('a build cache shared through the registry', () => {
       'COPY msg.txt /msg.txt',
       'RUN echo ran-three && cat /msg.txt > /three',
     ];
-    const app = `${reg.host}/classic/app:1`;
-    const first = await buildIn(a, {
+    const app = `${lab.reg.host}/classic/app:1`;
+    const first = await buildIn(lab.root, {
       context: contextOf({ Dockerfile: `${lines.join('\n')}\n`, 'msg.txt': 'm\n' }),
       tags: [app],
       push: true,
@@ -393,15 +394,15 @@ describe('a build cache shared through the registry', () => {
   it('build --push pushes every tag once built', async () => {
     const base = await pushedBase('pushed/base:1');
     const ctx = contextOf({ Dockerfile: `FROM ${base}\nRUN echo pushed > /p\n` });
-    const ref = `${reg.host}/lab/pushed:1`;
-    const r = await buildIn(a, { context: ctx, tags: [ref], push: true });
+    const ref = `${lab.reg.host}/lab/pushed:1`;
+    const r = await buildIn(lab.root, { context: ctx, tags: [ref], push: true });
     expect(r.events.some((e) => e.type === 'push' && e.status.startsWith('1: digest: '))).toBe(
       true,
     );
     const fresh = tempRoot('tsbuild-pushed-');
     const back = await pull({ root: fresh, env, reference: ref });
     expect(back.id).toBe(r.id);
-    const noTag = await rejected(buildIn(a, { context: ctx, push: true }));
+    const noTag = await rejected(buildIn(lab.root, { context: ctx, push: true }));
     expect(noTag.message).toContain('--push needs a name');
   });
 });
@@ -410,8 +411,8 @@ describe('review findings, each reproduced first', () => {
   /** Upload bytes as a blob of `repo` by hand (POST, then one PUT). */
   async function putBlob(repo: string, bytes: Buffer): Promise<string> {
     const digest = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
-    const post = await fetch(`${reg.url}/v2/${repo}/blobs/uploads/`, { method: 'POST' });
-    const location = new URL(post.headers.get('location')!, reg.url);
+    const post = await fetch(`${lab.reg.url}/v2/${repo}/blobs/uploads/`, { method: 'POST' });
+    const location = new URL(post.headers.get('location')!, lab.reg.url);
     location.searchParams.set('digest', digest);
     const put = await fetch(location, { method: 'PUT', body: bytes });
     expect(put.status).toBe(201);
@@ -447,14 +448,14 @@ describe('review findings, each reproduced first', () => {
         },
       ],
     });
-    const put = await fetch(`${reg.url}/v2/p/evil/manifests/1`, {
+    const put = await fetch(`${lab.reg.url}/v2/p/evil/manifests/1`, {
       method: 'PUT',
       headers: { 'content-type': 'application/vnd.docker.distribution.manifest.v2+json' },
       body: manifest,
     });
     expect(put.status).toBe(201);
-    await pull({ root: store, env, reference: `${reg.host}/p/evil:1` }); // 'Already exists': nothing checked it
-    const victim = `${reg.host}/p/victim:1`;
+    await pull({ root: store, env, reference: `${lab.reg.host}/p/evil:1` }); // 'Already exists': nothing checked it
+    const victim = `${lab.reg.host}/p/victim:1`;
     await tag({ root: store, source: 'busybox:latest', target: victim });
     const events: PushEvent[] = [];
     await push({ root: store, env, reference: victim, onEvent: (e) => events.push(e) });
@@ -464,11 +465,11 @@ describe('review findings, each reproduced first', () => {
   });
 
   it('FROM an image by digest', async () => {
-    const ref = `${reg.host}/dg/base:1`;
-    await tag({ root: a, source: 'busybox:latest', target: ref });
-    const pushed = await push({ root: a, env, reference: ref });
+    const ref = `${lab.reg.host}/dg/base:1`;
+    await tag({ root: lab.root, source: 'busybox:latest', target: ref });
+    const pushed = await push({ root: lab.root, env, reference: ref });
     const ctx = contextOf({
-      Dockerfile: `FROM ${reg.host}/dg/base@${pushed.digest}\nRUN echo pinned > /p\n`,
+      Dockerfile: `FROM ${lab.reg.host}/dg/base@${pushed.digest}\nRUN echo pinned > /p\n`,
     });
     const b = tempRoot('tsbuild-by-digest-');
     await buildIn(b, { context: ctx, tags: ['pinned'] });
@@ -476,9 +477,9 @@ describe('review findings, each reproduced first', () => {
   });
 
   it('mode=min covers the stages the image is FROM; no build arg value leaves with the cache', async () => {
-    const base = `${reg.host}/min/base:1`;
-    await tag({ root: a, source: 'busybox:latest', target: base });
-    await push({ root: a, env, reference: base });
+    const base = `${lab.reg.host}/min/base:1`;
+    await tag({ root: lab.root, source: 'busybox:latest', target: base });
+    await push({ root: lab.root, env, reference: base });
     const df = [
       `FROM ${base} AS builder`,
       'ARG NPM_TOKEN',
@@ -489,16 +490,16 @@ describe('review findings, each reproduced first', () => {
       'COPY --from=builder /b /from-builder',
       'RUN echo ran-final',
     ].join('\n');
-    const cacheMin = `${reg.host}/min/cache:min`;
-    const cacheMax = `${reg.host}/min/cache:max`;
+    const cacheMin = `${lab.reg.host}/min/cache:min`;
+    const cacheMax = `${lab.reg.host}/min/cache:max`;
     const files = { Dockerfile: `${df}\n` };
     const args = { NPM_TOKEN: 's3cr3t-t0ken' };
-    await buildIn(a, {
+    await buildIn(lab.root, {
       context: contextOf(files),
       buildArgs: args,
       cacheTo: `type=registry,ref=${cacheMin}`,
     });
-    await buildIn(a, {
+    await buildIn(lab.root, {
       context: contextOf(files),
       buildArgs: args,
       cacheTo: `type=registry,ref=${cacheMax},mode=max`,
@@ -512,11 +513,13 @@ describe('review findings, each reproduced first', () => {
     expect(onB.output).not.toContain('ran-final');
     for (const tagName of ['min', 'max']) {
       const m = (await (
-        await fetch(`${reg.url}/v2/min/cache/manifests/${tagName}`, {
+        await fetch(`${lab.reg.url}/v2/min/cache/manifests/${tagName}`, {
           headers: { accept: 'application/vnd.oci.image.manifest.v1+json' },
         })
       ).json()) as { config: { digest: string } };
-      const config = await (await fetch(`${reg.url}/v2/min/cache/blobs/${m.config.digest}`)).text();
+      const config = await (
+        await fetch(`${lab.reg.url}/v2/min/cache/blobs/${m.config.digest}`)
+      ).text();
       expect(config).not.toContain('s3cr3t-t0ken');
       expect(config).not.toContain('NPM_TOKEN');
     }
@@ -542,8 +545,8 @@ describe('review findings, each reproduced first', () => {
         Dockerfile: 'FROM busybox:latest\nRUN head -c 1000 /dev/urandom > /r\n',
       });
       const ref = `${proxy.host}/loc/bb:1`;
-      await buildIn(a, { context: ctx, tags: [ref] });
-      await push({ root: a, env: { HOME: home }, reference: ref }).catch(() => undefined);
+      await buildIn(lab.root, { context: ctx, tags: [ref] });
+      await push({ root: lab.root, env: { HOME: home }, reference: ref }).catch(() => undefined);
       expect(seen.length).toBeGreaterThan(0);
       expect(seen.filter((h) => h !== undefined)).toEqual([]);
     } finally {
@@ -560,8 +563,8 @@ describe('TLS', () => {
     try {
       expect(secure.url).toMatch(/^https:/);
       const ref = `${secure.host}/tls/bb:1`;
-      await tag({ root: a, source: 'busybox:latest', target: ref });
-      await push({ root: a, env, reference: ref });
+      await tag({ root: lab.root, source: 'busybox:latest', target: ref });
+      await push({ root: lab.root, env, reference: ref });
       const back = await pull({ root: tempRoot('tsbuild-tls-'), env, reference: ref });
       expect(back.id).toMatch(/^sha256:/);
       // Plain http to a TLS port would have failed: every request reached the registry.
@@ -581,8 +584,8 @@ describe('auth', () => {
       const home = tempRoot('tsbuild-home-');
       const henv = { HOME: home };
       const ref = `${locked.host}/priv/bb:1`;
-      await tag({ root: a, source: 'busybox:latest', target: ref });
-      const anon = await rejected(push({ root: a, env: henv, reference: ref }));
+      await tag({ root: lab.root, source: 'busybox:latest', target: ref });
+      const anon = await rejected(push({ root: lab.root, env: henv, reference: ref }));
       expect(anon).toMatchObject({ code: 'REGISTRY_UNAUTHORIZED' });
       expect(anon.message).toContain('no credentials');
 
@@ -605,7 +608,7 @@ describe('auth', () => {
       expect(Buffer.from(config.auths[locked.host]!.auth, 'base64').toString()).toBe(
         'alice:alice-pw',
       );
-      await push({ root: a, env: henv, reference: ref });
+      await push({ root: lab.root, env: henv, reference: ref });
       const fresh = tempRoot('tsbuild-priv-pull-');
       await pull({ root: fresh, env: henv, reference: ref });
 
@@ -623,10 +626,10 @@ describe('auth', () => {
     try {
       const home = loggedInHome(tok.host);
       const ref = `${tok.host}/team/bb:1`;
-      await tag({ root: a, source: 'busybox:latest', target: ref });
-      const denied = await rejected(push({ root: a, env, reference: ref }));
+      await tag({ root: lab.root, source: 'busybox:latest', target: ref });
+      const denied = await rejected(push({ root: lab.root, env, reference: ref }));
       expect(denied.code).toMatch(/REGISTRY_(UNAUTHORIZED|DENIED)/);
-      await push({ root: a, env: { HOME: home }, reference: ref });
+      await push({ root: lab.root, env: { HOME: home }, reference: ref });
       expect(tok.token!.issued).toContainEqual({
         user: 'alice',
         scope: 'repository:team/bb:pull,push',
@@ -654,7 +657,9 @@ describe('faults: a clear error, and the store as it was', () => {
   it('an unknown tag, an unknown repository, an unknown host', async () => {
     const root = await storeWithBusybox();
     const before = snapshot(root);
-    const tagMissing = await rejected(pull({ root, env, reference: `${reg.host}/lab/base:nope` }));
+    const tagMissing = await rejected(
+      pull({ root, env, reference: `${lab.reg.host}/lab/base:nope` }),
+    );
     expect(tagMissing).toMatchObject({ code: 'REGISTRY_NOT_FOUND' });
     expect(tagMissing.message).toContain('lab/base:nope');
     const host = await rejected(pull({ root, env, reference: 'registry.invalid:5000/x:1' }));

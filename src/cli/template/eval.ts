@@ -20,6 +20,7 @@ import type {
 } from './ast.js';
 import { nodeString } from './ast.js';
 import { goQuote } from '../../util/go-quote.js';
+import { StepMeter } from './step-meter.js';
 import { lineOf, TemplateError } from './template-error.js';
 import {
   CallError,
@@ -54,11 +55,14 @@ export class Evaluator {
     private readonly funcs: FuncMap,
     data: unknown,
     private readonly missingKey: MissingKey,
+    /** Charged a step per node evaluated (every call of `at`). */
+    private readonly meter = new StepMeter(),
   ) {
     this.vars = [{ name: '$', value: data }];
   }
 
   protected at(node: Located): void {
+    this.meter.step();
     this.node = node;
   }
 

@@ -8,6 +8,7 @@
 import type { BranchNode, ListNode, Node } from './ast.js';
 import { nodeString } from './ast.js';
 import { Evaluator, type MissingKey } from './eval.js';
+import { StepMeter } from './step-meter.js';
 import type { FuncMap } from './template-func.js';
 import { formatValue, goTypeName, isGoInt, isMap, isTrue, sortedKeys } from './value.js';
 
@@ -22,8 +23,9 @@ export function execute(
   data: unknown,
   out: string[],
   missingKey: MissingKey = 'default',
+  meter = new StepMeter(),
 ): void {
-  new Walker(text, funcs, data, missingKey, out).walk(data, root);
+  new Walker(text, funcs, data, missingKey, out, meter).walk(data, root);
 }
 
 class Walker extends Evaluator {
@@ -33,8 +35,9 @@ class Walker extends Evaluator {
     data: unknown,
     missingKey: MissingKey,
     private readonly out: string[],
+    meter: StepMeter,
   ) {
-    super(text, funcs, data, missingKey);
+    super(text, funcs, data, missingKey, meter);
   }
 
   walk(dot: unknown, node: Node): void {

@@ -4,6 +4,7 @@
  */
 export { parseTemplate, defaultFuncs } from './template.js';
 export type { Template, ParseOptions } from './template.js';
+export { StepMeter } from './step-meter.js';
 export type { MissingKey } from './eval.js';
 export { renderRows, renderTable, isTableFormat } from './table.js';
 export { TemplateError } from './template-error.js';

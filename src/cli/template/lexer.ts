@@ -7,6 +7,7 @@
  */
 import { describeRune, goQuote } from '../../util/go-quote.js';
 import { scanNumber } from './number.js';
+import { StepMeter } from './step-meter.js';
 import { isAlphaNumeric, KEYWORDS, type Keyword, type Token, type TokenType } from './token.js';
 
 const isSpace = (ch: string | undefined): boolean =>
@@ -20,8 +21,9 @@ function hasLeftTrimMarker(s: string, i: number): boolean {
 
 type Mode = 'action' | 'text' | 'done';
 
-export function lex(input: string): Token[] {
-  const lexer = new Lexer(input);
+/** The tokens of `input`; `meter` is charged a step per step of the scanner (about a token). */
+export function lex(input: string, meter = new StepMeter()): Token[] {
+  const lexer = new Lexer(input, meter);
   lexer.run();
   return lexer.items;
 }
@@ -32,11 +34,15 @@ class Lexer {
   private start = 0;
   private parenDepth = 0;
 
-  constructor(private readonly input: string) {}
+  constructor(
+    private readonly input: string,
+    private readonly meter: StepMeter,
+  ) {}
 
   run(): void {
     let inAction = false;
     for (;;) {
+      this.meter.step();
       const next: Mode = inAction ? this.insideAction() : this.text();
       if (next === 'done') return;
       inAction = next === 'action';

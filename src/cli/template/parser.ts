@@ -17,14 +17,22 @@ import type {
 } from './ast.js';
 import { nodeString } from './ast.js';
 import { lex } from './lexer.js';
+import { StepMeter } from './step-meter.js';
 import { TokenStream } from './token-stream.js';
 import { tokenString, type Token } from './token.js';
 import { parseGoNumber } from './number.js';
 import { goQuote, unquote } from '../../util/go-quote.js';
 
-/** Parse `text` into a tree; `funcs` are the names `{{name …}}` may call. */
-export function parseTree(text: string, funcs: ReadonlySet<string>): ListNode {
-  return new Parser(text, lex(text), funcs).parse();
+/**
+ * Parse `text` into a tree; `funcs` are the names `{{name …}}` may call.
+ * `meter` is charged a step per token made and per token read.
+ */
+export function parseTree(
+  text: string,
+  funcs: ReadonlySet<string>,
+  meter = new StepMeter(),
+): ListNode {
+  return new Parser(text, lex(text, meter), funcs, meter).parse();
 }
 
 function isDelimiter(n: Node | DelimiterNode): n is DelimiterNode {
@@ -52,8 +60,9 @@ class Parser extends TokenStream {
     text: string,
     tokens: Token[],
     private readonly funcs: ReadonlySet<string>,
+    meter: StepMeter,
   ) {
-    super(text, tokens);
+    super(text, tokens, meter);
   }
 
   parse(): ListNode {

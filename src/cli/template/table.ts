@@ -9,7 +9,7 @@ import { headerFuncs } from './docker-funcs.js';
 import { markFormatterRow } from './docker-json.js';
 import { TabWriter } from './tabwriter.js';
 import { TemplateError } from './template-error.js';
-import { ParsedTemplate } from './template.js';
+import { ParsedTemplate, type ParseOptions } from './template.js';
 
 const TABLE = 'table';
 
@@ -35,8 +35,15 @@ function execute(template: ParsedTemplate, row: unknown): string {
  * @example
  * renderRows('{{.Repository}}:{{.Tag}}', [{ Repository: 'alpine', Tag: '3' }]); // 'alpine:3\n'
  */
-export function renderRows(format: string, rows: readonly unknown[]): string {
-  const template = new ParsedTemplate(preFormat(format === 'json' ? '{{json .}}' : format));
+export function renderRows(
+  format: string,
+  rows: readonly unknown[],
+  options: Pick<ParseOptions, 'meter'> = {},
+): string {
+  const template = new ParsedTemplate(
+    preFormat(format === 'json' ? '{{json .}}' : format),
+    options,
+  );
   return rows.map((row) => execute(template, row)).join('');
 }
 
@@ -46,7 +53,8 @@ export function renderRows(format: string, rows: readonly unknown[]): string {
  * truncate leaving the title as it is; a header that fails to render is cut
  * short silently, as Docker's is. Columns are aligned as Docker's tabwriter
  * does: at least 10 wide, 3 spaces of padding. A format without "table" is
- * rendered as renderRows does.
+ * rendered as renderRows does. `options.meter` counts the steps of parsing
+ * and of every row and the header (step-meter.ts).
  *
  * @example
  * renderTable('table {{.Repository}}\\t{{.Tag}}', [{ Repository: 'alpine', Tag: '3' }],
@@ -57,9 +65,10 @@ export function renderTable(
   format: string,
   rows: readonly unknown[],
   headers: Readonly<Record<string, string>>,
+  options: Pick<ParseOptions, 'meter'> = {},
 ): string {
-  if (!isTableFormat(format)) return renderRows(format, rows);
-  const template = new ParsedTemplate(preFormat(format.slice(TABLE.length)));
+  if (!isTableFormat(format)) return renderRows(format, rows, options);
+  const template = new ParsedTemplate(preFormat(format.slice(TABLE.length)), options);
   const body = rows.map((row) => execute(template, row)).join('');
   const header: string[] = [];
   try {

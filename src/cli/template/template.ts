@@ -8,6 +8,7 @@ import { dockerFuncs } from './docker-funcs.js';
 import type { MissingKey } from './eval.js';
 import { execute } from './exec.js';
 import { parseTree } from './parser.js';
+import { StepMeter } from './step-meter.js';
 import type { FuncMap } from './template-func.js';
 
 export interface Template {
@@ -23,12 +24,18 @@ export interface ParseOptions {
   funcs?: FuncMap;
   /** Go's Option("missingkey=…"); `default` prints `<no value>`. */
   missingKey?: MissingKey;
+  /**
+   * Charged every step of parsing and of each execution (step-meter.ts): a
+   * measure of work that needs no clock, for bounding it in tests.
+   */
+  meter?: StepMeter;
 }
 
 export class ParsedTemplate implements Template {
   private readonly root: ListNode;
   private readonly funcs: FuncMap;
   private readonly missingKey: MissingKey;
+  private readonly meter: StepMeter;
 
   constructor(
     readonly text: string,
@@ -36,7 +43,8 @@ export class ParsedTemplate implements Template {
   ) {
     this.funcs = { ...defaultFuncs, ...options.funcs };
     this.missingKey = options.missingKey ?? 'default';
-    this.root = parseTree(text, new Set(Object.keys(this.funcs)));
+    this.meter = options.meter ?? new StepMeter();
+    this.root = parseTree(text, new Set(Object.keys(this.funcs)), this.meter);
   }
 
   execute(data: unknown): string {
@@ -51,7 +59,8 @@ export class ParsedTemplate implements Template {
    * for this run only (the Docker CLI renders a table header this way).
    */
   executeInto(data: unknown, out: string[], funcs: FuncMap = {}): void {
-    execute(this.text, this.root, { ...this.funcs, ...funcs }, data, out, this.missingKey);
+    const all = { ...this.funcs, ...funcs };
+    execute(this.text, this.root, all, data, out, this.missingKey, this.meter);
   }
 }
 

@@ -4,6 +4,7 @@
  * line of the furthest token read (Go's token[0]). A scanning error is
  * reported as soon as the parser reaches it.
  */
+import { StepMeter } from './step-meter.js';
 import { lineOf, TemplateError } from './template-error.js';
 import { tokenString, type Token, type TokenType } from './token.js';
 
@@ -14,6 +15,8 @@ export class TokenStream {
   constructor(
     private readonly text: string,
     private readonly tokens: Token[],
+    /** Charged a step per token read, look-ahead included. */
+    private readonly meter = new StepMeter(),
   ) {}
 
   protected errorf(message: string): never {
@@ -33,6 +36,7 @@ export class TokenStream {
   }
 
   private tokenAt(i: number): Token {
+    this.meter.step();
     const t = this.tokens[Math.min(i, this.tokens.length - 1)] as Token;
     if (i > this.furthest) this.furthest = Math.min(i, this.tokens.length - 1);
     // A scanning error ends the input: report it as soon as it is reached.

@@ -44,7 +44,7 @@ export async function sweepStaleBuilds(tmp: string): Promise<string[]> {
     if (!name.startsWith(BUILD_DIR_PREFIX)) continue;
     const dir = join(tmp, name);
     if (ownerAlive(dir) !== false) continue;
-    stopStaleNetwork(dir);
+    await stopStaleNetwork(dir);
     // Unmounts every snapshot under it (deepest first), then deletes it.
     await removeSnapshotDir(dir);
     removed.push(dir);

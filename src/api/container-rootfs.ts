@@ -85,7 +85,7 @@ export async function settleDead(store: Store): Promise<void> {
         // Gone meanwhile.
       }
     }
-    stopStaleNetwork(store.containers.runDir(r.id));
+    await stopStaleNetwork(store.containers.runDir(r.id));
     await unmountContainer(store.containers.path(r.id));
     const finishedAt = new Date().toISOString();
     const done = await store.containers.update(r.id, (c) =>

@@ -98,6 +98,36 @@ describe('a step without network', () => {
 });
 
 describe('openNetwork', () => {
+  /** The pastas serving `netns`, read from /proc at once (spawning pgrep gives pasta time to go). */
+  const pastasServing = (netns: string) =>
+    readdirSync('/proc').filter((pid) => {
+      try {
+        const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+        return argv.some((a) => a.endsWith('pasta')) && argv.includes(netns);
+      } catch {
+        return false; // not a process, or gone meanwhile
+      }
+    });
+
+  it('close() returns once pasta has exited, not once it was asked to', async () => {
+    const dir = tempRoot('tsbuild-net-');
+    for (let i = 0; i < 5; i++) {
+      const net = await openNetwork(join(dir, `n${i}`), ['pasta']);
+      expect(pastasServing(net.netns!)).toHaveLength(1);
+      await net.close();
+      expect([i, pastasServing(net.netns!)]).toEqual([i, []]);
+    }
+  });
+
+  it('close() kills a pasta that does not exit when asked', async () => {
+    // A stopped pasta keeps a SIGTERM pending: as one that is not scheduled for long.
+    const net = await openNetwork(join(tempRoot('tsbuild-net-'), 'n'), ['pasta']);
+    const [pid] = pastasServing(net.netns!);
+    process.kill(Number(pid), 'SIGSTOP');
+    await net.close();
+    expect(pastasServing(net.netns!)).toEqual([]);
+  });
+
   it('falls back to slirp4netns, then to the host', async () => {
     const dir = tempRoot('tsbuild-net-');
     const slirp = await openNetwork(join(dir, 'a'), ['slirp4netns']);

@@ -136,20 +136,47 @@ async function startPasta(tool: string, netns: string, dir: string): Promise<() 
   return async () => stopPasta(pidFile, netns);
 }
 
-/** SIGTERM the pasta recorded in `pidFile`, if it is still the one serving `netns`. */
-function stopPasta(pidFile: string, netns: string): void {
+/**
+ * SIGTERM the pasta recorded in `pidFile`, if it is still the one serving
+ * `netns`, and wait until it has exited: a build that has ended leaves no
+ * pasta running (a SIGTERM is only a request; until pasta is next scheduled it
+ * goes on, and on a loaded machine that is a while). pasta daemonized, so it
+ * is not our child and there is no 'exit' to wait for: /proc says when it has
+ * gone (a zombie left for init to reap has no command line, so it no longer
+ * counts). One that has not gone after STOP_WAIT_MS is killed, and one that
+ * outlives that too (stuck in the kernel) is left: closing never hangs.
+ */
+async function stopPasta(pidFile: string, netns: string): Promise<void> {
   let pid: number;
   try {
     pid = Number(readFileSync(pidFile, 'utf8').trim());
-    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-    if (!cmdline.includes(netns)) return; // exited, and the pid is someone else's now
   } catch {
     return;
   }
+  for (const signal of ['SIGTERM', 'SIGKILL'] as const) {
+    if (!serving(pid, netns)) return; // exited, and the pid is someone else's now
+    try {
+      process.kill(pid, signal);
+    } catch {
+      return; // Already gone.
+    }
+    const until = Date.now() + STOP_WAIT_MS;
+    while (serving(pid, netns) && Date.now() < until)
+      await new Promise((r) => setTimeout(r, STOP_POLL_MS));
+  }
+}
+
+/** How long a pasta is given to exit after SIGTERM (and again after SIGKILL), and how often it is looked at. */
+const STOP_WAIT_MS = 2_000;
+const STOP_POLL_MS = 5;
+
+/** Whether `pid` is a live process with `netns` on its command line (a pasta serving it). */
+function serving(pid: number, netns: string): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
   try {
-    process.kill(pid, 'SIGTERM');
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes(netns);
   } catch {
-    // Already gone.
+    return false;
   }
 }
 
@@ -157,9 +184,9 @@ function stopPasta(pidFile: string, netns: string): void {
  * The pasta a killed build left serving the namespace in its work dir `dir`
  * (`<dir>/net`): stopped before the sweep unmounts the namespace.
  */
-export function stopStaleNetwork(buildDir: string): void {
+export function stopStaleNetwork(buildDir: string): Promise<void> {
   const dir = join(buildDir, 'net');
-  stopPasta(join(dir, 'pasta.pid'), join(dir, 'netns'));
+  return stopPasta(join(dir, 'pasta.pid'), join(dir, 'netns'));
 }
 
 /**

@@ -1,10 +1,10 @@
 /** `tsbuild inspect [-f FORMAT] IMAGE…`, printed as `docker image inspect` prints. */
-import { inspect, type ImageInspect, type InspectConfig } from '../api/inspect.js';
+import { inspect, type ImageInspect } from '../api/inspect.js';
 import { TsbuildError } from '../errors.js';
 import type { Io } from './io.js';
 import { STORE_HELP, STORE_OPTIONS, parseOptions, requireArgs } from './options.js';
-import { goStruct, nilMap, nilSlice, parseTemplate } from './template/index.js';
-import { sortedKeys } from './template/value.js';
+import { goContainerConfig, goTime } from './go-types.js';
+import { CallError, TemplateError, goStruct, nilSlice, parseTemplate } from './template/index.js';
 import { alignHelp } from './help-text.js';
 
 const HELP = alignHelp(`Usage:  tsbuild inspect [OPTIONS] IMAGE [IMAGE...]
@@ -25,77 +25,93 @@ export async function inspectCommand(argv: string[], io: Io): Promise<number> {
     return 0;
   }
   requireArgs(positionals, 1, Infinity, HELP);
-  // Docker's inspect errors on an unknown field ("map has no entry for key").
-  const template = values.format
-    ? parseTemplate(values.format, { missingKey: 'error' })
-    : undefined;
-  // Like docker: print what was found, then name what was not, and fail.
+  // As the docker CLI: the template runs on the typed value (goView); when that
+  // fails, on the JSON as plain data with missingkey=error, whose error is the
+  // one reported ("map has no entry for key").
+  const typed = values.format ? parseTemplate(values.format) : undefined;
+  const raw = values.format ? parseTemplate(values.format, { missingKey: 'error' }) : undefined;
+  // Like docker: print what was found, then an error for each name in order, and fail.
   const found: ImageInspect[] = [];
-  const missing: string[] = [];
+  const out: string[] = [];
+  const errors: string[] = [];
   for (const name of positionals) {
+    let images: ImageInspect[];
     try {
-      found.push(...(await inspect({ root: values.root, env: io.env, images: [name] })));
+      images = await inspect({ root: values.root, env: io.env, images: [name] });
     } catch (e) {
-      if (e instanceof TsbuildError && e.code === 'NO_SUCH_IMAGE') missing.push(name);
+      if (e instanceof TsbuildError && e.code === 'NO_SUCH_IMAGE')
+        errors.push(`Error: No such image: ${name}`);
       else throw e;
+      continue;
     }
+    found.push(...images);
+    if (typed && raw)
+      for (const img of images) {
+        try {
+          out.push(`${typed.execute(goView(img))}\n`);
+        } catch (e) {
+          if (!isTemplateFailure(e)) throw e;
+          try {
+            out.push(`${raw.execute(JSON.parse(JSON.stringify(img)))}\n`);
+          } catch (e2) {
+            if (!isTemplateFailure(e2)) throw e2;
+            errors.push(`template parsing error: ${(e2 as Error).message}`);
+          }
+        }
+      }
   }
-  if (template) for (const img of found) io.stdout.write(`${template.execute(goView(img))}\n`);
+  // With a format and nothing to show, docker still ends its output with a newline.
+  if (typed) io.stdout.write(out.length > 0 ? out.join('') : '\n');
   else io.stdout.write(`${JSON.stringify(found, null, 4)}\n`);
-  if (missing.length === 0) return 0;
-  for (const name of missing) io.stderr.write(`Error: No such image: ${name}\n`);
-  return 1;
+  for (const e of errors) io.stderr.write(`${e}\n`);
+  return errors.length === 0 ? 0 : 1;
 }
 
-const SLICES = ['Env', 'Cmd', 'Entrypoint', 'OnBuild', 'Shell'];
-const MAPS = ['Labels'];
-/** Go's map[string]struct{}: each value prints `{}`, so `map[80/tcp:{}]` as Docker prints it. */
-const SETS = ['ExposedPorts', 'Volumes'];
+function isTemplateFailure(e: unknown): boolean {
+  return e instanceof TemplateError || e instanceof CallError;
+}
 
 /**
- * The inspect object as the Go struct the docker CLI runs templates on: a field
- * JSON leaves out or sets to null is still there, so `{{.Config.Env}}` of an
- * image without environment prints `[]`, `{{.Config.Labels}}` `map[]`,
- * `{{.Config.StopSignal}}` nothing — not `<no value>` or an error. Docker's
- * struct-valued fields print as Go prints structs: `{{.RootFS}}` is
- * `{layers [sha256:…]}`, `{{.GraphDriver}}` `{map[…] tsbuild}`.
+ * The inspect object as the Go struct the docker CLI runs templates on
+ * (types.ImageInspect of Docker 20.10): a field JSON leaves out or sets to
+ * null is still there, so `{{.Config.Env}}` of an image without environment
+ * prints `[]`, `{{.Config.Labels}}` `map[]`, `{{.Config.StopSignal}}` nothing —
+ * not `<no value>` or an error. Docker's struct-valued fields print as Go
+ * prints structs: `{{.RootFS}}` is `{layers [sha256:…] }`, `{{.GraphDriver}}`
+ * `{map[…] tsbuild}`, `{{.Metadata}}` `{2026-12-06 22:50:38.608 +0000 UTC}`.
  */
 function goView(img: ImageInspect): unknown {
-  const config = (typed: InspectConfig) => {
-    const c: Record<string, unknown> = { ...typed };
-    const out: Record<string, unknown> = { ...c, Healthcheck: c.Healthcheck ?? null };
-    for (const k of SLICES) out[k] = c[k] ?? nilSlice();
-    for (const k of MAPS) out[k] = c[k] ? sorted(c[k] as Record<string, unknown>) : nilMap();
-    for (const k of SETS)
-      out[k] = c[k] ? sorted(c[k] as Record<string, unknown>, goStruct({}, 'struct {}')) : nilMap();
-    out.ArgsEscaped ??= false;
-    out.StopSignal ??= '';
-    return out;
-  };
-  return {
-    ...img,
+  // Go's field order; Variant and OsVersion are omitempty.
+  const view = {
+    Id: img.Id,
+    RepoTags: img.RepoTags,
+    RepoDigests: img.RepoDigests,
+    Parent: img.Parent,
+    Comment: img.Comment,
+    Created: img.Created,
+    Container: img.Container,
+    ContainerConfig: goContainerConfig(img.ContainerConfig),
+    DockerVersion: img.DockerVersion,
+    Author: img.Author,
+    Config: goContainerConfig(img.Config),
+    Architecture: img.Architecture,
     Variant: img.Variant ?? '',
+    Os: img.Os,
     OsVersion: img.OsVersion ?? '',
-    Config: config(img.Config),
-    ContainerConfig: config(img.ContainerConfig),
-    // Field order is Go's: types.RootFS{Type, Layers}, types.GraphDriverData{Data, Name}.
-    // Layers is left out of the JSON when empty; the struct still has it (a nil slice).
-    RootFS: goStruct(
-      { Type: img.RootFS.Type, Layers: img.RootFS.Layers ?? nilSlice() },
-      'types.RootFS',
-    ),
+    Size: img.Size,
+    VirtualSize: img.VirtualSize,
     GraphDriver: goStruct(
       { Data: img.GraphDriver.Data, Name: img.GraphDriver.Name },
       'types.GraphDriverData',
     ),
+    // types.RootFS{Type, Layers, BaseLayer}: the last two omitempty, BaseLayer
+    // (Windows) always empty here.
+    RootFS: goStruct(
+      { Type: img.RootFS.Type, Layers: img.RootFS.Layers ?? nilSlice(), BaseLayer: '' },
+      'types.RootFS',
+      ['Layers', 'BaseLayer'],
+    ),
+    Metadata: goStruct({ LastTagTime: goTime(img.Metadata.LastTagTime) }, 'types.ImageMetadata'),
   };
-}
-
-/**
- * A Go map's copy with its keys in Go's order, which `{{json …}}` keeps (Go's
- * encoding/json sorts map keys: `{"a":"1","b":"2"}` for `LABEL b=2 a=1`);
- * with `value`, every key maps to it.
- */
-function sorted(m: Record<string, unknown>, value?: unknown): Record<string, unknown> {
-  return Object.fromEntries(sortedKeys(m).map((k) => [k, value === undefined ? m[k] : value]));
+  return goStruct(view, 'types.ImageInspect', ['Variant', 'OsVersion']);
 }

@@ -10,7 +10,7 @@
  * renderRows and renderTable mark their rows for that with markFormatterRow.
  */
 
-import { compareStrings, isGoNil } from './value.js';
+import { compareStrings, isGoEmpty, isGoNil, omittedWhenEmpty } from './value.js';
 
 class Unsupported extends Error {}
 
@@ -44,7 +44,10 @@ function encode(v: unknown, html: boolean): string {
   const withJson = v as { toJSON?: () => unknown };
   if (typeof withJson.toJSON === 'function') return encode(withJson.toJSON(), html);
   const row = FORMATTER_ROWS.has(v);
-  const entries = Object.entries(v).filter(([, x]) => x !== undefined);
+  const omit = omittedWhenEmpty(v);
+  const entries = Object.entries(v).filter(
+    ([k, x]) => x !== undefined && !(omit?.has(k) && isGoEmpty(x)),
+  );
   if (row) entries.sort(([a], [b]) => compareStrings(a, b));
   const members = entries.map(
     ([k, x]) => `${encodeString(k, html || row)}:${encode(x, html || row)}`,

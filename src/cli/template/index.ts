@@ -10,4 +10,4 @@ export { renderRows, renderTable, isTableFormat } from './table.js';
 export { TemplateError } from './template-error.js';
 export { CallError } from './template-func.js';
 export type { FuncMap, ParamType, TemplateFunc } from './template-func.js';
-export { goStruct, nilMap, nilSlice } from './value.js';
+export { GoStringer, goPointer, goStruct, nilMap, nilSlice } from './value.js';

@@ -11,8 +11,10 @@ import { goQuote, goQuoteRune, isPrint } from '../../util/go-quote.js';
 import {
   formatFloat,
   formatValue,
+  GoStringer,
   goTypeName,
   isGoInt,
+  isGoPointer,
   isMap,
   isStruct,
   sortedKeys,
@@ -43,7 +45,7 @@ export function sprint(args: readonly unknown[]): string {
 
 /** fmt.Sprintln: always a space between operands, and a newline. */
 export function sprintln(args: readonly unknown[]): string {
-  return args.map(formatValue).join(' ') + '\n';
+  return args.map((a) => formatValue(a)).join(' ') + '\n';
 }
 
 function pad(s: string, spec: Spec): string {
@@ -154,20 +156,28 @@ function formatString(s: string, spec: Spec): string {
   return badVerb(s, verb);
 }
 
-function formatArg(arg: unknown, spec: Spec): string {
+/** One operand; `nested` inside a slice, struct or map, where a goPointer prints as an address. */
+function formatArg(arg: unknown, spec: Spec, nested = false): string {
   const { verb } = spec;
   if (verb === 'T') return pad(goTypeName(arg), spec);
   if (arg === null || arg === undefined)
     return verb === 'v' ? pad('<nil>', spec) : badVerb(arg, verb);
-  if (Array.isArray(arg)) return `[${arg.map((e) => formatArg(e, spec)).join(' ')}]`;
+  // fmt calls a Stringer's String for %v and %s; other verbs see the value (a Duration's int).
+  if (arg instanceof GoStringer)
+    return verb === 'v' || verb === 's' ? pad(arg.text, spec) : formatArg(arg.json, spec, nested);
+  if (nested && typeof arg === 'object' && isGoPointer(arg))
+    return pad(formatValue(arg, true), spec);
+  if (Array.isArray(arg)) return `[${arg.map((e) => formatArg(e, spec, true)).join(' ')}]`;
   if (isStruct(arg)) {
     const fields = Object.entries(arg).map(
-      ([k, v]) => (spec.plusV ? `${k}:` : '') + formatArg(v, spec),
+      ([k, v]) => (spec.plusV ? `${k}:` : '') + formatArg(v, spec, true),
     );
     return `{${fields.join(' ')}}`;
   }
   if (isMap(arg)) {
-    const pairs = sortedKeys(arg).map((k) => `${formatArg(k, spec)}:${formatArg(arg[k], spec)}`);
+    const pairs = sortedKeys(arg).map(
+      (k) => `${formatArg(k, spec, true)}:${formatArg(arg[k], spec, true)}`,
+    );
     return `map[${pairs.join(' ')}]`;
   }
   if (typeof arg === 'string') return formatString(arg, spec);

@@ -6,19 +6,81 @@
  */
 
 const STRUCTS = new WeakMap<object, string>();
+const OMIT_EMPTY = new WeakMap<object, ReadonlySet<string>>();
+const POINTERS = new WeakSet<object>();
 
 /**
  * Marks an object as a Go struct of the named type, as Docker's typed values
  * are: a missing field is then an error (`can't evaluate field Foo in type
  * T`) rather than `<no value>`, it prints as `{v1 v2}` in field order, is
  * always true, and cannot be ranged over, indexed or measured with len.
+ * `omitEmpty` names the fields tagged `json:",omitempty"`: `json` leaves
+ * them out when empty (false, 0, "", nil, no elements), as encoding/json does.
  *
  * @example
  * goStruct({ ID: 'sha256:…', Size: 5 }, '*formatter.imageContext')
  */
-export function goStruct<T extends object>(value: T, typeName: string): T {
+export function goStruct<T extends object>(
+  value: T,
+  typeName: string,
+  omitEmpty: readonly string[] = [],
+): T {
   STRUCTS.set(value, typeName);
+  if (omitEmpty.length > 0) OMIT_EMPTY.set(value, new Set(omitEmpty));
   return value;
+}
+
+/** The fields `json` leaves out of `v` when they are empty; see goStruct. */
+export function omittedWhenEmpty(v: object): ReadonlySet<string> | undefined {
+  return OMIT_EMPTY.get(v);
+}
+
+/**
+ * Marks a goStruct as held by pointer (`*container.HealthConfig`): as a field
+ * of another struct it prints as an address, as fmt prints a pointer there
+ * (`{… 0xc000425a40 true …}`); on its own it prints as the struct, since a
+ * template indirects what it prints. Which address is Go's allocator's
+ * choice; this one is as good as any.
+ */
+export function goPointer<T extends object>(value: T): T {
+  POINTERS.add(value);
+  return value;
+}
+
+/** Whether `v` was marked by goPointer. */
+export function isGoPointer(v: object): boolean {
+  return POINTERS.has(v);
+}
+
+const ADDRESS = '0xc000010000';
+
+/**
+ * A Go value with a String method, as fmt prints it (time.Duration `1m30s`,
+ * time.Time `2026-12-06 22:50:38.608 +0000 UTC`), and encoding/json encodes
+ * it as `json`. `zero` is Go's zero value test for it (omitempty; a
+ * Duration's truth).
+ */
+export class GoStringer {
+  constructor(
+    readonly text: string,
+    readonly json: unknown,
+    readonly typeName: string,
+    readonly zero: boolean,
+  ) {}
+
+  toJSON(): unknown {
+    return this.json;
+  }
+}
+
+/** encoding/json's isEmptyValue, for the shapes a template's data has. */
+export function isGoEmpty(v: unknown): boolean {
+  if (v === undefined || v === null || v === false || v === 0 || v === 0n || v === '') return true;
+  if (v instanceof GoStringer) return v.zero && v.typeName !== 'time.Time';
+  if (Array.isArray(v)) return v.length === 0;
+  if (isStruct(v)) return false; // a struct is never empty; a pointer to one is not nil
+  if (isMap(v)) return Object.keys(v).length === 0;
+  return false;
 }
 
 const NILS = new WeakSet<object>();
@@ -52,7 +114,13 @@ export function isStruct(v: unknown): v is Record<string, unknown> {
 
 /** A map in Go's sense: any object that is not an array, a function or a goStruct. */
 export function isMap(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) && !STRUCTS.has(v);
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    !Array.isArray(v) &&
+    !STRUCTS.has(v) &&
+    !(v instanceof GoStringer)
+  );
 }
 
 /** A field of a map or struct: own, or from the object's class but not Object.prototype. */
@@ -99,6 +167,7 @@ export function goTypeName(v: unknown): string {
   if (typeof v === 'number' || typeof v === 'bigint') return isGoInt(v) ? 'int' : 'float64';
   if (typeof v === 'function') return 'func(...interface {}) interface {}';
   if (isStruct(v)) return STRUCTS.get(v) as string;
+  if (v instanceof GoStringer) return v.typeName;
   if (Array.isArray(v)) {
     return v.length > 0 && v.every((e) => typeof e === 'string') ? '[]string' : '[]interface {}';
   }
@@ -115,6 +184,7 @@ export function isTrue(v: unknown): boolean {
   if (typeof v === 'bigint') return v !== 0n;
   if (typeof v === 'string' || Array.isArray(v)) return v.length > 0;
   if (isMap(v)) return Object.keys(v).length > 0;
+  if (v instanceof GoStringer) return !v.zero || v.typeName === 'time.Time';
   return true;
 }
 
@@ -142,20 +212,28 @@ function formatInt(v: number | bigint): string {
   return BigInt(v).toString();
 }
 
-/** fmt's `%v` for the shapes JSON gives: `[a b]`, `map[k:v]`, `<nil>`. */
-export function formatValue(v: unknown): string {
+/**
+ * fmt's `%v` for the shapes JSON gives: `[a b]`, `map[k:v]`, `<nil>`; a
+ * goPointer inside something else (`nested`) as an address.
+ */
+export function formatValue(v: unknown, nested = false): string {
   if (v === undefined || v === null) return '<nil>';
+  if (v instanceof GoStringer) return v.text;
+  if (nested && typeof v === 'object' && POINTERS.has(v)) return ADDRESS;
   if (typeof v === 'string') return v;
   if (typeof v === 'boolean') return String(v);
   if (typeof v === 'number' || typeof v === 'bigint') {
     return isGoInt(v) ? formatInt(v) : formatFloat(Number(v));
   }
   if (typeof v === 'function') return '<func>';
-  if (Array.isArray(v)) return `[${v.map(formatValue).join(' ')}]`;
-  if (isStruct(v)) return `{${Object.values(v).map(formatValue).join(' ')}}`;
+  if (Array.isArray(v)) return `[${v.map((e) => formatValue(e, true)).join(' ')}]`;
+  if (isStruct(v))
+    return `{${Object.values(v)
+      .map((e) => formatValue(e, true))
+      .join(' ')}}`;
   if (isMap(v)) {
     return `map[${sortedKeys(v)
-      .map((k) => `${k}:${formatValue(v[k])}`)
+      .map((k) => `${k}:${formatValue(v[k], true)}`)
       .join(' ')}]`;
   }
   return String(v);

@@ -8,7 +8,8 @@
  * image documents (ImageConfig, Manifest, ImageIndex) likewise keep the OCI and
  * Docker spellings (`config.rootfs.diff_ids`). Everything else is tsbuild's own and
  * camelCase: requests, events, and the results of listing and doing
- * (`images()`'s `repoTags`, `history()`, `ps()`, `build()`, `pull()`, `push()`).
+ * (`images()`'s `repoTags`, `history()`, `ps()`, `build()`, `pull()`, `push()`,
+ * `login()`'s `storedIn`).
  *
  * A call given a `signal` rejects with `signal.reason` once it is aborted.
  */
@@ -74,6 +75,14 @@ export { load, type LoadEvent, type LoadRequest } from './api/load.js';
 export { importImage, type ImportRequest } from './api/import.js';
 export { pull, type PullEvent, type PullRequest, type PullResult } from './api/pull.js';
 export { push, type PushEvent, type PushRequest, type PushResult } from './api/push.js';
+export {
+  login,
+  logout,
+  type LoginRequest,
+  type LoginResult,
+  type LogoutRequest,
+  type LogoutResult,
+} from './api/login.js';
 export { cacheUsage, prune, type CacheUsage, type PruneRequest } from './api/prune.js';
 export type { StoreOptions } from './api/store.js';
 export {

@@ -9,25 +9,57 @@ import { eraseCredentials, storeCredentials } from '../registry/credentials.js';
 import { abortable } from '../util/abort.js';
 
 export interface LoginRequest {
-  /** A registry host (`127.0.0.1:5000`, `ghcr.io`); default Docker Hub. */
+  /** A registry host (`127.0.0.1:5000`, `ghcr.io`), or a URL of one; default Docker Hub. */
   server?: string;
   username: string;
   password: string;
+  /** Where credentials are kept (`DOCKER_CONFIG`, `HOME`) and helpers found (`PATH`); default process.env. */
   env?: NodeJS.ProcessEnv;
+  /** Hosts that may be reached over plain http (`--insecure-registry`). */
   insecureRegistries?: string[];
-  /** Aborting rejects with `signal.reason` (nothing is stored). */
+  /** Aborting rejects with `signal.reason`; nothing is stored. */
   signal?: AbortSignal;
 }
 
-/** Check the credentials with the registry, then store them; returns where they went. */
-export function login(req: LoginRequest): Promise<string> {
+export interface LoginResult {
+  /** The registry logged in to, as image references name it (`docker.io`, `127.0.0.1:5000`). */
+  server: string;
+  /** Where the credentials went: the config.json path, or `docker-credential-NAME`. */
+  storedIn: string;
+}
+
+export interface LogoutRequest {
+  /** As in LoginRequest; default Docker Hub. */
+  server?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Aborting rejects with `signal.reason`. */
+  signal?: AbortSignal;
+}
+
+export interface LogoutResult {
+  server: string;
+  /** False when there were no credentials to remove. */
+  removed: boolean;
+}
+
+/**
+ * `docker login`: check the credentials with the registry (`GET /v2/`, through
+ * its Basic or token challenge), then store them as docker does, so a later
+ * `pull`, `push` or `build` — and the docker CLI — uses them. Credentials the
+ * registry refuses are not stored: the call rejects with a REGISTRY_UNAUTHORIZED
+ * TsbuildError whose one-line message carries the registry's answer.
+ * @example
+ *   await login({ server: 'registry.example.com', username: 'ci', password: token });
+ *   await push({ reference: 'registry.example.com/team/app:1' }); // as ci
+ */
+export function login(req: LoginRequest): Promise<LoginResult> {
   return abortable(req.signal, () => checkAndStore(req));
 }
 
-async function checkAndStore(req: LoginRequest): Promise<string> {
+async function checkAndStore(req: LoginRequest): Promise<LoginResult> {
   const domain = serverDomain(req.server);
   const client = new RegistryClient(registryHost(domain), domain, {
-    credentials: { username: req.username, password: req.password, source: 'the command line' },
+    credentials: { username: req.username, password: req.password, source: 'the login request' },
     ...(req.env ? { env: req.env } : {}),
     ...(req.insecureRegistries ? { insecure: req.insecureRegistries } : {}),
     ...(req.signal ? { signal: req.signal } : {}),
@@ -37,12 +69,22 @@ async function checkAndStore(req: LoginRequest): Promise<string> {
   } finally {
     await client.close();
   }
-  return storeCredentials(domain, req, req.env ?? process.env);
+  req.signal?.throwIfAborted();
+  const storedIn = await storeCredentials(domain, req, req.env ?? process.env);
+  return { server: domain, storedIn };
 }
 
-/** Forget the credentials; false when there were none. */
-export async function logout(req: { server?: string; env?: NodeJS.ProcessEnv }): Promise<boolean> {
-  return eraseCredentials(serverDomain(req.server), req.env ?? process.env);
+/**
+ * `docker logout`: forget the server's credentials, in config.json or its
+ * credential helper (entries written by older clients as `https://host/` too).
+ * @example
+ *   const { removed } = await logout({ server: 'registry.example.com' });
+ */
+export function logout(req: LogoutRequest = {}): Promise<LogoutResult> {
+  return abortable(req.signal, async () => {
+    const server = serverDomain(req.server);
+    return { server, removed: await eraseCredentials(server, req.env ?? process.env) };
+  });
 }
 
 /** `docker login` takes a host, or a URL of one: the reference domain it stands for. */

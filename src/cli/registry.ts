@@ -138,7 +138,7 @@ export async function logoutCommand(argv: string[], io: Io): Promise<number> {
   requireArgs(positionals, 0, 1, LOGOUT_HELP);
   const server = positionals[0];
   const shown = server ?? serverDomain(undefined);
-  const removed = await logout({ ...(server ? { server } : {}), env: io.env });
+  const { removed } = await logout({ ...(server ? { server } : {}), env: io.env });
   io.stdout.write(
     removed ? `Removing login credentials for ${shown}\n` : `Not logged in to ${shown}\n`,
   );

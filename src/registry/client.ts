@@ -30,6 +30,7 @@ import {
   cas,
   chunked,
   emptyBody,
+  errorAnswer,
   header,
   parseChallenge,
   pull,
@@ -98,7 +99,14 @@ export class RegistryClient {
    * through whichever challenge it answers with (a token server checks them too).
    */
   async checkLogin(): Promise<void> {
-    await this.ping();
+    const res = await this.send('GET', '/v2/', { scope: undefined });
+    if (res.status === 401 || res.status === 403) {
+      // Say what the registry said (`unauthorized: …`), as docker login does.
+      const said = await errorAnswer(res);
+      throw this.authError(res.status, `GET /v2/: ${said ?? authDefault(res.status)}`);
+    }
+    await res.body.dump();
+    if (res.status !== 200) throw this.failed(res, 'GET /v2/', undefined);
   }
 
   async getManifest(repo: string, ref: string): Promise<FetchedManifest> {
@@ -517,17 +525,20 @@ export class RegistryClient {
         continue;
       }
       if (res.status === 200) return res;
+      // Only 401 and 403 are about the credentials; a server that is down is not.
+      // What it says (`unauthorized: bad credentials`) is what docker login shows.
+      if (res.status === 401 || res.status === 403) {
+        const said = await errorAnswer(res);
+        throw this.authError(
+          res.status,
+          `the token server ${realm.origin}${realm.pathname} refused${said ? `: ${said}` : ''}`,
+        );
+      }
       await res.body.dump();
       if (RETRY_STATUS.has(res.status) && attempt < attempts) {
         await backoff(attempt, header(res, 'retry-after'), this.opts.signal);
         continue;
       }
-      // Only 401 and 403 are about the credentials; a server that is down is not.
-      if (res.status === 401 || res.status === 403)
-        throw this.authError(
-          res.status,
-          `the token server ${realm.origin}${realm.pathname} refused`,
-        );
       throw new TsbuildError(
         'REGISTRY_ERROR',
         `${this.host}: the token server ${realm.origin}${realm.pathname}: HTTP ${res.status}`,
@@ -562,10 +573,7 @@ export class RegistryClient {
     const status = res.status;
     void res.body.dump?.().catch(() => undefined);
     if (status === 401 || status === 403)
-      return this.authError(
-        status,
-        `${subject ?? what}: ${status === 401 ? 'authentication required' : 'denied'}`,
-      );
+      return this.authError(status, `${subject ?? what}: ${authDefault(status)}`);
     if (status === 404)
       return new TsbuildError('REGISTRY_NOT_FOUND', this.named(`${subject ?? what}: not found`), {
         host: this.host,
@@ -592,4 +600,9 @@ export class RegistryClient {
       { host: this.host, code },
     );
   }
+}
+
+/** What a 401 or 403 means when the registry's answer says nothing readable. */
+function authDefault(status: number): string {
+  return status === 401 ? 'authentication required' : 'denied';
 }

@@ -144,3 +144,64 @@ export function sniffMediaType(bytes: Buffer): string {
     return '';
   }
 }
+
+/** The most of an error body read for its message: error bodies are small. */
+const ANSWER_BYTES = 16 * 1024;
+
+/**
+ * What a refusal says, in one line, as Docker shows it: a distribution error
+ * body `{"errors":[{"code":"UNAUTHORIZED","message":"bad credentials"}]}` is
+ * `unauthorized: bad credentials` (errcode's lower-cased code, then the
+ * message); an OAuth one `{"error":…,"error_description":…}` its description;
+ * short plain text itself. Undefined when the body says nothing readable. The
+ * body is consumed.
+ * @example
+ *   if (res.status === 401) reason = (await errorAnswer(res)) ?? 'authentication required';
+ */
+export async function errorAnswer(res: Response): Promise<string | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  try {
+    for await (const c of res.body as AsyncIterable<Buffer>) {
+      chunks.push(c);
+      size += c.length;
+      if (size >= ANSWER_BYTES) break;
+    }
+  } catch {
+    return undefined; // a body cut short says nothing we can trust
+  } finally {
+    res.body.destroy();
+  }
+  const text = Buffer.concat(chunks).subarray(0, ANSWER_BYTES).toString('utf8');
+  return oneLine(fromJson(text) ?? (/^\s*[{[<]/.test(text) ? '' : text));
+}
+
+function fromJson(text: string): string | undefined {
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (typeof body !== 'object' || body === null) return undefined;
+  const { errors, error, error_description: description } = body as Record<string, unknown>;
+  if (Array.isArray(errors)) {
+    const said = errors.flatMap((e: unknown) => {
+      const { code, message } = (e ?? {}) as Record<string, unknown>;
+      const name = typeof code === 'string' ? code.toLowerCase().replace(/_/g, ' ') : '';
+      const text = typeof message === 'string' ? message : '';
+      return name || text ? [name && text ? `${name}: ${text}` : name || text] : [];
+    });
+    return said.join('; ');
+  }
+  if (typeof description === 'string') return description;
+  return typeof error === 'string' ? error : '';
+}
+
+/** Control characters and line breaks out, whitespace runs made one space, at most 200 characters. */
+function oneLine(text: string): string | undefined {
+  // eslint-disable-next-line no-control-regex
+  const flat = text.replace(/[\x00-\x1f\x7f\s]+/g, ' ').trim();
+  if (flat === '') return undefined;
+  return flat.length > 200 ? `${flat.slice(0, 199)}…` : flat;
+}

@@ -7,8 +7,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { build, images, pull, push, run, tag } from '../../src/index.js';
-import { login } from '../../src/api/login.js';
+import { build, images, login, pull, push, run, tag } from '../../src/index.js';
 import { rejected } from '../helpers/caught.js';
 import { tempRoot } from '../helpers/tmp.js';
 import { useRegistryWithBusybox } from '../helpers/registry-lab.js';

@@ -16,6 +16,10 @@ import type {
   ImageSummary,
   InspectConfig,
   LogEntry,
+  LoginRequest,
+  LoginResult,
+  LogoutRequest,
+  LogoutResult,
   PullResult,
   PushResult,
   RunResult,
@@ -49,5 +53,9 @@ describe('one naming rule', () => {
     expectTypeOf<NotCamel<StepResult>>().toBeNever();
     expectTypeOf<NotCamel<PullResult>>().toBeNever();
     expectTypeOf<NotCamel<PushResult>>().toBeNever();
+    expectTypeOf<NotCamel<LoginResult>>().toBeNever();
+    expectTypeOf<NotCamel<LogoutResult>>().toBeNever();
+    expectTypeOf<NotCamel<LoginRequest>>().toBeNever();
+    expectTypeOf<NotCamel<LogoutRequest>>().toBeNever();
   });
 });

@@ -246,7 +246,10 @@ describe('with a registry', () => {
     expect(h.has(locked.reg.host)).toBe(true);
     expect(readConfig(env).auths).toEqual({ [locked.reg.host]: {} });
     await pull({ root: tempRoot('tsbuild-helper-pull-'), env, reference: ref });
-    expect(await logout({ server: locked.reg.host, env })).toBe(true);
+    expect(await logout({ server: locked.reg.host, env })).toEqual({
+      server: locked.reg.host,
+      removed: true,
+    });
     const e = await rejected(pull({ root: tempRoot('x-'), env, reference: ref }));
     expect(e).toMatchObject({ code: 'REGISTRY_UNAUTHORIZED' });
     expect(e.message).toContain('no credentials');

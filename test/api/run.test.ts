@@ -12,6 +12,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../../src/api/run.js';
 import { cli } from '../helpers/cli.js';
 import { tempRoot } from '../helpers/tmp.js';
+import { until } from '../helpers/until.js';
 import { buildIn, contextOf, storeWithBusybox } from '../build/harness.js';
 
 let root: string;
@@ -253,16 +254,16 @@ describe.each(['runc', 'crun', 'builtin'] as const)('tsbuild run under %s', (run
       command: ['sh', '-c', 'echo ready; sleep 100'],
     });
     await new Promise<void>((resolve) => c.stdout.once('data', () => resolve()));
-    for (let i = 0; i < 100; i++) {
+    // Its pid as inspect shows it, once recorded (however many looks that takes here).
+    let pid = 0;
+    await until(async () => {
       const [info] = JSON.parse(
         (await cli(['container', 'inspect', '--root', root, name])).stdout,
       ) as { State: { Pid: number } }[];
-      if (info!.State.Pid > 0) {
-        process.kill(info!.State.Pid, 'SIGKILL');
-        break;
-      }
-      await new Promise((r) => setTimeout(r, 50));
-    }
+      pid = info!.State.Pid;
+      return pid > 0;
+    });
+    process.kill(pid, 'SIGKILL');
     // 137 under the built-in sandbox too, although util-linux's `unshare --fork` exits 1
     // (runtime/run/unshare-stderr.ts); its message is not the container's output.
     const status = 137;

@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openNetwork } from '../../src/runtime/network/index.js';
 import { rejected } from '../helpers/caught.js';
 import { tempRoot } from '../helpers/tmp.js';
+import { until } from '../helpers/until.js';
 import { buildIn, contextOf, storeWithBusybox } from './harness.js';
 
 /** A file of Debian's archive, over plain http: busybox's wget needs no CA bundle for it. */
@@ -151,16 +152,11 @@ it('leaves no pasta and no namespace behind a build, even one that was killed', 
     stdio: 'ignore',
   });
   const tmp = join(root, 'tmp');
-  const deadline = Date.now() + 20_000;
-  let pasta = '';
-  while ((pasta = pastaFor(tmp)) === '' && Date.now() < deadline)
-    await new Promise((r) => setTimeout(r, 50));
-  // What the loop saw, not a second look: a second pgrep missed it once under load in CI.
-  expect(pasta).not.toBe('');
+  // The build's pasta is up (the killed build has one to leave behind).
+  await until(() => pastaFor(tmp) !== '');
   // The step itself running: only then is there a container to kill (SIGKILL: its
   // pid 1 ignores SIGTERM), and none is left behind.
-  while (spawnSync('pgrep', ['-f', 'sleep 4344']).status !== 0 && Date.now() < deadline)
-    await new Promise((r) => setTimeout(r, 50));
+  await until(() => spawnSync('pgrep', ['-f', 'sleep 4344']).status === 0);
   child.kill('SIGKILL');
   await new Promise((r) => child.once('exit', r));
   spawnSync('pkill', ['-KILL', '-f', 'sleep 4344']);

@@ -5,21 +5,15 @@
  * (`--ssh id=KEY`). The image's git and ssh are the host's binaries with the
  * libraries ldd names, copied over busybox: busybox has neither.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import {
-  copyFileSync,
-  existsSync,
-  mkdirSync,
-  readFileSync,
-  readdirSync,
-  realpathSync,
-} from 'node:fs';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { copyFileSync, mkdirSync, readFileSync, readdirSync, realpathSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { build } from '../../src/api/build.js';
 import { DockerfileError } from '../../src/errors.js';
 import { rejected } from '../helpers/caught.js';
 import { tempRoot } from '../helpers/tmp.js';
+import { until } from '../helpers/until.js';
 import { startSshd, type Sshd } from '../setup/sshd.js';
 import { buildIn, contextOf, flatten, storeWithBusybox } from './harness.js';
 
@@ -65,9 +59,11 @@ beforeAll(async () => {
   // A real agent holding the client key, as a developer's would.
   agentSock = join(tempRoot('tsbuild-ssh-agent-'), 'agent.sock');
   agent = spawn('ssh-agent', ['-D', '-a', agentSock], { stdio: 'ignore' });
-  for (let i = 0; i < 500 && !existsSync(agentSock); i++)
-    await new Promise((r) => setTimeout(r, 10));
-  execFileSync('ssh-add', ['-q', sshd.clientKey], { env: { SSH_AUTH_SOCK: agentSock } });
+  // Up once it answers (ssh-add -l: 1 for no keys, 2 while it cannot connect — its
+  // socket exists a moment before it listens), however long that takes here.
+  const env = { SSH_AUTH_SOCK: agentSock };
+  await until(() => spawnSync('ssh-add', ['-l'], { env, stdio: 'ignore' }).status !== 2, 10);
+  execFileSync('ssh-add', ['-q', sshd.clientKey], { env });
 }, 60_000);
 
 afterAll(async () => {

@@ -7,6 +7,7 @@ import { readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { tempRoot } from '../helpers/tmp.js';
+import { until } from '../helpers/until.js';
 import { prune } from '../../src/api/prune.js';
 import { buildIn, contextOf, flatten, storeWithBusybox } from './harness.js';
 
@@ -33,14 +34,10 @@ it('cleans up after a build that was killed', async () => {
     stdio: 'ignore',
   });
   const tmp = join(root, 'tmp');
-  const deadline = Date.now() + 20_000;
-  while (mountsUnder(tmp).length === 0 && Date.now() < deadline)
-    await new Promise((r) => setTimeout(r, 50));
-  expect(mountsUnder(tmp).length).toBeGreaterThan(0);
+  await until(() => mountsUnder(tmp).length > 0);
   // The step itself running: only then is there a container to kill (SIGKILL: its
   // pid 1 ignores SIGTERM), and none is left behind.
-  while (spawnSync('pgrep', ['-f', 'sleep 4343']).status !== 0 && Date.now() < deadline)
-    await new Promise((r) => setTimeout(r, 50));
+  await until(() => spawnSync('pgrep', ['-f', 'sleep 4343']).status === 0);
   child.kill('SIGKILL');
   await new Promise((r) => child.once('exit', r));
   spawnSync('pkill', ['-KILL', '-f', 'sleep 4343']);
@@ -53,13 +50,20 @@ it('cleans up after a build that was killed', async () => {
 it('prune leaves a running build alone, however old its work dir looks', async () => {
   const root = await storeWithBusybox();
   const ctx = contextOf({ Dockerfile: 'FROM busybox\nRUN sleep 1.5; ls /bin > /bins\n' });
-  const building = buildIn(root, { context: ctx, tags: ['long'] });
+  let ended = false;
+  const building = buildIn(root, { context: ctx, tags: ['long'] }).finally(() => (ended = true));
   const tmp = join(root, 'tmp');
-  const deadline = Date.now() + 20_000;
-  while (mountsUnder(tmp).length === 0 && Date.now() < deadline)
-    await new Promise((r) => setTimeout(r, 50));
+  // The RUN's snapshot mounted (or, on a machine too slow to look in time, the build over).
+  await until(() => mountsUnder(tmp).length > 0 || ended);
   const old = new Date(Date.now() - 3_600_000);
-  for (const n of readdirSync(tmp)) utimesSync(join(tmp, n), old, old);
+  for (const n of readdirSync(tmp)) {
+    try {
+      utimesSync(join(tmp, n), old, old);
+    } catch (e) {
+      // The build may end (and remove its dir) between the listing and this.
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    }
+  }
   await prune({ root, env: {} });
   await building;
   const bins = readFileSync(join(await flatten(root, 'long'), 'bins'), 'utf8');

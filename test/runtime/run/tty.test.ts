@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { busyboxRootfsTar } from '../../helpers/busybox.js';
 import { DOCKER_CLI, dockerOk } from '../../helpers/docker.js';
+import { until } from '../../helpers/until.js';
 import { busyboxRootfs } from './rootfs.js';
 
 type Step = ['expect', string] | ['send', string] | ['resize', number, number] | ['kill', number];
@@ -240,9 +241,8 @@ describe.each(['runc', 'crun'] as const)('a terminal under %s, tsbuild killed', 
     );
     expect(r.code).toBe(-9);
     const state = join(workRoot, 'state');
-    const deadline = Date.now() + 20_000;
-    while (entries(state).length > 0 && Date.now() < deadline)
-      await new Promise((resolve) => setTimeout(resolve, 50));
+    // The reaper deletes it once the shell has ended: however long that takes here.
+    await until(() => entries(state).length === 0);
     expect(entries(state)).toEqual([]);
   });
 });

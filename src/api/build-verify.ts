@@ -197,7 +197,12 @@ function pairLayers(a: Built, idsA: string[], b: Built, idsB: string[]): Pair[] 
   const out: Pair[] = [];
   const upTo = stepwise ? a.baseLayers : Math.max(idsA.length, idsB.length);
   for (let i = 0; i < upTo; i++)
-    out.push({ index: i, ...opt('first', idsA[i]), ...opt('rebuilt', idsB[i]) });
+    out.push({
+      index: i,
+      made: i < Math.min(a.baseLayers, b.baseLayers) ? 'base' : 'squash',
+      ...opt('first', idsA[i]),
+      ...opt('rebuilt', idsB[i]),
+    });
   if (!stepwise) return out;
   const byStep = new Map<number, { a?: StepResult; b?: StepResult }>();
   for (const s of a.layerSteps) byStep.set(s.step, { a: s });

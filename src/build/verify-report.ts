@@ -32,6 +32,11 @@ export interface LayerDifference {
   step?: { stage: number; step: number; text: string; file: string; line: number };
   /** Where the layer is in the build's image (0-based), when the image has it. */
   index?: number;
+  /**
+   * Without a step: a layer of the base image, or the one layer --squash made
+   * of the build's steps.
+   */
+  made?: 'base' | 'squash';
   /** The build's layer; absent when only the rebuild's step made one. */
   first?: string;
   /** The rebuild's layer; absent when only the build's step made one. */

@@ -7,11 +7,12 @@
  *   layer 2, step 3 (Dockerfile:3): RUN date +%s%N > /t
  *     t: content sha256:5e…→sha256:0b…
  *   config:
- *     rootfs.diff_ids: ["sha256:…","sha256:…"] → ["sha256:…","sha256:…"]
+ *     rootfs.diff_ids[2]: "sha256:…" → "sha256:…"
  */
+import { isDeepStrictEqual } from 'node:util';
 import type { VerifyReport } from '../api/build-types.js';
 import { verifySummary } from '../api/build-verify.js';
-import type { EntryDifference } from '../build/verify-report.js';
+import type { ConfigDifference, EntryDifference } from '../build/verify-report.js';
 
 /** Files listed per layer; the rest are counted (the metadata file has them all). */
 const FILES_SHOWN = 20;
@@ -27,7 +28,9 @@ export function verifyText(r: VerifyReport): string {
     lines.push(
       l.step
         ? `${where}, step ${l.step.step} (${l.step.file}:${l.step.line}): ${oneLine(l.step.text)}`
-        : `${where} (of the base image, or --squash's)`,
+        : l.made === 'base'
+          ? `${where}, of the base image`
+          : `${where}, the build's steps squashed into one (--squash)`,
     );
     if (!l.first) lines.push('  only the rebuild made a layer here');
     if (!l.rebuilt) lines.push('  only the build made a layer here');
@@ -37,7 +40,7 @@ export function verifyText(r: VerifyReport): string {
   }
   if (r.config.length > 0) {
     lines.push('config:');
-    for (const c of r.config) lines.push(`  ${c.path}: ${shown(c.first)} → ${shown(c.rebuilt)}`);
+    for (const c of r.config) lines.push(...configLines(c));
   }
   const times =
     r.config.some((c) => /(^|\.)created$/.test(c.path)) ||
@@ -47,6 +50,19 @@ export function verifyText(r: VerifyReport): string {
       'hint: times differ; SOURCE_DATE_EPOCH (environment or --build-arg) pins them: see "Reproducible builds" in the README',
     );
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * One line per differing field; a list of the same length (rootfs.diff_ids,
+ * Env) as only its entries that differ, which a cut-off whole would hide.
+ */
+function configLines(c: ConfigDifference): string[] {
+  const { first: a, rebuilt: b } = c;
+  if (Array.isArray(a) && Array.isArray(b) && a.length === b.length)
+    return a.flatMap((x, i) =>
+      isDeepStrictEqual(x, b[i]) ? [] : [`  ${c.path}[${i}]: ${shown(x)} → ${shown(b[i])}`],
+    );
+  return [`  ${c.path}: ${shown(a)} → ${shown(b)}`];
 }
 
 function fileLine(f: EntryDifference): string {

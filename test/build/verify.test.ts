@@ -171,8 +171,35 @@ describe('build --verify', () => {
     expect(bad.stdout).toMatch(
       /layer \d+, step 3 \(Dockerfile:3\): RUN date \+%s > \/t && cat \/proc\/uptime >> \/t\n {2}t: content sha256:/,
     );
-    expect(bad.stdout).toContain('config:\n  rootfs.diff_ids: ');
+    // The diff IDs that differ, one line each (a cut-off list would show only the same ones).
+    expect(bad.stdout).toMatch(
+      /config:\n {2}rootfs\.diff_ids\[\d\]: "sha256:[0-9a-f]{64}" → "sha256:[0-9a-f]{64}"\n {2}rootfs\.diff_ids\[\d\]: "sha256:[0-9a-f]{64}" → "sha256:[0-9a-f]{64}"\n/,
+    );
     const written = JSON.parse(readFileSync(meta, 'utf8')) as Record<string, unknown>;
     expect(written['tsbuild.verify']).toMatchObject({ reproducible: false });
+  });
+
+  it('--squash: the one layer is named as the squashed steps, and its differing file listed', async () => {
+    const r = await cli(
+      [
+        'build',
+        '--root',
+        root,
+        '--verify',
+        '--squash',
+        '--progress=quiet',
+        contextOf({ Dockerfile: UNSTEADY }),
+      ],
+      { env: { SOURCE_DATE_EPOCH: EPOCH } },
+    );
+    expect(r.code).toBe(3);
+    // -q: the image ID alone on stdout, the report on stderr. The squashed layer is the
+    // one after busybox's.
+    expect(r.stderr).toMatch(
+      /: 1 layer \(2 files\) and 1 config field differ\nlayer 1, the build's steps squashed into one \(--squash\)\n {2}r: content sha256:[0-9a-f]{12}…→sha256:[0-9a-f]{12}…\n {2}t: content /,
+    );
+    expect(r.stderr).toMatch(
+      /config:\n {2}rootfs\.diff_ids\[1\]: "sha256:[0-9a-f]{64}" → "sha256:[0-9a-f]{64}"\n$/,
+    );
   });
 });

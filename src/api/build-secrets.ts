@@ -8,6 +8,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { connect } from 'node:net';
 import { join, resolve } from 'node:path';
 import { TsbuildError } from '../errors.js';
 import { privateDir } from '../build/mounts/private-dir.js';
@@ -160,11 +161,26 @@ async function waitForSocket(child: ChildProcess, socket: string, id: string): P
     );
   });
   failed.catch(() => undefined);
+  // Listening, not just bound: ssh-agent binds the socket (the file appears) and
+  // listens a moment later; an ssh-add in between is refused ("Error connecting
+  // to agent: Connection refused") and failed the build.
   for (let i = 0; i < 500; i++) {
-    if (existsSync(socket)) return;
+    if (existsSync(socket) && (await Promise.race([accepts(socket), failed]))) return;
     await Promise.race([new Promise((r) => setTimeout(r, 10)), failed]);
   }
   throw new TsbuildError('SSH_SOURCE', `--ssh ${id}: ssh-agent made no socket`, { id });
+}
+
+/** Whether something listens on the unix socket `path`: a connection is made, then closed. */
+function accepts(path: string): Promise<boolean> {
+  return new Promise((resolvePromise) => {
+    const s = connect(path);
+    s.once('connect', () => {
+      s.destroy();
+      resolvePromise(true);
+    });
+    s.once('error', () => resolvePromise(false));
+  });
 }
 
 function run(

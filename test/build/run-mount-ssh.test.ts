@@ -6,7 +6,15 @@
  * libraries ldd names, copied over busybox: busybox has neither.
  */
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { copyFileSync, mkdirSync, readFileSync, readdirSync, realpathSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  realpathSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { build } from '../../src/api/build.js';
@@ -120,6 +128,47 @@ describe('RUN --mount=type=ssh', () => {
     const after = readdirSync('/dev/shm').filter((n) => n.startsWith('tsbuild-agent-'));
     expect(after).toEqual(before);
   }, 180_000);
+
+  it('--ssh ID=KEY adds the key once its agent listens, not once its socket exists', async () => {
+    // ssh-agent binds its socket, then listens: here a real one that waits half a
+    // second in between (a preloaded listen(); a copy, as the installed one is
+    // setgid and ignores LD_PRELOAD). An ssh-add in the gap is refused.
+    const dir = tempRoot('tsbuild-slow-agent-');
+    const shim = join(dir, 'slow-listen.so');
+    writeFileSync(
+      join(dir, 'slow-listen.c'),
+      '#define _GNU_SOURCE\n#include <dlfcn.h>\n#include <unistd.h>\n' +
+        'int listen(int fd, int backlog) {\n' +
+        '  int (*real)(int, int) = (int (*)(int, int))dlsym(RTLD_NEXT, "listen");\n' +
+        '  usleep(500000);\n  return real(fd, backlog);\n}\n',
+    );
+    execFileSync('gcc', ['-shared', '-fPIC', '-o', shim, join(dir, 'slow-listen.c'), '-ldl']);
+    const agent = execFileSync('sh', ['-c', 'command -v ssh-agent'], { encoding: 'utf8' }).trim();
+    copyFileSync(agent, join(dir, 'agent'));
+    chmodSync(join(dir, 'agent'), 0o755);
+    const bin = join(dir, 'bin');
+    mkdirSync(bin);
+    writeFileSync(
+      join(bin, 'ssh-agent'),
+      `#!/bin/sh\nLD_PRELOAD=${shim} exec ${join(dir, 'agent')} "$@"\n`,
+      { mode: 0o755 },
+    );
+    const ctx = contextOf({
+      Dockerfile: 'FROM busybox\nRUN --mount=type=ssh,id=mykey test -S $SSH_AUTH_SOCK\n',
+    });
+    const path = process.env.PATH;
+    process.env.PATH = `${bin}:${path}`;
+    try {
+      const r = await buildIn(await storeWithBusybox(), {
+        context: ctx,
+        network: 'none',
+        ssh: { mykey: [sshd.clientKey] },
+      });
+      expect(r.cached).toEqual({ 'RUN --mount=type=ssh,id=mykey test -S $SSH_AUTH_SOCK': false });
+    } finally {
+      process.env.PATH = path;
+    }
+  }, 60_000);
 
   it('a required agent not given is an error naming it', async () => {
     const root = await storeWithBusybox();

@@ -17,15 +17,15 @@
  * A running container is refused (container-view.ts): nothing can pause it.
  */
 import { TsbuildError } from '../errors.js';
-import type { ContainerConfig, Descriptor, HistoryEntry, ImageConfig } from '../image/types.js';
+import type { Descriptor, HistoryEntry, ImageConfig } from '../image/types.js';
 import { walkTree } from '../layer/walk.js';
 import { tarDirectory } from '../layer/writer.js';
 import type { ContainerRecord } from '../store/containers.js';
 import { canonicalTag } from '../store/names.js';
-import type { Store } from '../store/store.js';
 import { shortDigest } from '../util/digest.js';
 import { hostPlatform } from '../dockerfile/scope.js';
 import { applyChanges } from './commit-changes.js';
+import { containerConfig, containerImageConfig } from './container-config.js';
 import { containerView, type ContainerView } from './container-view.js';
 import { IngestSession } from './ingest.js';
 import { openStore, type StoreOptions } from './store.js';
@@ -55,9 +55,9 @@ export async function commit(req: CommitRequest): Promise<string> {
   const tags = req.reference ? [canonicalTag(req.reference)] : [];
   const view = await containerView(store, req.container);
   const r = view.record;
-  const base = await baseConfig(store, r);
-  const containerConfig = dockerConfig(r, base?.config ?? {});
-  const config = applyChanges(structuredClone(containerConfig), req.changes ?? []);
+  const base = await containerImageConfig(store, r);
+  const ctrConfig = containerConfig(r, base?.config ?? {});
+  const config = applyChanges(structuredClone(ctrConfig), req.changes ?? []);
   const session = new IngestSession(store);
   try {
     const layer = await changesLayer(session, view);
@@ -77,7 +77,7 @@ export async function commit(req: CommitRequest): Promise<string> {
       ...(req.author ? { author: req.author } : {}),
       config,
       container: r.id,
-      container_config: containerConfig,
+      container_config: ctrConfig,
       created,
       history: [...(base?.history ?? placeholderHistory(r)), entry],
       os: base?.os ?? platform.os,
@@ -108,57 +108,9 @@ export async function commit(req: CommitRequest): Promise<string> {
   }
 }
 
-/**
- * The container's image config: kept in the store while the container is
- * (store.heldByContainers), even when `rmi -f` took the image. A failed build
- * step's container ran on a stage's state, which has none.
- */
-async function baseConfig(store: Store, r: ContainerRecord): Promise<ImageConfig | undefined> {
-  if (!/^sha256:[0-9a-f]{64}$/.test(r.image.id) || !(await store.blobs.has(r.image.id)))
-    return undefined;
-  return store.blobs.readJson<ImageConfig>(r.image.id);
-}
-
 /** One entry per layer when the base's history is not known (a failed build step's stage). */
 function placeholderHistory(r: ContainerRecord): HistoryEntry[] {
   return r.layers.map(() => ({ created: r.created, comment: 'below a failed build step' }));
-}
-
-/**
- * Docker's container Config (the daemon's create-time merge of the run's
- * options over the image's), in Docker's field order.
- */
-function dockerConfig(r: ContainerRecord, image: ContainerConfig): ContainerConfig {
-  const c = r.config;
-  const same = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
-  const fromImage = same(c.cmd, image.Cmd) && same(c.entrypoint, image.Entrypoint);
-  // `-v /path` (no host side) is an anonymous volume: Docker adds it to Config.Volumes.
-  const anonymous = c.binds.filter((b) => !b.includes(':'));
-  const volumes = { ...(image.Volumes ?? {}) };
-  for (const v of anonymous) volumes[v] = {};
-  return {
-    Hostname: c.hostname,
-    Domainname: '',
-    User: c.user,
-    AttachStdin: c.openStdin,
-    AttachStdout: true,
-    AttachStderr: true,
-    ...(image.ExposedPorts ? { ExposedPorts: image.ExposedPorts } : {}),
-    Tty: c.tty,
-    OpenStdin: c.openStdin,
-    StdinOnce: c.openStdin,
-    Env: c.env.length > 0 ? c.env : null,
-    Cmd: c.cmd,
-    ...(image.Healthcheck ? { Healthcheck: image.Healthcheck } : {}),
-    ...(fromImage && image.ArgsEscaped ? { ArgsEscaped: true } : {}),
-    Image: r.image.ref,
-    Volumes: Object.keys(volumes).length > 0 ? volumes : null,
-    WorkingDir: c.cwd,
-    Entrypoint: c.entrypoint,
-    OnBuild: null,
-    Labels: image.Labels ?? {},
-    ...(image.StopSignal ? { StopSignal: image.StopSignal } : {}),
-  };
 }
 
 /** The container's changes as a layer, stored as its tar; undefined when it changed nothing. */

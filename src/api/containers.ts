@@ -8,6 +8,8 @@ import { TsbuildError } from '../errors.js';
 import { StoreError } from '../store/errors.js';
 import { isAlive, liveState, type ContainerRecord } from '../store/containers.js';
 import type { Store } from '../store/store.js';
+import type { ContainerConfig } from '../image/types.js';
+import { containerConfig, containerImageConfig } from './container-config.js';
 import { removeContainer, settleDead } from './container-rootfs.js';
 import { openStore, type StoreOptions } from './store.js';
 
@@ -155,7 +157,8 @@ export async function inspectContainers(
   const missing: string[] = [];
   for (const name of req.containers) {
     try {
-      found.push(inspectOf(store, await store.containers.resolve(name)));
+      const r = await store.containers.resolve(name);
+      found.push(inspectOf(store, r, (await containerImageConfig(store, r))?.config ?? {}));
     } catch (e) {
       if (!(e instanceof StoreError)) throw e;
       missing.push(e.message);
@@ -168,7 +171,7 @@ const ZERO_TIME = '0001-01-01T00:00:00Z';
 
 export type ContainerInspect = ReturnType<typeof inspectOf>;
 
-function inspectOf(store: Store, r: ContainerRecord) {
+function inspectOf(store: Store, r: ContainerRecord, image: ContainerConfig) {
   const c = r.config;
   const running = r.state.status === 'running';
   const [path = '', ...args] = c.args;
@@ -236,25 +239,8 @@ function inspectOf(store: Store, r: ContainerRecord) {
             Propagation: m.type === 'bind' ? 'rprivate' : '',
           },
     ),
-    Config: {
-      Hostname: c.hostname,
-      Domainname: '',
-      User: c.user,
-      AttachStdin: c.openStdin,
-      AttachStdout: true,
-      AttachStderr: true,
-      Tty: c.tty,
-      OpenStdin: c.openStdin,
-      StdinOnce: c.openStdin,
-      Env: c.env,
-      Cmd: c.cmd,
-      Image: r.image.ref,
-      Volumes: null,
-      WorkingDir: c.cwd,
-      Entrypoint: c.entrypoint,
-      OnBuild: null,
-      Labels: {},
-    },
+    // The run's options merged over the image's config, as Docker keeps it.
+    Config: containerConfig(r, image),
     Kind: r.kind,
   };
 }

@@ -2,12 +2,21 @@
  * `tsbuild ps`, `tsbuild rm` and `tsbuild container inspect|ls|rm`, printed
  * as the docker CLI prints them (cli/command/formatter/container.go).
  */
-import { inspectContainers, ps, rmContainer, type ContainerSummary } from '../api/containers.js';
+import {
+  inspectContainers,
+  ps,
+  rmContainer,
+  type ContainerInspect,
+  type ContainerSummary,
+} from '../api/containers.js';
+import type { InspectConfig } from '../api/inspect.js';
 import { TsbuildError, UsageError } from '../errors.js';
 import { goQuote } from '../util/go-quote.js';
 import type { Io } from './io.js';
 import { STORE_HELP, STORE_OPTIONS, parseOptions, requireArgs } from './options.js';
-import { parseTemplate, renderRows, renderTable } from './template/index.js';
+import { goContainerConfig } from './go-types.js';
+import { inspectTemplate } from './inspect-template.js';
+import { goStruct, renderRows, renderTable } from './template/index.js';
 import { goTime, humanDuration, shortId } from './units.js';
 import { alignHelp } from './help-text.js';
 
@@ -153,18 +162,40 @@ export async function containerInspectCommand(argv: string[], io: Io): Promise<n
     return 0;
   }
   requireArgs(positionals, 1, Infinity, INSPECT_HELP);
-  const template = values.format
-    ? parseTemplate(values.format, { missingKey: 'error' })
-    : undefined;
+  // As the docker CLI: on the typed value (goView), else on the JSON (inspect-template.ts).
+  const render = values.format ? inspectTemplate(values.format) : undefined;
   const { found, missing } = await inspectContainers({
     root: values.root,
     env: io.env,
     containers: positionals,
   });
-  if (template) for (const c of found) io.stdout.write(`${template.execute(c)}\n`);
-  else io.stdout.write(`${JSON.stringify(found, null, 4)}\n`);
+  const errors: string[] = [];
+  if (render) {
+    const out: string[] = [];
+    for (const c of found) {
+      const r = render(goView(c), c);
+      if ('text' in r) out.push(r.text);
+      else errors.push(r.error);
+    }
+    // With nothing to show, docker still ends its output with a newline.
+    io.stdout.write(out.length > 0 ? out.join('') : '\n');
+  } else io.stdout.write(`${JSON.stringify(found, null, 4)}\n`);
+  for (const e of errors) io.stderr.write(`${e}\n`);
   for (const m of missing) io.stderr.write(`Error: ${m}\n`);
-  return missing.length > 0 ? 1 : 0;
+  return missing.length > 0 || errors.length > 0 ? 1 : 0;
+}
+
+/**
+ * The container as the struct the docker CLI runs templates on
+ * (types.ContainerJSON): a field it lacks is an error, not `<no value>`, and
+ * its Config is a *container.Config, so `{{.Config.Volumes}}` prints `map[]`
+ * when there are none and `{{.Config.Env}}` `[]`, as Docker 20.10 prints them.
+ */
+function goView(c: ContainerInspect): unknown {
+  return goStruct(
+    { ...c, Config: goContainerConfig(c.Config as Partial<InspectConfig>) },
+    'types.ContainerJSON',
+  );
 }
 
 const CONTAINER_HELP = alignHelp(`Usage:  tsbuild container COMMAND

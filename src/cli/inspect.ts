@@ -4,7 +4,8 @@ import { TsbuildError } from '../errors.js';
 import type { Io } from './io.js';
 import { STORE_HELP, STORE_OPTIONS, parseOptions, requireArgs } from './options.js';
 import { goContainerConfig, goTime } from './go-types.js';
-import { CallError, TemplateError, goStruct, nilSlice, parseTemplate } from './template/index.js';
+import { goStruct, nilSlice } from './template/index.js';
+import { inspectTemplate } from './inspect-template.js';
 import { alignHelp } from './help-text.js';
 
 const HELP = alignHelp(`Usage:  tsbuild inspect [OPTIONS] IMAGE [IMAGE...]
@@ -25,11 +26,8 @@ export async function inspectCommand(argv: string[], io: Io): Promise<number> {
     return 0;
   }
   requireArgs(positionals, 1, Infinity, HELP);
-  // As the docker CLI: the template runs on the typed value (goView); when that
-  // fails, on the JSON as plain data with missingkey=error, whose error is the
-  // one reported ("map has no entry for key").
-  const typed = values.format ? parseTemplate(values.format) : undefined;
-  const raw = values.format ? parseTemplate(values.format, { missingKey: 'error' }) : undefined;
+  // As the docker CLI: on the typed value (goView), else on the JSON (inspect-template.ts).
+  const render = values.format ? inspectTemplate(values.format) : undefined;
   // Like docker: print what was found, then an error for each name in order, and fail.
   const found: ImageInspect[] = [];
   const out: string[] = [];
@@ -45,30 +43,18 @@ export async function inspectCommand(argv: string[], io: Io): Promise<number> {
       continue;
     }
     found.push(...images);
-    if (typed && raw)
+    if (render)
       for (const img of images) {
-        try {
-          out.push(`${typed.execute(goView(img))}\n`);
-        } catch (e) {
-          if (!isTemplateFailure(e)) throw e;
-          try {
-            out.push(`${raw.execute(JSON.parse(JSON.stringify(img)))}\n`);
-          } catch (e2) {
-            if (!isTemplateFailure(e2)) throw e2;
-            errors.push(`template parsing error: ${(e2 as Error).message}`);
-          }
-        }
+        const r = render(goView(img), img);
+        if ('text' in r) out.push(r.text);
+        else errors.push(r.error);
       }
   }
   // With a format and nothing to show, docker still ends its output with a newline.
-  if (typed) io.stdout.write(out.length > 0 ? out.join('') : '\n');
+  if (render) io.stdout.write(out.length > 0 ? out.join('') : '\n');
   else io.stdout.write(`${JSON.stringify(found, null, 4)}\n`);
   for (const e of errors) io.stderr.write(`${e}\n`);
   return errors.length === 0 ? 0 : 1;
-}
-
-function isTemplateFailure(e: unknown): boolean {
-  return e instanceof TemplateError || e instanceof CallError;
 }
 
 /**

@@ -220,26 +220,28 @@ export interface GitDaemon {
  *   await d.stop();
  */
 export async function startGitDaemon(root: string): Promise<GitDaemon> {
-  const port = await freePort();
-  const args = ['daemon', '--reuseaddr', '--export-all', '--informative-errors'];
-  args.push(`--base-path=${root}`, '--listen=127.0.0.1', `--port=${port}`, root);
-  // Its own process group: the daemon forks a child per connection.
-  const child = spawn('git', args, {
-    env: gitServerEnv(),
-    stdio: ['ignore', 'ignore', 'pipe'],
-    detached: true,
-  });
-  let stderr = '';
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const deadline = Date.now() + 10_000;
-  while (!(await accepts(port))) {
-    if (child.exitCode !== null || Date.now() > deadline) {
-      await killGroup(child);
-      throw new Error(`git daemon did not start on port ${port}: ${stderr}`);
-    }
-    await sleep(25);
+  // The port is free when picked, not necessarily when the daemon binds it (a
+  // connection's local port, another test's server): then pick another.
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    const args = ['daemon', '--reuseaddr', '--export-all', '--informative-errors'];
+    args.push(`--base-path=${root}`, '--listen=127.0.0.1', `--port=${port}`, root);
+    // Its own process group: the daemon forks a child per connection.
+    const child = spawn('git', args, {
+      env: gitServerEnv(),
+      stdio: ['ignore', 'ignore', 'pipe'],
+      detached: true,
+    });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    // Listening, however long that takes here (the caller's hook timeout bounds it).
+    while (child.exitCode === null && !(await accepts(port))) await sleep(25);
+    if (child.exitCode === null)
+      return { url: `git://127.0.0.1:${port}`, stop: () => killGroup(child) };
+    await killGroup(child);
+    if (attempt < 5 && /in use|unable to allocate/i.test(stderr)) continue;
+    throw new Error(`git daemon did not start on port ${port}: ${stderr}`);
   }
-  return { url: `git://127.0.0.1:${port}`, stop: () => killGroup(child) };
 }
 
 /** A port nobody listened on a moment ago; the daemon binds it right after. */

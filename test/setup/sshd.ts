@@ -4,7 +4,7 @@
  * client side is GIT_SSH_COMMAND (`sshCommand`), so nothing in ~/.ssh is read
  * or written.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -30,33 +30,42 @@ export async function startSshd(): Promise<Sshd> {
   execFileSync('cp', [`${clientKey}.pub`, join(dir, 'authorized_keys')]);
   // sshd's privilege separation directory; Debian's service unit makes it.
   mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
-  const port = await freePort();
-  writeFileSync(
-    join(dir, 'sshd_config'),
-    [
-      `Port ${port}`,
-      'ListenAddress 127.0.0.1',
-      `HostKey ${hostKey}`,
-      `AuthorizedKeysFile ${join(dir, 'authorized_keys')}`,
-      'PasswordAuthentication no',
-      'PermitRootLogin prohibit-password',
-      'StrictModes no',
-      'UsePAM no',
-      `PidFile ${join(dir, 'sshd.pid')}`,
-    ].join('\n'),
-  );
-  const child = spawn('/usr/sbin/sshd', ['-D', '-e', '-f', join(dir, 'sshd_config')], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let log = '';
-  await new Promise<void>((resolve, reject) => {
-    child.stderr!.setEncoding('utf8').on('data', (s: string) => {
-      log += s;
-      if (log.includes('Server listening')) resolve();
+  // The port is free when picked, not necessarily when sshd binds it (a
+  // connection's local port, another test's server): then pick another.
+  let started: { port: number; child: ChildProcess } | undefined;
+  for (let attempt = 1; started === undefined; attempt++) {
+    const port = await freePort();
+    writeFileSync(
+      join(dir, 'sshd_config'),
+      [
+        `Port ${port}`,
+        'ListenAddress 127.0.0.1',
+        `HostKey ${hostKey}`,
+        `AuthorizedKeysFile ${join(dir, 'authorized_keys')}`,
+        'PasswordAuthentication no',
+        'PermitRootLogin prohibit-password',
+        'StrictModes no',
+        'UsePAM no',
+        `PidFile ${join(dir, 'sshd.pid')}`,
+      ].join('\n'),
+    );
+    const child = spawn('/usr/sbin/sshd', ['-D', '-e', '-f', join(dir, 'sshd_config')], {
+      stdio: ['ignore', 'ignore', 'pipe'],
     });
-    child.once('exit', () => reject(new Error(`sshd exited:\n${log}`)));
-    child.once('error', reject);
-  });
+    let log = '';
+    const listening = await new Promise<boolean>((resolve, reject) => {
+      child.stderr!.setEncoding('utf8').on('data', (s: string) => {
+        log += s;
+        if (log.includes('Server listening')) resolve(true);
+      });
+      child.once('exit', () => resolve(false));
+      child.once('error', reject);
+    });
+    if (listening) started = { port, child };
+    else if (attempt >= 5 || !/Address already in use|Cannot bind/i.test(log))
+      throw new Error(`sshd exited:\n${log}`);
+  }
+  const { port, child } = started;
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   return {
     port,

@@ -24,6 +24,10 @@ beforeEach(({ onTestFailed }) => {
       // Not the kernel's threads (kthreadd, pid 2, and its children).
       ['processes', 'ps', ['-N', '--ppid', '2', '--pid', '2', '-o', PS_FIELDS, '--forest']],
       ['store locks', 'sh', ['-c', 'ls -ld --full-time /tmp/tsbuild-*/lock 2>/dev/null || true']],
+      // A build's last step is a syncfs (store/journal.ts), which waits for every dirty
+      // page of the file system, whoever wrote it: a `sync -f` above in D state with
+      // GBs here says the disk, not tsbuild, was what the test waited for.
+      ['dirty pages', 'grep', ['-E', '^(Dirty|Writeback):', '/proc/meminfo']],
     ] as const) {
       try {
         const out = execFileSync(file, args, { encoding: 'utf8', timeout: 10_000 });

@@ -53,8 +53,16 @@ function title(s: string): string {
 function pad(source: string, prefix: number, suffix: number): string {
   if (source === '') return source;
   if (prefix < 0 || suffix < 0) throw new CallError('strings: negative Repeat count');
+  // Go would make a string of a billion spaces; V8 cannot hold one past MAX_PADDED.
+  if (prefix + suffix + source.length > MAX_PADDED)
+    throw new CallError(
+      `pad: ${prefix} + ${suffix} spaces make a string longer than ${MAX_PADDED}`,
+    );
   return ' '.repeat(prefix) + source + ' '.repeat(suffix);
 }
+
+/** Under V8's longest string (2^29 - 24 UTF-16 units), with room for what follows. */
+const MAX_PADDED = 2 ** 28;
 
 /** The first `length` bytes, as Go slices a string (which may split a character). */
 function truncate(source: string, length: number): string {

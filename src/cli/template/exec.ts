@@ -106,19 +106,33 @@ class Walker extends Evaluator {
       }
       return true;
     };
-    let entries: [unknown, unknown][] = [];
+    let entries: Iterable<[unknown, unknown]> = [];
+    let empty = true;
     if (Array.isArray(value)) entries = value.map((e, i) => [i, e]);
     else if (isMap(value)) entries = sortedKeys(value).map((k) => [k, value[k]]);
     else if (isGoInt(value)) {
       if (decl.length > 1) {
         this.errorf(`can't use ${formatValue(value)} to iterate over more than one variable`);
       }
-      entries = Array.from({ length: Math.max(0, Number(value)) }, (_, i) => [i, i]);
+      // Counted as it goes, not made into a list first: Go loops over a huge
+      // count (for a long time) where a list of it would not fit in memory.
+      entries = upTo(BigInt(value));
     } else if (value !== undefined && value !== null) {
       this.errorf(`range can't iterate over ${formatValue(value)}`);
     }
-    for (const [index, elem] of entries) if (!iteration(index, elem)) break;
-    if (entries.length === 0 && r.elseList) this.walk(dot, r.elseList);
+    for (const [index, elem] of entries) {
+      empty = false;
+      if (!iteration(index, elem)) break;
+    }
+    if (empty && r.elseList) this.walk(dot, r.elseList);
     this.vars.length = outer;
+  }
+}
+
+/** 0, 1, … n-1 as [index, element] pairs; numbers while they are exact. */
+function* upTo(n: bigint): Generator<[unknown, unknown]> {
+  for (let i = 0n; i < n; i++) {
+    const v = i <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(i) : i;
+    yield [v, v];
   }
 }

@@ -235,3 +235,19 @@ describe('renderTable', () => {
     );
   });
 });
+
+describe('inputs too large to build first', () => {
+  it('ranges over an integer as it counts, and stops at break without a list of the rest', () => {
+    // A list of 1e11 entries could not be made; Go counts, and so does this.
+    expect(run('{{range $i := 100000000000}}{{if eq $i 3}}{{break}}{{end}}{{$i}}{{end}}')).toBe(
+      '012',
+    );
+    expect(run('{{range 0}}x{{else}}none{{end}}|{{range 3}}{{.}}{{end}}')).toBe('none|012');
+  });
+
+  it('refuses a pad wider than a string can be, in one line', () => {
+    expect(error('{{pad "s" 999999999 1}}').message).toBe(
+      'template: :1:2: executing "" at <pad "s" 999999999 1>: error calling pad: pad: 999999999 + 1 spaces make a string longer than 268435456',
+    );
+  });
+});

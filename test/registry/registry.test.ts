@@ -546,8 +546,16 @@ describe('review findings, each reproduced first', () => {
       });
       const ref = `${proxy.host}/loc/bb:1`;
       await buildIn(lab.root, { context: ctx, tags: [ref] });
-      await push({ root: lab.root, env: { HOME: home }, reference: ref }).catch(() => undefined);
-      expect(seen.length).toBeGreaterThan(0);
+      // Whether the push then succeeds is not the point; how it ended says why
+      // nothing reached the other origin, should that happen.
+      const ended = await push({ root: lab.root, env: { HOME: home }, reference: ref }).then(
+        () => 'pushed',
+        (e: unknown) => String(e),
+      );
+      expect(
+        seen.length,
+        `nothing reached the Location's origin; the push: ${ended}`,
+      ).toBeGreaterThan(0);
       expect(seen.filter((h) => h !== undefined)).toEqual([]);
     } finally {
       elsewhere.close();

@@ -47,13 +47,22 @@ for (const n of [1_000, 10_000, 50_000]) {
   const runs = n >= 50_000 ? 3 : 5;
   const parseMs = time(() => parseDockerfile(text), runs);
   const df = parseDockerfile(text);
-  const graphMs = time(() => buildStageGraph(df), runs);
+  // The stage graph expands variables under a budget (dockerfile/limits.ts): every RUN
+  // gets the stage's build args, so the 50k file, with thousands of ARGs a stage, is
+  // refused by design. That is reported as such, not timed.
+  let graphMs;
+  try {
+    graphMs = time(() => buildStageGraph(df), runs);
+  } catch (e) {
+    if (e?.code !== 'EXPANSION_TOO_LARGE') throw e;
+    graphMs = undefined;
+  }
   rows.push({ n, bytes: text.length, parseMs, graphMs });
 }
 console.log('instructions   bytes        parse (ms)   stage graph (ms)   µs/instruction');
 for (const r of rows) {
   console.log(
-    `${String(r.n).padStart(12)} ${String(r.bytes).padStart(9)} ${r.parseMs.toFixed(1).padStart(14)} ${r.graphMs.toFixed(1).padStart(18)} ${((r.parseMs * 1000) / r.n).toFixed(1).padStart(16)}`,
+    `${String(r.n).padStart(12)} ${String(r.bytes).padStart(9)} ${r.parseMs.toFixed(1).padStart(14)} ${(r.graphMs === undefined ? 'over budget' : r.graphMs.toFixed(1)).padStart(18)} ${((r.parseMs * 1000) / r.n).toFixed(1).padStart(16)}`,
   );
 }
 const ratio = rows[2].parseMs / rows[1].parseMs;

@@ -38,6 +38,7 @@ import type { LayerSource } from '../store/layers.js';
 import type { ImageRecord, Store } from '../store/store.js';
 import { IngestSession } from './ingest.js';
 import { openStore, type StoreOptions } from './store.js';
+import { eachConcurrently } from '../util/concurrent.js';
 
 export interface PullRequest extends StoreOptions {
   /** Any reference Docker takes: `alpine`, `127.0.0.1:5000/app:1`, `app@sha256:…`. */
@@ -210,46 +211,41 @@ async function pullLayers(
   emit: (e: PullEvent) => void,
 ): Promise<Descriptor[]> {
   const out: Descriptor[] = new Array(blobs.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < blobs.length) {
-      const i = next++;
-      const blob = blobs[i]!;
-      const diffID = diffIDs[i]!;
-      const id = shortDigest(blob.digest);
-      const compression = layerCompression(blob.mediaType);
-      if (compression === undefined)
-        throw protocol(ref, `layer ${blob.digest} has the unknown media type ${blob.mediaType}`);
-      // A source is remembered only for a blob this pull checked against the diff ID:
-      // a manifest may pair any blob with a layer the store has, and a push would
-      // then trust that pairing (mount or 'already exists') for someone else's image.
-      let verified = false;
-      const have = await store.layerDescriptor(diffID);
-      if (have) {
-        emit({ id, status: 'Already exists' });
-        out[i] = have;
-      } else {
-        emit({ id, status: 'Pulling fs layer' });
-        // A download that broke off is the cause, not the tar or gzip error it leads to.
-        const download = client.blobStream(ref.path, blob.digest);
-        let broke: unknown;
-        download.once('error', (e) => (broke ??= e));
-        out[i] = await session
-          .putLayer(download, compression, {
-            diffID,
-            blobDigest: blob.digest,
-            source: `${formatReference(ref)}: layer ${blob.digest}`,
-          })
-          .catch((e: unknown) => {
-            throw broke ?? e;
-          });
-        emit({ id, status: 'Pull complete' });
-        verified = true;
-      }
-      if (verified) await store.addLayerSource(diffID, layerSource(ref, blob));
+  await eachConcurrently(blobs.length, PARALLEL, async (i) => {
+    const blob = blobs[i]!;
+    const diffID = diffIDs[i]!;
+    const id = shortDigest(blob.digest);
+    const compression = layerCompression(blob.mediaType);
+    if (compression === undefined)
+      throw protocol(ref, `layer ${blob.digest} has the unknown media type ${blob.mediaType}`);
+    // A source is remembered only for a blob this pull checked against the diff ID:
+    // a manifest may pair any blob with a layer the store has, and a push would
+    // then trust that pairing (mount or 'already exists') for someone else's image.
+    let verified = false;
+    const have = await store.layerDescriptor(diffID);
+    if (have) {
+      emit({ id, status: 'Already exists' });
+      out[i] = have;
+    } else {
+      emit({ id, status: 'Pulling fs layer' });
+      // A download that broke off is the cause, not the tar or gzip error it leads to.
+      const download = client.blobStream(ref.path, blob.digest);
+      let broke: unknown;
+      download.once('error', (e) => (broke ??= e));
+      out[i] = await session
+        .putLayer(download, compression, {
+          diffID,
+          blobDigest: blob.digest,
+          source: `${formatReference(ref)}: layer ${blob.digest}`,
+        })
+        .catch((e: unknown) => {
+          throw broke ?? e;
+        });
+      emit({ id, status: 'Pull complete' });
+      verified = true;
     }
-  };
-  await Promise.all(Array.from({ length: Math.min(PARALLEL, blobs.length) }, worker));
+    if (verified) await store.addLayerSource(diffID, layerSource(ref, blob));
+  });
   return out;
 }
 

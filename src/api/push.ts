@@ -29,6 +29,7 @@ import { sha256, shortDigest } from '../util/digest.js';
 import { clientFor, layerSource } from './pull.js';
 import type { ImageAnnotations } from './build-annotations.js';
 import { openStore, type StoreOptions } from './store.js';
+import { eachConcurrently } from '../util/concurrent.js';
 
 export interface PushRequest extends StoreOptions {
   /** The image's name in the store, which says where it goes: `127.0.0.1:5000/app:1`. */
@@ -101,17 +102,12 @@ export async function pushFrom(store: Store, req: PushRequest): Promise<PushResu
       status: `The push refers to repository [${formatReference({ ...ref, tag: undefined, digest: undefined })}]`,
     });
     const layers: Descriptor[] = new Array(local.layers.length);
-    let next = 0;
-    const worker = async () => {
-      while (next < local.layers.length) {
-        const i = next++;
-        layers[i] = await pushLayer(store, client, ref, local.layers[i]!.digest, req, emit);
-      }
-    };
     // Docker lists the layers top first.
     for (const l of [...local.layers].reverse())
       emit({ id: shortDigest(l.digest), status: 'Preparing' });
-    await Promise.all(Array.from({ length: Math.min(PARALLEL, layers.length) }, worker));
+    await eachConcurrently(layers.length, PARALLEL, async (i) => {
+      layers[i] = await pushLayer(store, client, ref, local.layers[i]!.digest, req, emit);
+    });
     const config: Descriptor = {
       mediaType: MediaType.dockerConfig,
       digest: local.config.digest,

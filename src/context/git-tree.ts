@@ -10,6 +10,7 @@ import { sameOrigin } from '../util/net.js';
 import { checkInsecure, parseGitUrl, type GitSpec } from './git-url.js';
 import { redactUrl } from './remote-url.js';
 import { accessFor, fetchCommit, type Access, type GitContextOptions } from './git-remote.js';
+import { eachConcurrently } from '../util/concurrent.js';
 
 /** Submodules inside submodules inside … — a loop in .gitmodules ends here. */
 const MAX_SUBMODULE_DEPTH = 8;
@@ -135,15 +136,10 @@ async function writeTree(gitdir: string, treeOid: string, dest: string, w: TreeW
     w.opts.signal?.throwIfAborted();
     const batch = w.blobs.slice(start, start + BATCH);
     const data: Uint8Array[] = new Array(batch.length);
-    let next = 0;
-    const read = async () => {
-      while (next < batch.length) {
-        const i = next++;
-        const oid = batch[i]!.oid;
-        data[i] = (await git.readBlob({ fs: w.fs, gitdir, oid, cache: w.cache })).blob;
-      }
-    };
-    await Promise.all(Array.from({ length: BLOB_READS }, read));
+    await eachConcurrently(batch.length, BLOB_READS, async (i) => {
+      const oid = batch[i]!.oid;
+      data[i] = (await git.readBlob({ fs: w.fs, gitdir, oid, cache: w.cache })).blob;
+    });
     batch.forEach((b, i) => writeBlob(b, data[i]!, w));
   }
 }

@@ -8,6 +8,7 @@ import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Descriptor } from '../image/types.js';
 import { DIGEST_RE, digestHex, sha256 } from '../util/digest.js';
+import { eachConcurrently } from '../util/concurrent.js';
 import { StoreError } from './errors.js';
 import { writeRecord } from './temps.js';
 
@@ -109,17 +110,13 @@ export class CacheStore {
     // Read several at a time: one at a time, each read waits its turn on the
     // thread pool, and a store of a few hundred records took seconds under load.
     const out: { record: CacheRecord; metaSize: number }[] = new Array(files.length);
-    let next = 0;
-    const reader = async () => {
-      for (let i = next++; i < files.length; i = next++) {
-        const bytes = await readFile(join(this.dir, files[i]!));
-        out[i] = {
-          record: JSON.parse(bytes.toString('utf8')) as CacheRecord,
-          metaSize: bytes.length,
-        };
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(READERS, files.length) }, reader));
+    await eachConcurrently(files.length, READERS, async (i) => {
+      const bytes = await readFile(join(this.dir, files[i]!));
+      out[i] = {
+        record: JSON.parse(bytes.toString('utf8')) as CacheRecord,
+        metaSize: bytes.length,
+      };
+    });
     return out;
   }
 }

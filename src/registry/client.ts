@@ -397,11 +397,12 @@ export class RegistryClient {
     let authTried = false;
     for (let attempt = 1; ; attempt++) {
       let res: Response;
+      let auth: string | undefined;
       const body = typeof o.body === 'function' ? o.body() : o.body;
       try {
         // Credentials and tokens go to the registry itself, never to another origin
         // an upload's Location names (Docker keys its auth by host the same way).
-        const auth = sameOrigin(url, base) ? await this.authHeader(o.scope) : undefined;
+        auth = sameOrigin(url, base) ? await this.authHeader(o.scope) : undefined;
         res = answered(
           await request(url, {
             dispatcher: this.agent,
@@ -424,7 +425,7 @@ export class RegistryClient {
         const challenge = header(res, 'www-authenticate');
         await res.body.dump();
         if (body instanceof Readable) body.destroy();
-        if (await this.answer(challenge, o.scope)) {
+        if (await this.answer(challenge, o.scope, auth?.startsWith('Basic ') ?? false)) {
           attempt--; // the auth round trip is not a failed attempt
           continue;
         }
@@ -457,12 +458,21 @@ export class RegistryClient {
     return undefined;
   }
 
-  /** Meet a 401's challenge; false when there is nothing more to try. */
-  private async answer(challenge: string | undefined, scope: string | undefined): Promise<boolean> {
+  /**
+   * Meet a 401's challenge; false when there is nothing more to try. Whether
+   * Basic credentials were refused is a fact of this request, not of the
+   * client: requests sent at once (push's layers) all go out bare, and every
+   * one of them gets the challenge after the first has switched Basic on.
+   */
+  private async answer(
+    challenge: string | undefined,
+    scope: string | undefined,
+    sentBasic: boolean,
+  ): Promise<boolean> {
     const parsed = parseChallenge(challenge ?? '');
     if (parsed?.scheme === 'basic') {
       const c = await this.creds();
-      if (!c || this.basic) return false;
+      if (!c || sentBasic) return false;
       this.basic = true;
       return true;
     }

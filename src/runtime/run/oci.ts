@@ -153,6 +153,7 @@ export class OciRunner implements Runner {
         bundle,
         id,
         terminal && reaper ? { session: terminal, reaper } : undefined,
+        opts.started !== undefined,
       );
       const code = await superviseContainer(start, binary, id, how, io, opts);
       const failure = await runtimeFailure(log, code);
@@ -194,8 +195,14 @@ export class OciRunner implements Runner {
 /** The runtime's `run` and its arguments; with a terminal, detached under the reaper. */
 interface How {
   args: string[];
-  /** Where the runtime writes the container process's host pid once it is created. */
-  pidFile: string;
+  /**
+   * Where the runtime writes the container process's host pid; only when it is
+   * asked for. runc writes it after the process has started: a RUN that fills
+   * the store's disk in that moment made runc fail ("write …/.pid: no space
+   * left on device") and kill the RUN, whose own exit status was then lost. A
+   * build's RUN never asks for the pid (it is stopped through `kill ID`).
+   */
+  pidFile: string | undefined;
   reap?: Reap;
   terminal?: Finishing;
 }
@@ -203,11 +210,14 @@ interface How {
 function runHow(
   bundle: string,
   id: string,
-  terminal?: { session: TerminalSession; reaper: string },
+  terminal: { session: TerminalSession; reaper: string } | undefined,
+  wantPid: boolean,
 ): How {
   const pidFile = join(bundle, 'pid');
-  if (terminal === undefined)
+  if (terminal === undefined) {
+    if (!wantPid) return { args: ['run', '--bundle', bundle, id], pidFile: undefined };
     return { args: ['run', '--pid-file', pidFile, '--bundle', bundle, id], pidFile };
+  }
   const socket = terminal.session.console.path;
   return {
     args: ['run', '-d', '--pid-file', pidFile, '--console-socket', socket, '--bundle', bundle, id],
@@ -275,7 +285,8 @@ function superviseContainer(
 }
 
 /** The pid the runtime wrote to `pidFile` once it made the container; undefined before. */
-async function containerPid(pidFile: string): Promise<number | undefined> {
+async function containerPid(pidFile: string | undefined): Promise<number | undefined> {
+  if (pidFile === undefined) return undefined;
   try {
     const pid = Number((await readFile(pidFile, 'utf8')).trim());
     return Number.isInteger(pid) && pid > 0 ? pid : undefined;

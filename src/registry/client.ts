@@ -65,6 +65,7 @@ export class RegistryClient {
   private readonly tokens = new Map<string, { token: string; until: number }>();
   private basic = false;
   private base: string | undefined;
+  private probed: Promise<string> | undefined;
   private credentials: Credentials | undefined | null = null;
   private readonly agent: Agent;
 
@@ -357,8 +358,18 @@ export class RegistryClient {
     return location.startsWith('http') ? location : `${this.base}${location}`;
   }
 
-  private async schemeBase(): Promise<string> {
-    if (this.base) return this.base;
+  /**
+   * The registry's base URL, probed once however many requests ask at once
+   * (push's layers start together): each probing for itself sent a probe per
+   * layer, and a probe that failed for its own reasons could overwrite the
+   * scheme another had found.
+   */
+  private schemeBase(): Promise<string> {
+    this.probed ??= this.probeScheme();
+    return this.probed;
+  }
+
+  private async probeScheme(): Promise<string> {
     const insecure = isLoopback(this.host) || (this.opts.insecure ?? []).includes(this.host);
     if (!insecure) return (this.base = `https://${this.host}`);
     // dockerd: https first, plain http when that fails, for an insecure registry.

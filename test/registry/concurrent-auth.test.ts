@@ -52,3 +52,25 @@ describe('an htpasswd registry asked eight things at once', () => {
     }
   });
 });
+
+describe('a loopback registry over https asked eight things at once', () => {
+  let reg: Registry;
+  beforeAll(async () => (reg = await startRegistry({ tls: true })));
+  afterAll(() => reg.stop());
+
+  it('is probed for its scheme once, and every request goes over https', async () => {
+    const client = new RegistryClient(reg.host, reg.host);
+    const before = (await reg.requests()).length; // the readiness check's
+    try {
+      const sizes = await Promise.all(
+        Array.from({ length: 8 }, (_, i) => client.headBlob('conc/z', missing(i + 200))),
+      );
+      expect(sizes).toEqual(Array(8).fill(undefined));
+      const log = (await reg.requests()).slice(before);
+      expect(log.filter((r) => r === 'GET /v2/')).toHaveLength(1);
+      expect(log.filter((r) => r.startsWith('HEAD /v2/conc/z/blobs/'))).toHaveLength(8);
+    } finally {
+      await client.close();
+    }
+  });
+});

@@ -10,7 +10,14 @@
  * renderRows and renderTable mark their rows for that with markFormatterRow.
  */
 
-import { compareStrings, isGoEmpty, isGoNil, omittedWhenEmpty } from './value.js';
+import {
+  compareStrings,
+  isEmbedded,
+  isGoEmpty,
+  isGoNil,
+  jsonName,
+  omittedWhenEmpty,
+} from './value.js';
 
 class Unsupported extends Error {}
 
@@ -44,15 +51,22 @@ function encode(v: unknown, html: boolean): string {
   const withJson = v as { toJSON?: () => unknown };
   if (typeof withJson.toJSON === 'function') return encode(withJson.toJSON(), html);
   const row = FORMATTER_ROWS.has(v);
-  const omit = omittedWhenEmpty(v);
-  const entries = Object.entries(v).filter(
-    ([k, x]) => x !== undefined && !(omit?.has(k) && isGoEmpty(x)),
-  );
+  const entries = fields(v);
   if (row) entries.sort(([a], [b]) => compareStrings(a, b));
   const members = entries.map(
     ([k, x]) => `${encodeString(k, html || row)}:${encode(x, html || row)}`,
   );
   return `{${members.join(',')}}`;
+}
+
+/** An object's members as encoding/json writes them: json names, an embedded struct's fields in its place. */
+function fields(v: object): [string, unknown][] {
+  const omit = omittedWhenEmpty(v);
+  return Object.entries(v).flatMap(([k, x]): [string, unknown][] => {
+    if (isEmbedded(x)) return fields(x as object);
+    if (x === undefined || (omit?.has(k) && isGoEmpty(x))) return [];
+    return [[jsonName(v, k), x]];
+  });
 }
 
 /** A value encoding/json rejects (NaN, a function) gives "", as Docker ignores the error. */

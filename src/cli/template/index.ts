@@ -10,4 +10,12 @@ export { renderRows, renderTable, isTableFormat } from './table.js';
 export { TemplateError } from './template-error.js';
 export { CallError } from './template-func.js';
 export type { FuncMap, ParamType, TemplateFunc } from './template-func.js';
-export { GoStringer, goPointer, goStruct, nilMap, nilSlice } from './value.js';
+export {
+  GoPointerTo,
+  GoStringer,
+  goEmbedded,
+  goPointer,
+  goStruct,
+  nilMap,
+  nilSlice,
+} from './value.js';

@@ -11,6 +11,7 @@ import { goQuote, goQuoteRune, isPrint } from '../../util/go-quote.js';
 import {
   formatFloat,
   formatValue,
+  GoPointerTo,
   GoStringer,
   goTypeName,
   isGoInt,
@@ -165,6 +166,11 @@ function formatArg(arg: unknown, spec: Spec, nested = false): string {
   // fmt calls a Stringer's String for %v and %s; other verbs see the value (a Duration's int).
   if (arg instanceof GoStringer)
     return verb === 'v' || verb === 's' ? pad(arg.text, spec) : formatArg(arg.json, spec, nested);
+  // fmt prints a pointer to a bool or number as its address, nested or not.
+  if (arg instanceof GoPointerTo) {
+    const address = formatValue(arg, true);
+    return verb === 'v' ? pad(address, spec) : `%!${verb}(${arg.typeName}=${address})`;
+  }
   if (nested && typeof arg === 'object' && isGoPointer(arg))
     return pad(formatValue(arg, true), spec);
   if (Array.isArray(arg)) return `[${arg.map((e) => formatArg(e, spec, true)).join(' ')}]`;

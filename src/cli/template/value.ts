@@ -7,7 +7,9 @@
 
 const STRUCTS = new WeakMap<object, string>();
 const OMIT_EMPTY = new WeakMap<object, ReadonlySet<string>>();
+const JSON_NAMES = new WeakMap<object, Readonly<Record<string, string>>>();
 const POINTERS = new WeakSet<object>();
+const EMBEDDED = new WeakSet<object>();
 
 /**
  * Marks an object as a Go struct of the named type, as Docker's typed values
@@ -16,6 +18,8 @@ const POINTERS = new WeakSet<object>();
  * always true, and cannot be ranged over, indexed or measured with len.
  * `omitEmpty` names the fields tagged `json:",omitempty"`: `json` leaves
  * them out when empty (false, 0, "", nil, no elements), as encoding/json does.
+ * `jsonNames` gives the fields whose json tag renames them (`CPUShares` is
+ * `"CpuShares"` in JSON): a template names the Go field, `json` writes the tag.
  *
  * @example
  * goStruct({ ID: 'sha256:…', Size: 5 }, '*formatter.imageContext')
@@ -24,15 +28,37 @@ export function goStruct<T extends object>(
   value: T,
   typeName: string,
   omitEmpty: readonly string[] = [],
+  jsonNames: Readonly<Record<string, string>> = {},
 ): T {
   STRUCTS.set(value, typeName);
   if (omitEmpty.length > 0) OMIT_EMPTY.set(value, new Set(omitEmpty));
+  if (Object.keys(jsonNames).length > 0) JSON_NAMES.set(value, jsonNames);
   return value;
 }
 
 /** The fields `json` leaves out of `v` when they are empty; see goStruct. */
 export function omittedWhenEmpty(v: object): ReadonlySet<string> | undefined {
   return OMIT_EMPTY.get(v);
+}
+
+/** The name `json` gives field `k` of `v`; see goStruct. */
+export function jsonName(v: object, k: string): string {
+  return JSON_NAMES.get(v)?.[k] ?? k;
+}
+
+/**
+ * Marks a goStruct as an embedded field (HostConfig's `container.Resources`):
+ * its fields are promoted, so `{{.HostConfig.Memory}}` finds Resources.Memory,
+ * and `json` writes them among the outer struct's own, as encoding/json does.
+ * It still prints as a group of its own, `{… {0 0 …} …}`, as fmt prints it.
+ */
+export function goEmbedded<T extends object>(value: T): T {
+  EMBEDDED.add(value);
+  return value;
+}
+
+export function isEmbedded(v: unknown): boolean {
+  return typeof v === 'object' && v !== null && EMBEDDED.has(v);
 }
 
 /**
@@ -73,12 +99,29 @@ export class GoStringer {
   }
 }
 
+/**
+ * A non-nil pointer to a bool or a number (HostConfig's `Init *bool`): a
+ * template prints the value (`{{.HostConfig.Init}}` is `true`), fmt prints
+ * it as an address inside a struct, `json` encodes the value, and it is
+ * true and never empty, whatever it points to. A nil one is null.
+ */
+export class GoPointerTo {
+  constructor(
+    readonly value: boolean | number,
+    readonly typeName: string,
+  ) {}
+
+  toJSON(): unknown {
+    return this.value;
+  }
+}
+
 /** encoding/json's isEmptyValue, for the shapes a template's data has. */
 export function isGoEmpty(v: unknown): boolean {
   if (v === undefined || v === null || v === false || v === 0 || v === 0n || v === '') return true;
   if (v instanceof GoStringer) return v.zero && v.typeName !== 'time.Time';
   if (Array.isArray(v)) return v.length === 0;
-  if (isStruct(v)) return false; // a struct is never empty; a pointer to one is not nil
+  if (isStruct(v) || v instanceof GoPointerTo) return false; // a struct is never empty; a pointer is not nil
   if (isMap(v)) return Object.keys(v).length === 0;
   return false;
 }
@@ -119,7 +162,8 @@ export function isMap(v: unknown): v is Record<string, unknown> {
     v !== null &&
     !Array.isArray(v) &&
     !STRUCTS.has(v) &&
-    !(v instanceof GoStringer)
+    !(v instanceof GoStringer) &&
+    !(v instanceof GoPointerTo)
   );
 }
 
@@ -129,6 +173,13 @@ export function fieldOf(
   name: string,
 ): { found: boolean; value: unknown } {
   if (Object.hasOwn(obj, name)) return { found: true, value: obj[name] };
+  if (isStruct(obj)) {
+    for (const inner of Object.values(obj)) {
+      if (!isEmbedded(inner)) continue;
+      const promoted = fieldOf(inner as Record<string, unknown>, name);
+      if (promoted.found) return promoted;
+    }
+  }
   const proto: unknown = Object.getPrototypeOf(obj);
   if (proto && proto !== Object.prototype && name in obj && !(name in Object.prototype)) {
     return { found: true, value: obj[name] };
@@ -167,7 +218,7 @@ export function goTypeName(v: unknown): string {
   if (typeof v === 'number' || typeof v === 'bigint') return isGoInt(v) ? 'int' : 'float64';
   if (typeof v === 'function') return 'func(...interface {}) interface {}';
   if (isStruct(v)) return STRUCTS.get(v) as string;
-  if (v instanceof GoStringer) return v.typeName;
+  if (v instanceof GoStringer || v instanceof GoPointerTo) return v.typeName;
   if (Array.isArray(v)) {
     return v.length > 0 && v.every((e) => typeof e === 'string') ? '[]string' : '[]interface {}';
   }
@@ -185,7 +236,7 @@ export function isTrue(v: unknown): boolean {
   if (typeof v === 'string' || Array.isArray(v)) return v.length > 0;
   if (isMap(v)) return Object.keys(v).length > 0;
   if (v instanceof GoStringer) return !v.zero || v.typeName === 'time.Time';
-  return true;
+  return true; // a struct, a non-nil pointer
 }
 
 /** A byte-length string operation works on UTF-8, as Go strings are bytes. */
@@ -219,6 +270,7 @@ function formatInt(v: number | bigint): string {
 export function formatValue(v: unknown, nested = false): string {
   if (v === undefined || v === null) return '<nil>';
   if (v instanceof GoStringer) return v.text;
+  if (v instanceof GoPointerTo) return nested ? ADDRESS : formatValue(v.value);
   if (nested && typeof v === 'object' && POINTERS.has(v)) return ADDRESS;
   if (typeof v === 'string') return v;
   if (typeof v === 'boolean') return String(v);

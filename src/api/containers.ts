@@ -10,6 +10,7 @@ import { isAlive, liveState, type ContainerRecord } from '../store/containers.js
 import type { Store } from '../store/store.js';
 import type { ContainerConfig } from '../image/types.js';
 import { containerConfig, containerImageConfig } from './container-config.js';
+import { hostConfigOf } from './host-config.js';
 import { removeContainer, settleDead } from './container-rootfs.js';
 import { openStore, type StoreOptions } from './store.js';
 
@@ -200,16 +201,7 @@ function inspectOf(store: Store, r: ContainerRecord, image: ContainerConfig) {
     RestartCount: 0,
     Driver: 'overlay',
     Platform: 'linux',
-    HostConfig: {
-      Binds: c.binds.length > 0 ? c.binds : null,
-      ExtraHosts: c.extraHosts && c.extraHosts.length > 0 ? c.extraHosts : null,
-      NetworkMode: c.network,
-      RestartPolicy: { Name: 'no', MaximumRetryCount: 0 },
-      AutoRemove: c.autoRemove,
-      ReadonlyRootfs: c.readOnly,
-      Init: c.init ? true : null,
-      Runtime: c.runtime,
-    },
+    HostConfig: hostConfigOf(c),
     GraphDriver: {
       Name: 'overlay',
       Data: {

@@ -14,7 +14,7 @@ import { TsbuildError, UsageError } from '../errors.js';
 import { goQuote } from '../util/go-quote.js';
 import type { Io } from './io.js';
 import { STORE_HELP, STORE_OPTIONS, parseOptions, requireArgs } from './options.js';
-import { goContainerConfig } from './go-types.js';
+import { goContainerConfig, goContainerState, goHostConfig } from './go-types.js';
 import { inspectTemplate } from './inspect-template.js';
 import { goStruct, renderRows, renderTable } from './template/index.js';
 import { goTime, humanDuration, shortId } from './units.js';
@@ -189,11 +189,18 @@ export async function containerInspectCommand(argv: string[], io: Io): Promise<n
  * The container as the struct the docker CLI runs templates on
  * (types.ContainerJSON): a field it lacks is an error, not `<no value>`, and
  * its Config is a *container.Config, so `{{.Config.Volumes}}` prints `map[]`
- * when there are none and `{{.Config.Env}}` `[]`, as Docker 20.10 prints them.
+ * when there are none and `{{.Config.Env}}` `[]`, as Docker 20.10 prints them;
+ * State and HostConfig are Go structs too, so `{{.State}}` prints
+ * `{exited false … <nil>}` and `{{.HostConfig.Privileged}}` `false`.
  */
 function goView(c: ContainerInspect): unknown {
   return goStruct(
-    { ...c, Config: goContainerConfig(c.Config as Partial<InspectConfig>) },
+    {
+      ...c,
+      State: goContainerState(c.State),
+      HostConfig: goHostConfig(c.HostConfig),
+      Config: goContainerConfig(c.Config as Partial<InspectConfig>),
+    },
     'types.ContainerJSON',
   );
 }

@@ -5,9 +5,24 @@
  * `{{.Config.Healthcheck.Interval}}` and `{{.Metadata}}` then print what
  * `docker inspect -f` prints for the same image or container.
  */
+import {
+  HOST_CONFIG_FIELDS,
+  RESOURCES_FIELDS,
+  type HostConfig,
+  type HostConfigField,
+} from '../api/host-config.js';
+import type { ContainerInspect } from '../api/containers.js';
 import type { InspectConfig } from '../api/inspect.js';
 import type { HealthConfig } from '../image/types.js';
-import { GoStringer, goPointer, goStruct, nilMap, nilSlice } from './template/index.js';
+import {
+  GoPointerTo,
+  GoStringer,
+  goEmbedded,
+  goPointer,
+  goStruct,
+  nilMap,
+  nilSlice,
+} from './template/index.js';
 import { sortedKeys } from './template/value.js';
 
 /** container.Config's fields in Go's order; the omitempty ones per its json tags. */
@@ -89,6 +104,86 @@ export function goContainerConfig(c: Partial<InspectConfig>): Record<string, unk
     else if (STRINGS.has(k) || STRINGS_OMITTED.has(k)) out[k] = v ?? '';
   }
   return goPointer(goStruct(out, 'container.Config', CONFIG_OMIT_EMPTY));
+}
+
+/**
+ * A *types.ContainerState: `{{.State}}` prints its fields in Go's order,
+ * `{exited false false false false false 0 3  2026-… 2026-… <nil>}`, the last
+ * being Health, a nil *types.Health (tsbuild runs no healthchecks), which
+ * `json` leaves out (omitempty). Its times are strings in Go too.
+ */
+export function goContainerState(s: ContainerInspect['State']): Record<string, unknown> {
+  return goPointer(goStruct({ ...s, Health: null }, '*types.ContainerState', ['Health']));
+}
+
+/**
+ * A *container.HostConfig from its JSON (api/host-config.ts): Go's field
+ * names (`{{.HostConfig.CPUShares}}`; the json name `CpuShares` is left to the
+ * JSON fallback, as docker does), container.Resources embedded, so
+ * `{{.HostConfig.Memory}}` is found there and `{{.HostConfig}}` prints it as
+ * a group of its own, nil slices and maps as `[]` and `map[]`, and the
+ * pointers (`Init`, `OomKillDisable`) as their values alone and as addresses
+ * inside the struct.
+ */
+export function goHostConfig(json: HostConfig): Record<string, unknown> {
+  const typed = (list: HostConfigField[]) => {
+    const out: Record<string, unknown> = {};
+    for (const f of list) out[f.go] = goHostValue(f, json[f.json]);
+    return out;
+  };
+  const names = (list: HostConfigField[]) =>
+    Object.fromEntries(list.filter((f) => f.go !== f.json).map((f) => [f.go, f.json]));
+  const omitted = (list: HostConfigField[]) => list.filter((f) => f.omitEmpty).map((f) => f.go);
+  const resources = goEmbedded(
+    goStruct(
+      typed(RESOURCES_FIELDS),
+      'container.Resources',
+      omitted(RESOURCES_FIELDS),
+      names(RESOURCES_FIELDS),
+    ),
+  );
+  const { before, after } = HOST_CONFIG_FIELDS;
+  const own = [...before, ...after];
+  return goPointer(
+    goStruct(
+      { ...typed(before), Resources: resources, ...typed(after) },
+      '*container.HostConfig',
+      omitted(own),
+      names(own),
+    ),
+  );
+}
+
+function goHostValue(f: HostConfigField, v: unknown): unknown {
+  switch (f.kind) {
+    case 'string':
+      return v ?? '';
+    case 'bool':
+      return v ?? false;
+    case 'int':
+      return v ?? 0;
+    case 'slice':
+      return v ?? nilSlice();
+    case 'map':
+      return v ? sorted(v as Record<string, unknown>) : nilMap();
+    case '*bool':
+    case '*int64':
+      return v === null || v === undefined ? null : new GoPointerTo(v as boolean | number, f.kind);
+    case 'LogConfig': {
+      const l = (v ?? {}) as { Type?: string; Config?: Record<string, unknown> | null };
+      const config = l.Config ? sorted(l.Config) : nilMap();
+      return goStruct({ Type: l.Type ?? '', Config: config }, 'container.LogConfig');
+    }
+    case 'RestartPolicy': {
+      const p = (v ?? {}) as { Name?: string; MaximumRetryCount?: number };
+      return goStruct(
+        { Name: p.Name ?? '', MaximumRetryCount: p.MaximumRetryCount ?? 0 },
+        'container.RestartPolicy',
+      );
+    }
+    case 'ConsoleSize':
+      return v ?? [0, 0];
+  }
 }
 
 /** A *container.HealthConfig of Docker 20.10 (no StartInterval yet): durations print as `5s`. */

@@ -1,10 +1,15 @@
 /**
  * Go's Duration.String and Time.String, as the docker CLI's templates print a
  * HEALTHCHECK's durations and an image's LastTagTime. Expected values are what
- * Go prints (time.Duration(n).String(), time.Time.String()).
+ * Go prints (time.Duration(n).String(), time.Time.String()). And a
+ * *container.HostConfig's embedded Resources and its pointers to scalars, as
+ * Docker 20.10's CLI printed them for `docker run --init --read-only`.
  */
 import { describe, expect, it } from 'vitest';
-import { durationString, goDuration, goTime } from '../../src/cli/go-types.js';
+import { hostConfigOf } from '../../src/api/host-config.js';
+import { durationString, goDuration, goHostConfig, goTime } from '../../src/cli/go-types.js';
+import { parseTemplate } from '../../src/cli/template/index.js';
+import type { RunConfig } from '../../src/store/containers.js';
 
 describe('time.Duration', () => {
   it.each([
@@ -42,5 +47,62 @@ describe('time.Time', () => {
   ])('%s prints as %s', (rfc3339, text) => {
     const t = goTime(rfc3339);
     expect([t.text, t.json]).toEqual([text, rfc3339]);
+  });
+});
+
+describe('*container.HostConfig', () => {
+  const run: RunConfig = {
+    entrypoint: null,
+    cmd: ['true'],
+    args: ['true'],
+    env: [],
+    cwd: '',
+    user: '',
+    hostname: 'h',
+    mounts: [],
+    binds: [],
+    network: 'none',
+    readOnly: true,
+    init: true,
+    autoRemove: false,
+    tty: false,
+    openStdin: false,
+    runtime: 'runc',
+  };
+  const render = (format: string) =>
+    parseTemplate(format).execute({ HostConfig: goHostConfig(hostConfigOf(run)) });
+
+  it.each([
+    // Resources' fields are promoted; Resources is a field too.
+    ['{{.HostConfig.Memory}} {{.HostConfig.CPUShares}} {{.HostConfig.Resources.Memory}}', '0 0 0'],
+    // A *bool prints its value alone, an address inside a struct or through printf.
+    ['{{.HostConfig.Init}} {{.HostConfig.OomKillDisable}}', 'true false'],
+    ['{{printf "%v %T" .HostConfig.Init .HostConfig.Init}}', '0xc000010000 *bool'],
+    ['{{printf "%s" .HostConfig.Init}}', '%!s(*bool=0xc000010000)'],
+    // A non-nil pointer is true, whatever it points to; a nil one is false.
+    [
+      '{{if .HostConfig.OomKillDisable}}set{{end}} {{if .HostConfig.PidsLimit}}set{{else}}nil{{end}}',
+      'set nil',
+    ],
+    ['{{.HostConfig.ReadonlyRootfs}} {{.HostConfig.RestartPolicy.Name}}', 'true no'],
+    // json: the json names, Resources' fields in its place, Init (omitempty) there as set.
+    ['{{json .HostConfig.RestartPolicy}}', '{"Name":"no","MaximumRetryCount":0}'],
+  ])('%s', (format, expected) => {
+    expect(render(format)).toBe(expected);
+  });
+
+  it('{{json .HostConfig}} has the same members, in the same order, as the JSON it came from', () => {
+    const json = hostConfigOf(run);
+    expect(render('{{json .HostConfig}}')).toBe(JSON.stringify(json));
+    const keys = Object.keys(json);
+    const at = keys.indexOf('Isolation');
+    expect(keys.slice(at, at + 3)).toEqual(['Isolation', 'CpuShares', 'Memory']);
+    expect(keys.slice(-2)).toEqual(['ReadonlyPaths', 'Init']);
+  });
+
+  it('a field it lacks is an error, not <no value>', () => {
+    expect(() => render('{{.HostConfig.Nope}}')).toThrow(
+      "can't evaluate field Nope in type *container.HostConfig",
+    );
   });
 });

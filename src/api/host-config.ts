@@ -181,7 +181,8 @@ const ZERO: Record<HostConfigKind, () => unknown> = {
 /** The HostConfig of a container run with `c`. */
 export function hostConfigOf(c: RunConfig): HostConfig {
   const set: Partial<Record<string, unknown>> = {
-    Binds: c.binds.length > 0 ? c.binds : null,
+    // `-v /path` (no host side) is an anonymous volume in Config.Volumes, not a bind.
+    Binds: c.binds.some((b) => b.includes(':')) ? c.binds.filter((b) => b.includes(':')) : null,
     LogConfig: { Type: 'json-file', Config: {} },
     NetworkMode: c.network,
     PortBindings: {},

@@ -9,6 +9,8 @@
  *   --mount type=volume[,src=name],dst=/ctr[,ro][,volume-nocopy]
  *   --mount type=tmpfs,dst=/ctr[,tmpfs-size=BYTES][,tmpfs-mode=OCTAL]
  *
+ * and, as Docker's daemon adds them at create time, an anonymous volume for
+ * each of the image's VOLUMEs that none of those mounts on (imageVolumes).
  * A new volume is filled with what the image holds at its target (unless
  * volume-nocopy), as Docker fills an empty new volume.
  */
@@ -36,7 +38,7 @@ export function parseVolumeFlag(spec: string): ContainerMount {
     return {
       type: 'volume',
       source: VolumeStore.anonymousName(),
-      target: first,
+      target: cleanPath(first),
       readOnly: false,
       anonymous: true,
     };
@@ -65,14 +67,14 @@ export function parseVolumeFlag(spec: string): ContainerMount {
     return {
       type: 'bind',
       source: posix.normalize(first),
-      target: posix.normalize(second),
+      target: cleanPath(second),
       readOnly,
     };
   VolumeStore.checkName(first);
   return {
     type: 'volume',
     source: first,
-    target: posix.normalize(second),
+    target: cleanPath(second),
     readOnly,
     ...(modes.includes('nocopy') ? { options: ['nocopy'] } : {}),
   };
@@ -135,7 +137,7 @@ export function parseMountFlag(spec: string): ContainerMount {
     throw fail(`invalid mount type: ${type}`);
   if (target === '') throw fail('target is required');
   checkTarget(target, spec);
-  target = posix.normalize(target);
+  target = cleanPath(target);
   if (type === 'tmpfs') {
     if (source !== '') throw fail('source is not allowed for tmpfs mounts');
     return { type, source: '', target, readOnly, options };
@@ -185,6 +187,47 @@ export function checkDuplicates(mounts: ContainerMount[]): void {
 }
 
 /**
+ * An anonymous volume for each of the image's VOLUME paths that `explicit`
+ * (the run's -v and --mount) does not already mount on, as Docker's daemon
+ * adds them (daemon/create_unix.go: a path already mounted is skipped, the
+ * rest get a new volume each, filled from the image when first mounted).
+ * Paths are compared cleaned, as Go's filepath.Clean: `-v /data/` covers
+ * VOLUME /data. A relative VOLUME (an image config may hold one) is taken
+ * from the root, where Docker's runtime mounts it; `/` is refused, as nothing
+ * can be mounted over the whole root.
+ */
+export function imageVolumes(
+  volumes: Record<string, unknown> | null | undefined,
+  explicit: readonly ContainerMount[],
+): ContainerMount[] {
+  const taken = new Set(explicit.map((m) => cleanPath(m.target)));
+  const out: ContainerMount[] = [];
+  for (const spec of Object.keys(volumes ?? {})) {
+    const target = cleanPath(`/${spec}`);
+    if (target === '/')
+      throw bad(`invalid image VOLUME ${JSON.stringify(spec)}: destination can't be '/'`, {
+        spec,
+      });
+    if (taken.has(target)) continue;
+    taken.add(target);
+    out.push({
+      type: 'volume',
+      source: VolumeStore.anonymousName(),
+      target,
+      readOnly: false,
+      anonymous: true,
+    });
+  }
+  return out;
+}
+
+/** Go's filepath.Clean for an absolute path: normalized, no trailing slash. */
+function cleanPath(p: string): string {
+  const n = posix.normalize(p);
+  return n.length > 1 && n.endsWith('/') ? n.slice(0, -1) : n;
+}
+
+/**
  * The runner's mounts for `mounts`, in order; volumes made (and filled from
  * `rootfs`, the container's root) and binds' missing host dirs made on the way.
  */
@@ -211,6 +254,7 @@ export async function runnerMounts(
       if (!existsSync(m.source)) mkdirSync(m.source, { recursive: true, mode: 0o755 });
       source = realpathSync(m.source);
     } else {
+      if (m.anonymous) refuseOverFile(rootfs, m.target);
       const nocopy = (m.options ?? []).includes('nocopy');
       source = await store.volumes.acquire(m.source, async (dir) => {
         if (!nocopy) fillFromImage(rootfs, m.target, dir);
@@ -218,7 +262,23 @@ export async function runnerMounts(
     }
     out.push({ type: 'bind', source, target: m.target, options: [access] });
   }
-  return out;
+  // Shallowest first, as Docker sorts them: an image's VOLUME /data must not cover
+  // a `-v /host:/data/sub` given before it. Stable, so equal depths keep their order.
+  return out.sort((a, b) => depth(a.target) - depth(b.target));
+}
+
+function depth(target: string): number {
+  return cleanPath(target).split('/').length;
+}
+
+/**
+ * Docker's check for an anonymous volume (an image's VOLUME, `-v /path`): its
+ * target, resolved in the rootfs, must not be a file.
+ */
+function refuseOverFile(rootfs: string, target: string): void {
+  const at = resolveInRoot(rootfs, target);
+  if (at.missing.length === 0 && !statSync(at.hostPath).isDirectory())
+    throw bad(`cannot mount volume over existing file, file exists ${at.hostPath}`, { target });
 }
 
 /** Copy what the image holds at `target` (a directory) into a new volume's `dir`. */

@@ -32,7 +32,7 @@ import {
   resolveHostname,
   resolveWorkdir,
 } from './run-config.js';
-import { checkDuplicates, parseMountFlag, parseVolumeFlag } from './run-mounts.js';
+import { checkDuplicates, imageVolumes, parseMountFlag, parseVolumeFlag } from './run-mounts.js';
 import { openStore, type StoreOptions } from './store.js';
 import { checkExtraHosts } from './build-run-settings.js';
 
@@ -251,6 +251,8 @@ function runConfig(
     ...(req.mounts ?? []).map(parseMountFlag),
   ];
   checkDuplicates(mounts);
+  // Docker's daemon gives each of the image's VOLUMEs an anonymous volume of its own.
+  mounts.push(...imageVolumes(c.Volumes, mounts));
   const cwd = resolveWorkdir(c, req.workdir);
   // Checked before the container is made, as the ID it defaults to is not needed for that.
   resolveHostname('0'.repeat(12), req.hostname, network);

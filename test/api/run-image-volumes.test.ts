@@ -160,6 +160,18 @@ describe.each(['runc', 'crun', 'builtin'] as const)("an image's VOLUME under %s"
       const mounts = await mountsOf(c);
       expect(mounts).toHaveLength(1);
       expect(mounts[0]).toMatchObject(expected);
+      // Docker 20.10 keeps `-v /path` in Config.Volumes only: HostConfig.Binds has the rest.
+      const binds = await cli([
+        'container',
+        'inspect',
+        '--root',
+        root,
+        '-f',
+        '{{json .HostConfig.Binds}}',
+        c,
+      ]);
+      const bind = flags[0] === '-v' && flags[1]!.includes(':') ? [flags[1]] : null;
+      expect(binds.stdout).toBe(`${JSON.stringify(bind)}\n`);
       expect((await tsb(['rm', '-v', c])).code).toBe(0);
     }
     expect(volumes()).toEqual([...before, named].sort());

@@ -15,9 +15,9 @@ import { goQuote } from '../util/go-quote.js';
 import type { Io } from './io.js';
 import { STORE_HELP, STORE_OPTIONS, parseOptions, requireArgs } from './options.js';
 import { goContainerConfig, goContainerState, goHostConfig } from './go-types.js';
-import { inspectTemplate } from './inspect-template.js';
+import { InspectPrinter } from './inspect-template.js';
 import { goStruct, renderRows, renderTable } from './template/index.js';
-import { goTime, humanDuration, shortId } from './units.js';
+import { humanDuration, shortId, unixTimeString } from './units.js';
 import { alignHelp } from './help-text.js';
 
 const PS_HELP = alignHelp(`Usage:  tsbuild ps [OPTIONS]
@@ -77,7 +77,7 @@ function rowOf(c: ContainerSummary, trunc: boolean, now: number) {
     ID: trunc ? shortId(c.id) : c.id,
     Image: image,
     Command: goQuote(trunc ? ellipsis(c.command, 20) : c.command),
-    CreatedAt: goTime(c.created),
+    CreatedAt: unixTimeString(c.created),
     RunningFor: `${humanDuration(now - Date.parse(c.created))} ago`,
     Status: status(c, now),
     State: c.status,
@@ -163,26 +163,15 @@ export async function containerInspectCommand(argv: string[], io: Io): Promise<n
   }
   requireArgs(positionals, 1, Infinity, INSPECT_HELP);
   // As the docker CLI: on the typed value (goView), else on the JSON (inspect-template.ts).
-  const render = values.format ? inspectTemplate(values.format) : undefined;
+  const printer = new InspectPrinter(values.format, goView);
   const { found, missing } = await inspectContainers({
     root: values.root,
     env: io.env,
     containers: positionals,
   });
-  const errors: string[] = [];
-  if (render) {
-    const out: string[] = [];
-    for (const c of found) {
-      const r = render(goView(c), c);
-      if ('text' in r) out.push(r.text);
-      else errors.push(r.error);
-    }
-    // With nothing to show, docker still ends its output with a newline.
-    io.stdout.write(out.length > 0 ? out.join('') : '\n');
-  } else io.stdout.write(`${JSON.stringify(found, null, 4)}\n`);
-  for (const e of errors) io.stderr.write(`${e}\n`);
-  for (const m of missing) io.stderr.write(`Error: ${m}\n`);
-  return missing.length > 0 || errors.length > 0 ? 1 : 0;
+  for (const c of found) printer.add(c);
+  for (const m of missing) printer.fail(`Error: ${m}`);
+  return printer.finish(io);
 }
 
 /**

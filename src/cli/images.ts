@@ -3,7 +3,7 @@ import { images, type ImageSummary } from '../api/images.js';
 import type { Io } from './io.js';
 import { STORE_HELP, STORE_OPTIONS, parseOptions, requireArgs } from './options.js';
 import { renderRows, renderTable } from './template/index.js';
-import { goTime, humanSize, shortId, since } from './units.js';
+import { humanSize, shortId, since, unixTimeString } from './units.js';
 import { alignHelp } from './help-text.js';
 
 const HELP = alignHelp(`Usage:  tsbuild images [OPTIONS] [REPOSITORY[:TAG]]
@@ -87,7 +87,7 @@ interface ImageRow {
 function rowsOf(s: ImageSummary, trunc: boolean, digests: boolean): ImageRow[] {
   const base = {
     Containers: 'N/A',
-    CreatedAt: goTime(s.created),
+    CreatedAt: unixTimeString(s.created),
     CreatedSince: since(s.created),
     ID: trunc ? shortId(s.id) : s.id,
     SharedSize: 'N/A',

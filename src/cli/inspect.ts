@@ -5,7 +5,7 @@ import type { Io } from './io.js';
 import { STORE_HELP, STORE_OPTIONS, parseOptions, requireArgs } from './options.js';
 import { goContainerConfig, goTime } from './go-types.js';
 import { goStruct, nilSlice } from './template/index.js';
-import { inspectTemplate } from './inspect-template.js';
+import { InspectPrinter } from './inspect-template.js';
 import { alignHelp } from './help-text.js';
 
 const HELP = alignHelp(`Usage:  tsbuild inspect [OPTIONS] IMAGE [IMAGE...]
@@ -26,35 +26,22 @@ export async function inspectCommand(argv: string[], io: Io): Promise<number> {
     return 0;
   }
   requireArgs(positionals, 1, Infinity, HELP);
-  // As the docker CLI: on the typed value (goView), else on the JSON (inspect-template.ts).
-  const render = values.format ? inspectTemplate(values.format) : undefined;
-  // Like docker: print what was found, then an error for each name in order, and fail.
-  const found: ImageInspect[] = [];
-  const out: string[] = [];
-  const errors: string[] = [];
+  // As the docker CLI: on the typed value (goView), else on the JSON (inspect-template.ts);
+  // what was found, then an error for each name in order, and fail.
+  const printer = new InspectPrinter(values.format, goView);
   for (const name of positionals) {
     let images: ImageInspect[];
     try {
       images = await inspect({ root: values.root, env: io.env, images: [name] });
     } catch (e) {
       if (e instanceof TsbuildError && e.code === 'NO_SUCH_IMAGE')
-        errors.push(`Error: No such image: ${name}`);
+        printer.fail(`Error: No such image: ${name}`);
       else throw e;
       continue;
     }
-    found.push(...images);
-    if (render)
-      for (const img of images) {
-        const r = render(goView(img), img);
-        if ('text' in r) out.push(r.text);
-        else errors.push(r.error);
-      }
+    for (const img of images) printer.add(img);
   }
-  // With a format and nothing to show, docker still ends its output with a newline.
-  if (render) io.stdout.write(out.length > 0 ? out.join('') : '\n');
-  else io.stdout.write(`${JSON.stringify(found, null, 4)}\n`);
-  for (const e of errors) io.stderr.write(`${e}\n`);
-  return errors.length === 0 ? 0 : 1;
+  return printer.finish(io);
 }
 
 /**

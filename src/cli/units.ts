@@ -54,8 +54,12 @@ export function since(created: string, now = Date.now()): string {
   return `${humanDuration(now - t)} ago`;
 }
 
-/** Go's time.Time.String() in UTC, as `{{.CreatedAt}}`: `2024-01-02 15:04:05 +0000 UTC`. */
-export function goTime(created: string): string {
+/**
+ * Go's `time.Unix(s, 0).String()` in UTC, as `{{.CreatedAt}}` prints it:
+ * `2024-01-02 15:04:05 +0000 UTC`, whole seconds (go-types.ts' goTime, for
+ * inspect's time.Time values, keeps the fraction).
+ */
+export function unixTimeString(created: string): string {
   const t = new Date(created);
   if (Number.isNaN(t.getTime())) return '';
   return `${t.toISOString().slice(0, 19).replace('T', ' ')} +0000 UTC`;

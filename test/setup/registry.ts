@@ -175,9 +175,21 @@ async function launch(
       access.at = Date.now();
     });
     let log = '';
-    child.stderr?.setEncoding('utf8').on('data', (s: string) => (log = (log + s).slice(-8192)));
+    // distribution logs this once it holds the port: a server answering there
+    // before it does is some other test's, which took the port first.
+    let bound = false;
+    const listening = `listening on 127.0.0.1:${port}`;
+    child.stderr?.setEncoding('utf8').on('data', (s: string) => {
+      log = (log + s).slice(-8192);
+      if (log.includes(listening)) bound = true;
+    });
     try {
-      await untilReady(`${scheme}://127.0.0.1:${port}/v2/`, exited, () => failed?.message ?? log);
+      await untilReady(
+        `${scheme}://127.0.0.1:${port}/v2/`,
+        exited,
+        () => bound,
+        () => failed?.message ?? log,
+      );
       return { child, port, exited, access };
     } catch (err) {
       child.kill('SIGKILL');
@@ -187,12 +199,21 @@ async function launch(
   }
 }
 
-async function untilReady(url: string, exited: Promise<void>, log: () => string): Promise<void> {
+async function untilReady(
+  url: string,
+  exited: Promise<void>,
+  bound: () => boolean,
+  log: () => string,
+): Promise<void> {
   let gone: Error | undefined;
   void exited.then(() => (gone = new Error(`docker-registry exited:\n${log()}`)));
   const deadline = Date.now() + 15_000;
   while (!gone) {
     if (Date.now() > deadline) throw new Error(`docker-registry not ready at ${url}:\n${log()}`);
+    if (!bound()) {
+      await sleep(20);
+      continue;
+    }
     const res = await (
       url.startsWith('https:')
         ? httpsStatus(url)

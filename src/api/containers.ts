@@ -218,7 +218,7 @@ function inspectOf(store: Store, r: ContainerRecord, image: ContainerConfig) {
             Source: `${store.volumes.dir}/${m.source}/_data`,
             Destination: m.target,
             Driver: 'local',
-            Mode: m.readOnly ? 'ro' : '',
+            Mode: m.mode ?? (m.readOnly ? 'ro' : ''),
             RW: !m.readOnly,
             Propagation: '',
           }
@@ -226,7 +226,7 @@ function inspectOf(store: Store, r: ContainerRecord, image: ContainerConfig) {
             Type: m.type,
             Source: m.source,
             Destination: m.target,
-            Mode: m.readOnly ? 'ro' : '',
+            Mode: m.mode ?? (m.readOnly ? 'ro' : ''),
             RW: !m.readOnly,
             Propagation: m.type === 'bind' ? 'rprivate' : '',
           },

@@ -41,6 +41,7 @@ export function parseVolumeFlag(spec: string): ContainerMount {
       target: cleanPath(first),
       readOnly: false,
       anonymous: true,
+      mode: '',
     };
   }
   const modes = (mode ?? '').split(',').filter((m) => m !== '');
@@ -69,6 +70,7 @@ export function parseVolumeFlag(spec: string): ContainerMount {
       source: posix.normalize(first),
       target: cleanPath(second),
       readOnly,
+      mode: mode ?? '',
     };
   VolumeStore.checkName(first);
   return {
@@ -77,6 +79,8 @@ export function parseVolumeFlag(spec: string): ContainerMount {
     target: cleanPath(second),
     readOnly,
     ...(modes.includes('nocopy') ? { options: ['nocopy'] } : {}),
+    // Docker's daemon sets a local volume's empty mode to `z` (setBindModeIfNull).
+    mode: mode ?? 'z',
   };
 }
 
@@ -140,7 +144,7 @@ export function parseMountFlag(spec: string): ContainerMount {
   target = cleanPath(target);
   if (type === 'tmpfs') {
     if (source !== '') throw fail('source is not allowed for tmpfs mounts');
-    return { type, source: '', target, readOnly, options };
+    return { type, source: '', target, readOnly, options, mode: '' };
   }
   if (type === 'bind') {
     if (source === '') throw fail('source is required when specifying bind mounts');
@@ -153,9 +157,14 @@ export function parseMountFlag(spec: string): ContainerMount {
         `invalid mount config for type "bind": bind source path does not exist: ${source}`,
         { source },
       );
-    return { type, source: posix.normalize(source), target, readOnly };
+    return { type, source: posix.normalize(source), target, readOnly, mode: '' };
   }
-  if (source === '')
+  if (source === '') {
+    if (readOnly)
+      throw bad(
+        'invalid mount config for type "volume": must not set ReadOnly mode when using anonymous volumes',
+        { spec },
+      );
     return {
       type,
       source: VolumeStore.anonymousName(),
@@ -163,9 +172,12 @@ export function parseMountFlag(spec: string): ContainerMount {
       readOnly,
       anonymous: true,
       options,
+      mode: 'z',
     };
+  }
   VolumeStore.checkName(source);
-  return { type, source, target, readOnly, options };
+  // A --mount volume's mode is `z` whatever its options (Docker's setBindModeIfNull).
+  return { type, source, target, readOnly, options, mode: 'z' };
 }
 
 function checkTarget(target: string, spec: string): void {
@@ -216,6 +228,7 @@ export function imageVolumes(
       target,
       readOnly: false,
       anonymous: true,
+      mode: '',
     });
   }
   return out;

@@ -56,6 +56,12 @@ export interface ContainerMount {
   anonymous?: boolean;
   /** tmpfs's mount options (size=…, mode=…). */
   options?: string[];
+  /**
+   * Docker's `Mounts[].Mode`: a `-v`'s mode as given (`ro`, `rw,nocopy`…), `z` for
+   * a local volume given none or by `--mount`. Absent in records made before it was
+   * kept: then `ro` or ''.
+   */
+  mode?: string;
 }
 
 /** What the container runs, resolved once from the image and the options (Docker's rules). */

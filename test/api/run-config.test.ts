@@ -117,18 +117,22 @@ describe('-v and --mount', () => {
       source: '/usr',
       target: '/mnt',
       readOnly: false,
+      mode: '',
     });
     expect(parseVolumeFlag('/usr:/mnt:ro')).toEqual({
       type: 'bind',
       source: '/usr',
       target: '/mnt',
       readOnly: true,
+      mode: 'ro',
     });
     expect(parseVolumeFlag('data:/d')).toEqual({
       type: 'volume',
       source: 'data',
       target: '/d',
       readOnly: false,
+      // Docker's daemon shows a local volume given no mode as `z`.
+      mode: 'z',
     });
     const anon = parseVolumeFlag('/d');
     expect(anon).toMatchObject({ type: 'volume', target: '/d', anonymous: true });
@@ -141,6 +145,7 @@ describe('-v and --mount', () => {
       source: '/usr',
       target: '/mnt',
       readOnly: true,
+      mode: '',
     });
     expect(parseMountFlag('type=tmpfs,target=/t,tmpfs-size=1048576')).toEqual({
       type: 'tmpfs',
@@ -148,6 +153,7 @@ describe('-v and --mount', () => {
       target: '/t',
       readOnly: false,
       options: ['size=1048576'],
+      mode: '',
     });
     expect(parseMountFlag('type=volume,source=vol,destination=/v,ro=false')).toEqual({
       type: 'volume',
@@ -155,6 +161,7 @@ describe('-v and --mount', () => {
       target: '/v',
       readOnly: false,
       options: [],
+      mode: 'z',
     });
   });
 

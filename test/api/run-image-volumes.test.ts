@@ -233,3 +233,73 @@ describe.each(['runc', 'crun', 'builtin'] as const)("an image's VOLUME under %s"
     expect(volumes()).toEqual(before);
   });
 });
+
+describe('Mounts beside the image volume, as Docker 20.10 shows them', () => {
+  it("Mode is the -v's mode as given, z for a local volume without one, '' for the rest", async () => {
+    const host = tempRoot('tsbuild-anonvol-host-');
+    const name = 'modes';
+    const args = [
+      ...['-v', 'mv:/x', '-v', 'mv3:/x3:rw', '-v', 'mv4:/x4:nocopy', '-v', 'mv5:/x5:ro,nocopy'],
+      ...['--mount', 'type=volume,src=mv2,dst=/w,ro'],
+      ...['--mount', `type=bind,src=${host},dst=/z,readonly`],
+      ...['-v', `${host}:/b:ro`, '-v', `${host}:/c:rw`, '-v', '/anon'],
+      ...['--mount', 'type=volume,dst=/y', '--mount', 'type=tmpfs,dst=/t,readonly'],
+    ];
+    const r = await cli([
+      'run',
+      '--root',
+      root,
+      '--network',
+      'none',
+      '--name',
+      name,
+      ...args,
+      'seed:1',
+      'true',
+    ]);
+    expect([r.code, r.stderr]).toEqual([0, '']);
+    const shown = await cli([
+      'container',
+      'inspect',
+      '--root',
+      root,
+      '-f',
+      '{{range .Mounts}}{{.Destination}} {{.Mode}} {{.RW}}{{"\\n"}}{{end}}',
+      name,
+    ]);
+    // Docker 20.10.24, the same run (lines sorted: its Mounts come from a map).
+    expect(shown.stdout.trimEnd().split('\n').sort()).toEqual([
+      '/anon  true',
+      '/b ro false',
+      '/c rw true',
+      '/data  true',
+      '/t  false',
+      '/w z false',
+      '/x z true',
+      '/x3 rw true',
+      '/x4 nocopy true',
+      '/x5 ro,nocopy false',
+      '/y z true',
+      '/z  false',
+    ]);
+    expect((await cli(['rm', '--root', root, '-v', name])).code).toBe(0);
+  });
+
+  it('an anonymous --mount volume cannot be read-only (Docker refuses it)', async () => {
+    const r = await cli([
+      'run',
+      '--root',
+      root,
+      '--rm',
+      '--mount',
+      'type=volume,dst=/y,ro',
+      'busybox',
+      'true',
+    ]);
+    expect([r.code, r.stdout, r.stderr]).toEqual([
+      125,
+      '',
+      'error: invalid mount config for type "volume": must not set ReadOnly mode when using anonymous volumes\n',
+    ]);
+  });
+});

@@ -177,6 +177,20 @@ describe.each(['runc', 'crun', 'builtin'] as const)("an image's VOLUME under %s"
     expect(volumes()).toEqual([...before, named].sort());
   });
 
+  it('start mounts the same volume again, filled once: what the container did to it stays', async () => {
+    const name = `restart-${runtime}`;
+    const script = 'cat /data/x 2>/dev/null; echo again >> /data/x; ls /data; rm -f /data/seed';
+    const first = await tsrun(['--name', name, 'seed:1', 'sh', '-c', script]);
+    expect([first.code, first.stderr, first.stdout]).toEqual([0, '', 'link\nseed\nsub\nx\n']);
+    const [before] = await mountsOf(name);
+    const again = await tsb(['start', '-a', name]);
+    // Not filled again from the image: seed stays removed, x keeps the first run's line.
+    expect([again.code, again.stderr, again.stdout]).toEqual([0, '', 'again\nlink\nsub\nx\n']);
+    expect(await mountsOf(name)).toEqual([before]);
+    expect((await tsb(['rm', '-v', name])).code).toBe(0);
+    expect(volumes()).not.toContain(before!.Name);
+  });
+
   it('is mounted before a deeper -v, which then shows inside it', async () => {
     const host = tempRoot('tsbuild-anonvol-host-');
     const r = await tsrun([

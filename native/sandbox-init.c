@@ -6,6 +6,11 @@
  *
  *   1. close every fd but 0-2 (and the saved stderr, fd 3): a parent's fds
  *      (a CI runner's, the API host's) must not reach the step;
+ *   1b. the user's mounts (RUN --mount, run -v/--mount, image VOLUMEs), in
+ *      order, each target resolved inside the rootfs after the mounts before
+ *      it (openat2 RESOLVE_IN_ROOT, then mount onto /proc/self/fd/N, as runc
+ *      does): a symlink in an outer mount's source (a context's, a cache's)
+ *      cannot put an inner mount on a host directory;
  *   2. pivot_root into the rootfs and detach the old root, so nothing of the
  *      host is left in the mount namespace: a chroot escape (CAP_SYS_CHROOT
  *      is Docker's) ends in the rootfs;
@@ -28,7 +33,8 @@
  * Usage (every value required but --groups, --env and the console's):
  *   tsbuild-sandbox-init --root DIR --cwd DIR --uid N --gid N [--groups G,G]
  *     --caps HEX --seccomp FILE [--console-socket PATH --console-size ROWSxCOLS]
- *     [--env K=V]... -- ARGV...
+ *     [--mount bind|tmpfs SOURCE TARGET OPTIONS]... [--env K=V]... -- ARGV...
+ *   (OPTIONS: comma-separated, `ro`, `nosuid`… as flags, the rest tmpfs data)
  *
  * A failure before the exec is written to stderr (the setup log) and exits
  * 125; a failed exec is written to fd 3 (the step's stderr) and exits 127
@@ -40,6 +46,7 @@
 #include <grp.h>
 #include <linux/capability.h>
 #include <linux/filter.h>
+#include <linux/openat2.h>
 #include <linux/seccomp.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -58,6 +65,7 @@
 #define SETUP_FAILED 125
 #define MAX_GROUPS 256
 #define MAX_ENV 4096
+#define MAX_MOUNTS 256
 
 extern char **environ;
 
@@ -107,6 +115,68 @@ static void close_inherited(void) {
   if (syscall(SYS_close_range, 4U, ~0U, 0U) == 0) return;
   long max = sysconf(_SC_OPEN_MAX);
   for (long fd = 4; fd < (max > 0 ? max : 1024); fd++) close((int)fd);
+}
+
+struct user_mount {
+  const char *type, *source, *target, *options;
+};
+
+/* `target` (absolute in the container) resolved inside the root, never outside it. */
+static int open_in_root(int rootfd, const char *target) {
+  while (*target == '/') target++;
+  struct open_how how = {
+      .flags = O_PATH | O_CLOEXEC,
+      .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+  };
+  return (int)syscall(SYS_openat2, rootfd, *target ? target : ".", &how, sizeof how);
+}
+
+/* mount(8)'s option words as MS_ flags; the rest goes to the filesystem (tmpfs's size=, mode=). */
+static unsigned long mount_flags(const char *options, char *data, size_t cap) {
+  unsigned long flags = 0;
+  char *copy = strdup(options), *save = NULL;
+  if (copy == NULL) die("strdup");
+  data[0] = '\0';
+  for (char *o = strtok_r(copy, ",", &save); o != NULL; o = strtok_r(NULL, ",", &save)) {
+    if (strcmp(o, "ro") == 0) flags |= MS_RDONLY;
+    else if (strcmp(o, "nosuid") == 0) flags |= MS_NOSUID;
+    else if (strcmp(o, "nodev") == 0) flags |= MS_NODEV;
+    else if (strcmp(o, "noexec") == 0) flags |= MS_NOEXEC;
+    else if (strcmp(o, "rw") == 0 || strcmp(o, "rbind") == 0 || strcmp(o, "rprivate") == 0 ||
+             strcmp(o, "defaults") == 0)
+      continue;
+    else {
+      size_t used = strlen(data);
+      if (used + strlen(o) + 2 > cap) usage("mount options too long");
+      if (used > 0) strcat(data, ",");
+      strcat(data, o);
+    }
+  }
+  free(copy);
+  return flags;
+}
+
+static void mount_at(const struct user_mount *m, int rootfd) {
+  char what[4200], at[64], data[4096];
+  snprintf(what, sizeof what, "mount on %s", m->target);
+  unsigned long flags = mount_flags(m->options, data, sizeof data);
+  int fd = open_in_root(rootfd, m->target);
+  if (fd < 0) die(what);
+  snprintf(at, sizeof at, "/proc/self/fd/%d", fd);
+  if (strcmp(m->type, "tmpfs") == 0) {
+    if (mount("tmpfs", at, "tmpfs", flags, data) != 0) die(what);
+  } else if (strcmp(m->type, "bind") == 0) {
+    if (mount(m->source, at, NULL, MS_BIND | MS_REC, NULL) != 0) die(what);
+    if (flags != 0) {
+      /* The bind takes no flags: remount its top, found again through the new mount. */
+      int top = open_in_root(rootfd, m->target);
+      if (top < 0) die(what);
+      snprintf(at, sizeof at, "/proc/self/fd/%d", top);
+      if (mount(NULL, at, NULL, MS_REMOUNT | MS_BIND | flags, NULL) != 0) die(what);
+      close(top);
+    }
+  } else usage("--mount: the type is bind or tmpfs");
+  close(fd);
 }
 
 /* runc's pivotRoot: pivot_root(".", ".") stacks the old root over the new one; detach it. */
@@ -220,12 +290,21 @@ int main(int argc, char **argv) {
   size_t ngroups = 0;
   static char *env[MAX_ENV + 1];
   size_t nenv = 0;
+  static struct user_mount mounts[MAX_MOUNTS];
+  size_t nmounts = 0;
   int i = 1;
   for (; i < argc; i++) {
     const char *a = argv[i];
     if (strcmp(a, "--") == 0) {
       i++;
       break;
+    }
+    if (strcmp(a, "--mount") == 0) {
+      if (i + 4 >= argc) usage("--mount lacks its type, source, target or options");
+      if (nmounts == MAX_MOUNTS) usage("too many --mount");
+      mounts[nmounts++] = (struct user_mount){argv[i + 1], argv[i + 2], argv[i + 3], argv[i + 4]};
+      i += 4;
+      continue;
     }
     if (i + 1 >= argc) usage("a flag lacks its value");
     const char *v = argv[++i];
@@ -259,6 +338,12 @@ int main(int argc, char **argv) {
   struct sock_fprog filter = read_filter(filter_path);
   close_inherited();
   int console = console_path == NULL ? -1 : connect_console(console_path);
+  if (nmounts > 0) {
+    int rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (rootfd < 0) die("open rootfs");
+    for (size_t m = 0; m < nmounts; m++) mount_at(&mounts[m], rootfd);
+    close(rootfd);
+  }
   enter_root(root);
   if (console >= 0) open_terminal(console, rows, cols, (uid_t)uid);
   if (chdir(cwd) != 0) die("chdir to the working directory");

@@ -133,19 +133,12 @@ export class BuiltinRunner implements Runner {
         source: b.source,
         target: resolveInRoot(rootfs, b.destination).hostPath,
       }));
-      const mounts = (spec.mounts ?? []).map((m) => ({
-        ...m,
-        target: inDev(m.target)
-          ? join(dev, posix.normalize(m.target).slice('/dev/'.length))
-          : resolveInRoot(rootfs, m.target).hostPath,
-      }));
-      refuseNested(mounts, spec.mounts ?? []);
       const seccomp = join(dir, 'seccomp.bpf');
       writeFileSync(seccomp, filter);
       const plan: SandboxPlan = {
         ...{ rootfs, hostname, env, cwd, args: spec.args, binds },
         loopbackOnly: spec.network === 'none',
-        mounts,
+        mounts: spec.mounts ?? [],
         proc: resolveInRoot(rootfs, '/proc').hostPath,
         dev,
         sys: resolveInRoot(rootfs, '/sys').hostPath,
@@ -335,32 +328,5 @@ function readText(p: string): string {
     return readFileSync(p, 'utf8');
   } catch {
     return '';
-  }
-}
-
-/**
- * Refuse a mount whose target lies inside another mount's target (as the host
- * paths they resolve to in the rootfs say). mount(8) resolves a target when it
- * mounts it, in the sandbox's mount namespace where the host's tree is still
- * the root: once the outer mount is in place, the path to the inner one goes
- * through the outer mount's source — a context, a cache, a volume, whose
- * symlink (`node_modules -> /usr/lib/…`) would put the inner mount on a host
- * directory, over the tools and the helper the sandbox execs next. runc and
- * crun resolve each target inside the rootfs after the mounts before it
- * (securejoin), which util-linux cannot; until the helper mounts by file
- * descriptor (openat2 RESOLVE_IN_ROOT), such mounts need one of them.
- */
-function refuseNested(
-  mounts: readonly { target: string }[],
-  given: readonly { target: string }[],
-): void {
-  for (const [i, inner] of mounts.entries()) {
-    const j = mounts.findIndex((outer) => inner.target.startsWith(`${outer.target}/`));
-    if (j < 0) continue;
-    throw new TsbuildError(
-      'UNSAFE_MOUNT_TARGET',
-      `the built-in sandbox cannot mount ${given[i]!.target} inside the mount at ${given[j]!.target}: a symlink in what is mounted there could send it outside the container; runc and crun can (--runtime=runc or crun)`,
-      { path: given[i]!.target, runtime: 'builtin' },
-    );
   }
 }

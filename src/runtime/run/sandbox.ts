@@ -43,7 +43,10 @@ export interface SandboxPlan {
   devTemplate: string;
   /** Host file → host path inside the rootfs, for /etc/hosts, resolv.conf. */
   binds: { source: string; target: string }[];
-  /** RUN --mount's, their targets as host paths inside the rootfs (resolved in scope). */
+  /**
+   * RUN --mount's and run's mounts, in order, their targets as paths in the
+   * container: the helper resolves each inside the rootfs when it mounts it.
+   */
   mounts: RunMount[];
   hostname: string;
   /** The step has a network namespace of its own with only loopback: bring it up. */
@@ -98,11 +101,6 @@ export function sandboxFstabs(p: SandboxPlan): { early: string; late: string } {
     ['mqueue', `${p.dev}/mqueue`, 'mqueue', 'nosuid,noexec,nodev'],
     ...p.binds.map((b): FstabLine => [b.source, b.target, 'none', 'bind,ro']),
     ...procProtections(p),
-    ...p.mounts.map((m): FstabLine =>
-      m.type === 'bind'
-        ? [m.source, m.target, 'none', ['rbind', ...m.options].join(',')]
-        : ['tmpfs', m.target, 'tmpfs', m.options.join(',') || 'defaults'],
-    ),
   ];
   const text = (lines: FstabLine[]) =>
     lines.map((l) => `${l.map(fstabEscape).join(' ')} 0 0\n`).join('');
@@ -179,6 +177,16 @@ function initArgv(p: SandboxPlan): string[] {
           '--console-size',
           `${p.console.rows}x${p.console.cols}`,
         ]),
+    // The user's mounts are the helper's to make (sandbox-init.c): it resolves
+    // each target inside the rootfs after the mounts before it, where mount(8)
+    // would follow an outer mount's symlinks on the host.
+    ...p.mounts.flatMap((m) => [
+      '--mount',
+      m.type,
+      m.type === 'bind' ? m.source : 'tmpfs',
+      m.target,
+      m.options.join(','),
+    ]),
     ...p.env.flatMap((e) => ['--env', e]),
     '--',
     ...p.args,

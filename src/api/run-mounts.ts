@@ -23,6 +23,7 @@ import { resolveInRoot } from '../runtime/run/scope.js';
 import type { ContainerMount } from '../store/containers.js';
 import type { Store } from '../store/store.js';
 import { VolumeStore } from '../store/volumes.js';
+import { goClean } from '../util/go-clean.js';
 
 const bad = (message: string, data: Record<string, unknown> = {}) =>
   new TsbuildError('BAD_MOUNT', message, data);
@@ -38,7 +39,7 @@ export function parseVolumeFlag(spec: string): ContainerMount {
     return {
       type: 'volume',
       source: VolumeStore.anonymousName(),
-      target: cleanPath(first),
+      target: goClean(first),
       readOnly: false,
       anonymous: true,
       mode: '',
@@ -68,7 +69,7 @@ export function parseVolumeFlag(spec: string): ContainerMount {
     return {
       type: 'bind',
       source: posix.normalize(first),
-      target: cleanPath(second),
+      target: goClean(second),
       readOnly,
       mode: mode ?? '',
     };
@@ -76,7 +77,7 @@ export function parseVolumeFlag(spec: string): ContainerMount {
   return {
     type: 'volume',
     source: first,
-    target: cleanPath(second),
+    target: goClean(second),
     readOnly,
     ...(modes.includes('nocopy') ? { options: ['nocopy'] } : {}),
     // Docker's daemon sets a local volume's empty mode to `z` (setBindModeIfNull).
@@ -141,7 +142,7 @@ export function parseMountFlag(spec: string): ContainerMount {
     throw fail(`invalid mount type: ${type}`);
   if (target === '') throw fail('target is required');
   checkTarget(target, spec);
-  target = cleanPath(target);
+  target = goClean(target);
   if (type === 'tmpfs') {
     if (source !== '') throw fail('source is not allowed for tmpfs mounts');
     return { type, source: '', target, readOnly, options, mode: '' };
@@ -212,10 +213,10 @@ export function imageVolumes(
   volumes: Record<string, unknown> | null | undefined,
   explicit: readonly ContainerMount[],
 ): ContainerMount[] {
-  const taken = new Set(explicit.map((m) => cleanPath(m.target)));
+  const taken = new Set(explicit.map((m) => goClean(m.target)));
   const out: ContainerMount[] = [];
   for (const spec of Object.keys(volumes ?? {})) {
-    const target = cleanPath(`/${spec}`);
+    const target = goClean(`/${spec}`);
     if (target === '/')
       throw bad(`invalid image VOLUME ${JSON.stringify(spec)}: destination can't be '/'`, {
         spec,
@@ -232,12 +233,6 @@ export function imageVolumes(
     });
   }
   return out;
-}
-
-/** Go's filepath.Clean for an absolute path: normalized, no trailing slash. */
-function cleanPath(p: string): string {
-  const n = posix.normalize(p);
-  return n.length > 1 && n.endsWith('/') ? n.slice(0, -1) : n;
 }
 
 /**
@@ -281,7 +276,7 @@ export async function runnerMounts(
 }
 
 function depth(target: string): number {
-  return cleanPath(target).split('/').length;
+  return goClean(target).split('/').length;
 }
 
 /**

@@ -22,7 +22,8 @@
  * the table marks each such case.
  */
 import { TsbuildError } from '../errors.js';
-import { goClean, goMatchSyntaxError, goTrimSpace } from './go-path.js';
+import { goClean } from '../util/go-clean.js';
+import { goMatchSyntaxError, goTrimSpace } from './go-path.js';
 import { excerpt } from '../excerpt.js';
 import { RegexpSyntaxError, dockerRegexpSource, goRegExp } from './pattern-regexp.js';
 

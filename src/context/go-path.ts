@@ -1,29 +1,10 @@
 /**
- * The three pieces of Go's standard library that decide what a .dockerignore
- * line means before it becomes a regexp, ported so the edge cases agree:
- * `filepath.Clean` (`./a//b/../c` → `a/c`), `strings.TrimSpace` (Unicode
- * spaces and NEL, but not the BOM that JS's trim() also strips), and the syntax
- * check `filepath.Match(pattern, ".")` that Docker runs on every pattern.
+ * The pieces of Go's standard library that decide what a .dockerignore line
+ * means before it becomes a regexp, ported so the edge cases agree (with
+ * `filepath.Clean`, util/go-clean.ts): `strings.TrimSpace` (Unicode spaces and
+ * NEL, but not the BOM that JS's trim() also strips), and the syntax check
+ * `filepath.Match(pattern, ".")` that Docker runs on every pattern.
  */
-
-/** Go's filepath.Clean on Unix: lexical, `''` → `.`, a rooted path stays rooted. */
-export function goClean(path: string): string {
-  if (path === '') return '.';
-  const rooted = path.startsWith('/');
-  const out: string[] = [];
-  for (const part of path.split('/')) {
-    if (part === '' || part === '.') continue;
-    if (part === '..') {
-      if (out.length > 0 && out[out.length - 1] !== '..') out.pop();
-      else if (!rooted) out.push('..');
-      continue;
-    }
-    out.push(part);
-  }
-  const joined = out.join('/');
-  if (rooted) return `/${joined}`;
-  return joined === '' ? '.' : joined;
-}
 
 /** What Go's unicode.IsSpace accepts: JS's \s without U+FEFF, plus U+0085. */
 const SPACE =

@@ -14,6 +14,7 @@ import { posix } from 'node:path';
 import type { MountSpec } from '../../dockerfile/mount.js';
 import { DockerfileError, type Span } from '../../errors.js';
 import { sha256 } from '../../util/digest.js';
+import { goClean } from '../../util/go-clean.js';
 
 interface Owner {
   mode?: number;
@@ -60,15 +61,8 @@ export type StepMount =
    */
   | { type: 'inline'; target: string; name: string; content: string };
 
-/** Go's path.Clean: `''` is `.`, no trailing slash. */
-function clean(p: string): string {
-  if (p === '') return '.';
-  const n = posix.normalize(p);
-  return n.length > 1 && n.endsWith('/') ? n.slice(0, -1) : n;
-}
-
 function absolute(target: string, cwd: string, span: Span): string {
-  const t = posix.isAbsolute(clean(target)) ? clean(target) : posix.join('/', cwd, target);
+  const t = posix.isAbsolute(goClean(target)) ? goClean(target) : posix.join('/', cwd, target);
   if (t === '/') throw new DockerfileError('BAD_MOUNT', `invalid mount target "${t}"`, span);
   return t;
 }
@@ -101,7 +95,7 @@ export function stepMounts(specs: MountSpec[], cwd: string, spans: Span[]): Step
         return {
           type: 'cache',
           target: absolute(m.target ?? '', cwd, span),
-          id: m.id || clean(m.target ?? ''),
+          id: m.id || goClean(m.target ?? ''),
           sharing: m.sharing ?? 'shared',
           ...(m.from ? { from: m.from } : {}),
           source,

@@ -17,6 +17,7 @@
  */
 import type { Instruction, Span } from '../ast.js';
 import type { Stage } from '../stage.js';
+import { goClean } from '../../util/go-clean.js';
 import { keywordOf, type Report } from './finding.js';
 
 export interface DispatchOptions {
@@ -116,7 +117,7 @@ function instructionRules(
           if (/^(https?:\/\/|git@)/.test(s.value) || !opts.ignored(s.value)) continue;
           report(
             'CopyIgnoredFile',
-            `Attempting to ${verb} file "${cleanPath(s.value)}" that is excluded by .dockerignore`,
+            `Attempting to ${verb} file "${goClean(s.value)}" that is excluded by .dockerignore`,
           );
         }
       }
@@ -182,17 +183,4 @@ function expose(raw: string, report: Here): void {
       'ExposeInvalidFormat',
       `EXPOSE instruction should not define an IP address or host-port mapping, found '${raw}'`,
     );
-}
-
-/** Go's filepath.Clean, for the message: `./tmp/x` → `tmp/x`. */
-function cleanPath(p: string): string {
-  const abs = p.startsWith('/');
-  const out: string[] = [];
-  for (const seg of p.split('/')) {
-    if (seg === '' || seg === '.') continue;
-    if (seg === '..' && out.length > 0 && out[out.length - 1] !== '..') out.pop();
-    else if (seg !== '..' || !abs) out.push(seg);
-  }
-  const joined = out.join('/');
-  return abs ? `/${joined}` : joined || '.';
 }
